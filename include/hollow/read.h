@@ -1,0 +1,369 @@
+/*
+ * hollow/read.h - immutable read states and record accessors.
+ *
+ * A read state is one version of a dataset as a consumer holds it: the
+ * types with their schemas, the records of each type addressed by ordinal,
+ * the randomized tag and the header tags of the blob that produced it.
+ * It is immutable once made and reference counted: any number of threads
+ * may read it at once, without locks, for as long as they hold a
+ * reference (hollow_read_state_acquire / hollow_read_state_release).
+ *
+ * Records stay in the wire layout (big-endian packed words, blob-format.md
+ * §1.5). Reading a field decodes it on the spot and allocates nothing.
+ * Values that live in the state (strings, bytes) come back as borrowed
+ * views, valid while the caller holds its reference.
+ *
+ * Accessors return HOLLOW_OK (0), HOLLOW_NULL (1, not an error) for a null
+ * value, or a negative error: HOLLOW_EINVAL for a field index or kind that
+ * does not match the type, HOLLOW_ENOTFOUND for an ordinal beyond the
+ * type's last slot, HOLLOW_ECORRUPT when the stored bytes are inconsistent
+ * (only a hostile blob produces that). Reading an unpopulated ordinal that
+ * has a slot returns that slot's (empty) content; use
+ * hollow_type_is_populated() to know which ordinals hold records.
+ */
+#ifndef HOLLOW_READ_H
+#define HOLLOW_READ_H
+
+#include "common.h"
+#include "error.h"
+#include "schema.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct hollow_read_state hollow_read_state;
+/** A type within a read state; borrowed, lives as long as the state. */
+typedef struct hollow_type hollow_type;
+
+/** Where record data lives (architecture decision 3). */
+typedef enum hollow_memory_mode {
+    HOLLOW_MEMORY_HEAP = 0, /**< blob sections copied into the heap */
+    HOLLOW_MEMORY_MMAP = 1  /**< blob sections used in place from a mapped file */
+} hollow_memory_mode;
+
+/** Options for loading a snapshot. */
+typedef struct hollow_read_options {
+    unsigned int version;            /**< HOLLOW_READ_OPTIONS_VERSION */
+    hollow_memory_mode memory_mode;  /**< heap (default) or mmap (files only) */
+} hollow_read_options;
+
+#define HOLLOW_READ_OPTIONS_VERSION 1
+#define HOLLOW_READ_OPTIONS_INIT {HOLLOW_READ_OPTIONS_VERSION, HOLLOW_MEMORY_HEAP}
+
+/**
+ * Load a snapshot blob from memory into a new read state (heap mode: the
+ * bytes are copied, `data` may be freed afterwards).
+ *
+ * @param out   receives the state, with one reference held by the caller
+ * @param data  the snapshot bytes
+ * @param len   their length
+ * @param opts  NULL for defaults; mmap mode is refused here (HOLLOW_EINVAL)
+ * @return 0; HOLLOW_ECORRUPT for a truncated or inconsistent blob (the
+ *         message names what and the byte offset); HOLLOW_EVERSION for a
+ *         blob format version other than 1030; HOLLOW_ENOMEM.
+ *         *out is NULL on failure.
+ */
+HOLLOW_API int hollow_read_state_from_snapshot(hollow_read_state **out,
+                                               const void *data, size_t len,
+                                               const hollow_read_options *opts);
+
+/**
+ * Load a snapshot from a file, in heap or mmap mode.
+ * @return as hollow_read_state_from_snapshot(); HOLLOW_EIO if the file
+ *         cannot be read.
+ */
+HOLLOW_API int hollow_read_state_open(hollow_read_state **out, const char *path,
+                                      const hollow_read_options *opts);
+
+/**
+ * Apply a delta or reverse delta (blob-format.md §9) to `rs`, giving a new
+ * state. `rs` is not changed and stays valid for everyone who holds it; the
+ * new state shares with it every shard the delta leaves unchanged, so a
+ * small delta costs memory and time in proportion to what it changes.
+ * Deltas may regroup a type into a new shard count (§9.7). The new state
+ * keeps the schemas of `rs` (§3.2): sections for types it lacks are
+ * skipped; fields are matched by name (§9.6).
+ *
+ * @param out  receives the new state with one reference, NULL on failure
+ * @param rs   the state the delta starts from (borrowed)
+ * @return 0; HOLLOW_ECHAIN if the delta's origin tag is not the state's
+ *         randomized tag, or a section changes a type's kind or a field's
+ *         type (load a snapshot instead); HOLLOW_ECORRUPT for a truncated
+ *         or inconsistent delta; HOLLOW_EVERSION; HOLLOW_ENOMEM. Nothing
+ *         half-applied is ever returned.
+ * Threads: `rs` may be read by other threads meanwhile.
+ */
+HOLLOW_API int hollow_read_state_apply_delta(hollow_read_state **out,
+                                             const hollow_read_state *rs,
+                                             const void *data, size_t len);
+
+/** As hollow_read_state_apply_delta(), reading the delta from a file. */
+HOLLOW_API int hollow_read_state_apply_delta_file(hollow_read_state **out,
+                                                  const hollow_read_state *rs,
+                                                  const char *path);
+
+/** Take one more reference. Threads: safe from any thread. */
+HOLLOW_API void hollow_read_state_acquire(hollow_read_state *rs);
+
+/**
+ * Drop one reference; the last one frees the state. NULL is a no-op.
+ * Threads: safe from any thread.
+ */
+HOLLOW_API void hollow_read_state_release(hollow_read_state *rs);
+
+/** Same as hollow_read_state_release(). */
+HOLLOW_API void hollow_read_state_free(hollow_read_state *rs);
+
+/** The state's randomized tag (destination tag of the last blob, §3.9). */
+HOLLOW_API int64_t hollow_read_state_randomized_tag(const hollow_read_state *rs);
+
+/** The origin tag of the last blob applied (-1 for a first snapshot). */
+HOLLOW_API int64_t hollow_read_state_origin_tag(const hollow_read_state *rs);
+
+/** Number of header tags. */
+HOLLOW_API size_t hollow_read_state_header_tag_count(const hollow_read_state *rs);
+
+/**
+ * Header tag `i` in blob order. Keys and values are UTF-8 (a U+0000 in
+ * them is kept as the bytes C0 80, as Java's modified UTF-8 writes it).
+ * @return 0; HOLLOW_ENOTFOUND if `i` is out of range.
+ */
+HOLLOW_API int hollow_read_state_header_tag_at(const hollow_read_state *rs,
+                                               size_t i, const char **key,
+                                               const char **value);
+
+/** The value of header tag `key`, or NULL. */
+HOLLOW_API const char *hollow_read_state_header_tag(const hollow_read_state *rs,
+                                                    const char *key);
+
+/** Number of types. */
+HOLLOW_API size_t hollow_read_state_type_count(const hollow_read_state *rs);
+
+/** Type `i` in blob order (the producer's type order, §3.8), or NULL. */
+HOLLOW_API const hollow_type *hollow_read_state_type_at(const hollow_read_state *rs,
+                                                        size_t i);
+
+/** Type `i` in ascending name order, or NULL. */
+HOLLOW_API const hollow_type *hollow_read_state_type_sorted(const hollow_read_state *rs,
+                                                            size_t i);
+
+/** The type named `name`, or NULL. */
+HOLLOW_API const hollow_type *hollow_read_state_type(const hollow_read_state *rs,
+                                                     const char *name);
+
+/**
+ * Bytes of memory the state holds through the library's allocator,
+ * excluding mapped file pages (mmap mode). Shared shards count in full.
+ */
+HOLLOW_API size_t hollow_read_state_memory(const hollow_read_state *rs);
+
+/**
+ * Java's HollowChecksum of the whole state (§12): type checksums in
+ * ascending type-name order.
+ * @return 0; HOLLOW_ECORRUPT for inconsistent data.
+ */
+HOLLOW_API int hollow_read_state_checksum(uint32_t *out, const hollow_read_state *rs);
+
+/* ---------------------------------------------------------- publication */
+
+/**
+ * A cell holding the current read state of something that refreshes (a
+ * consumer): a refresh publishes each new state, readers pin the current
+ * one. Readers never lock and never wait for a refresh; a publish waits
+ * only for readers that are inside the few instructions of an acquire.
+ *
+ * Threads: acquire from any number of threads; publish from any thread
+ * (publishers are serialized internally).
+ */
+typedef struct hollow_state_holder hollow_state_holder;
+
+/** Create an empty holder. @return 0; HOLLOW_ENOMEM; HOLLOW_ERROR. */
+HOLLOW_API int hollow_state_holder_new(hollow_state_holder **out);
+
+/** Free the holder and drop its reference to the current state. */
+HOLLOW_API void hollow_state_holder_free(hollow_state_holder *h);
+
+/**
+ * Make `rs` the current state. The holder takes over one reference from
+ * the caller (acquire another first to keep using `rs`); the previous
+ * state's reference is dropped. `rs` may be NULL.
+ */
+HOLLOW_API void hollow_state_holder_publish(hollow_state_holder *h,
+                                            hollow_read_state *rs);
+
+/**
+ * Pin the current state: returns it with one more reference (release it
+ * with hollow_read_state_release()), or NULL if nothing is published.
+ */
+HOLLOW_API hollow_read_state *hollow_state_holder_acquire(hollow_state_holder *h);
+
+/* ----------------------------------------------------------------- types */
+
+HOLLOW_API const char *hollow_type_name(const hollow_type *t);
+HOLLOW_API const hollow_schema *hollow_type_schema(const hollow_type *t);
+HOLLOW_API hollow_schema_kind hollow_type_kind(const hollow_type *t);
+/** Number of shards n (a power of two). */
+HOLLOW_API uint32_t hollow_type_shard_count(const hollow_type *t);
+/** Largest ordinal with a slot, or -1. */
+HOLLOW_API hollow_ordinal hollow_type_max_ordinal(const hollow_type *t);
+/** Number of populated ordinals (records). */
+HOLLOW_API size_t hollow_type_record_count(const hollow_type *t);
+/** True if ordinal `o` holds a record. */
+HOLLOW_API bool hollow_type_is_populated(const hollow_type *t, hollow_ordinal o);
+/**
+ * The first populated ordinal >= `from`, or HOLLOW_ORDINAL_NONE.
+ * Iterate with `for (o = next(t, 0); o >= 0; o = next(t, o + 1))`.
+ */
+HOLLOW_API hollow_ordinal hollow_type_next_ordinal(const hollow_type *t,
+                                                   hollow_ordinal from);
+/** The §12 checksum of one type. @return 0; HOLLOW_ECORRUPT. */
+HOLLOW_API int hollow_type_checksum(uint32_t *out, const hollow_type *t);
+
+/* --------------------------------------------------------------- objects */
+
+/** A field value of any type (used by generic reads and key lookups). */
+typedef struct hollow_value {
+    hollow_field_type type;
+    bool is_null;
+    union {
+        int32_t i;          /**< INT */
+        int64_t l;          /**< LONG */
+        float f;            /**< FLOAT */
+        double d;           /**< DOUBLE */
+        bool b;             /**< BOOLEAN */
+        hollow_str str;     /**< STRING, UTF-8 (as a probe); see below */
+        hollow_bytes bytes; /**< BYTES; STRING as read: stored encoding */
+        hollow_ordinal ref; /**< REFERENCE */
+    } u;
+} hollow_value;
+
+HOLLOW_API int hollow_object_int(int32_t *out, const hollow_type *t,
+                                 hollow_ordinal o, size_t field);
+HOLLOW_API int hollow_object_long(int64_t *out, const hollow_type *t,
+                                  hollow_ordinal o, size_t field);
+/** A null FLOAT reads as NaN with HOLLOW_NULL. */
+HOLLOW_API int hollow_object_float(float *out, const hollow_type *t,
+                                   hollow_ordinal o, size_t field);
+/** A null DOUBLE reads as NaN with HOLLOW_NULL. */
+HOLLOW_API int hollow_object_double(double *out, const hollow_type *t,
+                                    hollow_ordinal o, size_t field);
+HOLLOW_API int hollow_object_bool(bool *out, const hollow_type *t,
+                                  hollow_ordinal o, size_t field);
+/** The referenced ordinal; HOLLOW_NULL (and HOLLOW_ORDINAL_NONE) if null. */
+HOLLOW_API int hollow_object_ref(hollow_ordinal *out, const hollow_type *t,
+                                 hollow_ordinal o, size_t field);
+/** A BYTES field as a borrowed view. */
+HOLLOW_API int hollow_object_bytes(hollow_bytes *out, const hollow_type *t,
+                                   hollow_ordinal o, size_t field);
+
+/**
+ * A STRING field as UTF-8. If the stored string is ASCII, `out` is a view
+ * into the state and `buf` is not touched; otherwise it is converted into
+ * `buf` (surrogate pairs become 4-byte UTF-8; a lone surrogate becomes its
+ * 3-byte generalized form, as WTF-8 writes it) and `out` points there.
+ * At most 3 bytes per UTF-16 code unit are needed.
+ *
+ * @return 0; HOLLOW_NULL; HOLLOW_ERANGE if `cap` is too small (out->len
+ *         then holds the size needed); errors as above.
+ */
+HOLLOW_API int hollow_object_string(hollow_str *out, char *buf, size_t cap,
+                                    const hollow_type *t, hollow_ordinal o,
+                                    size_t field);
+
+/**
+ * A STRING field as UTF-16 code units into `buf` (`cap` units).
+ * @return 0 with *len = units; HOLLOW_NULL; HOLLOW_ERANGE with *len = units
+ *         needed.
+ */
+HOLLOW_API int hollow_object_string_utf16(uint16_t *buf, size_t cap, size_t *len,
+                                          const hollow_type *t, hollow_ordinal o,
+                                          size_t field);
+
+/**
+ * A STRING field in its stored form (one varint per UTF-16 code unit,
+ * §6.4), as a borrowed view. Two strings are equal iff these bytes are.
+ */
+HOLLOW_API int hollow_object_string_raw(hollow_bytes *out, const hollow_type *t,
+                                        hollow_ordinal o, size_t field);
+
+/**
+ * Any field as a hollow_value (STRING in its stored form in u.bytes).
+ * @return 0; HOLLOW_NULL (out->is_null set); errors as above.
+ */
+HOLLOW_API int hollow_object_value(hollow_value *out, const hollow_type *t,
+                                   hollow_ordinal o, size_t field);
+
+/* ----------------------------------------------------------- collections */
+
+/** Number of elements of LIST record `o`. */
+HOLLOW_API int hollow_list_size(uint32_t *out, const hollow_type *t,
+                                hollow_ordinal o);
+/** Element `i` of LIST record `o`. @return 0; HOLLOW_ENOTFOUND if i >= size. */
+HOLLOW_API int hollow_list_get(hollow_ordinal *out, const hollow_type *t,
+                               hollow_ordinal o, uint32_t i);
+
+/** Number of elements (SET) or entries (MAP) of record `o`. */
+HOLLOW_API int hollow_set_size(uint32_t *out, const hollow_type *t,
+                               hollow_ordinal o);
+HOLLOW_API int hollow_map_size(uint32_t *out, const hollow_type *t,
+                               hollow_ordinal o);
+
+/**
+ * Iterator over the buckets of a SET or MAP record, in bucket order (the
+ * order Java users observe, §8.3). Fields are private.
+ */
+typedef struct hollow_iter {
+    const void *shard_;
+    uint64_t pos_;
+    uint64_t end_;
+} hollow_iter;
+
+/** Start iterating SET record `o`. @return 0; errors as above. */
+HOLLOW_API int hollow_set_iter_init(hollow_iter *it, const hollow_type *t,
+                                    hollow_ordinal o);
+/** Next element; false at the end. */
+HOLLOW_API bool hollow_set_iter_next(hollow_iter *it, hollow_ordinal *elem);
+/** Start iterating MAP record `o`. */
+HOLLOW_API int hollow_map_iter_init(hollow_iter *it, const hollow_type *t,
+                                    hollow_ordinal o);
+/** Next entry; false at the end. */
+HOLLOW_API bool hollow_map_iter_next(hollow_iter *it, hollow_ordinal *key,
+                                     hollow_ordinal *value);
+
+/**
+ * Whether SET record `o` holds element ordinal `elem`, found through the
+ * hash table (§8.3): probing from hashInt(elem), or from the element's
+ * hash-key hash when the set has a @HashKey.
+ * @return 0 (then *out says); errors as above.
+ */
+HOLLOW_API int hollow_set_contains(bool *out, const hollow_type *t,
+                                   hollow_ordinal o, hollow_ordinal elem);
+
+/**
+ * The value of key ordinal `key` in MAP record `o`, through the hash table.
+ * @return 0; HOLLOW_ENOTFOUND if absent.
+ */
+HOLLOW_API int hollow_map_get(hollow_ordinal *value, const hollow_type *t,
+                              hollow_ordinal o, hollow_ordinal key);
+
+/**
+ * Find the element of a hash-keyed SET record whose key fields equal
+ * `keys` (one value per key path of the set's @HashKey, in order; STRING
+ * probes as UTF-8 in u.str), through the hash table (§11.5).
+ * @return 0; HOLLOW_ENOTFOUND if absent; HOLLOW_EINVAL if the set has no
+ *         hash key or the values do not match the key's field types.
+ */
+HOLLOW_API int hollow_set_find(hollow_ordinal *elem, const hollow_type *t,
+                               hollow_ordinal o, const hollow_value *keys,
+                               size_t key_count);
+
+/** As hollow_set_find() for a hash-keyed MAP: the entry whose key matches. */
+HOLLOW_API int hollow_map_find(hollow_ordinal *key, hollow_ordinal *value,
+                               const hollow_type *t, hollow_ordinal o,
+                               const hollow_value *keys, size_t key_count);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* HOLLOW_READ_H */

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Install the Debian packages hollow-c needs to build and test. Idempotent:
+# packages already installed are not touched, and apt runs only when
+# something is missing. Needs root (or sudo) on a Debian 12 machine.
+#   scripts/install-deps.sh            build + test packages
+#   scripts/install-deps.sh --fuzz     also clang + libFuzzer runtime
+set -euo pipefail
+
+PKGS=(build-essential cmake pkg-config check libjansson-dev libssl-dev
+      libdouble-conversion-dev python3)
+if [ "${1:-}" = "--fuzz" ]; then
+  PKGS+=(clang libclang-rt-14-dev)
+fi
+
+missing=()
+for p in "${PKGS[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+  SUDO="sudo"
+fi
+echo "installing: ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/tmp/hollow-apt.log 2>&1 ||
+  { tail -50 /tmp/hollow-apt.log; exit 1; }

@@ -1,0 +1,75 @@
+/*
+ * Private interface of the blob codecs (blob-format.md §3, §5-§9).
+ */
+#ifndef HOLLOW_SRC_BLOB_BLOB_INT_H
+#define HOLLOW_SRC_BLOB_BLOB_INT_H
+
+#include "common/reader.h"
+#include "read/read_int.h"
+
+#define HOLLOW__BLOB_VERSION 1030 /* §3.1 */
+
+/* The main header of every blob (§3.1). */
+typedef struct hollow__blob_header {
+    int64_t origin_tag;
+    int64_t dest_tag;
+    bool has_schemas;         /* E != 0 (pre-2.2 headers have none, §14) */
+    hollow_schema **schemas;
+    size_t schema_count;
+    size_t tag_count;
+    char **tag_keys;
+    char **tag_values;
+} hollow__blob_header;
+
+/* Parse the header; on failure everything allocated is freed. */
+int hollow__blob_header_read(hollow__blob_header *out, hollow__reader *r);
+void hollow__blob_header_clear(hollow__blob_header *h);
+
+/*
+ * The shard envelope of a type section (§3.4): A, then X and its bytes,
+ * then n. A == 0 is the pre-2.1 layout (one shard, *n = 1). n must be a
+ * power of two (0 is passed through for deltas, §14; snapshots refuse it).
+ */
+int hollow__blob_shard_envelope(uint32_t *n, hollow__reader *r);
+
+/* §5: the largest shard ordinal of shard s given the global max M */
+static inline int32_t hollow__max_shard_ordinal(int32_t M, uint32_t n, uint32_t s)
+{
+    int64_t q = ((int64_t)M + 1) / n, rem = ((int64_t)M + 1) % n;
+    return (int32_t)((int64_t)s < rem ? q : q - 1);
+}
+
+/* Where the bytes a read state points into come from. */
+typedef struct hollow__blob_source {
+    const uint8_t *data;
+    size_t len;
+    hollow__mapping *mapping; /* mmap mode: shards point into it; else NULL */
+} hollow__blob_source;
+
+/* Parse a whole snapshot (§3, §5-§8) into a new read state. */
+int hollow__snapshot_read(hollow_read_state **out, const hollow__blob_source *src);
+
+/*
+ * Read one snapshot shard of `schema`'s kind from r into a new shard whose
+ * arrays point into the source bytes (not yet copied).
+ */
+int hollow__shard_read_snapshot(hollow__shard **out, hollow__reader *r,
+                                const hollow_schema *schema);
+
+/*
+ * Read the kind-specific statistics and packed data of a shard section
+ * (everything after the max ordinal, §6.5, §7.1, §8.2, §8.5) for
+ * s->max + 1 slots; the arrays point into the reader's bytes. A delta's
+ * "added records" part has the same layout with one slot per added record.
+ */
+int hollow__shard_read_body(hollow__shard *s, hollow__reader *r,
+                            const hollow_schema *schema);
+
+/* Apply a delta or reverse delta (§9) to `rs`, making a new state. */
+int hollow__delta_apply(hollow_read_state **out, const hollow_read_state *rs,
+                        const uint8_t *data, size_t len);
+
+/* Copy the shard's arrays into one heap block (heap mode). */
+int hollow__shard_materialize(hollow__shard *s, const hollow_schema *schema);
+
+#endif

@@ -1,0 +1,508 @@
+/*
+ * Snapshot decoding (blob-format.md §3, §5-§8).
+ *
+ * A snapshot is the header, then per type: its schema, the shard envelope,
+ * [the global max ordinal if n > 1], n shard sections and the populated bit
+ * set by global ordinal. Shard sections are parsed into hollow__shard
+ * structs whose arrays point at the blob's bytes; heap mode then copies
+ * each shard's arrays into one block, mmap mode leaves them in the mapping.
+ *
+ * What is checked here, once: every count against the bytes left (so no
+ * allocation exceeds what the blob could justify), widths <= 64, packed
+ * arrays long enough for their slots, populated ordinals within their
+ * shard's slots. What is checked later, per access: var-length offsets and
+ * collection pointers (cheap compares), so loading stays a copy.
+ */
+#include <string.h>
+
+#include "blob_int.h"
+#include "common/alloc.h"
+#include "common/bits.h"
+#include "common/error.h"
+
+/* ------------------------------------------------------------ shards */
+
+static int read_width(uint8_t *out, hollow__reader *r, const char *what)
+{
+    uint32_t w;
+    int rc = hollow__reader_count(r, &w, 64, what);
+    if (rc == 0)
+        *out = (uint8_t)w;
+    return rc;
+}
+
+/* a packed array: count (vint or vlong, same bytes) then count words */
+static int read_words(const uint8_t **out, uint64_t *words, hollow__reader *r,
+                      uint64_t min_bits, const char *what)
+{
+    int64_t n;
+    size_t at = hollow__reader_offset(r);
+    int rc = hollow__reader_vlong(r, &n, what);
+    if (rc < 0)
+        return rc;
+    if (n < 0 || (uint64_t)n > hollow__reader_left(r) / 8)
+        return n < 0 ? hollow__error_set(HOLLOW_ECORRUPT,
+                                         "negative word count for %s at offset "
+                                         "%zu",
+                                         what, at)
+                     : hollow__reader_truncated(r, what,
+                                                (size_t)((uint64_t)n * 8));
+    if ((uint64_t)n < hollow__ceilw(min_bits))
+        return hollow__error_set(HOLLOW_ECORRUPT,
+                                 "%s has %lld words, needs %llu at offset %zu",
+                                 what, (long long)n,
+                                 (unsigned long long)hollow__ceilw(min_bits), at);
+    *words = (uint64_t)n;
+    return hollow__reader_bytes(r, out, (size_t)n * 8, what);
+}
+
+static int read_object_shard(hollow__shard *s, hollow__reader *r,
+                             const hollow_schema *schema)
+{
+    size_t nf = schema->field_count;
+    size_t cap = nf ? nf : 1;
+    s->widths = hollow__calloc(cap, 1);
+    s->offsets = hollow__calloc(cap, sizeof *s->offsets);
+    s->var = hollow__calloc(cap, sizeof *s->var);
+    s->var_len = hollow__calloc(cap, sizeof *s->var_len);
+    if (!s->widths || !s->offsets || !s->var || !s->var_len)
+        return hollow__error_oom();
+    int rc;
+    for (size_t f = 0; f < nf; f++) {
+        if ((rc = read_width(&s->widths[f], r, "field width")) < 0)
+            return rc;
+        s->offsets[f] = s->rec_bits;
+        s->rec_bits += s->widths[f];
+    }
+    uint64_t slots = (uint64_t)((int64_t)s->max + 1);
+    if ((rc = read_words(&s->fixed, &s->fixed_words, r, slots * s->rec_bits,
+                         "fixed-length record data")) < 0)
+        return rc;
+    for (size_t f = 0; f < nf; f++) {
+        int64_t len;
+        size_t at = hollow__reader_offset(r);
+        if ((rc = hollow__reader_vlong(r, &len, "var-length buffer length")) < 0)
+            return rc;
+        if (len < 0)
+            return hollow__error_set(HOLLOW_ECORRUPT,
+                                     "negative var-length buffer length at "
+                                     "offset %zu",
+                                     at);
+        if ((uint64_t)len > hollow__reader_left(r))
+            return hollow__reader_truncated(r, "var-length buffer", (size_t)len);
+        const uint8_t *p;
+        if ((rc = hollow__reader_bytes(r, &p, (size_t)len,
+                                       "var-length buffer")) < 0)
+            return rc;
+        hollow_field_type ft = schema->fields[f].type;
+        if (ft == HOLLOW_FIELD_STRING || ft == HOLLOW_FIELD_BYTES) {
+            s->var[f] = p;
+            s->var_len[f] = (uint64_t)len;
+        }
+    }
+    return 0;
+}
+
+static int read_collection_shard(hollow__shard *s, hollow__reader *r,
+                                 hollow_schema_kind kind)
+{
+    int rc;
+    int64_t total;
+    if ((rc = read_width(&s->ptr_bits, r, "pointer width")) < 0)
+        return rc;
+    if (kind != HOLLOW_SCHEMA_LIST &&
+        (rc = read_width(&s->size_bits, r, "size width")) < 0)
+        return rc;
+    if ((rc = read_width(&s->elem_bits, r,
+                         kind == HOLLOW_SCHEMA_MAP ? "key width"
+                                                   : "element width")) < 0)
+        return rc;
+    if (kind == HOLLOW_SCHEMA_MAP &&
+        (rc = read_width(&s->value_bits, r, "value width")) < 0)
+        return rc;
+    size_t at = hollow__reader_offset(r);
+    if ((rc = hollow__reader_vlong(r, &total, "element total")) < 0)
+        return rc;
+    if (total < 0)
+        return hollow__error_set(HOLLOW_ECORRUPT,
+                                 "negative element total at offset %zu", at);
+    s->total = (uint64_t)total;
+    uint64_t slots = (uint64_t)((int64_t)s->max + 1);
+    uint64_t entry = (uint64_t)s->ptr_bits + s->size_bits;
+    if ((rc = read_words(&s->fixed, &s->fixed_words, r, slots * entry,
+                         "pointer array")) < 0)
+        return rc;
+    return read_words(&s->elems, &s->elem_words, r, 0,
+                      kind == HOLLOW_SCHEMA_LIST ? "element array"
+                                                 : "bucket array");
+}
+
+int hollow__shard_read_body(hollow__shard *s, hollow__reader *r,
+                            const hollow_schema *schema)
+{
+    if (schema->kind == HOLLOW_SCHEMA_OBJECT)
+        return read_object_shard(s, r, schema);
+    return read_collection_shard(s, r, schema->kind);
+}
+
+int hollow__shard_read_snapshot(hollow__shard **out, hollow__reader *r,
+                                const hollow_schema *schema)
+{
+    *out = NULL;
+    hollow__shard *s = hollow__calloc(1, sizeof *s);
+    HOLLOW_CHECK_ALLOC(s);
+    atomic_init(&s->refs, 1);
+    int32_t m;
+    size_t at = hollow__reader_offset(r);
+    int rc = hollow__reader_vint(r, &m, "max shard ordinal");
+    if (rc < 0)
+        goto done;
+    if (m < -1 || m == INT32_MAX) {
+        rc = hollow__error_set(HOLLOW_ECORRUPT,
+                               "max shard ordinal %d out of range at offset %zu",
+                               (int)m, at);
+        goto done;
+    }
+    s->max = m;
+    rc = hollow__shard_read_body(s, r, schema);
+done:
+    if (rc < 0) {
+        hollow__shard_release(s);
+        return rc;
+    }
+    *out = s;
+    return 0;
+}
+
+int hollow__shard_materialize(hollow__shard *s, const hollow_schema *schema)
+{
+    size_t total = (size_t)(s->fixed_words * 8 + s->elem_words * 8);
+    size_t nf = schema->kind == HOLLOW_SCHEMA_OBJECT ? schema->field_count : 0;
+    for (size_t f = 0; f < nf; f++)
+        total += (size_t)s->var_len[f];
+    if (total == 0)
+        return 0;
+    uint8_t *block = hollow__malloc(total);
+    HOLLOW_CHECK_ALLOC(block);
+    uint8_t *p = block;
+#define MOVE(ptr, n)                                                           \
+    do {                                                                       \
+        if ((n) > 0) {                                                         \
+            memcpy(p, (ptr), (n));                                             \
+            (ptr) = p;                                                         \
+            p += (n);                                                          \
+        }                                                                      \
+    } while (0)
+    MOVE(s->fixed, (size_t)s->fixed_words * 8);
+    MOVE(s->elems, (size_t)s->elem_words * 8);
+    for (size_t f = 0; f < nf; f++)
+        MOVE(s->var[f], (size_t)s->var_len[f]);
+#undef MOVE
+    s->block = block;
+    return 0;
+}
+
+/* ---------------------------------------------------------- types */
+
+/*
+ * The populated bit set (§1.7) by global ordinal, split into per-shard bit
+ * sets by shard ordinal. A populated ordinal must have a slot.
+ */
+static int read_populated(hollow_type *t, hollow__reader *r)
+{
+    int32_t nwords;
+    size_t at = hollow__reader_offset(r);
+    int rc = hollow__reader_i32(r, &nwords, "populated bit set length");
+    if (rc < 0)
+        return rc;
+    if (nwords < 0)
+        return hollow__error_set(HOLLOW_ECORRUPT,
+                                 "negative populated bit set length at offset "
+                                 "%zu",
+                                 at);
+    const uint8_t *w;
+    if ((size_t)nwords > hollow__reader_left(r) / 8)
+        return hollow__reader_truncated(r, "populated bit set",
+                                        (size_t)nwords * 8);
+    at = hollow__reader_offset(r);
+    if ((rc = hollow__reader_bytes(r, &w, (size_t)nwords * 8,
+                                   "populated bit set")) < 0)
+        return rc;
+    uint32_t n = t->shard_count, mask = n - 1, bits = t->shard_bits;
+    int64_t *top = hollow__calloc(n, sizeof *top);
+    HOLLOW_CHECK_ALLOC(top);
+    for (uint32_t s = 0; s < n; s++)
+        top[s] = -1;
+    /* pass 1: bounds and per-shard sizes */
+    for (int32_t i = 0; i < nwords; i++) {
+        uint64_t word = hollow__be64(w + (size_t)i * 8);
+        while (word) {
+            int b = __builtin_ctzll(word);
+            word &= word - 1;
+            int64_t o = (int64_t)i * 64 + b;
+            uint32_t s = (uint32_t)o & mask;
+            int64_t j = o >> bits;
+            if (o > t->max_ordinal || j > t->shards[s]->max) {
+                hollow__free(top);
+                return hollow__error_set(HOLLOW_ECORRUPT,
+                                         "type %s: populated ordinal %lld has "
+                                         "no slot (bit set at offset %zu)",
+                                         t->schema->name, (long long)o, at);
+            }
+            top[s] = j;
+        }
+    }
+    for (uint32_t s = 0; s < n; s++) {
+        hollow__shard *sh = t->shards[s];
+        sh->pop_words = (uint32_t)hollow__ceilw((uint64_t)(top[s] + 1));
+        sh->populated =
+            hollow__calloc(sh->pop_words ? sh->pop_words : 1, sizeof(uint64_t));
+        if (sh->populated == NULL) {
+            hollow__free(top);
+            return hollow__error_oom();
+        }
+    }
+    hollow__free(top);
+    /* pass 2: set the bits */
+    uint32_t count = 0;
+    for (int32_t i = 0; i < nwords; i++) {
+        uint64_t word = hollow__be64(w + (size_t)i * 8);
+        while (word) {
+            int b = __builtin_ctzll(word);
+            word &= word - 1;
+            uint64_t o = (uint64_t)i * 64 + (uint64_t)b;
+            hollow__shard *sh = t->shards[o & mask];
+            uint64_t j = o >> bits;
+            sh->populated[j >> 6] |= (uint64_t)1 << (j & 63);
+            sh->pop_count++;
+            count++;
+        }
+    }
+    t->count = count;
+    return 0;
+}
+
+static void type_clear(hollow_type *t)
+{
+    if (t->shards != NULL)
+        for (uint32_t s = 0; s < t->shard_count; s++)
+            hollow__shard_release(t->shards[s]);
+    hollow__free(t->shards);
+    hollow_schema_free(t->schema);
+    memset(t, 0, sizeof *t);
+}
+
+/* one type section of a snapshot into t (whose schema is set by the caller) */
+static int read_type_section(hollow_type *t, hollow__reader *r,
+                             const hollow__blob_source *src)
+{
+    uint32_t n;
+    size_t at = hollow__reader_offset(r);
+    int rc = hollow__blob_shard_envelope(&n, r);
+    if (rc < 0)
+        return rc;
+    if (n == 0 || n > hollow__reader_left(r))
+        return hollow__error_set(HOLLOW_ECORRUPT,
+                                 "type %s: shard count %u invalid at offset %zu",
+                                 t->schema->name, n, at);
+    t->shard_count = n;
+    t->shard_bits = (uint32_t)__builtin_ctz(n);
+    t->shards = hollow__calloc(n, sizeof *t->shards);
+    HOLLOW_CHECK_ALLOC(t->shards);
+    int32_t M = -1;
+    if (n > 1) {
+        at = hollow__reader_offset(r);
+        if ((rc = hollow__reader_vint(r, &M, "max ordinal")) < 0)
+            return rc;
+        if (M < -1 || M == INT32_MAX)
+            return hollow__error_set(HOLLOW_ECORRUPT,
+                                     "type %s: max ordinal %d out of range at "
+                                     "offset %zu",
+                                     t->schema->name, (int)M, at);
+    }
+    for (uint32_t s = 0; s < n; s++) {
+        if ((rc = hollow__shard_read_snapshot(&t->shards[s], r, t->schema)) < 0)
+            return hollow__error_prefix("type %s shard %u", t->schema->name, s);
+        if (n > 1 && t->shards[s]->max > hollow__max_shard_ordinal(M, n, s))
+            return hollow__error_set(HOLLOW_ECORRUPT,
+                                     "type %s shard %u: %d slots exceed max "
+                                     "ordinal %d",
+                                     t->schema->name, s,
+                                     (int)t->shards[s]->max + 1, (int)M);
+    }
+    t->max_ordinal = n == 1 ? t->shards[0]->max : M;
+    if ((rc = read_populated(t, r)) < 0)
+        return rc;
+    if (src->mapping == NULL) {
+        for (uint32_t s = 0; s < n; s++)
+            if ((rc = hollow__shard_materialize(t->shards[s], t->schema)) < 0)
+                return rc;
+    } else {
+        for (uint32_t s = 0; s < n; s++) {
+            hollow__mapping_retain(src->mapping);
+            t->shards[s]->mapping = src->mapping;
+        }
+    }
+    return 0;
+}
+
+/* an empty type: one shard with no slots */
+static int make_empty_type(hollow_type *t)
+{
+    t->shard_count = 1;
+    t->shard_bits = 0;
+    t->max_ordinal = -1;
+    t->shards = hollow__calloc(1, sizeof *t->shards);
+    HOLLOW_CHECK_ALLOC(t->shards);
+    hollow__shard *s = hollow__calloc(1, sizeof *s);
+    HOLLOW_CHECK_ALLOC(s);
+    atomic_init(&s->refs, 1);
+    s->max = -1;
+    size_t nf = t->schema->kind == HOLLOW_SCHEMA_OBJECT
+                    ? t->schema->field_count : 0;
+    size_t cap = nf ? nf : 1;
+    s->widths = hollow__calloc(cap, 1);
+    s->offsets = hollow__calloc(cap, sizeof *s->offsets);
+    s->var = hollow__calloc(cap, sizeof *s->var);
+    s->var_len = hollow__calloc(cap, sizeof *s->var_len);
+    s->populated = hollow__calloc(1, sizeof(uint64_t));
+    t->shards[0] = s;
+    if (!s->widths || !s->offsets || !s->var || !s->var_len || !s->populated)
+        return hollow__error_oom();
+    return 0;
+}
+
+static int find_type(const hollow_read_state *rs, size_t n, const char *name)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(rs->types[i].schema->name, name) == 0)
+            return (int)i;
+    return -1;
+}
+
+int hollow__snapshot_read(hollow_read_state **out, const hollow__blob_source *src)
+{
+    hollow__reader r;
+    hollow__blob_header h;
+    hollow_read_state *rs = NULL;
+    bool *seen = NULL;
+    hollow_schema *sec_schema = NULL;
+    hollow_type scratch;
+    memset(&scratch, 0, sizeof scratch);
+    int rc;
+
+    *out = NULL;
+    hollow__reader_init(&r, src->data, src->len, 0);
+    if ((rc = hollow__blob_header_read(&h, &r)) < 0)
+        return rc;
+    uint32_t k;
+    if ((rc = hollow__reader_count(&r, &k, (uint32_t)hollow__reader_left(&r),
+                                   "type count")) < 0)
+        goto done;
+    /* §3.2: the header's schema list is the state's type list; a pre-2.2
+     * header has none, and then the sections define the types */
+    size_t ntypes = h.has_schemas ? h.schema_count : k;
+    if ((rc = hollow__read_state_alloc(&rs, ntypes)) < 0)
+        goto done;
+    rs->origin_tag = h.origin_tag;
+    rs->tag = h.dest_tag;
+    rs->tag_count = h.tag_count;
+    rs->tag_keys = h.tag_keys;
+    rs->tag_values = h.tag_values;
+    h.tag_keys = h.tag_values = NULL;
+    h.tag_count = 0;
+    seen = hollow__calloc(ntypes ? ntypes : 1, sizeof *seen);
+    if (seen == NULL) {
+        rc = hollow__error_oom();
+        goto done;
+    }
+    size_t filled = 0;
+    if (h.has_schemas) {
+        for (size_t i = 0; i < h.schema_count; i++) {
+            if (find_type(rs, i, h.schemas[i]->name) >= 0) {
+                rc = hollow__error_set(HOLLOW_ECORRUPT,
+                                       "type %s listed twice in the header",
+                                       h.schemas[i]->name);
+                goto done;
+            }
+            rs->types[i].schema = h.schemas[i];
+            rs->types[i].state = rs;
+            h.schemas[i] = NULL;
+            rs->type_count = i + 1;
+        }
+        filled = rs->type_count;
+    }
+    for (uint32_t i = 0; i < k; i++) {
+        size_t at = hollow__reader_offset(&r);
+        if ((rc = hollow__schema_read(&sec_schema, &r)) < 0)
+            goto done;
+        int idx = find_type(rs, filled, sec_schema->name);
+        hollow_type *t;
+        if (!h.has_schemas) {
+            if (idx >= 0) {
+                rc = hollow__error_set(HOLLOW_ECORRUPT,
+                                       "second section for type %s at offset "
+                                       "%zu",
+                                       sec_schema->name, at);
+                goto done;
+            }
+            idx = (int)filled++;
+            rs->type_count = filled;
+        }
+        if (idx < 0) {
+            /* a section the header does not list: parse and discard */
+            t = &scratch;
+        } else {
+            if (seen[idx]) {
+                rc = hollow__error_set(HOLLOW_ECORRUPT,
+                                       "second section for type %s at offset "
+                                       "%zu",
+                                       sec_schema->name, at);
+                goto done;
+            }
+            seen[idx] = true;
+            t = &rs->types[idx];
+            if (t->schema != NULL &&
+                hollow_schema_kind_of(t->schema) != sec_schema->kind) {
+                rc = hollow__error_set(HOLLOW_ECORRUPT,
+                                       "type %s: section kind differs from the "
+                                       "header at offset %zu",
+                                       sec_schema->name, at);
+                goto done;
+            }
+        }
+        /* decode with the section's own schema (§3.4) */
+        hollow_schema_free(t->schema);
+        t->schema = sec_schema;
+        t->state = rs;
+        sec_schema = NULL;
+        rc = read_type_section(t, &r, src);
+        if (t == &scratch)
+            type_clear(&scratch);
+        if (rc < 0)
+            goto done;
+    }
+    for (size_t i = 0; i < rs->type_count; i++)
+        if (!seen[i] && (rc = make_empty_type(&rs->types[i])) < 0)
+            goto done;
+    if (hollow__reader_left(&r) != 0) {
+        rc = hollow__error_set(HOLLOW_ECORRUPT,
+                               "%zu trailing bytes after the last type section "
+                               "at offset %zu",
+                               hollow__reader_left(&r),
+                               hollow__reader_offset(&r));
+        goto done;
+    }
+    rc = hollow__read_state_index(rs);
+done:
+    hollow_schema_free(sec_schema);
+    type_clear(&scratch);
+    hollow__free(seen);
+    hollow__blob_header_clear(&h);
+    if (rc < 0) {
+        hollow_read_state_release(rs);
+        return rc;
+    }
+    *out = rs;
+    return 0;
+}

@@ -1,0 +1,9 @@
+/* The hollow-cli commands: one file each, src/cli/cmd_<verb>.c. */
+#ifndef HOLLOW_CLI_COMMANDS_H
+#define HOLLOW_CLI_COMMANDS_H
+
+int cmd_dump(int argc, char **argv);
+int cmd_inspect(int argc, char **argv);
+int cmd_schema(int argc, char **argv);
+
+#endif

@@ -1,0 +1,99 @@
+/*
+ * hollow-cli: the command-line tool. It uses only the public API (style.md
+ * B1.5). Commands are `hollow-cli <verb> [options]`, or the Go tool's form
+ * `hollow-cli -command=<verb> [options]`. Exit codes: 0 ok, 1 failure,
+ * 2 usage.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "commands.h"
+#include "hollow/common.h"
+
+typedef struct command {
+    const char *name;
+    int (*fn)(int argc, char **argv);
+    const char *summary;
+} command;
+
+static const command COMMANDS[] = {
+    {"dump", cmd_dump, "print the canonical or deep dump of a state"},
+    {"inspect", cmd_inspect, "show a blob's header, types and a few records"},
+    {"schema", cmd_schema, "validate schema files (line:column errors)"},
+};
+#define NCOMMANDS (sizeof COMMANDS / sizeof COMMANDS[0])
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: hollow-cli <command> [options] [args]\n"
+               "       hollow-cli -command=<command> [options] [args]\n\n"
+               "commands:\n");
+    for (size_t i = 0; i < NCOMMANDS; i++)
+        fprintf(f, "  %-10s %s\n", COMMANDS[i].name, COMMANDS[i].summary);
+    fprintf(f, "\n`hollow-cli <command> --help` describes a command.\n");
+}
+
+static const command *find(const char *name)
+{
+    for (size_t i = 0; i < NCOMMANDS; i++)
+        if (strcmp(COMMANDS[i].name, name) == 0)
+            return &COMMANDS[i];
+    return NULL;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    /* Go form: -command=X (or --command X) anywhere; remove it from argv */
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char *name = NULL;
+        int drop = 1;
+        if (strncmp(a, "-command=", 9) == 0)
+            name = a + 9;
+        else if (strncmp(a, "--command=", 10) == 0)
+            name = a + 10;
+        else if ((strcmp(a, "-command") == 0 || strcmp(a, "--command") == 0) &&
+                 i + 1 < argc) {
+            name = argv[i + 1];
+            drop = 2;
+        }
+        if (name == NULL)
+            continue;
+        const command *c = find(name);
+        if (c == NULL) {
+            fprintf(stderr, "hollow-cli: unknown command '%s'\n", name);
+            usage(stderr);
+            return 2;
+        }
+        /* argv without the -command option, with the verb as argv[0] */
+        static char *rest[4096];
+        int n = 0;
+        rest[n++] = (char *)c->name;
+        for (int j = 1; j < argc && n < 4095; j++)
+            if (j < i || j >= i + drop)
+                rest[n++] = argv[j];
+        rest[n] = NULL;
+        return c->fn(n, rest);
+    }
+    const char *verb = argv[1];
+    if (strcmp(verb, "--help") == 0 || strcmp(verb, "-h") == 0 ||
+        strcmp(verb, "help") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    if (strcmp(verb, "--version") == 0 || strcmp(verb, "-version") == 0) {
+        printf("hollow-cli %s\n", hollow_version_string());
+        return 0;
+    }
+    const command *c = find(verb);
+    if (c == NULL) {
+        fprintf(stderr, "hollow-cli: unknown command '%s'\n", verb);
+        usage(stderr);
+        return 2;
+    }
+    return c->fn(argc - 1, argv + 1);
+}

@@ -1,0 +1,93 @@
+/* Option parsing and error helpers shared by the hollow-cli commands. */
+#include "opt.h"
+
+#include <stdarg.h>
+#include <string.h>
+
+#include "hollow/error.h"
+
+void opt_init(opt_state *st, int argc, char **argv, const char *cmd)
+{
+    st->argc = argc;
+    st->argv = argv;
+    st->i = 1;
+    st->positional_only = false;
+    st->cmd = cmd;
+}
+
+int opt_next(opt_state *st, const opt_spec *specs, int nspecs, const char **value)
+{
+    *value = NULL;
+    if (st->i >= st->argc)
+        return OPT_END;
+    char *arg = st->argv[st->i++];
+    if (st->positional_only || arg[0] != '-' || arg[1] == '\0') {
+        *value = arg;
+        return OPT_POSITIONAL;
+    }
+    if (strcmp(arg, "--") == 0) {
+        st->positional_only = true;
+        return opt_next(st, specs, nspecs, value);
+    }
+    const char *name = arg + (arg[1] == '-' ? 2 : 1);
+    const char *eq = strchr(name, '=');
+    size_t len = eq ? (size_t)(eq - name) : strlen(name);
+    for (int k = 0; k < nspecs; k++) {
+        if (strlen(specs[k].name) != len || memcmp(specs[k].name, name, len) != 0)
+            continue;
+        if (!specs[k].takes_value) {
+            if (eq != NULL) {
+                cli_fail(st->cmd, 2, "option --%s takes no value", specs[k].name);
+                return OPT_ERROR;
+            }
+            return k;
+        }
+        if (eq != NULL) {
+            *value = eq + 1;
+            return k;
+        }
+        if (st->i >= st->argc) {
+            cli_fail(st->cmd, 2, "option --%s needs a value", specs[k].name);
+            return OPT_ERROR;
+        }
+        *value = st->argv[st->i++];
+        return k;
+    }
+    cli_fail(st->cmd, 2, "unknown option %s (see --help)", arg);
+    return OPT_ERROR;
+}
+
+static void vfail(const char *cmd, const char *fmt, va_list ap)
+{
+    if (cmd != NULL)
+        fprintf(stderr, "hollow-cli %s: ", cmd);
+    else
+        fprintf(stderr, "hollow-cli: ");
+    vfprintf(stderr, fmt, ap);
+}
+
+int cli_fail(const char *cmd, int code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vfail(cmd, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    return code;
+}
+
+int cli_fail_hollow(const char *cmd, const char *fmt, ...)
+{
+    const char *msg = hollow_error_last()->message;
+    va_list ap;
+    va_start(ap, fmt);
+    vfail(cmd, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, ": %s\n", msg);
+    return 1;
+}
+
+int cli_write_file(void *payload, const char *data, size_t len)
+{
+    return fwrite(data, 1, len, payload) == len ? 0 : HOLLOW_EIO;
+}

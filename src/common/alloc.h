@@ -1,0 +1,35 @@
+/*
+ * Internal allocation: every heap allocation of the library goes through
+ * these, so that hollow_set_allocator() sees it and the tests can count
+ * bytes and inject failures. Size arithmetic on untrusted counts uses the
+ * checked helpers.
+ */
+#ifndef HOLLOW_SRC_COMMON_ALLOC_H
+#define HOLLOW_SRC_COMMON_ALLOC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hollow/common.h"
+
+void *hollow__malloc(size_t n);
+void *hollow__calloc(size_t count, size_t size);
+void *hollow__realloc(void *p, size_t n);
+void hollow__free(void *p);
+/* malloc(count * size) or NULL (with no allocation) on overflow */
+void *hollow__mallocarray(size_t count, size_t size);
+void *hollow__reallocarray(void *p, size_t count, size_t size);
+char *hollow__strdup(const char *s);
+char *hollow__strndup(const char *s, size_t n);
+
+/* true if a*b overflows size_t; else *out = a*b */
+static inline int hollow__mul_overflow(size_t a, size_t b, size_t *out)
+{
+    return __builtin_mul_overflow(a, b, out);
+}
+static inline int hollow__add_overflow(size_t a, size_t b, size_t *out)
+{
+    return __builtin_add_overflow(a, b, out);
+}
+
+#endif

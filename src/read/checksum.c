@@ -1,0 +1,151 @@
+/*
+ * Java's HollowChecksum (blob-format.md §12): a test oracle that two
+ * implementations (or a chain and a snapshot) hold the same state. It
+ * visits shard by shard, populated ordinals ascending, OBJECT fields in
+ * ascending name order, SET/MAP buckets by index, so it depends on shard
+ * counts and bucket placement.
+ */
+#include <string.h>
+
+#include "access.h"
+#include "common/alloc.h"
+#include "common/hash.h"
+
+typedef struct ck {
+    uint32_t c;
+} ck;
+
+static inline void apply_int(ck *k, uint32_t x)
+{
+    k->c = hollow__hash_int(k->c ^ hollow__hash_int(x));
+}
+
+static inline void apply_long(ck *k, uint64_t x)
+{
+    k->c = hollow__hash_int(k->c ^ hollow__hash_long(x));
+}
+
+static int object_record(ck *k, const hollow_type *t, const hollow__shard *s,
+                         uint32_t j, const size_t *order)
+{
+    const hollow_schema *sc = t->schema;
+    for (size_t i = 0; i < sc->field_count; i++) {
+        size_t f = order[i];
+        hollow_field_type ft = sc->fields[f].type;
+        if (ft == HOLLOW_FIELD_STRING || ft == HOLLOW_FIELD_BYTES) {
+            const uint8_t *p = NULL;
+            size_t len = 0;
+            int rc = hollow__var_range(&p, &len, t, s, j, f);
+            if (rc < 0)
+                return rc;
+            apply_int(k, rc == HOLLOW_NULL ? 0xFFFFFFFFu
+                                           : hollow__murmur(p ? p : (const uint8_t *)"", len));
+        } else {
+            uint64_t raw = hollow__field_raw(s, j, f);
+            if (raw == hollow__ones(s->widths[f]))
+                apply_int(k, 0x7FFFFFFFu);
+            else
+                apply_long(k, raw);
+        }
+    }
+    return 0;
+}
+
+static int collection_record(ck *k, const hollow_type *t, hollow_ordinal o)
+{
+    int rc;
+    switch (t->schema->kind) {
+    case HOLLOW_SCHEMA_LIST: {
+        uint32_t n;
+        if ((rc = hollow_list_size(&n, t, o)) < 0)
+            return rc;
+        for (uint32_t i = 0; i < n; i++) {
+            hollow_ordinal e;
+            if ((rc = hollow_list_get(&e, t, o, i)) < 0)
+                return rc;
+            apply_int(k, (uint32_t)e);
+        }
+        return 0;
+    }
+    case HOLLOW_SCHEMA_SET:
+    case HOLLOW_SCHEMA_MAP: {
+        bool is_map = t->schema->kind == HOLLOW_SCHEMA_MAP;
+        hollow_iter it;
+        rc = is_map ? hollow_map_iter_init(&it, t, o)
+                    : hollow_set_iter_init(&it, t, o);
+        if (rc < 0)
+            return rc;
+        const hollow__shard *s = it.shard_;
+        uint64_t start = it.pos_;
+        uint64_t width = is_map ? (uint64_t)s->elem_bits + s->value_bits
+                                : s->elem_bits;
+        for (uint64_t b = start; b < it.end_; b++) {
+            uint64_t key = hollow__bits_read(s->elems, b * width, s->elem_bits);
+            if (key == hollow__ones(s->elem_bits))
+                continue;
+            apply_int(k, (uint32_t)(b - start));
+            apply_int(k, (uint32_t)key);
+            if (is_map)
+                apply_int(k, (uint32_t)hollow__bits_read(
+                                 s->elems, b * width + s->elem_bits,
+                                 s->value_bits));
+        }
+        return 0;
+    }
+    default: return 0;
+    }
+}
+
+int hollow_type_checksum(uint32_t *out, const hollow_type *t)
+{
+    const hollow_schema *sc = t->schema;
+    size_t nf = sc->kind == HOLLOW_SCHEMA_OBJECT ? sc->field_count : 0;
+    size_t *order = hollow__calloc(nf ? nf : 1, sizeof *order);
+    HOLLOW_CHECK_ALLOC(order);
+    for (size_t i = 0; i < nf; i++) { /* field indexes by ascending name */
+        size_t v = i, j = i;
+        while (j > 0 && strcmp(sc->fields[order[j - 1]].name,
+                               sc->fields[v].name) > 0) {
+            order[j] = order[j - 1];
+            j--;
+        }
+        order[j] = v;
+    }
+    ck k = {0};
+    int rc = 0;
+    for (uint32_t s = 0; s < t->shard_count && rc >= 0; s++) {
+        const hollow__shard *sh = t->shards[s];
+        for (uint32_t w = 0; w < sh->pop_words && rc >= 0; w++) {
+            uint64_t word = sh->populated[w];
+            while (word && rc >= 0) {
+                uint32_t j = w * 64 + (uint32_t)__builtin_ctzll(word);
+                word &= word - 1;
+                hollow_ordinal o =
+                    (hollow_ordinal)(((uint64_t)j << t->shard_bits) | s);
+                apply_int(&k, (uint32_t)o);
+                rc = sc->kind == HOLLOW_SCHEMA_OBJECT
+                         ? object_record(&k, t, sh, j, order)
+                         : collection_record(&k, t, o);
+            }
+        }
+    }
+    hollow__free(order);
+    if (rc < 0)
+        return rc;
+    *out = k.c;
+    return 0;
+}
+
+int hollow_read_state_checksum(uint32_t *out, const hollow_read_state *rs)
+{
+    ck k = {0};
+    for (size_t i = 0; i < rs->type_count; i++) {
+        uint32_t c;
+        int rc = hollow_type_checksum(&c, hollow_read_state_type_sorted(rs, i));
+        if (rc < 0)
+            return rc;
+        apply_int(&k, c);
+    }
+    *out = k.c;
+    return 0;
+}

@@ -1,0 +1,115 @@
+/*
+ * Private layout of read states.
+ *
+ * A read state is an immutable snapshot of a dataset: an array of types,
+ * each an array of shards (blob-format.md §5). Record data stays in the
+ * wire layout (architecture decision 3): packed arrays are the blob's
+ * big-endian 64-bit words, copied once into a heap block per shard (heap
+ * mode) or used in place in a mapped file (mmap mode). Nothing is decoded
+ * at load time beyond the per-shard headers; accessors check offsets and
+ * pointers on the way, so a hostile blob yields HOLLOW_ECORRUPT, never an
+ * out-of-bounds read.
+ *
+ * Shards are reference counted so that a later read state (made by applying
+ * a delta) can share every shard the delta does not touch. A shard owns its
+ * populated bit set (by shard ordinal) so that a delta that changes one
+ * shard changes only that shard's bits.
+ *
+ *   hollow_read_state ── types[] ── hollow_type ── shards[n] ── hollow__shard
+ *        (refcount)                 (schema,                    (refcount,
+ *                                    counts)                     arrays)
+ */
+#ifndef HOLLOW_SRC_READ_READ_INT_H
+#define HOLLOW_SRC_READ_READ_INT_H
+
+#include <stdatomic.h>
+
+#include "hollow/read.h"
+#include "schema/schema_int.h"
+
+/* A mapped file shared by the shards that point into it (mmap mode). */
+typedef struct hollow__mapping {
+    atomic_size_t refs;
+    void *addr;
+    size_t len;
+} hollow__mapping;
+
+void hollow__mapping_retain(hollow__mapping *m);
+void hollow__mapping_release(hollow__mapping *m);
+
+typedef struct hollow__shard {
+    atomic_size_t refs;
+    int32_t max;          /* max shard ordinal m; -1 if no slots */
+    uint64_t *populated;  /* host-order bits by shard ordinal */
+    uint32_t pop_words;   /* words in `populated` */
+    uint32_t pop_count;   /* populated ordinals in this shard */
+    /* records removed by the delta that made this shard: unpopulated but
+     * still readable until the next delta touches the shard (§9.6) */
+    uint64_t *ghosts;
+    uint32_t ghost_words;
+
+    /* OBJECT: fixed-length records. LIST: end pointers. SET/MAP:
+     * pointer+size entries. Big-endian words. */
+    const uint8_t *fixed;
+    uint64_t fixed_words;
+    /* LIST: elements. SET: buckets. MAP: key/value buckets. */
+    const uint8_t *elems;
+    uint64_t elem_words;
+
+    /* OBJECT */
+    uint8_t *widths;       /* per field, 0..64 */
+    uint32_t *offsets;     /* per field bit offset in a record */
+    uint32_t rec_bits;     /* Wrec */
+    const uint8_t **var;   /* per field var-length buffer (or NULL) */
+    uint64_t *var_len;
+
+    /* LIST/SET/MAP */
+    uint8_t ptr_bits;      /* P */
+    uint8_t size_bits;     /* Z (SET/MAP) */
+    uint8_t elem_bits;     /* E (LIST/SET), K (MAP) */
+    uint8_t value_bits;    /* V (MAP) */
+    uint64_t total;        /* T_s / B_s as written */
+
+    void *block;               /* heap block holding the arrays, or NULL */
+    hollow__mapping *mapping;  /* mmap mode, or NULL */
+} hollow__shard;
+
+struct hollow_type {
+    hollow_schema *schema;
+    uint32_t shard_count;     /* n, a power of two */
+    uint32_t shard_bits;      /* log2(n) */
+    hollow__shard **shards;
+    int32_t max_ordinal;      /* global M, -1 if none */
+    uint32_t count;           /* populated ordinals */
+    const hollow_read_state *state;
+};
+
+struct hollow_read_state {
+    atomic_size_t refs;
+    int64_t origin_tag;
+    int64_t tag;
+    size_t tag_count;
+    char **tag_keys;          /* UTF-8 (NUL as C0 80) */
+    char **tag_values;
+    size_t type_count;
+    hollow_type *types;       /* blob order */
+    uint32_t *by_name;        /* indexes into types, sorted by name */
+    hollow_memory_mode mode;
+};
+
+void hollow__shard_retain(hollow__shard *s);
+void hollow__shard_release(hollow__shard *s);
+
+/* empty state with room for `type_count` types (fields zeroed) */
+int hollow__read_state_alloc(hollow_read_state **out, size_t type_count);
+/* sort the by-name index after the types are filled in */
+int hollow__read_state_index(hollow_read_state *rs);
+
+/* is shard ordinal j of shard s populated */
+static inline bool hollow__shard_has(const hollow__shard *s, uint32_t j)
+{
+    uint32_t w = j >> 6;
+    return w < s->pop_words && ((s->populated[w] >> (j & 63)) & 1);
+}
+
+#endif

@@ -1,0 +1,415 @@
+/*
+ * Read state life cycle and type-level queries.
+ *
+ * A state is freed when its last reference goes; its shards are released
+ * one by one, so shards shared with another state live on. Reference
+ * counts are atomics: acquire is a relaxed increment, release an acq_rel
+ * decrement, as for any shared immutable object.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "blob/blob_int.h"
+#include "common/alloc.h"
+#include "common/error.h"
+#include "read_int.h"
+
+/* ------------------------------------------------------------ shards */
+
+void hollow__shard_retain(hollow__shard *s)
+{
+    atomic_fetch_add_explicit(&s->refs, 1, memory_order_relaxed);
+}
+
+void hollow__shard_release(hollow__shard *s)
+{
+    if (s == NULL ||
+        atomic_fetch_sub_explicit(&s->refs, 1, memory_order_acq_rel) != 1)
+        return;
+    hollow__free(s->populated);
+    hollow__free(s->ghosts);
+    hollow__free(s->widths);
+    hollow__free(s->offsets);
+    hollow__free((void *)s->var);
+    hollow__free(s->var_len);
+    hollow__free(s->block);
+    hollow__mapping_release(s->mapping);
+    hollow__free(s);
+}
+
+void hollow__mapping_retain(hollow__mapping *m)
+{
+    atomic_fetch_add_explicit(&m->refs, 1, memory_order_relaxed);
+}
+
+void hollow__mapping_release(hollow__mapping *m)
+{
+    if (m == NULL ||
+        atomic_fetch_sub_explicit(&m->refs, 1, memory_order_acq_rel) != 1)
+        return;
+    if (m->addr != NULL && m->len > 0)
+        munmap(m->addr, m->len);
+    hollow__free(m);
+}
+
+/* ------------------------------------------------------------- state */
+
+int hollow__read_state_alloc(hollow_read_state **out, size_t type_count)
+{
+    hollow_read_state *rs = hollow__calloc(1, sizeof *rs);
+    HOLLOW_CHECK_ALLOC(rs);
+    atomic_init(&rs->refs, 1);
+    rs->types = hollow__calloc(type_count ? type_count : 1, sizeof *rs->types);
+    if (rs->types == NULL) {
+        hollow__free(rs);
+        return hollow__error_oom();
+    }
+    *out = rs;
+    return 0;
+}
+
+int hollow__read_state_index(hollow_read_state *rs)
+{
+    size_t n = rs->type_count;
+    uint32_t *idx = hollow__calloc(n ? n : 1, sizeof *idx);
+    HOLLOW_CHECK_ALLOC(idx);
+    for (size_t i = 0; i < n; i++)
+        idx[i] = (uint32_t)i;
+    /* insertion sort: type counts are small, and it needs no global */
+    for (size_t i = 1; i < n; i++) {
+        uint32_t v = idx[i];
+        size_t j = i;
+        while (j > 0 && strcmp(rs->types[idx[j - 1]].schema->name,
+                               rs->types[v].schema->name) > 0) {
+            idx[j] = idx[j - 1];
+            j--;
+        }
+        idx[j] = v;
+    }
+    hollow__free(rs->by_name);
+    rs->by_name = idx;
+    for (size_t i = 0; i < n; i++)
+        rs->types[i].state = rs;
+    return 0;
+}
+
+static void state_free(hollow_read_state *rs)
+{
+    for (size_t i = 0; i < rs->type_count; i++) {
+        hollow_type *t = &rs->types[i];
+        if (t->shards != NULL)
+            for (uint32_t s = 0; s < t->shard_count; s++)
+                hollow__shard_release(t->shards[s]);
+        hollow__free(t->shards);
+        hollow_schema_free(t->schema);
+    }
+    for (size_t i = 0; i < rs->tag_count; i++) {
+        hollow__free(rs->tag_keys[i]);
+        hollow__free(rs->tag_values[i]);
+    }
+    hollow__free(rs->tag_keys);
+    hollow__free(rs->tag_values);
+    hollow__free(rs->types);
+    hollow__free(rs->by_name);
+    hollow__free(rs);
+}
+
+void hollow_read_state_acquire(hollow_read_state *rs)
+{
+    atomic_fetch_add_explicit(&rs->refs, 1, memory_order_relaxed);
+}
+
+void hollow_read_state_release(hollow_read_state *rs)
+{
+    if (rs != NULL &&
+        atomic_fetch_sub_explicit(&rs->refs, 1, memory_order_acq_rel) == 1)
+        state_free(rs);
+}
+
+void hollow_read_state_free(hollow_read_state *rs) { hollow_read_state_release(rs); }
+
+int hollow_read_state_from_snapshot(hollow_read_state **out, const void *data,
+                                    size_t len, const hollow_read_options *opts)
+{
+    if (out == NULL || (data == NULL && len > 0))
+        return hollow__error_set(HOLLOW_EINVAL, "null argument");
+    *out = NULL;
+    if (opts != NULL && opts->memory_mode == HOLLOW_MEMORY_MMAP)
+        return hollow__error_set(HOLLOW_EINVAL,
+                                 "mmap mode needs a file: use "
+                                 "hollow_read_state_open");
+    hollow__blob_source src = {data, len, NULL};
+    return hollow__snapshot_read(out, &src);
+}
+
+static int read_whole_file(uint8_t **out, size_t *len, int fd, const char *path)
+{
+    struct stat st;
+    if (fstat(fd, &st) != 0)
+        return hollow__error_set_os(HOLLOW_EIO, errno, "cannot stat %s", path);
+    size_t n = (size_t)st.st_size;
+    uint8_t *p = hollow__malloc(n ? n : 1);
+    HOLLOW_CHECK_ALLOC(p);
+    size_t got = 0;
+    while (got < n) {
+        ssize_t k = read(fd, p + got, n - got);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0) {
+            int e = k < 0 ? errno : 0;
+            hollow__free(p);
+            return e ? hollow__error_set_os(HOLLOW_EIO, e, "cannot read %s", path)
+                     : hollow__error_set(HOLLOW_EIO, "%s shrank while reading",
+                                         path);
+        }
+        got += (size_t)k;
+    }
+    *out = p;
+    *len = n;
+    return 0;
+}
+
+int hollow_read_state_open(hollow_read_state **out, const char *path,
+                           const hollow_read_options *opts)
+{
+    if (out == NULL || path == NULL)
+        return hollow__error_set(HOLLOW_EINVAL, "null argument");
+    *out = NULL;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return hollow__error_set_os(HOLLOW_EIO, errno, "cannot open %s", path);
+    int rc;
+    if (opts != NULL && opts->memory_mode == HOLLOW_MEMORY_MMAP) {
+        struct stat st;
+        if (fstat(fd, &st) != 0) {
+            rc = hollow__error_set_os(HOLLOW_EIO, errno, "cannot stat %s", path);
+            close(fd);
+            return rc;
+        }
+        hollow__mapping *m = hollow__calloc(1, sizeof *m);
+        if (m == NULL) {
+            close(fd);
+            return hollow__error_oom();
+        }
+        atomic_init(&m->refs, 1);
+        m->len = (size_t)st.st_size;
+        if (m->len > 0) {
+            m->addr = mmap(NULL, m->len, PROT_READ, MAP_PRIVATE, fd, 0);
+            if (m->addr == MAP_FAILED) {
+                rc = hollow__error_set_os(HOLLOW_EIO, errno, "cannot map %s",
+                                          path);
+                m->addr = NULL;
+                hollow__mapping_release(m);
+                close(fd);
+                return rc;
+            }
+        }
+        close(fd);
+        hollow__blob_source src = {m->addr, m->len, m};
+        rc = hollow__snapshot_read(out, &src);
+        hollow__mapping_release(m); /* the shards hold their own references */
+        if (rc == 0)
+            (*out)->mode = HOLLOW_MEMORY_MMAP;
+        return rc;
+    }
+    uint8_t *data = NULL;
+    size_t len = 0;
+    rc = read_whole_file(&data, &len, fd, path);
+    close(fd);
+    if (rc < 0)
+        return rc;
+    hollow__blob_source src = {data, len, NULL};
+    rc = hollow__snapshot_read(out, &src);
+    hollow__free(data);
+    return rc;
+}
+
+int hollow_read_state_apply_delta(hollow_read_state **out,
+                                  const hollow_read_state *rs, const void *data,
+                                  size_t len)
+{
+    if (out == NULL || rs == NULL || (data == NULL && len > 0))
+        return hollow__error_set(HOLLOW_EINVAL, "null argument");
+    *out = NULL;
+    return hollow__delta_apply(out, rs, data, len);
+}
+
+int hollow_read_state_apply_delta_file(hollow_read_state **out,
+                                       const hollow_read_state *rs,
+                                       const char *path)
+{
+    if (out == NULL || rs == NULL || path == NULL)
+        return hollow__error_set(HOLLOW_EINVAL, "null argument");
+    *out = NULL;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return hollow__error_set_os(HOLLOW_EIO, errno, "cannot open %s", path);
+    uint8_t *data = NULL;
+    size_t len = 0;
+    int rc = read_whole_file(&data, &len, fd, path);
+    close(fd);
+    if (rc < 0)
+        return rc;
+    rc = hollow__delta_apply(out, rs, data, len);
+    hollow__free(data);
+    return rc;
+}
+
+int64_t hollow_read_state_randomized_tag(const hollow_read_state *rs)
+{
+    return rs->tag;
+}
+
+int64_t hollow_read_state_origin_tag(const hollow_read_state *rs)
+{
+    return rs->origin_tag;
+}
+
+size_t hollow_read_state_header_tag_count(const hollow_read_state *rs)
+{
+    return rs->tag_count;
+}
+
+int hollow_read_state_header_tag_at(const hollow_read_state *rs, size_t i,
+                                    const char **key, const char **value)
+{
+    if (i >= rs->tag_count)
+        return hollow__error_set(HOLLOW_ENOTFOUND, "no header tag %zu", i);
+    if (key != NULL)
+        *key = rs->tag_keys[i];
+    if (value != NULL)
+        *value = rs->tag_values[i];
+    return 0;
+}
+
+const char *hollow_read_state_header_tag(const hollow_read_state *rs,
+                                         const char *key)
+{
+    /* Java keeps the last of duplicate keys (§3.1) */
+    for (size_t i = rs->tag_count; i-- > 0;)
+        if (strcmp(rs->tag_keys[i], key) == 0)
+            return rs->tag_values[i];
+    return NULL;
+}
+
+size_t hollow_read_state_type_count(const hollow_read_state *rs)
+{
+    return rs->type_count;
+}
+
+const hollow_type *hollow_read_state_type_at(const hollow_read_state *rs, size_t i)
+{
+    return i < rs->type_count ? &rs->types[i] : NULL;
+}
+
+const hollow_type *hollow_read_state_type_sorted(const hollow_read_state *rs,
+                                                 size_t i)
+{
+    return i < rs->type_count ? &rs->types[rs->by_name[i]] : NULL;
+}
+
+const hollow_type *hollow_read_state_type(const hollow_read_state *rs,
+                                          const char *name)
+{
+    size_t lo = 0, hi = rs->type_count;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        const hollow_type *t = &rs->types[rs->by_name[mid]];
+        int c = strcmp(t->schema->name, name);
+        if (c == 0)
+            return t;
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}
+
+static size_t shard_memory(const hollow__shard *s, size_t nf)
+{
+    size_t n = sizeof *s + (size_t)(s->pop_words + s->ghost_words) * 8;
+    if (s->widths != NULL)
+        n += (nf ? nf : 1) * (1 + sizeof(uint32_t) + sizeof(void *) +
+                              sizeof(uint64_t));
+    if (s->block != NULL) {
+        n += (size_t)(s->fixed_words + s->elem_words) * 8;
+        for (size_t f = 0; f < nf; f++)
+            n += (size_t)s->var_len[f];
+    }
+    return n;
+}
+
+size_t hollow_read_state_memory(const hollow_read_state *rs)
+{
+    size_t n = sizeof *rs + rs->type_count * (sizeof(hollow_type) + 4);
+    for (size_t i = 0; i < rs->tag_count; i++)
+        n += strlen(rs->tag_keys[i]) + strlen(rs->tag_values[i]) + 2 +
+             2 * sizeof(char *);
+    for (size_t i = 0; i < rs->type_count; i++) {
+        const hollow_type *t = &rs->types[i];
+        size_t nf = t->schema->kind == HOLLOW_SCHEMA_OBJECT
+                        ? t->schema->field_count : 0;
+        n += t->shard_count * sizeof(void *);
+        for (uint32_t s = 0; s < t->shard_count; s++)
+            n += shard_memory(t->shards[s], nf);
+    }
+    return n;
+}
+
+/* ------------------------------------------------------------- types */
+
+const char *hollow_type_name(const hollow_type *t) { return t->schema->name; }
+const hollow_schema *hollow_type_schema(const hollow_type *t) { return t->schema; }
+hollow_schema_kind hollow_type_kind(const hollow_type *t) { return t->schema->kind; }
+uint32_t hollow_type_shard_count(const hollow_type *t) { return t->shard_count; }
+hollow_ordinal hollow_type_max_ordinal(const hollow_type *t) { return t->max_ordinal; }
+size_t hollow_type_record_count(const hollow_type *t) { return t->count; }
+
+bool hollow_type_is_populated(const hollow_type *t, hollow_ordinal o)
+{
+    if (o < 0)
+        return false;
+    const hollow__shard *s = t->shards[(uint32_t)o & (t->shard_count - 1)];
+    return hollow__shard_has(s, (uint32_t)o >> t->shard_bits);
+}
+
+hollow_ordinal hollow_type_next_ordinal(const hollow_type *t, hollow_ordinal from)
+{
+    if (from < 0)
+        from = 0;
+    if (t->shard_count == 1) {
+        const hollow__shard *s = t->shards[0];
+        uint32_t w = (uint32_t)from >> 6;
+        if (w >= s->pop_words)
+            return HOLLOW_ORDINAL_NONE;
+        uint64_t word = s->populated[w] & (~(uint64_t)0 << (from & 63));
+        for (;;) {
+            if (word)
+                return (hollow_ordinal)(w * 64 + (uint32_t)__builtin_ctzll(word));
+            if (++w >= s->pop_words)
+                return HOLLOW_ORDINAL_NONE;
+            word = s->populated[w];
+        }
+    }
+    uint32_t mask = t->shard_count - 1;
+    /* the largest populated ordinal is below n * 64 * max(pop_words) */
+    uint64_t limit = 0;
+    for (uint32_t s = 0; s < t->shard_count; s++) {
+        uint64_t l = (uint64_t)t->shards[s]->pop_words * 64 * t->shard_count;
+        if (l > limit)
+            limit = l;
+    }
+    for (uint64_t o = (uint64_t)from; o < limit; o++) {
+        const hollow__shard *s = t->shards[o & mask];
+        if (hollow__shard_has(s, (uint32_t)(o >> t->shard_bits)))
+            return (hollow_ordinal)o;
+    }
+    return HOLLOW_ORDINAL_NONE;
+}
