@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # What `make test` (and so CI) runs: the whole suite in a -Werror build, then
-# again in an AddressSanitizer + UndefinedBehaviorSanitizer build.
+# again in an AddressSanitizer + UndefinedBehaviorSanitizer build, then the
+# threaded tests (CTest label "threaded") in a ThreadSanitizer build.
 #   JOBS=N  parallel build/test jobs (default: number of cores)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -22,4 +23,16 @@ build_and_test build
 ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1} \
 UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
   build_and_test build-asan -DHOLLOW_SANITIZE=address,undefined
-echo "== all tests passed (-Werror build and address,undefined build)"
+
+echo "== configure build-tsan (threaded tests under ThreadSanitizer)"
+cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHOLLOW_WERROR=ON \
+  -DHOLLOW_SANITIZE=thread >/dev/null
+targets=$(cd tests/threaded && ls test_*.c | sed 's/\.c$//')
+echo "== build build-tsan: $targets"
+# shellcheck disable=SC2086
+cmake --build build-tsan -j"$JOBS" --target $targets >build-tsan/build.log 2>&1 ||
+  { tail -100 build-tsan/build.log; exit 1; }
+echo "== test build-tsan"
+TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1} \
+  ctest --test-dir build-tsan --output-on-failure -j"$JOBS" -L threaded
+echo "== all tests passed (-Werror, address+undefined, thread)"

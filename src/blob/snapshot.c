@@ -288,6 +288,7 @@ static void type_clear(hollow_type *t)
         for (uint32_t s = 0; s < t->shard_count; s++)
             hollow__shard_release(t->shards[s]);
     hollow__free(t->shards);
+    hollow__type_keys_free(t);
     hollow_schema_free(t->schema);
     memset(t, 0, sizeof *t);
 }

@@ -254,7 +254,8 @@ static int collect(int32_t **arr, size_t *cap, size_t *n, const hollow_type *t,
             (*arr)[*n * width + 1] = v;
         (*n)++;
     }
-    qsort(*arr, *n, width * sizeof(int32_t), is_map ? cmp_pair : cmp_i32);
+    if (*n > 1) /* qsort must not see a NULL array, even when empty */
+        qsort(*arr, *n, width * sizeof(int32_t), is_map ? cmp_pair : cmp_i32);
     return 0;
 }
 
@@ -526,7 +527,8 @@ static int deep_ref(deep_ctx *c, hollow__buf *b, const char *name,
 /* render into separate pieces, sort them, join with ',' */
 static int sorted_join(hollow__buf *b, piece *ps, size_t n)
 {
-    qsort(ps, n, sizeof *ps, cmp_piece);
+    if (n > 1)
+        qsort(ps, n, sizeof *ps, cmp_piece);
     for (size_t i = 0; i < n; i++) {
         if (i > 0)
             hollow__buf_putc(b, ',');
@@ -723,7 +725,8 @@ int hollow_dump_deep(const hollow_read_state *rs, const char *type,
         ps[n].p = (char *)hollow__buf_detach(&pb, NULL);
         n++;
     }
-    qsort(ps, n, sizeof *ps, cmp_piece);
+    if (n > 1)
+        qsort(ps, n, sizeof *ps, cmp_piece);
     hollow__buf_puts(&o.b, "{\"format\":\"hollow-deep/1\",\"type\":");
     if ((rc = json_name(&o, &o.b, type)) < 0)
         goto done;

@@ -14,101 +14,11 @@
 #include "common/reader.h"
 #include "common/text.h"
 
-static const hollow_type *type_named(const hollow_type *from, const char *name)
-{
-    return name ? hollow_read_state_type(from->state, name) : NULL;
-}
-
-int hollow__key_path_resolve(hollow__key_hop *hops, const hollow_type *start,
-                             const char *path)
-{
-    const hollow_type *t = start;
-    size_t n = 0;
-    const char *p = path;
-    size_t plen = strlen(path);
-    bool no_expand = plen > 0 && path[plen - 1] == '!';
-    if (no_expand)
-        plen--;
-    const char *end = path + plen;
-    while (p <= end) {
-        const char *dot = memchr(p, '.', (size_t)(end - p));
-        const char *seg_end = dot ? dot : end;
-        if (t == NULL || t->schema->kind != HOLLOW_SCHEMA_OBJECT)
-            return hollow__error_set(HOLLOW_EINVAL,
-                                     "key path %s: segment does not start at an "
-                                     "OBJECT type", path);
-        size_t f;
-        size_t seglen = (size_t)(seg_end - p);
-        for (f = 0; f < t->schema->field_count; f++)
-            if (strlen(t->schema->fields[f].name) == seglen &&
-                memcmp(t->schema->fields[f].name, p, seglen) == 0)
-                break;
-        if (f == t->schema->field_count)
-            return hollow__error_set(HOLLOW_EINVAL,
-                                     "key path %s: type %s has no field %.*s",
-                                     path, t->schema->name, (int)seglen, p);
-        if (n >= HOLLOW__KEY_MAX_HOPS)
-            return hollow__error_set(HOLLOW_EINVAL, "key path %s too long", path);
-        hops[n].type = t;
-        hops[n].field = f;
-        n++;
-        const hollow__field *fd = &t->schema->fields[f];
-        if (dot == NULL) {
-            if (fd->type != HOLLOW_FIELD_REFERENCE || no_expand)
-                return (int)n;
-            /* auto-expansion (§4.2) */
-            const hollow_type *target = type_named(t, fd->ref_type);
-            while (target != NULL && target->schema->kind == HOLLOW_SCHEMA_OBJECT) {
-                const hollow_schema *ts = target->schema;
-                size_t g;
-                if (ts->field_count == 1) {
-                    g = 0;
-                } else if (ts->key_count == 1) {
-                    int gi = hollow_schema_field_index(ts, ts->key_paths[0]);
-                    if (gi < 0) /* multi-segment primary key: resolve it */
-                        return hollow__error_set(HOLLOW_EINVAL,
-                                                 "key path %s: cannot expand "
-                                                 "through %s",
-                                                 path, ts->name);
-                    g = (size_t)gi;
-                } else {
-                    break;
-                }
-                if (n >= HOLLOW__KEY_MAX_HOPS)
-                    return hollow__error_set(HOLLOW_EINVAL, "key path %s too "
-                                             "long", path);
-                hops[n].type = target;
-                hops[n].field = g;
-                n++;
-                if (ts->fields[g].type != HOLLOW_FIELD_REFERENCE)
-                    return (int)n;
-                target = type_named(target, ts->fields[g].ref_type);
-            }
-            return hollow__error_set(HOLLOW_EINVAL,
-                                     "key path %s ends on a reference that "
-                                     "cannot be expanded", path);
-        }
-        if (fd->type != HOLLOW_FIELD_REFERENCE)
-            return hollow__error_set(HOLLOW_EINVAL,
-                                     "key path %s: %s.%s is not a reference",
-                                     path, t->schema->name, fd->name);
-        t = type_named(t, fd->ref_type);
-        p = dot + 1;
-    }
-    return hollow__error_set(HOLLOW_EINVAL, "empty key path");
-}
-
-/* the type holding the key records of a SET/MAP */
-static const hollow_type *key_type(const hollow_type *coll)
-{
-    return type_named(coll, coll->schema->elem_type);
-}
-
-/* follow the hops from `o`; leaves the last hop's type and ordinal */
-static int follow(hollow_ordinal *last, const hollow__key_hop *hops, int n,
+/* follow the hops from `o`; leaves the last hop's ordinal */
+static int follow(hollow_ordinal *last, const hollow__key_hop *hops, size_t n,
                   hollow_ordinal o)
 {
-    for (int i = 0; i + 1 < n; i++) {
+    for (size_t i = 0; i + 1 < n; i++) {
         hollow_ordinal next;
         int rc = hollow_object_ref(&next, hops[i].type, o, hops[i].field);
         if (rc < 0)
@@ -126,7 +36,7 @@ static uint32_t fold64(uint64_t v) { return (uint32_t)(v ^ (v >> 32)); }
 
 /* §11.5 fieldHash of the stored value */
 static int record_field_hash(uint32_t *out, const hollow__key_hop *hop,
-                             hollow_ordinal o, bool last_is_ordinal)
+                             hollow_ordinal o)
 {
     const hollow__shard *s = NULL;
     uint32_t j = 0;
@@ -143,7 +53,6 @@ static int record_field_hash(uint32_t *out, const hollow__key_hop *hop,
     rc = hollow_object_value(&v, hop->type, o, hop->field);
     if (rc < 0)
         return rc;
-    (void)last_is_ordinal;
     switch (ft) {
     case HOLLOW_FIELD_INT: *out = v.is_null ? 0 : (uint32_t)v.u.i; break;
     case HOLLOW_FIELD_LONG: *out = v.is_null ? 0 : fold64((uint64_t)v.u.l); break;
@@ -175,24 +84,18 @@ int hollow__keyhash_of_record(uint32_t *out, const hollow_type *coll,
                               hollow_ordinal elem)
 {
     const hollow_schema *cs = coll->schema;
-    if (cs->key_count == 0) {
+    if (coll->keys == NULL) { /* no hash key, or one that did not resolve */
         *out = hollow__hash_int((uint32_t)elem);
         return 0;
     }
-    const hollow_type *kt = key_type(coll);
-    if (kt == NULL) /* §11.5: unresolvable keys fall back to ordinals */
-        return *out = hollow__hash_int((uint32_t)elem), 0;
     uint32_t h = 0;
     for (size_t i = 0; i < cs->key_count; i++) {
-        hollow__key_hop hops[HOLLOW__KEY_MAX_HOPS];
-        int n = hollow__key_path_resolve(hops, kt, cs->key_paths[i]);
-        if (n < 0)
-            return n;
+        const hollow__key_path *kp = &coll->keys[i];
         hollow_ordinal o = 0;
         uint32_t fh = 0;
         int rc;
-        if ((rc = follow(&o, hops, n, elem)) < 0 ||
-            (rc = record_field_hash(&fh, &hops[n - 1], o, false)) < 0)
+        if ((rc = follow(&o, kp->hops, kp->hop_count, elem)) < 0 ||
+            (rc = record_field_hash(&fh, &kp->hops[kp->hop_count - 1], o)) < 0)
             return rc;
         h = (h * 31u) ^ hollow__hash_int(fh);
     }
@@ -264,8 +167,7 @@ static int probe_field_hash(uint32_t *out, const hollow_value *v)
     return 0;
 }
 
-static int resolve_all(const hollow_type *coll, size_t count,
-                       const hollow_type **kt)
+static int check_keys(const hollow_type *coll, size_t count)
 {
     const hollow_schema *cs = coll->schema;
     if (cs->key_count == 0)
@@ -276,28 +178,25 @@ static int resolve_all(const hollow_type *coll, size_t count,
                                  "type %s: hash key has %zu fields, %zu values "
                                  "given",
                                  cs->name, cs->key_count, count);
-    *kt = key_type(coll);
-    if (*kt == NULL)
-        return hollow__error_set(HOLLOW_EINVAL, "type %s: key type %s absent",
-                                 cs->name, cs->elem_type);
+    if (coll->keys == NULL)
+        return hollow__error_set(HOLLOW_EINVAL,
+                                 "type %s: hash key does not resolve against "
+                                 "the state's types",
+                                 cs->name);
     return 0;
 }
 
 int hollow__keyhash_of_values(uint32_t *out, const hollow_type *coll,
                               const hollow_value *keys, size_t count)
 {
-    const hollow_type *kt;
-    int rc = resolve_all(coll, count, &kt);
+    int rc = check_keys(coll, count);
     if (rc < 0)
         return rc;
     uint32_t h = 0;
     for (size_t i = 0; i < count; i++) {
-        hollow__key_hop hops[HOLLOW__KEY_MAX_HOPS];
-        int n = hollow__key_path_resolve(hops, kt, coll->schema->key_paths[i]);
-        if (n < 0)
-            return n;
+        const hollow__key_path *kp = &coll->keys[i];
         uint32_t fh = 0;
-        if ((rc = check_probe(&hops[n - 1], &keys[i])) < 0 ||
+        if ((rc = check_probe(&kp->hops[kp->hop_count - 1], &keys[i])) < 0 ||
             (rc = probe_field_hash(&fh, &keys[i])) < 0)
             return rc;
         h = (h * 31u) ^ hollow__hash_int(fh);
@@ -340,21 +239,18 @@ static bool string_equals(hollow_bytes stored, hollow_str probe)
 int hollow__keyhash_equals(bool *out, const hollow_type *coll, hollow_ordinal elem,
                            const hollow_value *keys, size_t count)
 {
-    const hollow_type *kt;
     *out = false;
-    int rc = resolve_all(coll, count, &kt);
+    int rc = check_keys(coll, count);
     if (rc < 0)
         return rc;
     for (size_t i = 0; i < count; i++) {
-        hollow__key_hop hops[HOLLOW__KEY_MAX_HOPS];
-        int n = hollow__key_path_resolve(hops, kt, coll->schema->key_paths[i]);
-        if (n < 0)
-            return n;
+        const hollow__key_path *kp = &coll->keys[i];
+        const hollow__key_hop *last = &kp->hops[kp->hop_count - 1];
         hollow_ordinal o = 0;
-        if ((rc = follow(&o, hops, n, elem)) < 0)
+        if ((rc = follow(&o, kp->hops, kp->hop_count, elem)) < 0)
             return rc;
         hollow_value v;
-        rc = hollow_object_value(&v, hops[n - 1].type, o, hops[n - 1].field);
+        rc = hollow_object_value(&v, last->type, o, last->field);
         if (rc < 0)
             return rc;
         const hollow_value *k = &keys[i];

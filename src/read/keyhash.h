@@ -2,29 +2,13 @@
  * Hash keys of SET and MAP types on the read side (blob-format.md §4.2,
  * §8.3, §11.5): the bucket hash of an element/key record, the same hash
  * computed from probe values, and the comparison of a record's key fields
- * with probe values.
+ * with probe values. Key paths are resolved once per state
+ * (hollow_type.keys, see state.c).
  */
 #ifndef HOLLOW_SRC_READ_KEYHASH_H
 #define HOLLOW_SRC_READ_KEYHASH_H
 
 #include "read_int.h"
-
-/* One step of a resolved key path: read `field` of `type`; the last hop's
- * field is the key value (a REFERENCE there means "the ordinal", `!`). */
-typedef struct hollow__key_hop {
-    const hollow_type *type;
-    size_t field;
-} hollow__key_hop;
-
-#define HOLLOW__KEY_MAX_HOPS 32
-
-/*
- * Resolve `path` (§4.2, with auto-expansion and `!`) starting at `start`
- * within its read state. Returns the number of hops (>= 1) or a negative
- * error (HOLLOW_EINVAL naming the problem).
- */
-int hollow__key_path_resolve(hollow__key_hop *hops, const hollow_type *start,
-                             const char *path);
 
 /* Bucket hash of element/key ordinal `elem` of SET/MAP type `coll`:
  * hashInt(elem) without hash key, the §11.5 key hash with one. */

@@ -74,6 +74,18 @@ typedef struct hollow__shard {
     hollow__mapping *mapping;  /* mmap mode, or NULL */
 } hollow__shard;
 
+/* One hop of a resolved key path: read `field` of `type` (§4.2). */
+typedef struct hollow__key_hop {
+    const hollow_type *type;
+    size_t field;
+} hollow__key_hop;
+
+/* A key path of a SET/MAP hash key resolved against the state's types. */
+typedef struct hollow__key_path {
+    hollow__key_hop *hops;
+    size_t hop_count;
+} hollow__key_path;
+
 struct hollow_type {
     hollow_schema *schema;
     uint32_t shard_count;     /* n, a power of two */
@@ -82,6 +94,9 @@ struct hollow_type {
     int32_t max_ordinal;      /* global M, -1 if none */
     uint32_t count;           /* populated ordinals */
     const hollow_read_state *state;
+    /* SET/MAP hash key resolved against this state (NULL without a key, or
+     * when a path cannot be resolved: buckets then hash ordinals, §11.5) */
+    hollow__key_path *keys;
 };
 
 struct hollow_read_state {
@@ -97,12 +112,15 @@ struct hollow_read_state {
     hollow_memory_mode mode;
 };
 
+/* free the resolved keys of a type */
+void hollow__type_keys_free(hollow_type *t);
+
 void hollow__shard_retain(hollow__shard *s);
 void hollow__shard_release(hollow__shard *s);
 
 /* empty state with room for `type_count` types (fields zeroed) */
 int hollow__read_state_alloc(hollow_read_state **out, size_t type_count);
-/* sort the by-name index after the types are filled in */
+/* sort the by-name index and resolve hash keys once the types are in */
 int hollow__read_state_index(hollow_read_state *rs);
 
 /* is shard ordinal j of shard s populated */

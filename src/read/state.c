@@ -74,6 +74,62 @@ int hollow__read_state_alloc(hollow_read_state **out, size_t type_count)
     return 0;
 }
 
+void hollow__type_keys_free(hollow_type *t)
+{
+    if (t->keys != NULL)
+        for (size_t i = 0; i < t->schema->key_count; i++)
+            hollow__free(t->keys[i].hops);
+    hollow__free(t->keys);
+    t->keys = NULL;
+}
+
+/*
+ * Resolve the hash key of SET/MAP type t (§4.2) with the schema module's
+ * resolver over the state's schemas, and map each hop to the state's type.
+ * A key that does not resolve leaves t->keys NULL: Java then places
+ * buckets by ordinal (§11.5), and so do our lookups.
+ */
+static int resolve_keys(hollow_read_state *rs, hollow_type *t,
+                        hollow_schema_list *schemas)
+{
+    const hollow_schema *s = t->schema;
+    hollow__type_keys_free(t);
+    if (s->kind == HOLLOW_SCHEMA_OBJECT || s->kind == HOLLOW_SCHEMA_LIST ||
+        s->key_count == 0)
+        return 0;
+    hollow__schema_key_path *paths = NULL;
+    int rc = hollow__schema_key_resolve_all(&paths, schemas, s);
+    if (rc == HOLLOW_ENOMEM)
+        return rc;
+    if (rc < 0) {
+        hollow_error_clear();
+        return 0;
+    }
+    t->keys = hollow__calloc(s->key_count, sizeof *t->keys);
+    if (t->keys == NULL) {
+        hollow__schema_key_paths_free(paths, s->key_count);
+        return hollow__error_oom();
+    }
+    for (size_t i = 0; i < s->key_count && rc == 0; i++) {
+        hollow__key_path *kp = &t->keys[i];
+        kp->hops = hollow__calloc(paths[i].hop_count, sizeof *kp->hops);
+        if (kp->hops == NULL) {
+            rc = hollow__error_oom();
+            break;
+        }
+        kp->hop_count = paths[i].hop_count;
+        for (size_t h = 0; h < paths[i].hop_count; h++) {
+            kp->hops[h].type =
+                hollow_read_state_type(rs, paths[i].hops[h].schema->name);
+            kp->hops[h].field = paths[i].hops[h].field;
+        }
+    }
+    hollow__schema_key_paths_free(paths, s->key_count);
+    if (rc < 0)
+        hollow__type_keys_free(t);
+    return rc;
+}
+
 int hollow__read_state_index(hollow_read_state *rs)
 {
     size_t n = rs->type_count;
@@ -96,7 +152,17 @@ int hollow__read_state_index(hollow_read_state *rs)
     rs->by_name = idx;
     for (size_t i = 0; i < n; i++)
         rs->types[i].state = rs;
-    return 0;
+    /* a borrowed view of the schemas for the resolver; never freed */
+    hollow_schema **items = hollow__calloc(n ? n : 1, sizeof *items);
+    HOLLOW_CHECK_ALLOC(items);
+    for (size_t i = 0; i < n; i++)
+        items[i] = rs->types[i].schema;
+    hollow_schema_list view = {items, n, n};
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++)
+        rc = resolve_keys(rs, &rs->types[i], &view);
+    hollow__free(items);
+    return rc;
 }
 
 static void state_free(hollow_read_state *rs)
@@ -107,6 +173,7 @@ static void state_free(hollow_read_state *rs)
             for (uint32_t s = 0; s < t->shard_count; s++)
                 hollow__shard_release(t->shards[s]);
         hollow__free(t->shards);
+        hollow__type_keys_free(t);
         hollow_schema_free(t->schema);
     }
     for (size_t i = 0; i < rs->tag_count; i++) {
