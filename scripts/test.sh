@@ -27,7 +27,8 @@ UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
 echo "== configure build-tsan (threaded tests under ThreadSanitizer)"
 cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHOLLOW_WERROR=ON \
   -DHOLLOW_SANITIZE=thread >/dev/null
-targets=$(cd tests/threaded && ls test_*.c | sed 's/\.c$//')
+targets=$( (cd tests/threaded && ls test_*.c; cd ../integration 2>/dev/null &&
+  ls test_*_threads.c 2>/dev/null) | sed 's/\.c$//')
 echo "== build build-tsan: $targets"
 # shellcheck disable=SC2086
 cmake --build build-tsan -j"$JOBS" --target $targets >build-tsan/build.log 2>&1 ||

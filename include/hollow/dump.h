@@ -37,7 +37,10 @@ HOLLOW_API int hollow_dump_canonical(const hollow_read_state *rs,
  * Write the deep dump of type `type` through `fn`.
  * @return 0; HOLLOW_ENOTFOUND if the state has no such type;
  *         HOLLOW_ECORRUPT if a reference reaches an unpopulated ordinal or
- *         references form a cycle; HOLLOW_ENOMEM; the callback's return.
+ *         references form a cycle (or nest deeper than 2000);
+ *         HOLLOW_ERANGE if one record's deep text would exceed 16 MiB
+ *         (shared references can make it exponential in a hostile blob);
+ *         HOLLOW_ENOMEM; the callback's return.
  */
 HOLLOW_API int hollow_dump_deep(const hollow_read_state *rs, const char *type,
                                 hollow_write_fn fn, void *payload);

@@ -96,6 +96,12 @@ HOLLOW_API int hollow_schema_add_field(hollow_schema *s, const char *name,
 HOLLOW_API int hollow_schema_set_key(hollow_schema *s, const char *const *paths,
                                      size_t count);
 
+/**
+ * Copy a schema (for instance one borrowed from a read state).
+ * @return 0; HOLLOW_ENOMEM. Ownership: free *out with hollow_schema_free().
+ */
+HOLLOW_API int hollow_schema_clone(hollow_schema **out, const hollow_schema *s);
+
 /** Free a schema; NULL is a no-op. Never free a schema owned by a list. */
 HOLLOW_API void hollow_schema_free(hollow_schema *s);
 

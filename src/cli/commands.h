@@ -3,6 +3,7 @@
 #define HOLLOW_CLI_COMMANDS_H
 
 int cmd_dump(int argc, char **argv);
+int cmd_filter(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
 int cmd_schema(int argc, char **argv);
 

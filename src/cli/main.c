@@ -18,6 +18,7 @@ typedef struct command {
 
 static const command COMMANDS[] = {
     {"dump", cmd_dump, "print the canonical or deep dump of a state"},
+    {"filter", cmd_filter, "rewrite a snapshot, keeping or dropping types"},
     {"inspect", cmd_inspect, "show a blob's header, types and a few records"},
     {"schema", cmd_schema, "validate schema files (line:column errors)"},
 };

@@ -28,6 +28,9 @@
 
 #define FLUSH_AT (64 * 1024)
 #define MAX_DEPTH 2000
+/* a DAG of shared references can make deep text exponential in the number
+ * of records (a hostile blob); no real record's deep text comes near this */
+#define MAX_DEEP_TEXT ((size_t)16 << 20)
 
 size_t hollow_format_double(char *buf, size_t cap, double v)
 {
@@ -662,6 +665,11 @@ static int deep_value(deep_ctx *c, hollow__buf *b, const hollow_type *t,
             return hollow__error_set(HOLLOW_ECORRUPT,
                                      "reference cycle through %s ordinal %d",
                                      t->schema->name, (int)ord);
+        if (b->len + c->memo[i].len > MAX_DEEP_TEXT)
+            return hollow__error_set(HOLLOW_ERANGE,
+                                     "deep text through %s ordinal %d exceeds "
+                                     "%zu bytes",
+                                     t->schema->name, (int)ord, MAX_DEEP_TEXT);
         hollow__buf_put(b, c->memo[i].text, c->memo[i].len);
         return 0;
     }
@@ -677,6 +685,10 @@ static int deep_value(deep_ctx *c, hollow__buf *b, const hollow_type *t,
     c->depth--;
     if (rc >= 0)
         rc = hollow__buf_check(&rb);
+    if (rc >= 0 && (rb.len > MAX_DEEP_TEXT || b->len + rb.len > MAX_DEEP_TEXT))
+        rc = hollow__error_set(HOLLOW_ERANGE,
+                               "deep text of %s ordinal %d exceeds %zu bytes",
+                               t->schema->name, (int)ord, MAX_DEEP_TEXT);
     if (rc < 0) {
         hollow__buf_free(&rb);
         return rc;

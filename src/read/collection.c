@@ -239,8 +239,14 @@ int hollow_set_contains(bool *out, const hollow_type *t, hollow_ordinal o,
     if (elem < 0)
         return 0;
     uint32_t h;
-    if ((rc = hollow__keyhash_of_record(&h, t, elem)) < 0)
+    if ((rc = hollow__keyhash_of_record(&h, t, elem)) < 0) {
+        /* an element ordinal without a record cannot be in the set */
+        if (rc == HOLLOW_ENOTFOUND) {
+            hollow_error_clear();
+            return 0;
+        }
         return rc;
+    }
     uint64_t want = (uint64_t)elem;
     *out = probe(&r, h, match_set_ordinal, &want, false) >= 0;
     return 0;
@@ -256,7 +262,11 @@ int hollow_map_get(hollow_ordinal *value, const hollow_type *t,
         return rc;
     uint32_t h;
     if (key < 0 || (rc = hollow__keyhash_of_record(&h, t, key)) < 0)
-        return key < 0 ? hollow__error_set(HOLLOW_ENOTFOUND, "no such key") : rc;
+        return key < 0 || rc == HOLLOW_ENOTFOUND
+                   ? hollow__error_set(HOLLOW_ENOTFOUND, "map %s ordinal %d has "
+                                       "no key %d", t->schema->name, (int)o,
+                                       (int)key)
+                   : rc;
     uint64_t want = (uint64_t)key;
     int64_t b = probe(&r, h, match_map_key, &want, true);
     if (b < 0)

@@ -466,3 +466,10 @@ void hollow_schema_list_free(hollow_schema_list *l)
     hollow__free(l->items);
     hollow__free(l);
 }
+
+int hollow_schema_clone(hollow_schema **out, const hollow_schema *s)
+{
+    if (out == NULL || s == NULL)
+        return hollow__error_set(HOLLOW_EINVAL, "null argument");
+    return hollow__schema_clone(out, s);
+}

@@ -1,0 +1,208 @@
+/*
+ * hollow/write.h - the write state: records in, blobs out.
+ *
+ * A write state holds the records of the dataset being produced, one
+ * ordinal map per type (blob-format.md §10): adding a record returns its
+ * ordinal, and identical records are one record (§10.2). Ordinals are
+ * assigned and reused exactly as Java's write engine does (§10.4), so
+ * given the same records in the same order, the same randomized tags and
+ * header tags, the blobs written are byte-identical to Java's.
+ *
+ * Records are built with a hollow_record (one per thread) and added with
+ * hollow_write_state_add(). Types are written in the order of Java's schema
+ * sorter (§3.8), whatever the order of the schema list given.
+ *
+ * Cycles (§10.1): the records added since the last cycle start form the
+ * new state. hollow_write_state_write_snapshot() writes it; statistics are
+ * computed over the records of the previous and the new state together
+ * (§10.5), which is what deltas need (§9.5).
+ *
+ * Threads: hollow_write_state_add() may be called from several threads at
+ * once (each with its own hollow_record); ordinals of new records then
+ * depend on scheduling, as in Java. Every other call needs exclusive use.
+ */
+#ifndef HOLLOW_WRITE_H
+#define HOLLOW_WRITE_H
+
+#include "common.h"
+#include "error.h"
+#include "read.h"
+#include "schema.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct hollow_write_state hollow_write_state;
+typedef struct hollow_record hollow_record;
+
+/**
+ * Receives blob bytes in pieces. Return 0 to go on; a non-zero return
+ * stops the write and is passed back unchanged.
+ */
+typedef int (*hollow_sink_fn)(void *payload, const void *data, size_t len);
+
+/** Options of a write state. */
+typedef struct hollow_write_options {
+    unsigned int version;       /**< HOLLOW_WRITE_OPTIONS_VERSION */
+    /**
+     * Target size of a shard in bytes for choosing shard counts (§10.8);
+     * 0 means Java HollowProducer's default, 16 MiB. UINT64_MAX keeps every
+     * type in one shard (Java's bare write engine).
+     */
+    uint64_t target_shard_size;
+    /** Re-evaluate shard counts every cycle (Java's typeResharding). */
+    bool resharding;
+} hollow_write_options;
+
+#define HOLLOW_WRITE_OPTIONS_VERSION 1
+#define HOLLOW_WRITE_OPTIONS_INIT {HOLLOW_WRITE_OPTIONS_VERSION, 0, false}
+
+/**
+ * Create a write state for the schemas of `schemas` (copied; validated with
+ * hollow_schema_list_validate()).
+ * @return 0; HOLLOW_EINVAL for invalid schemas; HOLLOW_ENOMEM.
+ */
+HOLLOW_API int hollow_write_state_new(hollow_write_state **out,
+                                      const hollow_schema_list *schemas,
+                                      const hollow_write_options *opts);
+
+/** Free the write state; NULL is a no-op. Records built for it stay valid
+ * to free, not to add. */
+HOLLOW_API void hollow_write_state_free(hollow_write_state *ws);
+
+/** The state's schemas, in write order (§3.8). Lifetime: the state's. */
+HOLLOW_API const hollow_schema_list *hollow_write_state_schemas(
+    const hollow_write_state *ws);
+
+/**
+ * Pin the shard count of `type` to `n` (a power of two, 1..2^30) instead of
+ * choosing it from the target shard size.
+ * @return 0; HOLLOW_ENOTFOUND; HOLLOW_EINVAL.
+ */
+HOLLOW_API int hollow_write_state_set_shard_count(hollow_write_state *ws,
+                                                  const char *type, uint32_t n);
+
+/* --------------------------------------------------------------- records */
+
+/**
+ * Create an empty record of `type`, to fill and add to `ws`. Fields not
+ * set are null. Ownership: free with hollow_record_free().
+ * Threads: a record is used by one thread at a time.
+ * @return 0; HOLLOW_ENOTFOUND if `ws` has no such type; HOLLOW_ENOMEM.
+ */
+HOLLOW_API int hollow_record_new(hollow_record **out, const hollow_write_state *ws,
+                                 const char *type);
+/** Free a record; NULL is a no-op. */
+HOLLOW_API void hollow_record_free(hollow_record *r);
+/** Clear a record for reuse (all fields null, no elements). */
+HOLLOW_API void hollow_record_reset(hollow_record *r);
+/** The record's type schema. */
+HOLLOW_API const hollow_schema *hollow_record_schema(const hollow_record *r);
+
+/*
+ * Field setters of OBJECT records. `field` is the index in the schema
+ * (hollow_schema_field_index()). Each returns 0, or HOLLOW_EINVAL if the
+ * record is not an OBJECT, the index is out of range or the field has
+ * another type. INT32_MIN and INT64_MIN are stored as null, as Java does
+ * (§6.1); NaNs are stored as Java's canonical NaN.
+ */
+HOLLOW_API int hollow_record_set_int(hollow_record *r, size_t field, int32_t v);
+HOLLOW_API int hollow_record_set_long(hollow_record *r, size_t field, int64_t v);
+HOLLOW_API int hollow_record_set_float(hollow_record *r, size_t field, float v);
+HOLLOW_API int hollow_record_set_double(hollow_record *r, size_t field, double v);
+HOLLOW_API int hollow_record_set_bool(hollow_record *r, size_t field, bool v);
+/** A STRING field from UTF-8 (the generalized form of lone surrogates is
+ * accepted). @return 0; HOLLOW_EINVAL also for invalid UTF-8. */
+HOLLOW_API int hollow_record_set_string(hollow_record *r, size_t field,
+                                        const char *utf8, size_t len);
+/** A STRING field from UTF-16 code units (lone surrogates allowed). */
+HOLLOW_API int hollow_record_set_string_utf16(hollow_record *r, size_t field,
+                                              const uint16_t *units, size_t n);
+HOLLOW_API int hollow_record_set_bytes(hollow_record *r, size_t field,
+                                       const void *data, size_t len);
+/** A REFERENCE field: an ordinal of the referenced type in this state. */
+HOLLOW_API int hollow_record_set_ref(hollow_record *r, size_t field,
+                                     hollow_ordinal o);
+HOLLOW_API int hollow_record_set_null(hollow_record *r, size_t field);
+
+/**
+ * Append an element ordinal to a LIST record, or add one to a SET record
+ * (a SET ignores duplicates).
+ * @return 0; HOLLOW_EINVAL for another kind or a negative ordinal.
+ */
+HOLLOW_API int hollow_record_add_element(hollow_record *r, hollow_ordinal e);
+
+/**
+ * Put an entry into a MAP record; a second value for the same key replaces
+ * the first. @return 0; HOLLOW_EINVAL.
+ */
+HOLLOW_API int hollow_record_put_entry(hollow_record *r, hollow_ordinal key,
+                                       hollow_ordinal value);
+
+/**
+ * Add the record to the current cycle's state; *out receives its ordinal
+ * (the existing one if an identical record is in the map, §10.2). The
+ * record is left as it was (reset it to build another).
+ * @return 0; HOLLOW_EINVAL if a reference, element, key or value is not an
+ *         ordinal of its type added in this cycle; HOLLOW_ERANGE when the
+ *         type's ordinals are exhausted (2^28, Java's soft limit);
+ *         HOLLOW_ENOMEM.
+ * Threads: safe to call concurrently with other adds.
+ */
+HOLLOW_API int hollow_write_state_add(hollow_ordinal *out, hollow_write_state *ws,
+                                      const hollow_record *r);
+
+/* ------------------------------------------------------------------ tags */
+
+/**
+ * Set a header tag of the state being built (re-setting a key keeps its
+ * place). Tags are written in the order Java's hash map iterates them
+ * (§10.10). @return 0; HOLLOW_EINVAL; HOLLOW_ENOMEM.
+ */
+HOLLOW_API int hollow_write_state_set_header_tag(hollow_write_state *ws,
+                                                 const char *key,
+                                                 const char *value);
+/** Remove a header tag; 0 also if it was absent. */
+HOLLOW_API int hollow_write_state_remove_header_tag(hollow_write_state *ws,
+                                                    const char *key);
+
+/**
+ * Set the randomized tag of the state being built (§3.9). Without it a
+ * random tag is drawn as Java does (never with the upper 32 bits all zero,
+ * all one, or equal to those of the previous tag).
+ */
+HOLLOW_API void hollow_write_state_set_randomized_tag(hollow_write_state *ws,
+                                                      int64_t tag);
+
+/** The randomized tag of the state being built (drawing it if needed). */
+HOLLOW_API int64_t hollow_write_state_randomized_tag(hollow_write_state *ws);
+
+/* -------------------------------------------------------------- writing */
+
+/**
+ * Write the snapshot of the current state through `fn`.
+ * @return 0; HOLLOW_ENOMEM; the sink's non-zero return.
+ */
+HOLLOW_API int hollow_write_state_write_snapshot(hollow_write_state *ws,
+                                                 hollow_sink_fn fn,
+                                                 void *payload);
+
+/**
+ * Fill a fresh write state with every record of `rs` at its own ordinal,
+ * for the types the write state has (by name; other types of `rs` are
+ * left out), with `rs`'s shard counts, tags and header tags, so that
+ * writing a snapshot gives back the same state (hollow-cli filter). For a
+ * state with no history (the first version of a chain) the bytes are
+ * Java's.
+ * @return 0; HOLLOW_ESTATE if `ws` already holds records; HOLLOW_EINVAL if a
+ *         type's schema differs from the write state's; HOLLOW_ECORRUPT if
+ *         a record of `rs` cannot be decoded; HOLLOW_ENOMEM.
+ */
+HOLLOW_API int hollow_write_state_copy_from(hollow_write_state *ws,
+                                            const hollow_read_state *rs);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* HOLLOW_WRITE_H */

@@ -1,0 +1,452 @@
+/*
+ * Record builders and the identity encoding of records (blob-format.md
+ * §10.2). Two records of a type are one record iff their identity bytes
+ * are equal; the bytes also carry every value the blob writer needs.
+ *
+ *   OBJECT  fields in schema order; null is 80 (FLOAT 7F C0 00 01, DOUBLE
+ *           7F F8 00 00 00 00 00 01); INT vint(zz32), LONG vlong(zz64),
+ *           REFERENCE vint(ordinal), BOOLEAN 00/01, FLOAT/DOUBLE canonical
+ *           bits big-endian, STRING vint(byte length) + varint code units,
+ *           BYTES vint(length) + bytes
+ *   LIST    vint(size), vint(element)...
+ *   SET     vint(size), per element ascending: vint(gap), vint(bucket)
+ *   MAP     vint(size), per entry by key then value: vint(key gap),
+ *           vint(value), vint(bucket)        bucket = hashInt(o) & (t-1)
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/alloc.h"
+#include "common/error.h"
+#include "common/hash.h"
+#include "common/reader.h"
+#include "common/text.h"
+#include "write_int.h"
+
+#define FLOAT_NULL 0x7FC00001u
+#define DOUBLE_NULL 0x7FF8000000000001ull
+
+int hollow_record_new(hollow_record **out, const hollow_write_state *ws,
+                      const char *type)
+{
+    if (out == NULL || ws == NULL || type == NULL)
+        return hollow__error_set(HOLLOW_EINVAL, "null argument");
+    *out = NULL;
+    hollow__wtype *t = hollow__ws_type(ws, type);
+    if (t == NULL)
+        return hollow__error_set(HOLLOW_ENOTFOUND,
+                                 "the write state has no type %s", type);
+    hollow_record *r = hollow__calloc(1, sizeof *r);
+    HOLLOW_CHECK_ALLOC(r);
+    r->schema = t->schema;
+    r->type = t->index;
+    size_t nf = t->schema->field_count;
+    r->fields = hollow__calloc(nf ? nf : 1, sizeof *r->fields);
+    if (r->fields == NULL) {
+        hollow__free(r);
+        return hollow__error_oom();
+    }
+    *out = r;
+    return 0;
+}
+
+void hollow_record_free(hollow_record *r)
+{
+    if (r == NULL)
+        return;
+    hollow__free(r->fields);
+    hollow__free(r->elems);
+    hollow__buf_free(&r->data);
+    hollow__buf_free(&r->scratch);
+    hollow__free(r);
+}
+
+void hollow_record_reset(hollow_record *r)
+{
+    memset(r->fields, 0, r->schema->field_count * sizeof *r->fields);
+    r->data.len = 0;
+    r->data.oom = 0;
+    r->elem_count = 0;
+}
+
+const hollow_schema *hollow_record_schema(const hollow_record *r)
+{
+    return r->schema;
+}
+
+static int field_check(hollow_record *r, size_t f, hollow_field_type want)
+{
+    const hollow_schema *s = r->schema;
+    if (s->kind != HOLLOW_SCHEMA_OBJECT || f >= s->field_count)
+        return hollow__error_set(HOLLOW_EINVAL, "type %s has no field %zu",
+                                 s->name, f);
+    if (s->fields[f].type != want)
+        return hollow__error_set(HOLLOW_EINVAL, "field %s.%s is %s, not %s",
+                                 s->name, s->fields[f].name,
+                                 hollow_field_type_name(s->fields[f].type),
+                                 hollow_field_type_name(want));
+    return 0;
+}
+
+static int set_fixed(hollow_record *r, size_t f, hollow_field_type t,
+                     bool is_null, uint64_t v)
+{
+    int rc = field_check(r, f, t);
+    if (rc < 0)
+        return rc;
+    r->fields[f].set = true;
+    r->fields[f].is_null = is_null;
+    r->fields[f].v = v;
+    return 0;
+}
+
+int hollow_record_set_int(hollow_record *r, size_t field, int32_t v)
+{
+    uint32_t u = (uint32_t)v;
+    uint32_t zz = (u << 1) ^ (uint32_t)(v >> 31); /* §1.3 */
+    return set_fixed(r, field, HOLLOW_FIELD_INT, v == INT32_MIN, zz);
+}
+
+int hollow_record_set_long(hollow_record *r, size_t field, int64_t v)
+{
+    uint64_t u = (uint64_t)v;
+    uint64_t zz = (u << 1) ^ (uint64_t)(v >> 63);
+    return set_fixed(r, field, HOLLOW_FIELD_LONG, v == INT64_MIN, zz);
+}
+
+int hollow_record_set_float(hollow_record *r, size_t field, float v)
+{
+    uint32_t bits;
+    if (isnan(v))
+        bits = 0x7FC00000u; /* Java's canonical NaN (§6.1) */
+    else
+        memcpy(&bits, &v, 4);
+    return set_fixed(r, field, HOLLOW_FIELD_FLOAT, false, bits);
+}
+
+int hollow_record_set_double(hollow_record *r, size_t field, double v)
+{
+    uint64_t bits;
+    if (isnan(v))
+        bits = 0x7FF8000000000000ull;
+    else
+        memcpy(&bits, &v, 8);
+    return set_fixed(r, field, HOLLOW_FIELD_DOUBLE, false, bits);
+}
+
+int hollow_record_set_bool(hollow_record *r, size_t field, bool v)
+{
+    return set_fixed(r, field, HOLLOW_FIELD_BOOLEAN, false, v ? 1 : 0);
+}
+
+int hollow_record_set_ref(hollow_record *r, size_t field, hollow_ordinal o)
+{
+    if (o < 0)
+        return hollow__error_set(HOLLOW_EINVAL, "negative ordinal %d", (int)o);
+    return set_fixed(r, field, HOLLOW_FIELD_REFERENCE, false, (uint64_t)o);
+}
+
+int hollow_record_set_null(hollow_record *r, size_t field)
+{
+    const hollow_schema *s = r->schema;
+    if (s->kind != HOLLOW_SCHEMA_OBJECT || field >= s->field_count)
+        return hollow__error_set(HOLLOW_EINVAL, "type %s has no field %zu",
+                                 s->name, field);
+    r->fields[field].set = true;
+    r->fields[field].is_null = true;
+    return 0;
+}
+
+static int set_var(hollow_record *r, size_t f, hollow_field_type t,
+                   const void *p, size_t n)
+{
+    int rc = field_check(r, f, t);
+    if (rc < 0)
+        return rc;
+    r->fields[f].set = true;
+    r->fields[f].is_null = false;
+    r->fields[f].off = r->data.len;
+    r->fields[f].len = n;
+    hollow__buf_put(&r->data, p, n);
+    return hollow__buf_check(&r->data);
+}
+
+int hollow_record_set_bytes(hollow_record *r, size_t field, const void *data,
+                            size_t len)
+{
+    return set_var(r, field, HOLLOW_FIELD_BYTES, data, len);
+}
+
+int hollow_record_set_string_utf16(hollow_record *r, size_t field,
+                                   const uint16_t *units, size_t n)
+{
+    int rc = field_check(r, field, HOLLOW_FIELD_STRING);
+    if (rc < 0)
+        return rc;
+    r->fields[field].set = true;
+    r->fields[field].is_null = false;
+    r->fields[field].off = r->data.len;
+    for (size_t i = 0; i < n; i++) /* §6.4: each code unit as a vint */
+        hollow__buf_vint(&r->data, units[i]);
+    r->fields[field].len = r->data.len - r->fields[field].off;
+    return hollow__buf_check(&r->data);
+}
+
+int hollow_record_set_string(hollow_record *r, size_t field, const char *utf8,
+                             size_t len)
+{
+    int rc = field_check(r, field, HOLLOW_FIELD_STRING);
+    if (rc < 0)
+        return rc;
+    size_t i = 0;
+    while (i < len && (uint8_t)utf8[i] < 0x80 && utf8[i] != 0)
+        i++;
+    if (i == len) /* ASCII: the bytes are already the encoding */
+        return set_var(r, field, HOLLOW_FIELD_STRING, utf8, len);
+    uint16_t stackbuf[256];
+    uint16_t *u = len <= 256 ? stackbuf : hollow__mallocarray(len, sizeof *u);
+    HOLLOW_CHECK_ALLOC(u);
+    long n = hollow__utf8_to_utf16(u, utf8, len);
+    if (n < 0)
+        rc = hollow__error_set(HOLLOW_EINVAL, "string for %s.%s is not UTF-8",
+                               r->schema->name, r->schema->fields[field].name);
+    else
+        rc = hollow_record_set_string_utf16(r, field, u, (size_t)n);
+    if (u != stackbuf)
+        hollow__free(u);
+    return rc;
+}
+
+static int push(hollow_record *r, int32_t a, int32_t b, bool pair)
+{
+    size_t need = r->elem_count + (pair ? 2 : 1);
+    if (need > r->elem_cap) {
+        size_t cap = r->elem_cap ? r->elem_cap * 2 : 16;
+        while (cap < need)
+            cap *= 2;
+        int32_t *e = hollow__reallocarray(r->elems, cap, sizeof *e);
+        HOLLOW_CHECK_ALLOC(e);
+        r->elems = e;
+        r->elem_cap = cap;
+    }
+    r->elems[r->elem_count++] = a;
+    if (pair)
+        r->elems[r->elem_count++] = b;
+    return 0;
+}
+
+int hollow_record_add_element(hollow_record *r, hollow_ordinal e)
+{
+    hollow_schema_kind k = r->schema->kind;
+    if (k != HOLLOW_SCHEMA_LIST && k != HOLLOW_SCHEMA_SET)
+        return hollow__error_set(HOLLOW_EINVAL, "type %s is not a LIST or SET",
+                                 r->schema->name);
+    if (e < 0)
+        return hollow__error_set(HOLLOW_EINVAL, "negative ordinal %d", (int)e);
+    return push(r, e, 0, false);
+}
+
+int hollow_record_put_entry(hollow_record *r, hollow_ordinal key,
+                            hollow_ordinal value)
+{
+    if (r->schema->kind != HOLLOW_SCHEMA_MAP)
+        return hollow__error_set(HOLLOW_EINVAL, "type %s is not a MAP",
+                                 r->schema->name);
+    if (key < 0 || value < 0)
+        return hollow__error_set(HOLLOW_EINVAL, "negative ordinal");
+    return push(r, key, value, true);
+}
+
+/* ------------------------------------------------------- encoding */
+
+static int cmp_i32(const void *a, const void *b)
+{
+    int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* MAP entries carry their insertion index so that the last put wins */
+typedef struct entry {
+    int32_t key, value;
+    size_t seq;
+} entry;
+
+static int cmp_entry(const void *a, const void *b)
+{
+    const entry *x = a, *y = b;
+    if (x->key != y->key)
+        return (x->key > y->key) - (x->key < y->key);
+    return (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+static int cmp_entry_kv(const void *a, const void *b)
+{
+    const entry *x = a, *y = b;
+    if (x->key != y->key)
+        return (x->key > y->key) - (x->key < y->key);
+    return (x->value > y->value) - (x->value < y->value);
+}
+
+static void encode_object(hollow_record *r, hollow__buf *b)
+{
+    const hollow_schema *s = r->schema;
+    for (size_t f = 0; f < s->field_count; f++) {
+        const hollow__rfield *v = &r->fields[f];
+        hollow_field_type t = s->fields[f].type;
+        if (!v->set || v->is_null) {
+            if (t == HOLLOW_FIELD_FLOAT)
+                hollow__buf_be32(b, FLOAT_NULL);
+            else if (t == HOLLOW_FIELD_DOUBLE)
+                hollow__buf_be64(b, DOUBLE_NULL);
+            else
+                hollow__buf_putc(b, 0x80);
+            continue;
+        }
+        switch (t) {
+        case HOLLOW_FIELD_INT:
+        case HOLLOW_FIELD_REFERENCE: hollow__buf_vint(b, (uint32_t)v->v); break;
+        case HOLLOW_FIELD_LONG: hollow__buf_vlong(b, v->v); break;
+        case HOLLOW_FIELD_BOOLEAN: hollow__buf_putc(b, (uint8_t)v->v); break;
+        case HOLLOW_FIELD_FLOAT: hollow__buf_be32(b, (uint32_t)v->v); break;
+        case HOLLOW_FIELD_DOUBLE: hollow__buf_be64(b, v->v); break;
+        case HOLLOW_FIELD_STRING:
+        case HOLLOW_FIELD_BYTES:
+            hollow__buf_vint(b, (uint32_t)v->len);
+            hollow__buf_put(b, r->data.ptr + v->off, v->len);
+            break;
+        }
+    }
+}
+
+int hollow__record_encode(hollow_record *r)
+{
+    hollow__buf *b = &r->scratch;
+    b->len = 0;
+    b->oom = 0;
+    switch (r->schema->kind) {
+    case HOLLOW_SCHEMA_OBJECT:
+        encode_object(r, b);
+        break;
+    case HOLLOW_SCHEMA_LIST:
+        hollow__buf_vint(b, (uint32_t)r->elem_count);
+        for (size_t i = 0; i < r->elem_count; i++)
+            hollow__buf_vint(b, (uint32_t)r->elems[i]);
+        break;
+    case HOLLOW_SCHEMA_SET: {
+        /* sorted and without duplicates (a SET holds an ordinal once) */
+        if (r->elem_count > 1)
+            qsort(r->elems, r->elem_count, sizeof *r->elems, cmp_i32);
+        size_t n = 0;
+        for (size_t i = 0; i < r->elem_count; i++)
+            if (n == 0 || r->elems[i] != r->elems[n - 1])
+                r->elems[n++] = r->elems[i];
+        r->elem_count = n;
+        uint32_t t = hollow__hash_table_size((uint32_t)n);
+        if (t == 0)
+            return hollow__error_set(HOLLOW_ERANGE, "set of %zu elements is too "
+                                     "large", n);
+        hollow__buf_vint(b, (uint32_t)n);
+        int32_t prev = 0;
+        for (size_t i = 0; i < n; i++) {
+            hollow__buf_vint(b, (uint32_t)(r->elems[i] - prev));
+            hollow__buf_vint(b, hollow__hash_int((uint32_t)r->elems[i]) & (t - 1));
+            prev = r->elems[i];
+        }
+        break;
+    }
+    case HOLLOW_SCHEMA_MAP: {
+        size_t n = r->elem_count / 2;
+        entry *es = hollow__calloc(n ? n : 1, sizeof *es);
+        HOLLOW_CHECK_ALLOC(es);
+        for (size_t i = 0; i < n; i++) {
+            es[i].key = r->elems[2 * i];
+            es[i].value = r->elems[2 * i + 1];
+            es[i].seq = i;
+        }
+        if (n > 1)
+            qsort(es, n, sizeof *es, cmp_entry);
+        size_t m = 0; /* the last put of a key wins */
+        for (size_t i = 0; i < n; i++) {
+            if (m > 0 && es[m - 1].key == es[i].key)
+                es[m - 1] = es[i];
+            else
+                es[m++] = es[i];
+        }
+        if (m > 1)
+            qsort(es, m, sizeof *es, cmp_entry_kv);
+        uint32_t t = hollow__hash_table_size((uint32_t)m);
+        if (t == 0) {
+            hollow__free(es);
+            return hollow__error_set(HOLLOW_ERANGE, "map of %zu entries is too "
+                                     "large", m);
+        }
+        hollow__buf_vint(b, (uint32_t)m);
+        int32_t prev = 0;
+        for (size_t i = 0; i < m; i++) {
+            hollow__buf_vint(b, (uint32_t)(es[i].key - prev));
+            hollow__buf_vint(b, (uint32_t)es[i].value);
+            hollow__buf_vint(b, hollow__hash_int((uint32_t)es[i].key) & (t - 1));
+            prev = es[i].key;
+        }
+        hollow__free(es);
+        break;
+    }
+    }
+    return hollow__buf_check(b);
+}
+
+/* ------------------------------------------------------- decoding */
+
+size_t hollow__wdecode_field(hollow__wval *out, const uint8_t *p,
+                             hollow_field_type t)
+{
+    uint32_t u32;
+    size_t n;
+    out->bytes = NULL;
+    out->len = 0;
+    out->v = 0;
+    switch (t) {
+    case HOLLOW_FIELD_FLOAT:
+        out->v = ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) |
+                 ((uint32_t)p[2] << 8) | p[3];
+        out->is_null = out->v == FLOAT_NULL;
+        return 4;
+    case HOLLOW_FIELD_DOUBLE:
+        for (int i = 0; i < 8; i++)
+            out->v = (out->v << 8) | p[i];
+        out->is_null = out->v == DOUBLE_NULL;
+        return 8;
+    default:
+        break;
+    }
+    if (p[0] == 0x80) {
+        out->is_null = true;
+        return 1;
+    }
+    out->is_null = false;
+    switch (t) {
+    case HOLLOW_FIELD_BOOLEAN:
+        out->v = p[0];
+        return 1;
+    case HOLLOW_FIELD_LONG: {
+        uint64_t acc = 0;
+        size_t i = 0;
+        do {
+            acc = (acc << 7) | (p[i] & 0x7F);
+        } while (p[i++] & 0x80);
+        out->v = acc;
+        return i;
+    }
+    case HOLLOW_FIELD_STRING:
+    case HOLLOW_FIELD_BYTES:
+        n = hollow__vint_decode(p, 5, &u32);
+        out->bytes = p + n;
+        out->len = u32;
+        return n + u32;
+    default: /* INT, REFERENCE */
+        n = hollow__vint_decode(p, 5, &u32);
+        out->v = u32;
+        return n;
+    }
+}

@@ -1,0 +1,433 @@
+/*
+ * The snapshot writer (blob-format.md §3, §5-§8) and the pieces every blob
+ * shares: the header (§3.1), type sections' envelopes (§3.4), shard
+ * sections (§6.5, §7.1, §8.2, §8.5), SET/MAP bucket placement (§8.3).
+ *
+ * Blobs are built in a buffer that is handed to the caller's sink every
+ * megabyte, so memory stays bounded by the largest shard.
+ */
+#include <string.h>
+
+#include "blob/blob_int.h"
+#include "common/alloc.h"
+#include "common/bits.h"
+#include "common/error.h"
+#include "common/hash.h"
+#include "common/reader.h"
+#include "write_int.h"
+
+#define FLUSH_AT (1u << 20)
+
+size_t *hollow__wtags_order(const hollow__wtags *t);
+
+int hollow__warr_init(hollow__warr *a, uint64_t nwords)
+{
+    a->nwords = nwords;
+    a->w = hollow__calloc(nwords ? (size_t)nwords : 1, sizeof *a->w);
+    return a->w ? 0 : hollow__error_oom();
+}
+
+void hollow__warr_emit(hollow__buf *b, hollow__warr *a)
+{
+    hollow__buf_vlong(b, a->nwords);
+    if (hollow__buf_grow(b, (size_t)a->nwords * 8) == 0) {
+        for (uint64_t i = 0; i < a->nwords; i++)
+            hollow__put_be64(b->ptr + b->len + i * 8, a->w[i]);
+        b->len += (size_t)a->nwords * 8;
+    }
+    hollow__free(a->w);
+    a->w = NULL;
+}
+
+/* ------------------------------------------------------- the header */
+
+void hollow__wheader(hollow__buf *b, hollow_write_state *ws, int64_t origin,
+                     int64_t dest, hollow__wtype **types, size_t n,
+                     const hollow__wtags *tags)
+{
+    (void)ws;
+    hollow__buf_be32(b, HOLLOW__BLOB_VERSION);
+    hollow__buf_be64(b, (uint64_t)origin);
+    hollow__buf_be64(b, (uint64_t)dest);
+    /* §3.1: E = bytes of S and the schemas, plus the forward-compat vint */
+    hollow__buf env = HOLLOW__BUF_INIT;
+    hollow__buf_vint(&env, (uint32_t)n);
+    for (size_t i = 0; i < n; i++)
+        hollow__schema_write(&env, types[i]->schema);
+    hollow__buf_vint(&env, 0);
+    if (env.oom)
+        b->oom = 1;
+    hollow__buf_vint(b, (uint32_t)env.len);
+    hollow__buf_put(b, env.ptr, env.len);
+    hollow__buf_free(&env);
+    size_t *order = hollow__wtags_order(tags);
+    if (order == NULL) {
+        b->oom = 1;
+        return;
+    }
+    hollow__buf_be16(b, (uint16_t)tags->count);
+    for (size_t i = 0; i < tags->count; i++) {
+        hollow__buf_mutf(b, tags->items[order[i]].key);
+        hollow__buf_mutf(b, tags->items[order[i]].value);
+    }
+    hollow__free(order);
+}
+
+/* §3.4: A = size of (X = 0, n); X = 0; n */
+static void envelope(hollow__buf *b, uint32_t n)
+{
+    uint8_t tmp[5];
+    size_t k = hollow__vint_encode(tmp, n);
+    hollow__buf_vint(b, (uint32_t)(1 + k));
+    hollow__buf_putc(b, 0);
+    hollow__buf_put(b, tmp, k);
+}
+
+/* ------------------------------------------------------ bucket hashes */
+
+static uint32_t fold64(uint64_t v) { return (uint32_t)(v ^ (v >> 32)); }
+
+/* field f of OBJECT record o of type t, decoded */
+static void record_field(hollow__wval *v, const hollow__wtype *t, uint32_t o,
+                         size_t f)
+{
+    size_t len;
+    const uint8_t *p = hollow__wrec(t, o, &len);
+    for (size_t i = 0; i <= f; i++)
+        p += hollow__wdecode_field(v, p, t->schema->fields[i].type);
+}
+
+uint32_t hollow__wbucket_hash(const hollow_write_state *ws, const hollow__wtype *t,
+                              uint32_t e)
+{
+    if (t->keys == NULL)
+        return hollow__hash_int(e);
+    uint32_t h = 0;
+    for (size_t k = 0; k < t->schema->key_count; k++) {
+        const hollow__wkey *key = &t->keys[k];
+        uint32_t o = e;
+        hollow__wval v = {0};
+        const hollow__wtype *ht = NULL;
+        for (size_t i = 0; i < key->hop_count; i++) {
+            ht = &ws->types[key->hops[i].type];
+            if (o >= ht->next_ordinal || ht->off[o] == HOLLOW__NO_RECORD) {
+                v.is_null = true;
+                break;
+            }
+            record_field(&v, ht, o, key->hops[i].field);
+            if (i + 1 < key->hop_count) {
+                if (v.is_null)
+                    break; /* Java requires non-null hops (§11.5) */
+                o = (uint32_t)v.v;
+            }
+        }
+        hollow_field_type ft = ht->schema->fields[key->hops[key->hop_count - 1].field].type;
+        uint32_t fh = 0;
+        switch (ft) {
+        case HOLLOW_FIELD_INT:
+            fh = v.is_null ? 0 : (uint32_t)(((uint32_t)v.v >> 1) ^ (0u - ((uint32_t)v.v & 1)));
+            break;
+        case HOLLOW_FIELD_LONG:
+            fh = v.is_null ? 0 : fold64((v.v >> 1) ^ (0 - (v.v & 1)));
+            break;
+        case HOLLOW_FIELD_BOOLEAN: fh = v.is_null ? 0 : (v.v ? 1231 : 1237); break;
+        case HOLLOW_FIELD_FLOAT: fh = (uint32_t)v.v; break;
+        case HOLLOW_FIELD_DOUBLE: fh = fold64(v.v); break;
+        case HOLLOW_FIELD_REFERENCE: fh = v.is_null ? 0 : (uint32_t)v.v; break;
+        case HOLLOW_FIELD_BYTES: fh = v.is_null ? 0 : hollow__murmur(v.bytes, v.len); break;
+        case HOLLOW_FIELD_STRING: {
+            uint32_t sh = 0;
+            for (size_t i = 0; !v.is_null && i < v.len;) {
+                uint32_t u;
+                i += hollow__vint_decode(v.bytes + i, v.len - i, &u);
+                sh = 31u * sh + (uint16_t)u;
+            }
+            fh = sh;
+            break;
+        }
+        }
+        h = (h * 31u) ^ hollow__hash_int(fh);
+    }
+    return h;
+}
+
+/* ------------------------------------------------------ shard writers */
+
+typedef struct wctx {
+    hollow_write_state *ws;
+    hollow__wtype *t;
+    const hollow__wstats *st;
+    uint32_t n, bits;
+    int32_t M;
+    const hollow__wbits *pop; /* which ordinals to write */
+} wctx;
+
+static void object_shard(hollow__buf *b, const wctx *c, uint32_t s, int32_t m)
+{
+    const hollow_schema *sc = c->t->schema;
+    size_t nf = sc->field_count;
+    const hollow__wstats *st = c->st;
+    hollow__buf_vint(b, (uint32_t)m);
+    for (size_t f = 0; f < nf; f++)
+        hollow__buf_vint(b, st->widths[f]);
+    uint64_t slots = (uint64_t)((int64_t)m + 1);
+    hollow__warr fixed;
+    hollow__buf *var = hollow__calloc(nf ? nf : 1, sizeof *var);
+    if (var == NULL || hollow__warr_init(&fixed, hollow__ceilw(slots * st->rec_bits)) < 0) {
+        hollow__free(var);
+        b->oom = 1;
+        return;
+    }
+    for (uint64_t j = 0; j < slots; j++) {
+        uint32_t o = (uint32_t)((j << c->bits) | s);
+        uint64_t base = j * st->rec_bits;
+        const uint8_t *p = NULL;
+        size_t len;
+        bool present = hollow__wbits_has(c->pop, o);
+        if (present)
+            p = hollow__wrec(c->t, o, &len);
+        uint64_t bit = base;
+        for (size_t f = 0; f < nf; f++) {
+            hollow_field_type ft = sc->fields[f].type;
+            unsigned w = st->widths[f];
+            uint64_t v = 0;
+            if (ft == HOLLOW_FIELD_STRING || ft == HOLLOW_FIELD_BYTES) {
+                hollow__wval val = {0};
+                if (present)
+                    p += hollow__wdecode_field(&val, p, ft);
+                if (present && !val.is_null)
+                    hollow__buf_put(&var[f], val.bytes, val.len);
+                v = var[f].len;
+                if (present && val.is_null)
+                    v |= (uint64_t)1 << (w - 1);
+            } else if (present) {
+                hollow__wval val;
+                p += hollow__wdecode_field(&val, p, ft);
+                if (!val.is_null)
+                    v = val.v;
+                else if (ft == HOLLOW_FIELD_FLOAT)
+                    v = 0x7FC00001u;
+                else if (ft == HOLLOW_FIELD_DOUBLE)
+                    v = 0x7FF8000000000001ull;
+                else
+                    v = hollow__ones(w);
+            }
+            hollow__warr_put(&fixed, bit, w, v);
+            bit += w;
+        }
+    }
+    hollow__warr_emit(b, &fixed);
+    for (size_t f = 0; f < nf; f++) {
+        if (var[f].oom)
+            b->oom = 1;
+        hollow__buf_vlong(b, var[f].len);
+        hollow__buf_put(b, var[f].ptr, var[f].len);
+        hollow__buf_free(&var[f]);
+    }
+    hollow__free(var);
+}
+
+static size_t rvint(const uint8_t *p, uint32_t *v) { return hollow__vint_decode(p, 5, v); }
+
+/*
+ * LIST/SET/MAP shard (§7.1, §8.2, §8.5): pointers of the populated slots
+ * and their elements or bucket tables; the element/bucket array is sized
+ * by the retained-set total T_s / B_s.
+ */
+static void collection_shard(hollow__buf *b, const wctx *c, uint32_t s, int32_t m)
+{
+    const hollow__wstats *st = c->st;
+    hollow_schema_kind kind = c->t->schema->kind;
+    unsigned P = st->ptr_bits, Z = st->size_bits, E = st->elem_bits,
+             V = st->value_bits;
+    hollow__buf_vint(b, (uint32_t)m);
+    hollow__buf_vint(b, P);
+    if (kind != HOLLOW_SCHEMA_LIST)
+        hollow__buf_vint(b, Z);
+    hollow__buf_vint(b, E);
+    if (kind == HOLLOW_SCHEMA_MAP)
+        hollow__buf_vint(b, V);
+    uint64_t total = st->totals[s];
+    hollow__buf_vlong(b, total);
+    uint64_t slots = (uint64_t)((int64_t)m + 1);
+    uint64_t entry = (uint64_t)P + (kind == HOLLOW_SCHEMA_LIST ? 0 : Z);
+    uint64_t bw = kind == HOLLOW_SCHEMA_MAP ? (uint64_t)E + V : E;
+    hollow__warr ptrs, elems;
+    if (hollow__warr_init(&ptrs, hollow__ceilw(slots * entry)) < 0) {
+        b->oom = 1;
+        return;
+    }
+    if (hollow__warr_init(&elems, hollow__ceilw(total * bw)) < 0) {
+        hollow__free(ptrs.w);
+        b->oom = 1;
+        return;
+    }
+    uint64_t pos = 0;
+    uint32_t *keys = NULL, *vals = NULL;
+    uint64_t *table = NULL;
+    size_t cap = 0;
+    for (uint64_t j = 0; j < slots; j++) {
+        uint32_t o = (uint32_t)((j << c->bits) | s);
+        uint32_t size = 0;
+        if (hollow__wbits_has(c->pop, o)) {
+            size_t len;
+            const uint8_t *p = hollow__wrec(c->t, o, &len);
+            p += rvint(p, &size);
+            if (kind == HOLLOW_SCHEMA_LIST) {
+                for (uint32_t i = 0; i < size; i++) {
+                    uint32_t e;
+                    p += rvint(p, &e);
+                    hollow__warr_put(&elems, (pos + i) * E, E, e);
+                }
+                pos += size;
+            } else {
+                uint32_t t = hollow__hash_table_size(size);
+                if (t > cap || size > cap) {
+                    size_t ncap = cap ? cap : 64;
+                    while (ncap < t || ncap < size)
+                        ncap *= 2;
+                    uint32_t *nk = hollow__reallocarray(keys, ncap, sizeof *nk);
+                    if (nk)
+                        keys = nk;
+                    uint32_t *nv = hollow__reallocarray(vals, ncap, sizeof *nv);
+                    if (nv)
+                        vals = nv;
+                    uint64_t *nt = hollow__reallocarray(table, ncap, sizeof *nt);
+                    if (nt)
+                        table = nt;
+                    if (!nk || !nv || !nt) {
+                        b->oom = 1;
+                        break;
+                    }
+                    cap = ncap;
+                }
+                uint32_t prev = 0;
+                for (uint32_t i = 0; i < size; i++) {
+                    uint32_t gap, bucket;
+                    p += rvint(p, &gap);
+                    keys[i] = prev + gap;
+                    prev = keys[i];
+                    if (kind == HOLLOW_SCHEMA_MAP)
+                        p += rvint(p, &vals[i]);
+                    p += rvint(p, &bucket);
+                }
+                /* §8.3: ascending order, linear probing from the home bucket */
+                for (uint32_t i = 0; i < t; i++)
+                    table[i] = UINT64_MAX;
+                for (uint32_t i = 0; i < size; i++) {
+                    uint32_t h = hollow__wbucket_hash(c->ws, c->t, keys[i]);
+                    uint32_t at = h & (t - 1);
+                    while (table[at] != UINT64_MAX)
+                        at = (at + 1) & (t - 1);
+                    table[at] = i;
+                }
+                for (uint32_t i = 0; i < t; i++) {
+                    uint64_t at = (pos + i) * bw;
+                    if (table[i] == UINT64_MAX) {
+                        hollow__warr_put(&elems, at, E, hollow__ones(E));
+                    } else {
+                        hollow__warr_put(&elems, at, E, keys[table[i]]);
+                        if (kind == HOLLOW_SCHEMA_MAP)
+                            hollow__warr_put(&elems, at + E, V, vals[table[i]]);
+                    }
+                }
+                pos += t;
+            }
+        }
+        hollow__warr_put(&ptrs, j * entry, P, pos);
+        if (kind != HOLLOW_SCHEMA_LIST)
+            hollow__warr_put(&ptrs, j * entry + P, Z, size);
+    }
+    hollow__free(keys);
+    hollow__free(vals);
+    hollow__free(table);
+    hollow__warr_emit(b, &ptrs);
+    hollow__warr_emit(b, &elems);
+}
+
+
+static void write_shard(hollow__buf *b, const wctx *c, uint32_t s, int32_t m)
+{
+    if (c->t->schema->kind == HOLLOW_SCHEMA_OBJECT)
+        object_shard(b, c, s, m);
+    else
+        collection_shard(b, c, s, m);
+}
+
+static int flush(hollow__buf *b, hollow_sink_fn fn, void *payload, bool force)
+{
+    int rc = hollow__buf_check(b);
+    if (rc < 0)
+        return rc;
+    if (b->len == 0 || (!force && b->len < FLUSH_AT))
+        return 0;
+    rc = fn(payload, b->ptr, b->len);
+    b->len = 0;
+    return rc;
+}
+
+/* the snapshot section of one type (§3.4, §3.5) */
+static int snapshot_section(hollow__buf *b, hollow_write_state *ws,
+                            hollow__wtype *t, hollow_sink_fn fn, void *payload)
+{
+    uint32_t n = t->shard_count ? t->shard_count : 1;
+    hollow__wstats st;
+    int rc = hollow__wstats_compute(&st, ws, t, n, true);
+    if (rc < 0)
+        return rc;
+    hollow__wbits *cur = hollow__wcur(t), *prev = hollow__wprev(t);
+    /* Java tests cur for 0..M and prev for what cur lacks (§10.9) */
+    if (st.max_ordinal >= 0) {
+        hollow__wbits_cover(cur, (uint32_t)st.max_ordinal);
+        for (int64_t o = st.max_ordinal; o >= 0; o--)
+            if (!hollow__wbits_has(cur, (uint32_t)o)) {
+                hollow__wbits_cover(prev, (uint32_t)o);
+                break;
+            }
+    }
+    if (cur->segments == 0)
+        cur->segments = 1;
+    hollow__schema_write(b, t->schema);
+    envelope(b, n);
+    if (n > 1)
+        hollow__buf_vint(b, (uint32_t)st.max_ordinal);
+    wctx c = {ws, t, &st, n, (uint32_t)__builtin_ctz(n), st.max_ordinal, cur};
+    for (uint32_t s = 0; s < n && rc == 0; s++) {
+        write_shard(b, &c, s, hollow__max_shard_ordinal(st.max_ordinal, n, s));
+        rc = flush(b, fn, payload, false);
+    }
+    if (rc == 0) { /* §1.7: the populated bit set, 256 words per segment */
+        uint32_t words = 256 * cur->segments;
+        hollow__buf_be32(b, words);
+        for (uint32_t i = 0; i < words; i++)
+            hollow__buf_be64(b, i < cur->nwords ? cur->words[i] : 0);
+    }
+    hollow__wstats_free(&st);
+    return rc;
+}
+
+int hollow_write_state_write_snapshot(hollow_write_state *ws, hollow_sink_fn fn,
+                                      void *payload)
+{
+    if (ws == NULL || fn == NULL)
+        return hollow__error_set(HOLLOW_EINVAL, "null argument");
+    int rc = hollow__ws_choose_shards(ws);
+    if (rc < 0)
+        return rc;
+    hollow__wtype **all = hollow__calloc(ws->type_count ? ws->type_count : 1,
+                                         sizeof *all);
+    HOLLOW_CHECK_ALLOC(all);
+    for (size_t i = 0; i < ws->type_count; i++)
+        all[i] = &ws->types[i];
+    hollow__buf b = HOLLOW__BUF_INIT;
+    int64_t dest = hollow_write_state_randomized_tag(ws);
+    hollow__wheader(&b, ws, ws->prev_tag, dest, all, ws->type_count, &ws->tags);
+    hollow__buf_vint(&b, (uint32_t)ws->type_count);
+    for (size_t i = 0; i < ws->type_count && rc == 0; i++)
+        rc = snapshot_section(&b, ws, all[i], fn, payload);
+    if (rc == 0)
+        rc = flush(&b, fn, payload, true);
+    hollow__buf_free(&b);
+    hollow__free(all);
+    return rc;
+}

@@ -1,0 +1,723 @@
+/*
+ * The write state: types with their ordinal maps, header tags and
+ * randomized tags (blob-format.md §10.1-§10.4, §10.10, §3.9).
+ *
+ * Adding a record: encode its identity bytes (record.c), then under the
+ * type's mutex look them up in the type's table; a hit returns the
+ * existing ordinal, a miss takes the smallest free ordinal (or the next
+ * never-used one) and stores the bytes. Either way the ordinal becomes
+ * populated in the current state.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/alloc.h"
+#include "common/error.h"
+#include "common/hash.h"
+#include "common/text.h"
+#include "read/read_int.h"
+#include "write_int.h"
+
+/* ---------------------------------------------------------- bit sets */
+
+static int wbits_grow(hollow__wbits *b, uint32_t o)
+{
+    uint32_t need = (o >> 6) + 1;
+    if (need <= b->nwords)
+        return 0;
+    uint32_t n = b->nwords ? b->nwords : 256;
+    while (n < need)
+        n *= 2;
+    uint64_t *w = hollow__reallocarray(b->words, n, sizeof *w);
+    HOLLOW_CHECK_ALLOC(w);
+    memset(w + b->nwords, 0, (size_t)(n - b->nwords) * sizeof *w);
+    b->words = w;
+    b->nwords = n;
+    return 0;
+}
+
+void hollow__wbits_cover(hollow__wbits *b, uint32_t o)
+{
+    uint32_t seg = o / HOLLOW__SEGMENT_BITS + 1;
+    if (seg > b->segments)
+        b->segments = seg;
+}
+
+int hollow__wbits_set(hollow__wbits *b, uint32_t o)
+{
+    int rc = wbits_grow(b, o);
+    if (rc < 0)
+        return rc;
+    b->words[o >> 6] |= (uint64_t)1 << (o & 63);
+    hollow__wbits_cover(b, o);
+    return 0;
+}
+
+void hollow__wbits_clear_all(hollow__wbits *b)
+{
+    if (b->words != NULL)
+        memset(b->words, 0, (size_t)b->nwords * sizeof *b->words);
+}
+
+/* ------------------------------------------------------- the state */
+
+hollow__wtype *hollow__ws_type(const hollow_write_state *ws, const char *name)
+{
+    for (size_t i = 0; i < ws->type_count; i++)
+        if (strcmp(ws->types[i].schema->name, name) == 0)
+            return &ws->types[i];
+    return NULL;
+}
+
+/* resolve SET/MAP hash keys against the state's schemas (§4.2, §11.5) */
+static int resolve_keys(hollow_write_state *ws, hollow__wtype *t)
+{
+    const hollow_schema *s = t->schema;
+    if (s->kind != HOLLOW_SCHEMA_SET && s->kind != HOLLOW_SCHEMA_MAP)
+        return 0;
+    if (s->key_count == 0)
+        return 0;
+    hollow__schema_key_path *paths = NULL;
+    int rc = hollow__schema_key_resolve_all(&paths, ws->schemas, s);
+    if (rc == HOLLOW_ENOMEM)
+        return rc;
+    if (rc < 0) { /* Java falls back to ordinal buckets (§11.5) */
+        hollow_error_clear();
+        return 0;
+    }
+    t->keys = hollow__calloc(s->key_count, sizeof *t->keys);
+    for (size_t i = 0; t->keys != NULL && i < s->key_count; i++) {
+        hollow__wkey *k = &t->keys[i];
+        k->hops = hollow__calloc(paths[i].hop_count, sizeof *k->hops);
+        if (k->hops == NULL) {
+            rc = hollow__error_oom();
+            break;
+        }
+        k->hop_count = paths[i].hop_count;
+        for (size_t h = 0; h < k->hop_count; h++) {
+            k->hops[h].type =
+                hollow__ws_type(ws, paths[i].hops[h].schema->name)->index;
+            k->hops[h].field = paths[i].hops[h].field;
+        }
+    }
+    if (t->keys == NULL)
+        rc = hollow__error_oom();
+    hollow__schema_key_paths_free(paths, s->key_count);
+    return rc;
+}
+
+static uint64_t seed_rng(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    uint64_t x = (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 32);
+    /* mix in an address so that two states made at once differ */
+    x ^= (uint64_t)(uintptr_t)&ts;
+    return x ? x : 0x9E3779B97F4A7C15ull;
+}
+
+int hollow_write_state_new(hollow_write_state **out,
+                           const hollow_schema_list *schemas,
+                           const hollow_write_options *opts)
+{
+    if (out == NULL || schemas == NULL)
+        return hollow__error_set(HOLLOW_EINVAL, "null argument");
+    *out = NULL;
+    int rc = hollow_schema_list_validate(schemas);
+    if (rc < 0)
+        return rc;
+    hollow_write_state *ws = hollow__calloc(1, sizeof *ws);
+    HOLLOW_CHECK_ALLOC(ws);
+    hollow_write_options def = HOLLOW_WRITE_OPTIONS_INIT;
+    ws->opts = opts ? *opts : def;
+    ws->prev_tag = -1;
+    ws->rng = seed_rng();
+    if ((rc = hollow_schema_list_new(&ws->schemas)) < 0)
+        goto fail;
+    for (size_t i = 0; i < schemas->count; i++) {
+        hollow_schema *copy;
+        if ((rc = hollow__schema_clone(&copy, schemas->items[i])) < 0 ||
+            (rc = hollow_schema_list_add(ws->schemas, copy)) < 0)
+            goto fail;
+    }
+    /* Java writes types in its schema sorter's order (§3.8) */
+    if ((rc = hollow_schema_list_sort(ws->schemas)) < 0)
+        goto fail;
+    ws->types = hollow__calloc(schemas->count ? schemas->count : 1,
+                               sizeof *ws->types);
+    if (ws->types == NULL) {
+        rc = hollow__error_oom();
+        goto fail;
+    }
+    for (size_t i = 0; i < ws->schemas->count; i++) {
+        hollow__wtype *t = &ws->types[i];
+        t->schema = ws->schemas->items[i];
+        t->index = (uint32_t)i;
+        if (hollow__mutex_init(&t->mu) != 0) {
+            rc = hollow__error_set(HOLLOW_ERROR, "cannot create a mutex");
+            goto fail;
+        }
+        ws->type_count = i + 1;
+    }
+    for (size_t i = 0; i < ws->type_count; i++)
+        if ((rc = resolve_keys(ws, &ws->types[i])) < 0)
+            goto fail;
+    *out = ws;
+    return 0;
+fail:
+    hollow_write_state_free(ws);
+    return rc;
+}
+
+static void tags_clear(hollow__wtags *t)
+{
+    for (size_t i = 0; i < t->count; i++) {
+        hollow__free(t->items[i].key);
+        hollow__free(t->items[i].value);
+    }
+    hollow__free(t->items);
+    memset(t, 0, sizeof *t);
+}
+
+void hollow_write_state_free(hollow_write_state *ws)
+{
+    if (ws == NULL)
+        return;
+    for (size_t i = 0; i < ws->type_count; i++) {
+        hollow__wtype *t = &ws->types[i];
+        hollow__mutex_destroy(&t->mu);
+        hollow__buf_free(&t->pool);
+        hollow__free(t->off);
+        hollow__free(t->len);
+        hollow__free(t->table);
+        hollow__free(t->table_hash);
+        hollow__free(t->free_list);
+        hollow__free(t->bits[0].words);
+        hollow__free(t->bits[1].words);
+        if (t->keys != NULL)
+            for (size_t k = 0; k < t->schema->key_count; k++)
+                hollow__free(t->keys[k].hops);
+        hollow__free(t->keys);
+    }
+    hollow__free(ws->types);
+    hollow_schema_list_free(ws->schemas);
+    tags_clear(&ws->tags);
+    tags_clear(&ws->prev_tags);
+    hollow__free(ws);
+}
+
+const hollow_schema_list *hollow_write_state_schemas(const hollow_write_state *ws)
+{
+    return ws->schemas;
+}
+
+int hollow_write_state_set_shard_count(hollow_write_state *ws, const char *type,
+                                       uint32_t n)
+{
+    hollow__wtype *t = hollow__ws_type(ws, type);
+    if (t == NULL)
+        return hollow__error_set(HOLLOW_ENOTFOUND, "no type %s", type);
+    if (n == 0 || (n & (n - 1)) != 0 || n > (1u << 30))
+        return hollow__error_set(HOLLOW_EINVAL, "shard count %u is not a power "
+                                 "of two in 1..2^30", n);
+    t->shard_count = n;
+    t->shards_fixed = true;
+    return 0;
+}
+
+/* ----------------------------------------------------- ordinal maps */
+
+static uint32_t bytes_hash(const uint8_t *p, size_t n)
+{
+    return hollow__murmur(p, n);
+}
+
+static int table_insert(hollow__wtype *t, uint32_t h, int32_t o);
+
+static int table_grow(hollow__wtype *t)
+{
+    uint32_t ncap = t->table_cap ? t->table_cap * 2 : 1024;
+    int32_t *old = t->table;
+    uint32_t *oldh = t->table_hash;
+    uint32_t ocap = t->table_cap;
+    t->table = hollow__mallocarray(ncap, sizeof *t->table);
+    t->table_hash = hollow__mallocarray(ncap, sizeof *t->table_hash);
+    if (t->table == NULL || t->table_hash == NULL) {
+        hollow__free(t->table);
+        hollow__free(t->table_hash);
+        t->table = old;
+        t->table_hash = oldh;
+        return hollow__error_oom();
+    }
+    memset(t->table, 0xFF, (size_t)ncap * sizeof *t->table);
+    t->table_cap = ncap;
+    t->table_count = 0;
+    for (uint32_t i = 0; i < ocap; i++)
+        if (old[i] >= 0)
+            table_insert(t, oldh[i], old[i]);
+    hollow__free(old);
+    hollow__free(oldh);
+    return 0;
+}
+
+static int table_insert(hollow__wtype *t, uint32_t h, int32_t o)
+{
+    if ((t->table_count + 1) * 10 > (uint64_t)t->table_cap * 7) {
+        int rc = table_grow(t);
+        if (rc < 0)
+            return rc;
+    }
+    uint32_t i = h & (t->table_cap - 1);
+    while (t->table[i] >= 0)
+        i = (i + 1) & (t->table_cap - 1);
+    t->table[i] = o;
+    t->table_hash[i] = h;
+    t->table_count++;
+    return 0;
+}
+
+static int32_t table_find(const hollow__wtype *t, uint32_t h, const uint8_t *p,
+                          size_t n)
+{
+    if (t->table_cap == 0)
+        return -1;
+    uint32_t i = h & (t->table_cap - 1);
+    while (t->table[i] >= 0) {
+        int32_t o = t->table[i];
+        if (t->table_hash[i] == h && t->len[o] == n &&
+            memcmp(t->pool.ptr + t->off[o], p, n) == 0)
+            return o;
+        i = (i + 1) & (t->table_cap - 1);
+    }
+    return -1;
+}
+
+static int ensure_ordinal(hollow__wtype *t, uint32_t o)
+{
+    if (o < t->ord_cap)
+        return 0;
+    uint32_t cap = t->ord_cap ? t->ord_cap : 1024;
+    while (cap <= o)
+        cap *= 2;
+    uint64_t *off = hollow__reallocarray(t->off, cap, sizeof *off);
+    if (off == NULL)
+        return hollow__error_oom();
+    t->off = off;
+    uint32_t *len = hollow__reallocarray(t->len, cap, sizeof *len);
+    if (len == NULL)
+        return hollow__error_oom();
+    t->len = len;
+    for (uint32_t i = t->ord_cap; i < cap; i++) {
+        t->off[i] = HOLLOW__NO_RECORD;
+        t->len[i] = 0;
+    }
+    t->ord_cap = cap;
+    return 0;
+}
+
+/* store bytes at ordinal o (which is free) and index them */
+static int store(hollow__wtype *t, uint32_t h, const uint8_t *p, size_t n,
+                 uint32_t o)
+{
+    int rc = ensure_ordinal(t, o);
+    if (rc < 0)
+        return rc;
+    size_t at = t->pool.len;
+    hollow__buf_put(&t->pool, p, n);
+    if ((rc = hollow__buf_check(&t->pool)) < 0)
+        return rc;
+    t->off[o] = at;
+    t->len[o] = (uint32_t)n;
+    if ((rc = table_insert(t, h, (int32_t)o)) < 0) {
+        t->off[o] = HOLLOW__NO_RECORD;
+        t->pool.len = at;
+        return rc;
+    }
+    if (o >= t->next_ordinal)
+        t->next_ordinal = o + 1;
+    return 0;
+}
+
+/* the next ordinal for a new record (§10.4, §10.6) */
+static int take_ordinal(hollow__wtype *t, uint32_t *o)
+{
+    while (t->free_head < t->free_count) {
+        uint32_t c = t->free_from_back ? t->free_list[--t->free_count]
+                                       : t->free_list[t->free_head++];
+        if (c < t->ord_cap && t->off[c] == HOLLOW__NO_RECORD) {
+            *o = c;
+            return 0;
+        }
+    }
+    if (t->next_ordinal >= HOLLOW__ORDINAL_LIMIT)
+        return hollow__error_set(HOLLOW_ERANGE, "type %s: ordinals exhausted "
+                                 "(%d)", t->schema->name, HOLLOW__ORDINAL_LIMIT);
+    *o = t->next_ordinal;
+    return 0;
+}
+
+int hollow_write_state_add(hollow_ordinal *out, hollow_write_state *ws,
+                           const hollow_record *rec)
+{
+    if (out == NULL || ws == NULL || rec == NULL)
+        return hollow__error_set(HOLLOW_EINVAL, "null argument");
+    *out = HOLLOW_ORDINAL_NONE;
+    if (rec->type >= ws->type_count ||
+        ws->types[rec->type].schema != rec->schema)
+        return hollow__error_set(HOLLOW_EINVAL,
+                                 "record was made for another write state");
+    hollow_record *r = (hollow_record *)rec; /* scratch space only */
+    int rc = hollow__record_encode(r);
+    if (rc < 0)
+        return rc;
+    hollow__wtype *t = &ws->types[rec->type];
+    const uint8_t *p = r->scratch.ptr;
+    size_t n = r->scratch.len;
+    uint32_t h = bytes_hash(p, n);
+    hollow__mutex_lock(&t->mu);
+    int32_t found = table_find(t, h, p, n);
+    uint32_t o = 0;
+    if (found >= 0) {
+        o = (uint32_t)found;
+    } else if ((rc = take_ordinal(t, &o)) >= 0) {
+        rc = store(t, h, p, n, o);
+    }
+    if (rc >= 0)
+        rc = hollow__wbits_set(hollow__wcur(t), o);
+    hollow__mutex_unlock(&t->mu);
+    if (rc < 0)
+        return rc;
+    *out = (hollow_ordinal)o;
+    return 0;
+}
+
+int hollow__ws_add_at(hollow__wtype *t, const uint8_t *p, size_t n,
+                      uint32_t ordinal)
+{
+    uint32_t h = bytes_hash(p, n);
+    int32_t found = table_find(t, h, p, n);
+    int rc;
+    if (found >= 0 && (uint32_t)found != ordinal)
+        return hollow__error_set(HOLLOW_ECORRUPT, "type %s: ordinals %d and %u "
+                                 "hold the same record", t->schema->name,
+                                 (int)found, ordinal);
+    if (found < 0) {
+        if ((rc = ensure_ordinal(t, ordinal)) < 0)
+            return rc;
+        if (t->off[ordinal] != HOLLOW__NO_RECORD)
+            return hollow__error_set(HOLLOW_EINVAL, "type %s: ordinal %u is "
+                                     "taken", t->schema->name, ordinal);
+        if ((rc = store(t, h, p, n, ordinal)) < 0)
+            return rc;
+    }
+    return hollow__wbits_set(hollow__wcur(t), ordinal);
+}
+
+/* -------------------------------------------------------------- tags */
+
+/* §10.10: Java's HashMap bucket of a key for a table of n buckets */
+static uint32_t tag_bucket(const char *key, uint32_t n)
+{
+    size_t len = strlen(key);
+    uint16_t stackbuf[128];
+    uint16_t *u = len <= 128 ? stackbuf : hollow__mallocarray(len, sizeof *u);
+    uint32_t h = 0;
+    if (u != NULL) {
+        long k = hollow__utf8_to_utf16(u, key, len);
+        if (k > 0)
+            h = hollow__java_string_hash(u, (size_t)k);
+        if (u != stackbuf)
+            hollow__free(u);
+    }
+    uint32_t spread = (h ^ (h >> 16)) & 0x7FFFFFFFu;
+    return spread & (n - 1);
+}
+
+static int tags_put(hollow__wtags *t, const char *key, const char *value)
+{
+    for (size_t i = 0; i < t->count; i++)
+        if (strcmp(t->items[i].key, key) == 0) {
+            char *v = hollow__strdup(value);
+            HOLLOW_CHECK_ALLOC(v);
+            hollow__free(t->items[i].value);
+            t->items[i].value = v;
+            return 0;
+        }
+    if (t->count == t->cap) {
+        size_t cap = t->cap ? t->cap * 2 : 8;
+        hollow__wtag *n = hollow__reallocarray(t->items, cap, sizeof *n);
+        HOLLOW_CHECK_ALLOC(n);
+        t->items = n;
+        t->cap = cap;
+    }
+    char *k = hollow__strdup(key), *v = hollow__strdup(value);
+    if (k == NULL || v == NULL) {
+        hollow__free(k);
+        hollow__free(v);
+        return hollow__error_oom();
+    }
+    t->items[t->count].key = k;
+    t->items[t->count].value = v;
+    t->count++;
+    /* 16 buckets at first, doubling when 3/4 full; never shrinking */
+    if (t->table_size == 0)
+        t->table_size = 16;
+    while (t->count >= t->table_size - t->table_size / 4)
+        t->table_size *= 2;
+    return 0;
+}
+
+int hollow_write_state_set_header_tag(hollow_write_state *ws, const char *key,
+                                      const char *value)
+{
+    if (ws == NULL || key == NULL || value == NULL)
+        return hollow__error_set(HOLLOW_EINVAL, "null argument");
+    return tags_put(&ws->tags, key, value);
+}
+
+int hollow_write_state_remove_header_tag(hollow_write_state *ws,
+                                         const char *key)
+{
+    hollow__wtags *t = &ws->tags;
+    for (size_t i = 0; i < t->count; i++)
+        if (strcmp(t->items[i].key, key) == 0) {
+            hollow__free(t->items[i].key);
+            hollow__free(t->items[i].value);
+            memmove(t->items + i, t->items + i + 1,
+                    (t->count - i - 1) * sizeof *t->items);
+            t->count--;
+            return 0;
+        }
+    return 0;
+}
+
+/* indexes of tags in the order Java iterates them (§10.10) */
+size_t *hollow__wtags_order(const hollow__wtags *t);
+
+size_t *hollow__wtags_order(const hollow__wtags *t)
+{
+    size_t *idx = hollow__calloc(t->count ? t->count : 1, sizeof *idx);
+    if (idx == NULL)
+        return NULL;
+    for (size_t i = 0; i < t->count; i++)
+        idx[i] = i;
+    if (t->verbatim || t->count < 2)
+        return idx;
+    uint32_t n = t->table_size ? t->table_size : 16;
+    /* stable insertion sort by bucket */
+    for (size_t i = 1; i < t->count; i++) {
+        size_t v = idx[i], j = i;
+        uint32_t bv = tag_bucket(t->items[v].key, n);
+        while (j > 0 && tag_bucket(t->items[idx[j - 1]].key, n) > bv) {
+            idx[j] = idx[j - 1];
+            j--;
+        }
+        idx[j] = v;
+    }
+    return idx;
+}
+
+/* ---------------------------------------------------- randomized tags */
+
+static uint64_t next_random(uint64_t *s)
+{
+    uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+void hollow_write_state_set_randomized_tag(hollow_write_state *ws, int64_t tag)
+{
+    ws->tag = tag;
+    ws->tag_set = true;
+}
+
+int64_t hollow_write_state_randomized_tag(hollow_write_state *ws)
+{
+    if (!ws->tag_set) {
+        /* §3.9: redraw while the upper half is all zero, all one, or that
+         * of the previous tag */
+        uint32_t prev_hi = (uint32_t)((uint64_t)ws->prev_tag >> 32);
+        uint64_t t;
+        do {
+            t = next_random(&ws->rng);
+        } while ((uint32_t)(t >> 32) == 0 || (uint32_t)(t >> 32) == 0xFFFFFFFFu ||
+                 (ws->has_history && (uint32_t)(t >> 32) == prev_hi));
+        ws->tag = (int64_t)t;
+        ws->tag_set = true;
+    }
+    return ws->tag;
+}
+
+/* ------------------------------------------------------- copy_from */
+
+/* the identity bytes of record o of read type t (§10.2) */
+static int encode_read_record(hollow__buf *b, const hollow_type *t,
+                              hollow_ordinal o, int32_t **scratch,
+                              size_t *scap)
+{
+    const hollow_schema *s = hollow_type_schema(t);
+    b->len = 0;
+    int rc;
+    switch (s->kind) {
+    case HOLLOW_SCHEMA_OBJECT:
+        for (size_t f = 0; f < s->field_count; f++) {
+            hollow_value v;
+            if ((rc = hollow_object_value(&v, t, o, f)) < 0)
+                return rc;
+            hollow_field_type ft = s->fields[f].type;
+            if (v.is_null) {
+                if (ft == HOLLOW_FIELD_FLOAT)
+                    hollow__buf_be32(b, 0x7FC00001u);
+                else if (ft == HOLLOW_FIELD_DOUBLE)
+                    hollow__buf_be64(b, 0x7FF8000000000001ull);
+                else
+                    hollow__buf_putc(b, 0x80);
+                continue;
+            }
+            uint32_t u;
+            uint64_t l;
+            switch (ft) {
+            case HOLLOW_FIELD_INT:
+                u = (uint32_t)v.u.i;
+                hollow__buf_vint(b, (u << 1) ^ (uint32_t)(v.u.i >> 31));
+                break;
+            case HOLLOW_FIELD_LONG:
+                l = (uint64_t)v.u.l;
+                hollow__buf_vlong(b, (l << 1) ^ (uint64_t)(v.u.l >> 63));
+                break;
+            case HOLLOW_FIELD_REFERENCE: hollow__buf_vint(b, (uint32_t)v.u.ref); break;
+            case HOLLOW_FIELD_BOOLEAN: hollow__buf_putc(b, v.u.b ? 1 : 0); break;
+            case HOLLOW_FIELD_FLOAT:
+                memcpy(&u, &v.u.f, 4);
+                hollow__buf_be32(b, u);
+                break;
+            case HOLLOW_FIELD_DOUBLE:
+                memcpy(&l, &v.u.d, 8);
+                hollow__buf_be64(b, l);
+                break;
+            case HOLLOW_FIELD_STRING:
+            case HOLLOW_FIELD_BYTES:
+                hollow__buf_vint(b, (uint32_t)v.u.bytes.len);
+                hollow__buf_put(b, v.u.bytes.ptr, v.u.bytes.len);
+                break;
+            }
+        }
+        break;
+    case HOLLOW_SCHEMA_LIST: {
+        uint32_t n;
+        if ((rc = hollow_list_size(&n, t, o)) < 0)
+            return rc;
+        hollow__buf_vint(b, n);
+        for (uint32_t i = 0; i < n; i++) {
+            hollow_ordinal e;
+            if ((rc = hollow_list_get(&e, t, o, i)) < 0)
+                return rc;
+            hollow__buf_vint(b, (uint32_t)e);
+        }
+        break;
+    }
+    case HOLLOW_SCHEMA_SET:
+    case HOLLOW_SCHEMA_MAP: {
+        bool is_map = s->kind == HOLLOW_SCHEMA_MAP;
+        hollow_iter it;
+        rc = is_map ? hollow_map_iter_init(&it, t, o) : hollow_set_iter_init(&it, t, o);
+        if (rc < 0)
+            return rc;
+        size_t n = 0;
+        hollow_ordinal k, v;
+        while (is_map ? hollow_map_iter_next(&it, &k, &v)
+                      : hollow_set_iter_next(&it, &k)) {
+            if ((n + 1) * 2 > *scap) {
+                size_t cap = *scap ? *scap * 2 : 64;
+                int32_t *p = hollow__reallocarray(*scratch, cap, sizeof *p);
+                HOLLOW_CHECK_ALLOC(p);
+                *scratch = p;
+                *scap = cap;
+            }
+            (*scratch)[2 * n] = k;
+            (*scratch)[2 * n + 1] = is_map ? v : 0;
+            n++;
+        }
+        /* sort by key, then value (insertion sort is fine: sets are small
+         * on average, and this path is for copying only) */
+        int32_t *a = *scratch;
+        for (size_t i = 1; i < n; i++) {
+            int32_t k0 = a[2 * i], v0 = a[2 * i + 1];
+            size_t j = i;
+            while (j > 0 && (a[2 * (j - 1)] > k0 ||
+                             (a[2 * (j - 1)] == k0 && a[2 * (j - 1) + 1] > v0))) {
+                a[2 * j] = a[2 * (j - 1)];
+                a[2 * j + 1] = a[2 * (j - 1) + 1];
+                j--;
+            }
+            a[2 * j] = k0;
+            a[2 * j + 1] = v0;
+        }
+        uint32_t tsize = hollow__hash_table_size((uint32_t)n);
+        hollow__buf_vint(b, (uint32_t)n);
+        int32_t prev = 0;
+        for (size_t i = 0; i < n; i++) {
+            hollow__buf_vint(b, (uint32_t)(a[2 * i] - prev));
+            if (is_map)
+                hollow__buf_vint(b, (uint32_t)a[2 * i + 1]);
+            hollow__buf_vint(b, hollow__hash_int((uint32_t)a[2 * i]) & (tsize - 1));
+            prev = a[2 * i];
+        }
+        break;
+    }
+    }
+    return hollow__buf_check(b);
+}
+
+int hollow_write_state_copy_from(hollow_write_state *ws,
+                                 const hollow_read_state *rs)
+{
+    if (ws == NULL || rs == NULL)
+        return hollow__error_set(HOLLOW_EINVAL, "null argument");
+    for (size_t i = 0; i < ws->type_count; i++)
+        if (ws->types[i].next_ordinal > 0 || ws->has_history)
+            return hollow__error_set(HOLLOW_ESTATE,
+                                     "the write state already holds records");
+    hollow__buf b = HOLLOW__BUF_INIT;
+    int32_t *scratch = NULL;
+    size_t scap = 0;
+    int rc = 0;
+    for (size_t i = 0; i < ws->type_count && rc >= 0; i++) {
+        hollow__wtype *wt = &ws->types[i];
+        const hollow_type *t = hollow_read_state_type(rs, wt->schema->name);
+        if (t == NULL)
+            continue;
+        if (!hollow_schema_equal(hollow_type_schema(t), wt->schema)) {
+            rc = hollow__error_set(HOLLOW_EINVAL, "type %s: schema differs from "
+                                   "the write state's", wt->schema->name);
+            break;
+        }
+        for (hollow_ordinal o = hollow_type_next_ordinal(t, 0); o >= 0 && rc >= 0;
+             o = hollow_type_next_ordinal(t, o + 1)) {
+            if ((rc = encode_read_record(&b, t, o, &scratch, &scap)) < 0 ||
+                (rc = hollow__ws_add_at(wt, b.ptr, b.len, (uint32_t)o)) < 0)
+                hollow__error_prefix("type %s ordinal %d", wt->schema->name,
+                                     (int)o);
+        }
+        wt->shard_count = hollow_type_shard_count(t);
+        wt->shards_fixed = true;
+    }
+    hollow__buf_free(&b);
+    hollow__free(scratch);
+    if (rc < 0)
+        return rc;
+    /* the same tags: the snapshot written is the same state */
+    tags_clear(&ws->tags);
+    for (size_t i = 0; i < hollow_read_state_header_tag_count(rs) && rc >= 0; i++) {
+        const char *k, *v;
+        hollow_read_state_header_tag_at(rs, i, &k, &v);
+        rc = tags_put(&ws->tags, k, v);
+    }
+    ws->tags.verbatim = true;
+    ws->prev_tag = hollow_read_state_origin_tag(rs);
+    hollow_write_state_set_randomized_tag(ws, hollow_read_state_randomized_tag(rs));
+    return rc;
+}

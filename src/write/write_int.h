@@ -1,0 +1,229 @@
+/*
+ * Private layout of the write state (blob-format.md §10).
+ *
+ * Per type, an ordinal map holds every record of the retained set
+ * (previous state ∪ current state) in its identity encoding (§10.2): the
+ * bytes of all records live in one append-only pool, indexed by ordinal,
+ * and an open-addressing table finds a record's ordinal from its bytes.
+ * Two bit sets say which ordinals are populated in the previous (`prev`)
+ * and the current (`cur`) state. Ordinals freed at a cycle start go to a
+ * free list that is consumed smallest first (§10.4).
+ *
+ * Writing decodes each record's identity bytes on the fly: they hold every
+ * field value (OBJECT), element ordinal (LIST, SET) or entry (MAP) the
+ * blob needs.
+ */
+#ifndef HOLLOW_SRC_WRITE_WRITE_INT_H
+#define HOLLOW_SRC_WRITE_WRITE_INT_H
+
+#include "common/buf.h"
+#include "common/thread.h"
+#include "hollow/write.h"
+#include "schema/schema_int.h"
+
+#define HOLLOW__ORDINAL_LIMIT (1 << 28) /* Java's default soft limit, §10.4 */
+#define HOLLOW__NO_RECORD UINT64_MAX
+#define HOLLOW__SEGMENT_BITS 16384      /* Java's bit set segments, §10.9 */
+
+/* A populated-ordinal bit set that also tracks Java's segment count. */
+typedef struct hollow__wbits {
+    uint64_t *words;
+    uint32_t nwords;
+    uint32_t segments; /* >= 1 once used; never shrinks */
+} hollow__wbits;
+
+int hollow__wbits_set(hollow__wbits *b, uint32_t o);
+void hollow__wbits_clear_all(hollow__wbits *b);
+/* "test" an ordinal the way Java does: the segment count grows to cover it */
+void hollow__wbits_cover(hollow__wbits *b, uint32_t o);
+static inline bool hollow__wbits_has(const hollow__wbits *b, uint32_t o)
+{
+    uint32_t w = o >> 6;
+    return w < b->nwords && ((b->words[w] >> (o & 63)) & 1);
+}
+
+/* resolved SET/MAP hash key path: hops of (type index, field) */
+typedef struct hollow__whop {
+    uint32_t type;
+    size_t field;
+} hollow__whop;
+
+typedef struct hollow__wkey {
+    hollow__whop *hops;
+    size_t hop_count;
+} hollow__wkey;
+
+typedef struct hollow__wtype {
+    hollow_schema *schema;   /* borrowed from the state's list */
+    uint32_t index;          /* position in write order */
+    hollow__mutex mu;        /* serializes adds to this type */
+
+    /* records by ordinal: identity bytes at pool[off[o]], len[o] bytes */
+    hollow__buf pool;
+    uint64_t *off;           /* HOLLOW__NO_RECORD for a free ordinal */
+    uint32_t *len;
+    uint32_t ord_cap;
+    uint32_t next_ordinal;   /* first never-used ordinal */
+
+    /* identity bytes -> ordinal (open addressing, -1 = empty) */
+    int32_t *table;
+    uint32_t *table_hash;
+    uint32_t table_cap;      /* power of two */
+    uint32_t table_count;
+
+    /* free ordinals; consumed from `free_head` upwards (ascending), or from
+     * the end (descending) in the first cycle after a restore (§10.6) */
+    uint32_t *free_list;
+    size_t free_count, free_cap, free_head;
+    bool free_from_back;
+
+    hollow__wbits bits[2];   /* cur = bits[cur_bits], prev = the other */
+    int cur_bits;
+
+    uint32_t shard_count;    /* 0 = not chosen yet */
+    uint32_t prev_shard_count;
+    bool shards_fixed;
+
+    hollow__wkey *keys;      /* SET/MAP hash key, NULL = ordinal hash */
+} hollow__wtype;
+
+/* a header tag, in insertion order */
+typedef struct hollow__wtag {
+    char *key;
+    char *value;
+} hollow__wtag;
+
+typedef struct hollow__wtags {
+    hollow__wtag *items;
+    size_t count, cap;
+    uint32_t table_size;     /* Java's hash map bucket count (§10.10) */
+    bool verbatim;           /* write in insertion order (copied tags) */
+} hollow__wtags;
+
+struct hollow_write_state {
+    hollow_schema_list *schemas; /* owned, in write order */
+    hollow__wtype *types;
+    size_t type_count;
+    hollow_write_options opts;
+
+    hollow__wtags tags;          /* header tags of the current state */
+    hollow__wtags prev_tags;     /* those of the previous state */
+    int64_t tag;                 /* randomized tag of the current state */
+    bool tag_set;
+    int64_t prev_tag;            /* -1 before the first state */
+    uint64_t rng;                /* tag generator */
+    bool has_history;            /* a previous state exists */
+};
+
+/* what a record builder holds per OBJECT field */
+typedef struct hollow__rfield {
+    bool set;
+    bool is_null;
+    uint64_t v;      /* INT/LONG zigzag, REF ordinal, BOOL, FLOAT/DOUBLE bits */
+    size_t off;      /* STRING (§6.4 bytes) / BYTES in r->data */
+    size_t len;
+} hollow__rfield;
+
+struct hollow_record {
+    const hollow_schema *schema;
+    uint32_t type;              /* index in the write state */
+    hollow__rfield *fields;
+    hollow__buf data;           /* var-length values */
+    int32_t *elems;             /* LIST/SET elements; MAP key,value pairs */
+    size_t elem_count, elem_cap;
+    hollow__buf scratch;        /* identity encoding */
+};
+
+/* encode r's identity bytes (§10.2) into r->scratch */
+int hollow__record_encode(hollow_record *r);
+
+/* find the type of a name, or NULL */
+hollow__wtype *hollow__ws_type(const hollow_write_state *ws, const char *name);
+
+/* add identity bytes at a chosen ordinal (copy_from); populates cur */
+int hollow__ws_add_at(hollow__wtype *t, const uint8_t *p, size_t len,
+                      uint32_t ordinal);
+
+/* ------------------------------------------------ identity decoding */
+
+/* a decoded OBJECT field value from identity bytes */
+typedef struct hollow__wval {
+    bool is_null;
+    uint64_t v;            /* fixed-width stored value (not for var) */
+    const uint8_t *bytes;  /* STRING (§6.4 bytes) / BYTES */
+    size_t len;
+} hollow__wval;
+
+/* decode field f of OBJECT identity bytes p (records are ours: trusted) */
+size_t hollow__wdecode_field(hollow__wval *out, const uint8_t *p,
+                             hollow_field_type t);
+
+/* statistics of a type over the retained set (§6.2, §7.1, §8.2, §8.5) */
+typedef struct hollow__wstats {
+    int32_t max_ordinal;      /* M over the retained set */
+    uint8_t *widths;          /* OBJECT per field */
+    uint64_t *var_total;      /* OBJECT per field: bytes over R */
+    uint32_t rec_bits;
+    uint8_t ptr_bits, size_bits, elem_bits, value_bits;
+    uint64_t *totals;         /* LIST/SET/MAP per shard: T_s / B_s */
+    uint64_t total;           /* all shards */
+    uint32_t shards;          /* n the stats were computed for */
+} hollow__wstats;
+
+int hollow__wstats_compute(hollow__wstats *out, hollow_write_state *ws,
+                           hollow__wtype *t, uint32_t shards, bool use_prev);
+void hollow__wstats_free(hollow__wstats *s);
+/* §10.8 projected size in bytes */
+uint64_t hollow__wstats_projected(const hollow__wstats *s, const hollow__wtype *t);
+
+/* the record's identity bytes */
+static inline const uint8_t *hollow__wrec(const hollow__wtype *t, uint32_t o,
+                                          size_t *len)
+{
+    *len = t->len[o];
+    return t->pool.ptr + t->off[o];
+}
+
+static inline hollow__wbits *hollow__wcur(hollow__wtype *t)
+{
+    return &t->bits[t->cur_bits];
+}
+static inline hollow__wbits *hollow__wprev(hollow__wtype *t)
+{
+    return &t->bits[1 - t->cur_bits];
+}
+
+/* a host-order bit array under construction, emitted big-endian */
+typedef struct hollow__warr {
+    uint64_t *w;
+    uint64_t nwords;
+} hollow__warr;
+
+int hollow__warr_init(hollow__warr *a, uint64_t nwords);
+static inline void hollow__warr_put(hollow__warr *a, uint64_t p, unsigned b,
+                                    uint64_t v)
+{
+    if (b == 0)
+        return;
+    uint64_t i = p >> 6;
+    unsigned s = (unsigned)(p & 63);
+    a->w[i] |= v << s;
+    if (s + b > 64)
+        a->w[i + 1] |= v >> (64 - s);
+}
+/* emit count (as vint/vlong) and the words big-endian, then free */
+void hollow__warr_emit(hollow__buf *b, hollow__warr *a);
+
+/* the hash-key bucket hash of element `e` of SET/MAP type t (§8.3) */
+uint32_t hollow__wbucket_hash(const hollow_write_state *ws, const hollow__wtype *t,
+                              uint32_t e);
+
+/* choose shard counts for this cycle (§10.8) */
+int hollow__ws_choose_shards(hollow_write_state *ws);
+
+/* write the header of a blob (§3.1) with the given types' schemas */
+void hollow__wheader(hollow__buf *b, hollow_write_state *ws, int64_t origin,
+                     int64_t dest, hollow__wtype **types, size_t n,
+                     const hollow__wtags *tags);
+
+#endif
