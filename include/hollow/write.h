@@ -178,6 +178,50 @@ HOLLOW_API void hollow_write_state_set_randomized_tag(hollow_write_state *ws,
 /** The randomized tag of the state being built (drawing it if needed). */
 HOLLOW_API int64_t hollow_write_state_randomized_tag(hollow_write_state *ws);
 
+/* --------------------------------------------------------------- cycles */
+
+/**
+ * Start a new cycle (§10.1): the state written last becomes the previous
+ * state; records it does not hold leave the ordinal maps (their ordinals
+ * become reusable from the next cycle on, §10.4); the current state is
+ * empty until records are added again; a new randomized tag will be drawn
+ * and the header tags written so far become the previous state's (the
+ * reverse delta's, §10.10). Call it before adding the records of every
+ * cycle after the first. Nothing happens to the chain if nothing was
+ * written since the last start.
+ * @return 0; HOLLOW_ENOMEM (the state is then unusable: free it).
+ */
+HOLLOW_API int hollow_write_state_prepare_cycle(hollow_write_state *ws);
+
+/**
+ * Undo the current cycle: records added since it started are dropped, the
+ * ordinal maps, free lists and populated sets are as they were, and a new
+ * randomized tag will be drawn. The previous state stays the last one
+ * written. For a cycle that changed nothing, or failed validation.
+ */
+HOLLOW_API int hollow_write_state_rollback(hollow_write_state *ws);
+
+/**
+ * Whether the current state differs from the previous one: a type's
+ * populated set, or its shard count, changed (§10.1). Before any previous
+ * state: whether any record was added.
+ */
+HOLLOW_API bool hollow_write_state_has_changes(hollow_write_state *ws);
+
+/**
+ * Continue the chain of a state read back from a blob store (§10.6): its
+ * records become the previous state with their ordinals, its randomized
+ * tag the previous tag, its header tags the previous tags, its shard
+ * counts kept. Types whose schema changed keep the records projected onto
+ * the new schema (fields in both, same name and type), and new records
+ * equal to one of them on those fields take its ordinal, as Java does.
+ * Call on a fresh write state, then add the next state's records.
+ * @return 0; HOLLOW_ESTATE if `ws` already holds records; HOLLOW_ECORRUPT;
+ *         HOLLOW_ENOMEM.
+ */
+HOLLOW_API int hollow_write_state_restore(hollow_write_state *ws,
+                                          const hollow_read_state *rs);
+
 /* -------------------------------------------------------------- writing */
 
 /**
@@ -187,6 +231,40 @@ HOLLOW_API int64_t hollow_write_state_randomized_tag(hollow_write_state *ws);
 HOLLOW_API int hollow_write_state_write_snapshot(hollow_write_state *ws,
                                                  hollow_sink_fn fn,
                                                  void *payload);
+
+/**
+ * Write the delta from the previous state to the current one (§9): the
+ * types whose records or shard count changed, each with the removed and
+ * added ordinals and the added records.
+ * @return 0; HOLLOW_ESTATE without a previous state; HOLLOW_ENOMEM; the
+ *         sink's non-zero return.
+ */
+HOLLOW_API int hollow_write_state_write_delta(hollow_write_state *ws,
+                                              hollow_sink_fn fn, void *payload);
+
+/**
+ * Write the reverse delta, from the current state back to the previous one
+ * (§9.8), with the previous state's header tags.
+ * @return as hollow_write_state_write_delta().
+ */
+HOLLOW_API int hollow_write_state_write_reverse_delta(hollow_write_state *ws,
+                                                      hollow_sink_fn fn,
+                                                      void *payload);
+
+/**
+ * Write the header blob of the current state (§3.6): the main header with
+ * every schema and the header tags, then the type count.
+ */
+HOLLOW_API int hollow_write_state_write_header(hollow_write_state *ws,
+                                               hollow_sink_fn fn, void *payload);
+
+/**
+ * Java's checksum (§12) of the current state as the next snapshot lays it
+ * out (its shard counts and bucket placement): equal to
+ * hollow_read_state_checksum() of the state read back from that snapshot.
+ * @return 0; HOLLOW_ENOMEM.
+ */
+HOLLOW_API int hollow_write_state_checksum(uint32_t *out, hollow_write_state *ws);
 
 /**
  * Fill a fresh write state with every record of `rs` at its own ordinal,

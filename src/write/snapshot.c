@@ -18,8 +18,6 @@
 
 #define FLUSH_AT (1u << 20)
 
-size_t *hollow__wtags_order(const hollow__wtags *t);
-
 int hollow__warr_init(hollow__warr *a, uint64_t nwords)
 {
     a->nwords = nwords;
@@ -74,7 +72,7 @@ void hollow__wheader(hollow__buf *b, hollow_write_state *ws, int64_t origin,
 }
 
 /* §3.4: A = size of (X = 0, n); X = 0; n */
-static void envelope(hollow__buf *b, uint32_t n)
+void hollow__wenvelope(hollow__buf *b, uint32_t n)
 {
     uint8_t tmp[5];
     size_t k = hollow__vint_encode(tmp, n);
@@ -86,6 +84,11 @@ static void envelope(hollow__buf *b, uint32_t n)
 /* ------------------------------------------------------ bucket hashes */
 
 static uint32_t fold64(uint64_t v) { return (uint32_t)(v ^ (v >> 32)); }
+
+static size_t rvint(const uint8_t *p, uint32_t *v)
+{
+    return hollow__vint_decode(p, 5, v);
+}
 
 /* field f of OBJECT record o of type t, decoded */
 static void record_field(hollow__wval *v, const hollow__wtype *t, uint32_t o,
@@ -151,26 +154,99 @@ uint32_t hollow__wbucket_hash(const hollow_write_state *ws, const hollow__wtype 
     return h;
 }
 
+/* ------------------------------------------------------ placement */
+
+void hollow__wplacer_free(hollow__wplacer *pl)
+{
+    hollow__free(pl->keys);
+    hollow__free(pl->vals);
+    hollow__free(pl->table);
+    memset(pl, 0, sizeof *pl);
+}
+
+int hollow__wplace(uint32_t *buckets, hollow__wplacer *pl,
+                   const hollow_write_state *ws, const hollow__wtype *t,
+                   uint32_t o)
+{
+    size_t len;
+    const uint8_t *p = hollow__wrec(t, o, &len);
+    uint32_t size;
+    p += rvint(p, &size);
+    uint32_t tsize = hollow__hash_table_size(size);
+    if (tsize > pl->cap || size > pl->cap) {
+        size_t ncap = pl->cap ? pl->cap : 64;
+        while (ncap < tsize || ncap < size)
+            ncap *= 2;
+        uint32_t *nk = hollow__reallocarray(pl->keys, ncap, sizeof *nk);
+        if (nk != NULL)
+            pl->keys = nk;
+        uint32_t *nv = hollow__reallocarray(pl->vals, ncap, sizeof *nv);
+        if (nv != NULL)
+            pl->vals = nv;
+        uint32_t *nt = hollow__reallocarray(pl->table, ncap, sizeof *nt);
+        if (nt != NULL)
+            pl->table = nt;
+        if (nk == NULL || nv == NULL || nt == NULL)
+            return hollow__error_oom();
+        pl->cap = ncap;
+    }
+    bool is_map = t->schema->kind == HOLLOW_SCHEMA_MAP;
+    uint32_t prev = 0;
+    for (uint32_t i = 0; i < size; i++) {
+        uint32_t gap, bucket;
+        p += rvint(p, &gap);
+        pl->keys[i] = prev + gap;
+        prev = pl->keys[i];
+        pl->vals[i] = 0;
+        if (is_map)
+            p += rvint(p, &pl->vals[i]);
+        p += rvint(p, &bucket);
+    }
+    /* §8.3: ascending order, linear probing from the home bucket */
+    for (uint32_t i = 0; i < tsize; i++)
+        pl->table[i] = UINT32_MAX;
+    for (uint32_t i = 0; i < size; i++) {
+        uint32_t at = hollow__wbucket_hash(ws, t, pl->keys[i]) & (tsize - 1);
+        while (pl->table[at] != UINT32_MAX)
+            at = (at + 1) & (tsize - 1);
+        pl->table[at] = i;
+    }
+    pl->size = size;
+    *buckets = tsize;
+    return 0;
+}
+
 /* ------------------------------------------------------ shard writers */
 
-typedef struct wctx {
-    hollow_write_state *ws;
-    hollow__wtype *t;
-    const hollow__wstats *st;
-    uint32_t n, bits;
-    int32_t M;
-    const hollow__wbits *pop; /* which ordinals to write */
-} wctx;
+/*
+ * The records of a shard section: in a snapshot every slot 0..m (present
+ * when populated), in a delta only the added records, one slot each (§9.3).
+ */
+typedef struct slots_of {
+    const uint32_t *ords; /* delta: the added ordinals; NULL for a snapshot */
+    uint64_t count;       /* slots written */
+} slots_of;
 
-static void object_shard(hollow__buf *b, const wctx *c, uint32_t s, int32_t m)
+static inline bool slot_ordinal(uint32_t *o, const wctx *c, const slots_of *so,
+                                uint32_t s, uint64_t j)
+{
+    if (so->ords != NULL) {
+        *o = so->ords[j];
+        return true;
+    }
+    *o = (uint32_t)((j << c->bits) | s);
+    return hollow__wbits_has(c->pop, *o);
+}
+
+static void object_shard(hollow__buf *b, const wctx *c, uint32_t s,
+                         const slots_of *so)
 {
     const hollow_schema *sc = c->t->schema;
     size_t nf = sc->field_count;
     const hollow__wstats *st = c->st;
-    hollow__buf_vint(b, (uint32_t)m);
     for (size_t f = 0; f < nf; f++)
         hollow__buf_vint(b, st->widths[f]);
-    uint64_t slots = (uint64_t)((int64_t)m + 1);
+    uint64_t slots = so->count;
     hollow__warr fixed;
     hollow__buf *var = hollow__calloc(nf ? nf : 1, sizeof *var);
     if (var == NULL || hollow__warr_init(&fixed, hollow__ceilw(slots * st->rec_bits)) < 0) {
@@ -179,11 +255,11 @@ static void object_shard(hollow__buf *b, const wctx *c, uint32_t s, int32_t m)
         return;
     }
     for (uint64_t j = 0; j < slots; j++) {
-        uint32_t o = (uint32_t)((j << c->bits) | s);
+        uint32_t o;
         uint64_t base = j * st->rec_bits;
         const uint8_t *p = NULL;
         size_t len;
-        bool present = hollow__wbits_has(c->pop, o);
+        bool present = slot_ordinal(&o, c, so, s, j);
         if (present)
             p = hollow__wrec(c->t, o, &len);
         uint64_t bit = base;
@@ -227,20 +303,18 @@ static void object_shard(hollow__buf *b, const wctx *c, uint32_t s, int32_t m)
     hollow__free(var);
 }
 
-static size_t rvint(const uint8_t *p, uint32_t *v) { return hollow__vint_decode(p, 5, v); }
-
 /*
  * LIST/SET/MAP shard (§7.1, §8.2, §8.5): pointers of the populated slots
  * and their elements or bucket tables; the element/bucket array is sized
  * by the retained-set total T_s / B_s.
  */
-static void collection_shard(hollow__buf *b, const wctx *c, uint32_t s, int32_t m)
+static void collection_shard(hollow__buf *b, const wctx *c, uint32_t s,
+                             const slots_of *so)
 {
     const hollow__wstats *st = c->st;
     hollow_schema_kind kind = c->t->schema->kind;
     unsigned P = st->ptr_bits, Z = st->size_bits, E = st->elem_bits,
              V = st->value_bits;
-    hollow__buf_vint(b, (uint32_t)m);
     hollow__buf_vint(b, P);
     if (kind != HOLLOW_SCHEMA_LIST)
         hollow__buf_vint(b, Z);
@@ -249,7 +323,17 @@ static void collection_shard(hollow__buf *b, const wctx *c, uint32_t s, int32_t 
         hollow__buf_vint(b, V);
     uint64_t total = st->totals[s];
     hollow__buf_vlong(b, total);
-    uint64_t slots = (uint64_t)((int64_t)m + 1);
+    uint64_t slots = so->count;
+    if (so->ords != NULL) { /* a delta holds only the added entries */
+        total = 0;
+        for (uint64_t j = 0; j < slots; j++) {
+            size_t len;
+            uint32_t size;
+            rvint(hollow__wrec(c->t, so->ords[j], &len), &size);
+            total += kind == HOLLOW_SCHEMA_LIST ? size
+                                                : hollow__hash_table_size(size);
+        }
+    }
     uint64_t entry = (uint64_t)P + (kind == HOLLOW_SCHEMA_LIST ? 0 : Z);
     uint64_t bw = kind == HOLLOW_SCHEMA_MAP ? (uint64_t)E + V : E;
     hollow__warr ptrs, elems;
@@ -263,17 +347,15 @@ static void collection_shard(hollow__buf *b, const wctx *c, uint32_t s, int32_t 
         return;
     }
     uint64_t pos = 0;
-    uint32_t *keys = NULL, *vals = NULL;
-    uint64_t *table = NULL;
-    size_t cap = 0;
+    hollow__wplacer pl = {0};
     for (uint64_t j = 0; j < slots; j++) {
-        uint32_t o = (uint32_t)((j << c->bits) | s);
+        uint32_t o;
         uint32_t size = 0;
-        if (hollow__wbits_has(c->pop, o)) {
-            size_t len;
-            const uint8_t *p = hollow__wrec(c->t, o, &len);
-            p += rvint(p, &size);
+        if (slot_ordinal(&o, c, so, s, j)) {
             if (kind == HOLLOW_SCHEMA_LIST) {
+                size_t len;
+                const uint8_t *p = hollow__wrec(c->t, o, &len);
+                p += rvint(p, &size);
                 for (uint32_t i = 0; i < size; i++) {
                     uint32_t e;
                     p += rvint(p, &e);
@@ -281,54 +363,21 @@ static void collection_shard(hollow__buf *b, const wctx *c, uint32_t s, int32_t 
                 }
                 pos += size;
             } else {
-                uint32_t t = hollow__hash_table_size(size);
-                if (t > cap || size > cap) {
-                    size_t ncap = cap ? cap : 64;
-                    while (ncap < t || ncap < size)
-                        ncap *= 2;
-                    uint32_t *nk = hollow__reallocarray(keys, ncap, sizeof *nk);
-                    if (nk)
-                        keys = nk;
-                    uint32_t *nv = hollow__reallocarray(vals, ncap, sizeof *nv);
-                    if (nv)
-                        vals = nv;
-                    uint64_t *nt = hollow__reallocarray(table, ncap, sizeof *nt);
-                    if (nt)
-                        table = nt;
-                    if (!nk || !nv || !nt) {
-                        b->oom = 1;
-                        break;
-                    }
-                    cap = ncap;
+                uint32_t t;
+                if (hollow__wplace(&t, &pl, c->ws, c->t, o) < 0) {
+                    b->oom = 1;
+                    break;
                 }
-                uint32_t prev = 0;
-                for (uint32_t i = 0; i < size; i++) {
-                    uint32_t gap, bucket;
-                    p += rvint(p, &gap);
-                    keys[i] = prev + gap;
-                    prev = keys[i];
-                    if (kind == HOLLOW_SCHEMA_MAP)
-                        p += rvint(p, &vals[i]);
-                    p += rvint(p, &bucket);
-                }
-                /* §8.3: ascending order, linear probing from the home bucket */
-                for (uint32_t i = 0; i < t; i++)
-                    table[i] = UINT64_MAX;
-                for (uint32_t i = 0; i < size; i++) {
-                    uint32_t h = hollow__wbucket_hash(c->ws, c->t, keys[i]);
-                    uint32_t at = h & (t - 1);
-                    while (table[at] != UINT64_MAX)
-                        at = (at + 1) & (t - 1);
-                    table[at] = i;
-                }
+                size = pl.size;
                 for (uint32_t i = 0; i < t; i++) {
                     uint64_t at = (pos + i) * bw;
-                    if (table[i] == UINT64_MAX) {
+                    if (pl.table[i] == UINT32_MAX) {
                         hollow__warr_put(&elems, at, E, hollow__ones(E));
                     } else {
-                        hollow__warr_put(&elems, at, E, keys[table[i]]);
+                        hollow__warr_put(&elems, at, E, pl.keys[pl.table[i]]);
                         if (kind == HOLLOW_SCHEMA_MAP)
-                            hollow__warr_put(&elems, at + E, V, vals[table[i]]);
+                            hollow__warr_put(&elems, at + E, V,
+                                             pl.vals[pl.table[i]]);
                     }
                 }
                 pos += t;
@@ -338,23 +387,25 @@ static void collection_shard(hollow__buf *b, const wctx *c, uint32_t s, int32_t 
         if (kind != HOLLOW_SCHEMA_LIST)
             hollow__warr_put(&ptrs, j * entry + P, Z, size);
     }
-    hollow__free(keys);
-    hollow__free(vals);
-    hollow__free(table);
+    hollow__wplacer_free(&pl);
     hollow__warr_emit(b, &ptrs);
     hollow__warr_emit(b, &elems);
 }
 
 
-static void write_shard(hollow__buf *b, const wctx *c, uint32_t s, int32_t m)
+/* statistics and data of a shard section (after its max ordinal, and in
+ * a delta after the removed and added lists) */
+void hollow__wshard_body(hollow__buf *b, const wctx *c, uint32_t s,
+                         const uint32_t *ords, uint64_t count)
 {
+    slots_of so = {ords, count};
     if (c->t->schema->kind == HOLLOW_SCHEMA_OBJECT)
-        object_shard(b, c, s, m);
+        object_shard(b, c, s, &so);
     else
-        collection_shard(b, c, s, m);
+        collection_shard(b, c, s, &so);
 }
 
-static int flush(hollow__buf *b, hollow_sink_fn fn, void *payload, bool force)
+int hollow__wflush(hollow__buf *b, hollow_sink_fn fn, void *payload, bool force)
 {
     int rc = hollow__buf_check(b);
     if (rc < 0)
@@ -388,13 +439,15 @@ static int snapshot_section(hollow__buf *b, hollow_write_state *ws,
     if (cur->segments == 0)
         cur->segments = 1;
     hollow__schema_write(b, t->schema);
-    envelope(b, n);
+    hollow__wenvelope(b, n);
     if (n > 1)
         hollow__buf_vint(b, (uint32_t)st.max_ordinal);
     wctx c = {ws, t, &st, n, (uint32_t)__builtin_ctz(n), st.max_ordinal, cur};
     for (uint32_t s = 0; s < n && rc == 0; s++) {
-        write_shard(b, &c, s, hollow__max_shard_ordinal(st.max_ordinal, n, s));
-        rc = flush(b, fn, payload, false);
+        int32_t m = hollow__max_shard_ordinal(st.max_ordinal, n, s);
+        hollow__buf_vint(b, (uint32_t)m);
+        hollow__wshard_body(b, &c, s, NULL, (uint64_t)((int64_t)m + 1));
+        rc = hollow__wflush(b, fn, payload, false);
     }
     if (rc == 0) { /* §1.7: the populated bit set, 256 words per segment */
         uint32_t words = 256 * cur->segments;
@@ -426,8 +479,9 @@ int hollow_write_state_write_snapshot(hollow_write_state *ws, hollow_sink_fn fn,
     for (size_t i = 0; i < ws->type_count && rc == 0; i++)
         rc = snapshot_section(&b, ws, all[i], fn, payload);
     if (rc == 0)
-        rc = flush(&b, fn, payload, true);
+        rc = hollow__wflush(&b, fn, payload, true);
     hollow__buf_free(&b);
     hollow__free(all);
+    ws->written = true;
     return rc;
 }

@@ -170,7 +170,7 @@ fail:
     return rc;
 }
 
-static void tags_clear(hollow__wtags *t)
+void hollow__wtags_clear(hollow__wtags *t)
 {
     for (size_t i = 0; i < t->count; i++) {
         hollow__free(t->items[i].key);
@@ -193,17 +193,21 @@ void hollow_write_state_free(hollow_write_state *ws)
         hollow__free(t->table);
         hollow__free(t->table_hash);
         hollow__free(t->free_list);
+        hollow__free(t->new_ords);
+        hollow__free(t->saved_free);
+        hollow__free(t->saved_prev.words);
         hollow__free(t->bits[0].words);
         hollow__free(t->bits[1].words);
         if (t->keys != NULL)
             for (size_t k = 0; k < t->schema->key_count; k++)
                 hollow__free(t->keys[k].hops);
         hollow__free(t->keys);
+        hollow__wtype_restore_free(t);
     }
     hollow__free(ws->types);
     hollow_schema_list_free(ws->schemas);
-    tags_clear(&ws->tags);
-    tags_clear(&ws->prev_tags);
+    hollow__wtags_clear(&ws->tags);
+    hollow__wtags_clear(&ws->prev_tags);
     hollow__free(ws);
 }
 
@@ -336,6 +340,16 @@ static int store(hollow__wtype *t, uint32_t h, const uint8_t *p, size_t n,
     }
     if (o >= t->next_ordinal)
         t->next_ordinal = o + 1;
+    /* remember it for a rollback of this cycle */
+    if (t->new_count == t->new_cap) {
+        size_t cap = t->new_cap ? t->new_cap * 2 : 256;
+        uint32_t *grown = hollow__reallocarray(t->new_ords, cap, sizeof *grown);
+        if (grown == NULL)
+            return hollow__error_oom();
+        t->new_ords = grown;
+        t->new_cap = cap;
+    }
+    t->new_ords[t->new_count++] = o;
     return 0;
 }
 
@@ -378,6 +392,18 @@ int hollow_write_state_add(hollow_ordinal *out, hollow_write_state *ws,
     hollow__mutex_lock(&t->mu);
     int32_t found = table_find(t, h, p, n);
     uint32_t o = 0;
+    if (found < 0 && t->proj != NULL) {
+        /* §10.6 rule 1: equal on the shared fields to a restored record
+         * that no earlier record of this cycle took: take its ordinal */
+        hollow__buf pb = HOLLOW__BUF_INIT;
+        int32_t took = hollow__wproj_find(t, p, &pb);
+        hollow__buf_free(&pb);
+        if (took >= 0 && !hollow__wbits_has(hollow__wcur(t), (uint32_t)took)) {
+            t->off[took] = HOLLOW__NO_RECORD;
+            found = took;
+            rc = store(t, h, p, n, (uint32_t)took);
+        }
+    }
     if (found >= 0) {
         o = (uint32_t)found;
     } else if ((rc = take_ordinal(t, &o)) >= 0) {
@@ -390,6 +416,14 @@ int hollow_write_state_add(hollow_ordinal *out, hollow_write_state *ws,
         return rc;
     *out = (hollow_ordinal)o;
     return 0;
+}
+
+int hollow__ws_restore_at(hollow__wtype *t, const uint8_t *p, size_t n,
+                          uint32_t ordinal)
+{
+    /* restored records may project onto equal bytes (§10.6): keep each at
+     * its ordinal; lookups find the first */
+    return store(t, bytes_hash(p, n), p, n, ordinal);
 }
 
 int hollow__ws_add_at(hollow__wtype *t, const uint8_t *p, size_t n,
@@ -434,7 +468,7 @@ static uint32_t tag_bucket(const char *key, uint32_t n)
     return spread & (n - 1);
 }
 
-static int tags_put(hollow__wtags *t, const char *key, const char *value)
+int hollow__wtags_put(hollow__wtags *t, const char *key, const char *value)
 {
     for (size_t i = 0; i < t->count; i++)
         if (strcmp(t->items[i].key, key) == 0) {
@@ -473,7 +507,7 @@ int hollow_write_state_set_header_tag(hollow_write_state *ws, const char *key,
 {
     if (ws == NULL || key == NULL || value == NULL)
         return hollow__error_set(HOLLOW_EINVAL, "null argument");
-    return tags_put(&ws->tags, key, value);
+    return hollow__wtags_put(&ws->tags, key, value);
 }
 
 int hollow_write_state_remove_header_tag(hollow_write_state *ws,
@@ -493,7 +527,6 @@ int hollow_write_state_remove_header_tag(hollow_write_state *ws,
 }
 
 /* indexes of tags in the order Java iterates them (§10.10) */
-size_t *hollow__wtags_order(const hollow__wtags *t);
 
 size_t *hollow__wtags_order(const hollow__wtags *t)
 {
@@ -554,7 +587,11 @@ int64_t hollow_write_state_randomized_tag(hollow_write_state *ws)
 /* ------------------------------------------------------- copy_from */
 
 /* the identity bytes of record o of read type t (§10.2) */
-static int encode_read_record(hollow__buf *b, const hollow_type *t,
+int hollow__encode_read_record(hollow__buf *b, const hollow_type *t,
+                               hollow_ordinal o, int32_t **scratch,
+                               size_t *scap);
+
+int hollow__encode_read_record(hollow__buf *b, const hollow_type *t,
                               hollow_ordinal o, int32_t **scratch,
                               size_t *scap)
 {
@@ -697,7 +734,7 @@ int hollow_write_state_copy_from(hollow_write_state *ws,
         }
         for (hollow_ordinal o = hollow_type_next_ordinal(t, 0); o >= 0 && rc >= 0;
              o = hollow_type_next_ordinal(t, o + 1)) {
-            if ((rc = encode_read_record(&b, t, o, &scratch, &scap)) < 0 ||
+            if ((rc = hollow__encode_read_record(&b, t, o, &scratch, &scap)) < 0 ||
                 (rc = hollow__ws_add_at(wt, b.ptr, b.len, (uint32_t)o)) < 0)
                 hollow__error_prefix("type %s ordinal %d", wt->schema->name,
                                      (int)o);
@@ -710,11 +747,11 @@ int hollow_write_state_copy_from(hollow_write_state *ws,
     if (rc < 0)
         return rc;
     /* the same tags: the snapshot written is the same state */
-    tags_clear(&ws->tags);
+    hollow__wtags_clear(&ws->tags);
     for (size_t i = 0; i < hollow_read_state_header_tag_count(rs) && rc >= 0; i++) {
         const char *k, *v;
         hollow_read_state_header_tag_at(rs, i, &k, &v);
-        rc = tags_put(&ws->tags, k, v);
+        rc = hollow__wtags_put(&ws->tags, k, v);
     }
     ws->tags.verbatim = true;
     ws->prev_tag = hollow_read_state_origin_tag(rs);

@@ -184,6 +184,8 @@ static uint32_t shards_for(uint64_t projected, uint64_t target)
 
 int hollow__ws_choose_shards(hollow_write_state *ws)
 {
+    if (ws->shards_chosen) /* once per cycle: resharding moves one step */
+        return 0;
     uint64_t target = ws->opts.target_shard_size ? ws->opts.target_shard_size
                                                  : 16u * 1024 * 1024;
     for (size_t i = 0; i < ws->type_count; i++) {
@@ -209,5 +211,6 @@ int hollow__ws_choose_shards(hollow_write_state *ws)
         else if (want < t->shard_count)
             t->shard_count /= 2;
     }
+    ws->shards_chosen = true;
     return 0;
 }

@@ -85,6 +85,21 @@ typedef struct hollow__wtype {
     bool shards_fixed;
 
     hollow__wkey *keys;      /* SET/MAP hash key, NULL = ordinal hash */
+
+    /* what a rollback of the current cycle restores (§10.1) */
+    uint32_t *new_ords;      /* ordinals stored since the cycle started */
+    size_t new_count, new_cap;
+    uint32_t *saved_free;    /* the free list as the cycle started */
+    size_t saved_free_count, saved_free_head;
+    bool saved_from_back;
+    uint32_t saved_next;
+    size_t saved_pool_len;
+    hollow__wbits saved_prev; /* the bits the current state's set replaced */
+
+    /* first cycle after a restore (§10.6 rule 1): records equal to a
+     * restored record on the fields both schemas share take its ordinal */
+    int *common;             /* new field -> restored field, or -1 */
+    struct hollow__wproj *proj;
 } hollow__wtype;
 
 /* a header tag, in insertion order */
@@ -113,7 +128,16 @@ struct hollow_write_state {
     int64_t prev_tag;            /* -1 before the first state */
     uint64_t rng;                /* tag generator */
     bool has_history;            /* a previous state exists */
+    bool written;                /* a blob was written in this cycle */
+    bool shards_chosen;          /* shard counts fixed for this cycle */
+    bool restored_cycle;         /* first cycle after a restore */
+    int64_t saved_prev_tag;      /* for a rollback */
+    bool saved_has_history;
 };
+
+int hollow__wtags_put(hollow__wtags *t, const char *key, const char *value);
+void hollow__wtags_clear(hollow__wtags *t);
+size_t *hollow__wtags_order(const hollow__wtags *t);
 
 /* what a record builder holds per OBJECT field */
 typedef struct hollow__rfield {
@@ -139,6 +163,14 @@ int hollow__record_encode(hollow_record *r);
 
 /* find the type of a name, or NULL */
 hollow__wtype *hollow__ws_type(const hollow_write_state *ws, const char *name);
+
+/* store restored bytes at their ordinal (restore, §10.6) */
+int hollow__ws_restore_at(hollow__wtype *t, const uint8_t *p, size_t len,
+                          uint32_t ordinal);
+/* rule-1 lookup of a restored ordinal by shared fields (cycle.c) */
+int32_t hollow__wproj_find(const hollow__wtype *t, const uint8_t *p,
+                           hollow__buf *scratch);
+void hollow__wtype_restore_free(hollow__wtype *t);
 
 /* add identity bytes at a chosen ordinal (copy_from); populates cur */
 int hollow__ws_add_at(hollow__wtype *t, const uint8_t *p, size_t len,
@@ -217,6 +249,40 @@ void hollow__warr_emit(hollow__buf *b, hollow__warr *a);
 /* the hash-key bucket hash of element `e` of SET/MAP type t (§8.3) */
 uint32_t hollow__wbucket_hash(const hollow_write_state *ws, const hollow__wtype *t,
                               uint32_t e);
+
+/* SET/MAP placement scratch: entries of one record and its bucket table */
+typedef struct hollow__wplacer {
+    uint32_t *keys;  /* elements / keys, ascending */
+    uint32_t *vals;  /* MAP values */
+    uint32_t *table; /* bucket -> entry index, UINT32_MAX when empty */
+    size_t cap;
+    uint32_t size;   /* entries of the record last placed */
+} hollow__wplacer;
+
+/* place SET/MAP record o as Java does (§8.3); *buckets = its table size */
+int hollow__wplace(uint32_t *buckets, hollow__wplacer *pl,
+                   const hollow_write_state *ws, const hollow__wtype *t,
+                   uint32_t o);
+void hollow__wplacer_free(hollow__wplacer *pl);
+
+/* what a shard writer needs */
+typedef struct wctx {
+    hollow_write_state *ws;
+    hollow__wtype *t;
+    const hollow__wstats *st;
+    uint32_t n, bits;
+    int32_t M;
+    const hollow__wbits *pop; /* snapshot: which ordinals to write */
+} wctx;
+
+/* a shard section's statistics and data: every slot of the shard
+ * (ords NULL, count = slots) or the given ordinals only (a delta) */
+void hollow__wshard_body(hollow__buf *b, const wctx *c, uint32_t s,
+                         const uint32_t *ords, uint64_t count);
+/* §3.4 shard envelope */
+void hollow__wenvelope(hollow__buf *b, uint32_t n);
+/* hand the buffer to the sink when large (or when forced) */
+int hollow__wflush(hollow__buf *b, hollow_sink_fn fn, void *payload, bool force);
 
 /* choose shard counts for this cycle (§10.8) */
 int hollow__ws_choose_shards(hollow_write_state *ws);
