@@ -14,5 +14,7 @@ long bench_live_bytes(void);
 uint8_t *bench_read_file(const char *path, size_t *len);
 
 int bench_chain(int argc, char **argv);
+int bench_announcer(int argc, char **argv);
+int bench_movies(int argc, char **argv);
 
 #endif

@@ -85,7 +85,13 @@ static void usage(FILE *f)
     fprintf(f, "usage: hollow-bench <subcommand> [options]\n\n"
                "  chain [--repeat N] [--mmap] SNAPSHOT [DELTA...]\n"
                "      time and memory of loading a snapshot and applying "
-               "deltas\n");
+               "deltas\n"
+               "  movies [--n N] [--seed S] [--lookups L] [--jsonl FILE] "
+               "[--jsonl2 FILE] [--gen-only] [--out DIR]\n"
+               "      the Movies benchmark of bench-dataset.md\n"
+               "  announcer [--spin-us N] [--scale F]\n"
+               "      in-process announcer: delivery latency, throughput, "
+               "bytes per subscriber\n");
 }
 
 int main(int argc, char **argv)
@@ -98,6 +104,10 @@ int main(int argc, char **argv)
     }
     if (strcmp(argv[1], "chain") == 0)
         return bench_chain(argc - 1, argv + 1);
+    if (strcmp(argv[1], "movies") == 0)
+        return bench_movies(argc - 1, argv + 1);
+    if (strcmp(argv[1], "announcer") == 0)
+        return bench_announcer(argc - 1, argv + 1);
     if (strcmp(argv[1], "--help") == 0) {
         usage(stdout);
         return 0;

@@ -288,6 +288,15 @@ HOLLOW_API int hollow_object_string_raw(hollow_bytes *out, const hollow_type *t,
                                         hollow_ordinal o, size_t field);
 
 /**
+ * The length of a STRING field in UTF-16 code units (Java's
+ * String.length()), without decoding it: each code unit's varint ends in
+ * the one byte below 0x80 (§6.4).
+ * @return 0; HOLLOW_NULL; errors as above.
+ */
+HOLLOW_API int hollow_object_string_length(size_t *units, const hollow_type *t,
+                                           hollow_ordinal o, size_t field);
+
+/**
  * Any field as a hollow_value (STRING in its stored form in u.bytes).
  * @return 0; HOLLOW_NULL (out->is_null set); errors as above.
  */

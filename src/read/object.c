@@ -179,6 +179,22 @@ int hollow_object_string_raw(hollow_bytes *out, const hollow_type *t,
     return var_bytes(&out->ptr, &out->len, t, o, field, HOLLOW_FIELD_STRING);
 }
 
+int hollow_object_string_length(size_t *units, const hollow_type *t,
+                                hollow_ordinal o, size_t field)
+{
+    const uint8_t *p = NULL;
+    size_t n = 0;
+    *units = 0;
+    int rc = var_bytes(&p, &n, t, o, field, HOLLOW_FIELD_STRING);
+    if (rc != 0)
+        return rc;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        k += p[i] < 0x80;
+    *units = k;
+    return 0;
+}
+
 static int bad_string(const hollow_type *t, hollow_ordinal o)
 {
     return hollow__error_set(HOLLOW_ECORRUPT,

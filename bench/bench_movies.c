@@ -1,0 +1,619 @@
+/*
+ * hollow-bench movies [--n N] [--seed S] [--lookups L] [--jsonl FILE]
+ *                     [--jsonl2 FILE] [--gen-only] [--out DIR]
+ *
+ * The Movies benchmark of bench-dataset.md: the same records as the Java
+ * benchmark, the same phases, timed one by one inside the program with a
+ * monotonic clock, printed as one JSON object on stdout (everything else
+ * goes to stderr).
+ *
+ * Phases, in the order they run (a phase marked "later" belongs to a later
+ * issue; its place is marked where it slots in):
+ *
+ *   generate            versions 1 and 2 in memory (not timed as a phase)
+ *   populate_s          fresh write state, every version-1 record
+ *                       (configured as Java's bare write engine: one shard
+ *                       per type, no header tags; see bench_movies())
+ *   write_snapshot_s    the version-1 snapshot into a file
+ *   (later, #5)         populate_v2_s, write_delta_s, write_reverse_delta_s
+ *   read_snapshot_s     the file into a read state (heap mode)
+ *   (later, #5)         apply_delta_s and the memory of both states
+ *   (later, #7)         refresh_delta_s through producer, store, consumer
+ *   (later, #8)         pk_index_build_s, lookups over version 2
+ *   scan                year + title length over every Movie, 5 passes
+ *                       (over version 1 until the delta phases exist)
+ *
+ * Memory figures are bytes held through the library's allocator, counted
+ * by hollow-bench's allocator hooks (bench_live_bytes()), never RSS.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "bench.h"
+#include "hollow/dump.h"
+#include "hollow/read.h"
+#include "hollow/schema.h"
+#include "hollow/write.h"
+#include "movies_gen.h"
+
+/* the data model block of bench-dataset.md, verbatim */
+static const char movies_schema_text[] =
+    "Movie @PrimaryKey(id) { long id; string title; int year; ListOfString "
+    "genres; SetOfActor actors; MapOfStringToDouble ratings; }\n"
+    "Actor @PrimaryKey(id) { int id; string name; }\n"
+    "String { string value; }\n"
+    "Double { double value; }\n"
+    "ListOfString List<String>;\n"
+    "SetOfActor Set<Actor> @HashKey(id);\n"
+    "MapOfStringToDouble Map<String,Double> @HashKey(value);\n";
+
+#define SCAN_PASSES 5
+
+typedef struct movies_args {
+    uint64_t n;
+    uint64_t seed;
+    uint64_t lookups;
+    const char *jsonl;
+    const char *jsonl2;
+    const char *out_dir;
+    bool gen_only;
+} movies_args;
+
+static void die(const char *what)
+{
+    fprintf(stderr, "hollow-bench movies: %s: %s\n", what,
+            hollow_error_last()->message);
+    exit(1);
+}
+
+static void die_msg(const char *what)
+{
+    fprintf(stderr, "hollow-bench movies: %s\n", what);
+    exit(1);
+}
+
+static void check(int rc, const char *what)
+{
+    if (rc < 0)
+        die(what);
+}
+
+/* ---------------------------------------------------------------- jsonl */
+
+static void write_jsonl(const char *path, const movies_data *d, int version)
+{
+    FILE *f = fopen(path, "w");
+    if (f == NULL) {
+        fprintf(stderr, "hollow-bench movies: cannot create %s: %s\n", path,
+                strerror(errno));
+        exit(1);
+    }
+    size_t count = version == 1 ? d->v1_count : d->v2_count;
+    char line[MOVIES_JSON_MAX];
+    for (size_t i = 0; i < count; i++) {
+        const movies_movie *m = version == 1 ? &d->v1[i] : d->v2[i];
+        size_t len = movies_json_line(line, sizeof line - 1, d->actors, m,
+                                      hollow_format_double);
+        if (len == 0)
+            die_msg("json line too long");
+        line[len++] = '\n';
+        if (fwrite(line, 1, len, f) != len)
+            break;
+    }
+    if (ferror(f) || fclose(f) != 0) {
+        fprintf(stderr, "hollow-bench movies: cannot write %s\n", path);
+        exit(1);
+    }
+}
+
+/* ------------------------------------------------------------- populate */
+
+/* One reusable record per type and the field indexes, resolved once. */
+typedef struct movies_writer {
+    hollow_write_state *ws;
+    hollow_record *movie, *actor, *string, *dbl, *list, *set, *map;
+    size_t movie_id, movie_title, movie_year, movie_genres, movie_actors,
+        movie_ratings;
+    size_t actor_id, actor_name, string_value, double_value;
+    hollow_ordinal *actor_ords; /* by actor index */
+} movies_writer;
+
+static size_t field_index(const hollow_record *r, const char *name)
+{
+    int i = hollow_schema_field_index(hollow_record_schema(r), name);
+    if (i < 0) {
+        fprintf(stderr, "hollow-bench movies: no field %s\n", name);
+        exit(1);
+    }
+    return (size_t)i;
+}
+
+static void writer_init(movies_writer *w, hollow_write_state *ws,
+                        uint32_t actor_count)
+{
+    memset(w, 0, sizeof *w);
+    w->ws = ws;
+    check(hollow_record_new(&w->movie, ws, "Movie"), "record Movie");
+    check(hollow_record_new(&w->actor, ws, "Actor"), "record Actor");
+    check(hollow_record_new(&w->string, ws, "String"), "record String");
+    check(hollow_record_new(&w->dbl, ws, "Double"), "record Double");
+    check(hollow_record_new(&w->list, ws, "ListOfString"), "record ListOfString");
+    check(hollow_record_new(&w->set, ws, "SetOfActor"), "record SetOfActor");
+    check(hollow_record_new(&w->map, ws, "MapOfStringToDouble"),
+          "record MapOfStringToDouble");
+    w->movie_id = field_index(w->movie, "id");
+    w->movie_title = field_index(w->movie, "title");
+    w->movie_year = field_index(w->movie, "year");
+    w->movie_genres = field_index(w->movie, "genres");
+    w->movie_actors = field_index(w->movie, "actors");
+    w->movie_ratings = field_index(w->movie, "ratings");
+    w->actor_id = field_index(w->actor, "id");
+    w->actor_name = field_index(w->actor, "name");
+    w->string_value = field_index(w->string, "value");
+    w->double_value = field_index(w->dbl, "value");
+    w->actor_ords = malloc(actor_count * sizeof *w->actor_ords);
+    if (w->actor_ords == NULL)
+        die_msg("out of memory");
+}
+
+static void writer_free(movies_writer *w)
+{
+    hollow_record_free(w->movie);
+    hollow_record_free(w->actor);
+    hollow_record_free(w->string);
+    hollow_record_free(w->dbl);
+    hollow_record_free(w->list);
+    hollow_record_free(w->set);
+    hollow_record_free(w->map);
+    free(w->actor_ords);
+}
+
+static hollow_ordinal add_string(movies_writer *w, const char *s)
+{
+    hollow_ordinal o;
+    hollow_record_reset(w->string);
+    check(hollow_record_set_string(w->string, w->string_value, s, strlen(s)),
+          "String.value");
+    check(hollow_write_state_add(&o, w->ws, w->string), "add String");
+    return o;
+}
+
+static void add_movie(movies_writer *w, const movies_movie *m)
+{
+    hollow_ordinal o, genres, actors, ratings;
+
+    /* genre strings, then the list */
+    hollow_ordinal g[MOVIES_MAX_GENRES];
+    for (unsigned k = 0; k < m->genre_count; k++)
+        g[k] = add_string(w, movies_genres[m->genres[k]]);
+    hollow_record_reset(w->list);
+    for (unsigned k = 0; k < m->genre_count; k++)
+        check(hollow_record_add_element(w->list, g[k]), "list element");
+    check(hollow_write_state_add(&genres, w->ws, w->list), "add ListOfString");
+
+    /* the actor set (actors were added first) */
+    hollow_record_reset(w->set);
+    for (unsigned k = 0; k < m->actor_count; k++)
+        check(hollow_record_add_element(w->set, w->actor_ords[m->actors[k]]),
+              "set element");
+    check(hollow_write_state_add(&actors, w->ws, w->set), "add SetOfActor");
+
+    /* each rating's key string and double, then the map */
+    hollow_ordinal keys[MOVIES_MAX_RATINGS], vals[MOVIES_MAX_RATINGS];
+    for (unsigned k = 0; k < m->rating_count; k++) {
+        keys[k] = add_string(w, movies_sources[m->rating_sources[k]]);
+        hollow_record_reset(w->dbl);
+        check(hollow_record_set_double(w->dbl, w->double_value,
+                                       movies_rating_value(m, k)),
+              "Double.value");
+        check(hollow_write_state_add(&vals[k], w->ws, w->dbl), "add Double");
+    }
+    hollow_record_reset(w->map);
+    for (unsigned k = 0; k < m->rating_count; k++)
+        check(hollow_record_put_entry(w->map, keys[k], vals[k]), "map entry");
+    check(hollow_write_state_add(&ratings, w->ws, w->map),
+          "add MapOfStringToDouble");
+
+    /* the movie */
+    hollow_record_reset(w->movie);
+    check(hollow_record_set_long(w->movie, w->movie_id, m->id), "Movie.id");
+    check(hollow_record_set_string(w->movie, w->movie_title, m->title,
+                                   m->title_len),
+          "Movie.title");
+    check(hollow_record_set_int(w->movie, w->movie_year, m->year), "Movie.year");
+    check(hollow_record_set_ref(w->movie, w->movie_genres, genres), "Movie.genres");
+    check(hollow_record_set_ref(w->movie, w->movie_actors, actors), "Movie.actors");
+    check(hollow_record_set_ref(w->movie, w->movie_ratings, ratings),
+          "Movie.ratings");
+    check(hollow_write_state_add(&o, w->ws, w->movie), "add Movie");
+}
+
+/* Every record of one version: all actors, then each movie with what it
+ * references, in the order bench-dataset.md gives. */
+static void populate(movies_writer *w, const movies_data *d, int version)
+{
+    for (uint32_t a = 0; a < d->actor_count; a++) {
+        const movies_actor *ac = &d->actors[a];
+        hollow_record_reset(w->actor);
+        check(hollow_record_set_int(w->actor, w->actor_id, ac->id), "Actor.id");
+        check(hollow_record_set_string(w->actor, w->actor_name, ac->name,
+                                       ac->name_len),
+              "Actor.name");
+        check(hollow_write_state_add(&w->actor_ords[a], w->ws, w->actor),
+              "add Actor");
+    }
+    size_t count = version == 1 ? d->v1_count : d->v2_count;
+    for (size_t i = 0; i < count; i++)
+        add_movie(w, version == 1 ? &d->v1[i] : d->v2[i]);
+}
+
+/* ----------------------------------------------------------------- write */
+
+typedef struct file_sink {
+    FILE *f;
+    uint64_t bytes;
+} file_sink;
+
+static int sink_to_file(void *payload, const void *data, size_t len)
+{
+    file_sink *s = payload;
+    if (len > 0 && fwrite(data, 1, len, s->f) != len)
+        return HOLLOW_EIO;
+    s->bytes += len;
+    return 0;
+}
+
+typedef int (*blob_writer)(hollow_write_state *ws, hollow_sink_fn fn,
+                           void *payload);
+
+/* Write one blob of the current cycle to `path`; returns its size. */
+static uint64_t write_blob_file(hollow_write_state *ws, blob_writer wr,
+                                const char *path, double *seconds)
+{
+    file_sink s = {fopen(path, "wb"), 0};
+    if (s.f == NULL) {
+        fprintf(stderr, "hollow-bench movies: cannot create %s: %s\n", path,
+                strerror(errno));
+        exit(1);
+    }
+    double t0 = bench_now();
+    int rc = wr(ws, sink_to_file, &s);
+    if (rc == HOLLOW_EIO || fclose(s.f) != 0) {
+        fprintf(stderr, "hollow-bench movies: cannot write %s\n", path);
+        exit(1);
+    }
+    *seconds = bench_now() - t0;
+    check(rc, path);
+    return s.bytes;
+}
+
+/* ------------------------------------------------------------------ scan */
+
+typedef struct scan_plan {
+    const hollow_type *movie;
+    size_t year, title;
+} scan_plan;
+
+static scan_plan scan_prepare(const hollow_read_state *rs)
+{
+    scan_plan p;
+    p.movie = hollow_read_state_type(rs, "Movie");
+    if (p.movie == NULL)
+        die_msg("the state has no type Movie");
+    const hollow_schema *s = hollow_type_schema(p.movie);
+    int y = hollow_schema_field_index(s, "year");
+    int t = hollow_schema_field_index(s, "title");
+    if (y < 0 || t < 0)
+        die_msg("Movie lacks year or title");
+    p.year = (size_t)y;
+    p.title = (size_t)t;
+    return p;
+}
+
+/*
+ * One pass: for every populated Movie, year + the title's length in UTF-16
+ * code units, counted exactly from the stored form without decoding it
+ * (hollow_object_string_length).
+ */
+static uint64_t scan_pass(const scan_plan *p, size_t *records)
+{
+    uint64_t sum = 0;
+    size_t count = 0;
+    for (hollow_ordinal o = hollow_type_next_ordinal(p->movie, 0); o >= 0;
+         o = hollow_type_next_ordinal(p->movie, o + 1)) {
+        int32_t year;
+        size_t title_units;
+        int rc = hollow_object_int(&year, p->movie, o, p->year);
+        if (rc == HOLLOW_OK)
+            sum += (uint64_t)(int64_t)year;
+        else if (rc < 0)
+            die("scan Movie.year");
+        rc = hollow_object_string_length(&title_units, p->movie, o, p->title);
+        if (rc == HOLLOW_OK)
+            sum += title_units;
+        else if (rc < 0)
+            die("scan Movie.title");
+        count++;
+    }
+    *records = count;
+    return sum;
+}
+
+typedef struct scan_result {
+    size_t records;
+    double first_ns, best_ns;
+    uint64_t checksum;
+} scan_result;
+
+static scan_result scan(const hollow_read_state *rs)
+{
+    scan_result r = {0, 0, 1e30, 0};
+    scan_plan p = scan_prepare(rs);
+    for (int pass = 0; pass < SCAN_PASSES; pass++) {
+        size_t records;
+        double t0 = bench_now();
+        uint64_t sum = scan_pass(&p, &records);
+        double ns = (bench_now() - t0) * 1e9 / (double)(records > 0 ? records : 1);
+        if (pass == 0) {
+            r.first_ns = ns;
+            r.records = records;
+            r.checksum = sum;
+        } else if (sum != r.checksum || records != r.records) {
+            die_msg("scan passes disagree");
+        }
+        if (ns < r.best_ns)
+            r.best_ns = ns;
+    }
+    return r;
+}
+
+/* What the scan must find in a version, from the generator alone. */
+static uint64_t expected_checksum(const movies_data *d, int version)
+{
+    uint64_t sum = 0;
+    size_t count = version == 1 ? d->v1_count : d->v2_count;
+    for (size_t i = 0; i < count; i++) {
+        const movies_movie *m = version == 1 ? &d->v1[i] : d->v2[i];
+        sum += (uint64_t)(int64_t)m->year + m->title_len;
+    }
+    return sum;
+}
+
+/* ------------------------------------------------------------------ main */
+
+static void usage(void)
+{
+    fprintf(stderr, "usage: hollow-bench movies [--n N] [--seed S] [--lookups L] "
+                    "[--jsonl FILE] [--jsonl2 FILE] [--gen-only] [--out DIR]\n");
+}
+
+static bool parse_u64(const char *s, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 0);
+    if (errno != 0 || end == s || *end != '\0')
+        return false;
+    *out = v;
+    return true;
+}
+
+static int parse_args(movies_args *a, int argc, char **argv)
+{
+    a->n = 100000;
+    a->seed = 42;
+    a->lookups = 1000000;
+    a->jsonl = a->jsonl2 = a->out_dir = NULL;
+    a->gen_only = false;
+    for (int i = 1; i < argc; i++) {
+        const char *o = argv[i];
+        bool has = i + 1 < argc;
+        if (strcmp(o, "--n") == 0 && has) {
+            if (!parse_u64(argv[++i], &a->n))
+                return -1;
+        } else if (strcmp(o, "--seed") == 0 && has) {
+            /* a Java long: negative seeds wrap to the same 64 bits */
+            char *end;
+            errno = 0;
+            if (argv[i + 1][0] == '-')
+                a->seed = (uint64_t)strtoll(argv[++i], &end, 0);
+            else
+                a->seed = strtoull(argv[++i], &end, 0);
+            if (errno != 0 || *end != '\0')
+                return -1;
+        } else if (strcmp(o, "--lookups") == 0 && has) {
+            if (!parse_u64(argv[++i], &a->lookups))
+                return -1;
+        } else if (strcmp(o, "--jsonl") == 0 && has) {
+            a->jsonl = argv[++i];
+        } else if (strcmp(o, "--jsonl2") == 0 && has) {
+            a->jsonl2 = argv[++i];
+        } else if (strcmp(o, "--out") == 0 && has) {
+            a->out_dir = argv[++i];
+        } else if (strcmp(o, "--gen-only") == 0) {
+            a->gen_only = true;
+        } else {
+            return -1;
+        }
+    }
+    /* ordinals fit in 28 bits in Java's write engine (§10.4) */
+    if (a->n < 1 || a->n > (1u << 27))
+        return -1;
+    return 0;
+}
+
+int bench_movies(int argc, char **argv)
+{
+    movies_args args;
+    if (parse_args(&args, argc, argv) < 0) {
+        usage();
+        return 2;
+    }
+
+    /* generate (not a timed phase) */
+    double t0 = bench_now();
+    movies_data d;
+    if (movies_data_generate(&d, args.n, args.seed) < 0)
+        die_msg("out of memory generating the dataset");
+    fprintf(stderr, "movies: generated %zu actors, %zu + %zu movies in %.3f s\n",
+            (size_t)d.actor_count, d.v1_count, d.v2_count, bench_now() - t0);
+    if (args.jsonl != NULL)
+        write_jsonl(args.jsonl, &d, 1);
+    if (args.jsonl2 != NULL)
+        write_jsonl(args.jsonl2, &d, 2);
+    if (args.gen_only) {
+        printf("{\"n\":%" PRIu64 ",\"seed\":%" PRId64 ",\"movies_v1\":%zu,"
+               "\"movies_v2\":%zu}\n",
+               args.n, (int64_t)args.seed, d.v1_count, d.v2_count);
+        movies_data_free(&d);
+        return 0;
+    }
+
+    /* where the blobs go: --out DIR keeps them under the names Java's
+     * filesystem publisher gives versions 1 and 2 */
+    char dir[4096], snap_path[4200], delta_path[4200], rev_path[4200];
+    bool keep = args.out_dir != NULL;
+    if (keep) {
+        if (mkdir(args.out_dir, 0777) != 0 && errno != EEXIST) {
+            fprintf(stderr, "hollow-bench movies: cannot create %s: %s\n",
+                    args.out_dir, strerror(errno));
+            return 1;
+        }
+        snprintf(dir, sizeof dir, "%s", args.out_dir);
+    } else {
+        const char *tmp = getenv("TMPDIR");
+        snprintf(dir, sizeof dir, "%s/hollow-bench-movies-XXXXXX",
+                 tmp != NULL && *tmp != '\0' ? tmp : "/tmp");
+        if (mkdtemp(dir) == NULL) {
+            fprintf(stderr, "hollow-bench movies: cannot create a temp dir: %s\n",
+                    strerror(errno));
+            return 1;
+        }
+    }
+    snprintf(snap_path, sizeof snap_path, "%s/snapshot-1", dir);
+    snprintf(delta_path, sizeof delta_path, "%s/delta-1-2", dir);
+    snprintf(rev_path, sizeof rev_path, "%s/reversedelta-2-1", dir);
+
+    /* populate_s: a fresh write state and every version-1 record */
+    hollow_schema_list *schemas = NULL;
+    check(hollow_schema_parse(&schemas, movies_schema_text,
+                              sizeof movies_schema_text - 1),
+          "schema");
+    /* Java's bare write engine, as in the Java benchmark: one shard per
+     * type and no header tags (this is what gives Java's 52594100 bytes for
+     * N=1000000; HollowProducer's 16 MiB shards and five tags would not) */
+    hollow_write_options wopts = HOLLOW_WRITE_OPTIONS_INIT;
+    wopts.target_shard_size = UINT64_MAX;
+    hollow_write_state *ws = NULL;
+    movies_writer w;
+    t0 = bench_now();
+    check(hollow_write_state_new(&ws, schemas, &wopts), "write state");
+    writer_init(&w, ws, d.actor_count);
+    populate(&w, &d, 1);
+    double populate_s = bench_now() - t0;
+    fprintf(stderr, "movies: populate %.3f s\n", populate_s);
+
+    /* write_snapshot_s, snapshot_bytes */
+    double write_snapshot_s;
+    uint64_t snapshot_bytes = write_blob_file(
+        ws, hollow_write_state_write_snapshot, snap_path, &write_snapshot_s);
+    fprintf(stderr, "movies: snapshot %s, %" PRIu64 " bytes in %.3f s\n",
+            snap_path, snapshot_bytes, write_snapshot_s);
+
+    /* populate_v2_s: the next cycle, every version-2 record (actors again) */
+    t0 = bench_now();
+    check(hollow_write_state_prepare_cycle(ws), "prepare cycle");
+    populate(&w, &d, 2);
+    double populate_v2_s = bench_now() - t0;
+    double write_delta_s, write_reverse_delta_s;
+    uint64_t delta_bytes = write_blob_file(ws, hollow_write_state_write_delta,
+                                           delta_path, &write_delta_s);
+    uint64_t reverse_delta_bytes =
+        write_blob_file(ws, hollow_write_state_write_reverse_delta, rev_path,
+                        &write_reverse_delta_s);
+    fprintf(stderr, "movies: populate v2 %.3f s, delta %" PRIu64 " bytes in "
+            "%.3f s, reverse delta %" PRIu64 " bytes in %.3f s\n",
+            populate_v2_s, delta_bytes, write_delta_s, reverse_delta_bytes,
+            write_reverse_delta_s);
+
+    writer_free(&w);
+    hollow_write_state_free(ws);
+    hollow_schema_list_free(schemas);
+
+    /* read_snapshot_s, read_state_bytes (heap mode) */
+    hollow_read_options ropts = HOLLOW_READ_OPTIONS_INIT;
+    ropts.memory_mode = HOLLOW_MEMORY_HEAP;
+    hollow_read_state *rs = NULL;
+    long base = bench_live_bytes();
+    t0 = bench_now();
+    check(hollow_read_state_open(&rs, snap_path, &ropts), snap_path);
+    double read_snapshot_s = bench_now() - t0;
+    long read_state_bytes = bench_live_bytes() - base;
+    fprintf(stderr, "movies: read %.3f s, %ld bytes held (state says %zu)\n",
+            read_snapshot_s, read_state_bytes, hollow_read_state_memory(rs));
+
+    /* apply_delta_s; memory while version 1 is still pinned, then alone */
+    size_t dlen;
+    uint8_t *delta = bench_read_file(delta_path, &dlen);
+    hollow_read_state *rs2 = NULL;
+    t0 = bench_now();
+    check(hollow_read_state_apply_delta(&rs2, rs, delta, dlen), "apply delta");
+    double apply_delta_s = bench_now() - t0;
+    free(delta);
+    long after_delta_bytes = bench_live_bytes() - base;
+    hollow_read_state_release(rs);
+    long v2_bytes = bench_live_bytes() - base;
+    fprintf(stderr, "movies: apply delta %.3f s; %ld bytes with v1 pinned, "
+            "%ld for v2 alone\n", apply_delta_s, after_delta_bytes, v2_bytes);
+
+    /* TODO(#7): refresh_delta_s; TODO(#8): pk_index_build_s,
+     * pk_index_bytes and args.lookups lookups over the version-2 state
+     * (movies_lookup_init / movies_lookup_next). */
+
+    /* scan over the version-2 state (bench-dataset.md) */
+    const int scan_version = 2;
+    scan_result sr = scan(rs2);
+    uint64_t want = expected_checksum(&d, scan_version);
+    size_t want_records = scan_version == 1 ? d.v1_count : d.v2_count;
+    if (sr.checksum != want || sr.records != want_records) {
+        fprintf(stderr,
+                "hollow-bench movies: scan found %zu records, checksum %" PRIu64
+                "; the generator says %zu, %" PRIu64 "\n",
+                sr.records, sr.checksum, want_records, want);
+        return 1;
+    }
+
+    printf("{\"n\":%" PRIu64 ",\"seed\":%" PRId64 ",\"populate_s\":%.6f,"
+           "\"write_snapshot_s\":%.6f,\"snapshot_bytes\":%" PRIu64 ","
+           "\"populate_v2_s\":%.6f,\"write_delta_s\":%.6f,"
+           "\"delta_bytes\":%" PRIu64 ",\"write_reverse_delta_s\":%.6f,"
+           "\"reverse_delta_bytes\":%" PRIu64 ","
+           "\"read_snapshot_s\":%.6f,\"read_state_bytes\":%ld,"
+           "\"apply_delta_s\":%.6f,\"read_state_after_delta_bytes\":%ld,"
+           "\"read_state_v2_bytes\":%ld,"
+           "\"scan_records\":%zu,\"scan_ns_per_record_first_pass\":%.3f,"
+           "\"scan_ns_per_record_best_of_5\":%.3f,\"scan_checksum\":%" PRIu64
+           "}\n",
+           args.n, (int64_t)args.seed, populate_s, write_snapshot_s,
+           snapshot_bytes, populate_v2_s, write_delta_s, delta_bytes,
+           write_reverse_delta_s, reverse_delta_bytes, read_snapshot_s,
+           read_state_bytes, apply_delta_s, after_delta_bytes, v2_bytes,
+           sr.records, sr.first_ns, sr.best_ns, sr.checksum);
+
+    hollow_read_state_release(rs2);
+    if (!keep) {
+        unlink(snap_path);
+        unlink(delta_path);
+        unlink(rev_path);
+        rmdir(dir);
+    }
+    movies_data_free(&d);
+    return 0;
+}
