@@ -46,10 +46,18 @@ typedef enum hollow_memory_mode {
 typedef struct hollow_read_options {
     unsigned int version;            /**< HOLLOW_READ_OPTIONS_VERSION */
     hollow_memory_mode memory_mode;  /**< heap (default) or mmap (files only) */
+    /**
+     * Load only these types and every type they reference (through
+     * REFERENCE fields, elements, keys and values), NULL-terminated; NULL
+     * loads every type. Sections of the other types are parsed and dropped.
+     * Borrowed during the call only.
+     */
+    const char *const *type_filter;
 } hollow_read_options;
 
 #define HOLLOW_READ_OPTIONS_VERSION 1
-#define HOLLOW_READ_OPTIONS_INIT {HOLLOW_READ_OPTIONS_VERSION, HOLLOW_MEMORY_HEAP}
+#define HOLLOW_READ_OPTIONS_INIT                                               \
+    {HOLLOW_READ_OPTIONS_VERSION, HOLLOW_MEMORY_HEAP, NULL}
 
 /**
  * Load a snapshot blob from memory into a new read state (heap mode: the
@@ -117,6 +125,12 @@ HOLLOW_API void hollow_read_state_free(hollow_read_state *rs);
 
 /** The state's randomized tag (destination tag of the last blob, §3.9). */
 HOLLOW_API int64_t hollow_read_state_randomized_tag(const hollow_read_state *rs);
+
+/**
+ * The version this state holds, as the consumer that loaded it knows it
+ * (from the blob store's names); 0 for a state loaded on its own.
+ */
+HOLLOW_API int64_t hollow_read_state_version(const hollow_read_state *rs);
 
 /** The origin tag of the last blob applied (-1 for a first snapshot). */
 HOLLOW_API int64_t hollow_read_state_origin_tag(const hollow_read_state *rs);

@@ -44,6 +44,7 @@ typedef struct hollow__blob_source {
     const uint8_t *data;
     size_t len;
     hollow__mapping *mapping; /* mmap mode: shards point into it; else NULL */
+    const char *const *type_filter; /* NULL, or the types to keep */
 } hollow__blob_source;
 
 /* Parse a whole snapshot (§3, §5-§8) into a new read state. */

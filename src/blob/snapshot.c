@@ -373,6 +373,45 @@ static int make_empty_type(hollow_type *t)
     return 0;
 }
 
+/*
+ * The type filter: the named types and, transitively, every type they
+ * reference. keep[i] for h->schemas[i].
+ */
+static int filter_types(bool *keep, const hollow__blob_header *h,
+                        const char *const *names)
+{
+    size_t n = h->schema_count;
+    for (size_t i = 0; i < n; i++) {
+        keep[i] = false;
+        for (size_t k = 0; names[k] != NULL; k++)
+            if (strcmp(names[k], h->schemas[i]->name) == 0)
+                keep[i] = true;
+    }
+    for (bool grew = true; grew;) {
+        grew = false;
+        for (size_t i = 0; i < n; i++) {
+            if (!keep[i])
+                continue;
+            const hollow_schema *s = h->schemas[i];
+            const char *refs[3] = {s->elem_type, s->value_type, NULL};
+            for (size_t j = 0; j < n; j++) {
+                if (keep[j])
+                    continue;
+                const char *name = h->schemas[j]->name;
+                bool used = false;
+                for (size_t r = 0; r < 2; r++)
+                    used |= refs[r] != NULL && strcmp(refs[r], name) == 0;
+                for (size_t f = 0; f < s->field_count; f++)
+                    used |= s->fields[f].ref_type != NULL &&
+                            strcmp(s->fields[f].ref_type, name) == 0;
+                if (used)
+                    keep[j] = grew = true;
+            }
+        }
+    }
+    return 0;
+}
+
 static int find_type(const hollow_read_state *rs, size_t n, const char *name)
 {
     for (size_t i = 0; i < n; i++)
@@ -419,18 +458,33 @@ int hollow__snapshot_read(hollow_read_state **out, const hollow__blob_source *sr
     }
     size_t filled = 0;
     if (h.has_schemas) {
+        bool *keep = NULL;
+        if (src->type_filter != NULL) {
+            keep = hollow__calloc(h.schema_count ? h.schema_count : 1,
+                                  sizeof *keep);
+            if (keep == NULL) {
+                rc = hollow__error_oom();
+                goto done;
+            }
+            filter_types(keep, &h, src->type_filter);
+        }
         for (size_t i = 0; i < h.schema_count; i++) {
-            if (find_type(rs, i, h.schemas[i]->name) >= 0) {
+            if (keep != NULL && !keep[i])
+                continue; /* its section will be parsed and dropped */
+            if (find_type(rs, rs->type_count, h.schemas[i]->name) >= 0) {
+                hollow__free(keep);
                 rc = hollow__error_set(HOLLOW_ECORRUPT,
                                        "type %s listed twice in the header",
                                        h.schemas[i]->name);
                 goto done;
             }
-            rs->types[i].schema = h.schemas[i];
-            rs->types[i].state = rs;
+            size_t at = rs->type_count;
+            rs->types[at].schema = h.schemas[i];
+            rs->types[at].state = rs;
             h.schemas[i] = NULL;
-            rs->type_count = i + 1;
+            rs->type_count = at + 1;
         }
+        hollow__free(keep);
         filled = rs->type_count;
     }
     for (uint32_t i = 0; i < k; i++) {

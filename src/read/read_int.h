@@ -110,6 +110,7 @@ struct hollow_read_state {
     hollow_type *types;       /* blob order */
     uint32_t *by_name;        /* indexes into types, sorted by name */
     hollow_memory_mode mode;
+    int64_t version;          /* set by the consumer that made it, else 0 */
 };
 
 /* free the resolved keys of a type */

@@ -211,7 +211,7 @@ int hollow_read_state_from_snapshot(hollow_read_state **out, const void *data,
         return hollow__error_set(HOLLOW_EINVAL,
                                  "mmap mode needs a file: use "
                                  "hollow_read_state_open");
-    hollow__blob_source src = {data, len, NULL};
+    hollow__blob_source src = {data, len, NULL, opts ? opts->type_filter : NULL};
     return hollow__snapshot_read(out, &src);
 }
 
@@ -278,7 +278,7 @@ int hollow_read_state_open(hollow_read_state **out, const char *path,
             }
         }
         close(fd);
-        hollow__blob_source src = {m->addr, m->len, m};
+        hollow__blob_source src = {m->addr, m->len, m, opts->type_filter};
         rc = hollow__snapshot_read(out, &src);
         hollow__mapping_release(m); /* the shards hold their own references */
         if (rc == 0)
@@ -291,7 +291,7 @@ int hollow_read_state_open(hollow_read_state **out, const char *path,
     close(fd);
     if (rc < 0)
         return rc;
-    hollow__blob_source src = {data, len, NULL};
+    hollow__blob_source src = {data, len, NULL, opts ? opts->type_filter : NULL};
     rc = hollow__snapshot_read(out, &src);
     hollow__free(data);
     return rc;
@@ -331,6 +331,11 @@ int hollow_read_state_apply_delta_file(hollow_read_state **out,
 int64_t hollow_read_state_randomized_tag(const hollow_read_state *rs)
 {
     return rs->tag;
+}
+
+int64_t hollow_read_state_version(const hollow_read_state *rs)
+{
+    return rs->version;
 }
 
 int64_t hollow_read_state_origin_tag(const hollow_read_state *rs)
