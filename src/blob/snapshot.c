@@ -176,21 +176,25 @@ done:
 
 int hollow__shard_materialize(hollow__shard *s, const hollow_schema *schema)
 {
+    if (s->block != NULL)
+        return 0; /* a shared shard, already copied */
     size_t total = (size_t)(s->fixed_words * 8 + s->elem_words * 8);
     size_t nf = schema->kind == HOLLOW_SCHEMA_OBJECT ? schema->field_count : 0;
     for (size_t f = 0; f < nf; f++)
         total += (size_t)s->var_len[f];
-    if (total == 0)
-        return 0;
-    uint8_t *block = hollow__malloc(total);
+    uint8_t *block = hollow__malloc(total ? total : 1);
     HOLLOW_CHECK_ALLOC(block);
     uint8_t *p = block;
+    /* empty arrays point at a static empty array, never into the input */
+    static const uint8_t empty[8];
 #define MOVE(ptr, n)                                                           \
     do {                                                                       \
         if ((n) > 0) {                                                         \
             memcpy(p, (ptr), (n));                                             \
             (ptr) = p;                                                         \
             p += (n);                                                          \
+        } else {                                                               \
+            (ptr) = empty;                                                     \
         }                                                                      \
     } while (0)
     MOVE(s->fixed, (size_t)s->fixed_words * 8);
@@ -334,14 +338,30 @@ static int read_type_section(hollow_type *t, hollow__reader *r,
     t->max_ordinal = n == 1 ? t->shards[0]->max : M;
     if ((rc = read_populated(t, r)) < 0)
         return rc;
-    if (src->mapping == NULL) {
-        for (uint32_t s = 0; s < n; s++)
-            if ((rc = hollow__shard_materialize(t->shards[s], t->schema)) < 0)
+    /* shards without slots hold nothing: share one, so that a blob of many
+     * empty shards costs a pointer per shard, not a shard */
+    hollow__shard *empty = NULL;
+    for (uint32_t s = 0; s < n; s++) {
+        if (t->shards[s]->max != -1)
+            continue;
+        if (empty == NULL) {
+            empty = t->shards[s];
+            continue;
+        }
+        hollow__shard_release(t->shards[s]);
+        hollow__shard_retain(empty);
+        t->shards[s] = empty;
+    }
+    for (uint32_t s = 0; s < n; s++) {
+        hollow__shard *sh = t->shards[s];
+        if (sh == empty && s > 0 && t->shards[s - 1] == empty)
+            continue; /* done once */
+        if (src->mapping == NULL) {
+            if ((rc = hollow__shard_materialize(sh, t->schema)) < 0)
                 return rc;
-    } else {
-        for (uint32_t s = 0; s < n; s++) {
+        } else if (sh->mapping == NULL) {
             hollow__mapping_retain(src->mapping);
-            t->shards[s]->mapping = src->mapping;
+            sh->mapping = src->mapping;
         }
     }
     return 0;

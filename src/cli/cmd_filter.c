@@ -37,9 +37,11 @@ static size_t refs_of(const hollow_schema *s, const char **out, size_t cap)
                 out[n++] = hollow_schema_field_ref_type(s, f);
         break;
     case HOLLOW_SCHEMA_MAP:
-        if (n < cap)
+        if (n + 1 < cap) {
+            out[n++] = hollow_schema_element_type(s);
             out[n++] = hollow_schema_value_type(s);
-        /* fall through */
+        }
+        break;
     default:
         if (n < cap)
             out[n++] = hollow_schema_element_type(s);

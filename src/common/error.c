@@ -16,6 +16,9 @@ static _Thread_local struct {
 } tl_error;
 
 static void vset(int code, int os_errno, const char *fmt, va_list ap)
+    HOLLOW__PRINTF(3, 0);
+
+static void vset(int code, int os_errno, const char *fmt, va_list ap)
 {
     vsnprintf(tl_error.msg, sizeof tl_error.msg, fmt, ap);
     tl_error.err.code = code;
@@ -49,6 +52,7 @@ int hollow__error_prefix(const char *fmt, ...)
 {
     char prefix[MSG_CAP], old[MSG_CAP];
     va_list ap;
+    /* fmt is checked by the HOLLOW__PRINTF attribute of the declaration */
     va_start(ap, fmt);
     vsnprintf(prefix, sizeof prefix, fmt, ap);
     va_end(ap);

@@ -27,10 +27,10 @@ uint32_t hollow__murmur(const uint8_t *p, size_t len)
     switch (len & 3) {
     case 3:
         k ^= (uint32_t)tail[2] << 16;
-        /* fall through */
+        HOLLOW__FALLTHROUGH;
     case 2:
         k ^= (uint32_t)tail[1] << 8;
-        /* fall through */
+        HOLLOW__FALLTHROUGH;
     case 1:
         k ^= tail[0];
         k *= c1;

@@ -9,6 +9,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* an explicit switch fall-through both gcc and clang accept */
+#if defined(__GNUC__) && __GNUC__ >= 7 || defined(__clang__)
+#define HOLLOW__FALLTHROUGH __attribute__((fallthrough))
+#else
+#define HOLLOW__FALLTHROUGH ((void)0)
+#endif
+
 /* §11.1 */
 static inline uint32_t hollow__hash_int(uint32_t x)
 {

@@ -460,7 +460,21 @@ typedef struct deep_ctx {
     memo_entry *memo;
     size_t memo_cap, memo_count;
     int depth;
+    size_t held;   /* bytes of deep text held (memo and records) */
+    size_t limit;  /* what a hostile DAG may make us hold at most */
 } deep_ctx;
+
+/* count text the deep dump holds; HOLLOW_ERANGE past the limit */
+static int hold(deep_ctx *c, size_t n)
+{
+    c->held += n;
+    if (c->held > c->limit)
+        return hollow__error_set(HOLLOW_ERANGE,
+                                 "the deep dump would hold more than %zu bytes "
+                                 "of text (shared references multiply it)",
+                                 c->limit);
+    return 0;
+}
 
 static size_t memo_slot(const deep_ctx *c, const hollow_type *t,
                         hollow_ordinal ord)
@@ -695,6 +709,10 @@ static int deep_value(deep_ctx *c, hollow__buf *b, const hollow_type *t,
     }
     hollow__buf_put(b, rb.ptr, rb.len);
     /* the memo may have been rehashed by the recursion: find the slot again */
+    if ((rc = hold(c, rb.len)) < 0) {
+        hollow__buf_free(&rb);
+        return rc;
+    }
     i = memo_slot(c, t, ord);
     c->memo[i].len = rb.len;
     c->memo[i].text = (char *)hollow__buf_detach(&rb, NULL);
@@ -713,7 +731,13 @@ int hollow_dump_deep(const hollow_read_state *rs, const char *type,
         return hollow__error_set(HOLLOW_ENOTFOUND, "no type %s in the state",
                                  type);
     dump_out o = {HOLLOW__BUF_INIT, fn, payload, NULL, 0};
-    deep_ctx c = {&o, rs, NULL, 0, 0, 0};
+    /* a deep dump is far larger than its state only when references are
+     * shared many times over; real data stays well within this */
+    size_t mem = hollow_read_state_memory(rs);
+    size_t limit = (size_t)32 << 20;
+    if (mem < SIZE_MAX / 64 && mem * 64 > limit)
+        limit = mem * 64;
+    deep_ctx c = {&o, rs, NULL, 0, 0, 0, 0, limit};
     piece *ps = NULL;
     size_t n = 0;
     int rc = 0;
@@ -728,6 +752,8 @@ int hollow_dump_deep(const hollow_read_state *rs, const char *type,
         rc = deep_value(&c, &pb, t, ord);
         if (rc >= 0)
             rc = hollow__buf_check(&pb);
+        if (rc >= 0)
+            rc = hold(&c, pb.len);
         if (rc < 0) {
             hollow__buf_free(&pb);
             hollow__error_prefix("type %s ordinal %d", type, (int)ord);
