@@ -10,7 +10,7 @@ build: deps
 	cmake --build build -j$$(nproc)
 
 run: build
-	bash scripts/run-demo.sh build/hollow-cli
+	bash scripts/run-demo.sh build
 
 test: deps
 	bash scripts/test.sh

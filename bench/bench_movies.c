@@ -42,17 +42,7 @@
 #include "hollow/schema.h"
 #include "hollow/write.h"
 #include "movies_gen.h"
-
-/* the data model block of bench-dataset.md, verbatim */
-static const char movies_schema_text[] =
-    "Movie @PrimaryKey(id) { long id; string title; int year; ListOfString "
-    "genres; SetOfActor actors; MapOfStringToDouble ratings; }\n"
-    "Actor @PrimaryKey(id) { int id; string name; }\n"
-    "String { string value; }\n"
-    "Double { double value; }\n"
-    "ListOfString List<String>;\n"
-    "SetOfActor Set<Actor> @HashKey(id);\n"
-    "MapOfStringToDouble Map<String,Double> @HashKey(value);\n";
+#include "movies_populate.h"
 
 #define SCAN_PASSES 5
 
@@ -111,147 +101,6 @@ static void write_jsonl(const char *path, const movies_data *d, int version)
         fprintf(stderr, "hollow-bench movies: cannot write %s\n", path);
         exit(1);
     }
-}
-
-/* ------------------------------------------------------------- populate */
-
-/* One reusable record per type and the field indexes, resolved once. */
-typedef struct movies_writer {
-    hollow_write_state *ws;
-    hollow_record *movie, *actor, *string, *dbl, *list, *set, *map;
-    size_t movie_id, movie_title, movie_year, movie_genres, movie_actors,
-        movie_ratings;
-    size_t actor_id, actor_name, string_value, double_value;
-    hollow_ordinal *actor_ords; /* by actor index */
-} movies_writer;
-
-static size_t field_index(const hollow_record *r, const char *name)
-{
-    int i = hollow_schema_field_index(hollow_record_schema(r), name);
-    if (i < 0) {
-        fprintf(stderr, "hollow-bench movies: no field %s\n", name);
-        exit(1);
-    }
-    return (size_t)i;
-}
-
-static void writer_init(movies_writer *w, hollow_write_state *ws,
-                        uint32_t actor_count)
-{
-    memset(w, 0, sizeof *w);
-    w->ws = ws;
-    check(hollow_record_new(&w->movie, ws, "Movie"), "record Movie");
-    check(hollow_record_new(&w->actor, ws, "Actor"), "record Actor");
-    check(hollow_record_new(&w->string, ws, "String"), "record String");
-    check(hollow_record_new(&w->dbl, ws, "Double"), "record Double");
-    check(hollow_record_new(&w->list, ws, "ListOfString"), "record ListOfString");
-    check(hollow_record_new(&w->set, ws, "SetOfActor"), "record SetOfActor");
-    check(hollow_record_new(&w->map, ws, "MapOfStringToDouble"),
-          "record MapOfStringToDouble");
-    w->movie_id = field_index(w->movie, "id");
-    w->movie_title = field_index(w->movie, "title");
-    w->movie_year = field_index(w->movie, "year");
-    w->movie_genres = field_index(w->movie, "genres");
-    w->movie_actors = field_index(w->movie, "actors");
-    w->movie_ratings = field_index(w->movie, "ratings");
-    w->actor_id = field_index(w->actor, "id");
-    w->actor_name = field_index(w->actor, "name");
-    w->string_value = field_index(w->string, "value");
-    w->double_value = field_index(w->dbl, "value");
-    w->actor_ords = malloc(actor_count * sizeof *w->actor_ords);
-    if (w->actor_ords == NULL)
-        die_msg("out of memory");
-}
-
-static void writer_free(movies_writer *w)
-{
-    hollow_record_free(w->movie);
-    hollow_record_free(w->actor);
-    hollow_record_free(w->string);
-    hollow_record_free(w->dbl);
-    hollow_record_free(w->list);
-    hollow_record_free(w->set);
-    hollow_record_free(w->map);
-    free(w->actor_ords);
-}
-
-static hollow_ordinal add_string(movies_writer *w, const char *s)
-{
-    hollow_ordinal o;
-    hollow_record_reset(w->string);
-    check(hollow_record_set_string(w->string, w->string_value, s, strlen(s)),
-          "String.value");
-    check(hollow_write_state_add(&o, w->ws, w->string), "add String");
-    return o;
-}
-
-static void add_movie(movies_writer *w, const movies_movie *m)
-{
-    hollow_ordinal o, genres, actors, ratings;
-
-    /* genre strings, then the list */
-    hollow_ordinal g[MOVIES_MAX_GENRES];
-    for (unsigned k = 0; k < m->genre_count; k++)
-        g[k] = add_string(w, movies_genres[m->genres[k]]);
-    hollow_record_reset(w->list);
-    for (unsigned k = 0; k < m->genre_count; k++)
-        check(hollow_record_add_element(w->list, g[k]), "list element");
-    check(hollow_write_state_add(&genres, w->ws, w->list), "add ListOfString");
-
-    /* the actor set (actors were added first) */
-    hollow_record_reset(w->set);
-    for (unsigned k = 0; k < m->actor_count; k++)
-        check(hollow_record_add_element(w->set, w->actor_ords[m->actors[k]]),
-              "set element");
-    check(hollow_write_state_add(&actors, w->ws, w->set), "add SetOfActor");
-
-    /* each rating's key string and double, then the map */
-    hollow_ordinal keys[MOVIES_MAX_RATINGS], vals[MOVIES_MAX_RATINGS];
-    for (unsigned k = 0; k < m->rating_count; k++) {
-        keys[k] = add_string(w, movies_sources[m->rating_sources[k]]);
-        hollow_record_reset(w->dbl);
-        check(hollow_record_set_double(w->dbl, w->double_value,
-                                       movies_rating_value(m, k)),
-              "Double.value");
-        check(hollow_write_state_add(&vals[k], w->ws, w->dbl), "add Double");
-    }
-    hollow_record_reset(w->map);
-    for (unsigned k = 0; k < m->rating_count; k++)
-        check(hollow_record_put_entry(w->map, keys[k], vals[k]), "map entry");
-    check(hollow_write_state_add(&ratings, w->ws, w->map),
-          "add MapOfStringToDouble");
-
-    /* the movie */
-    hollow_record_reset(w->movie);
-    check(hollow_record_set_long(w->movie, w->movie_id, m->id), "Movie.id");
-    check(hollow_record_set_string(w->movie, w->movie_title, m->title,
-                                   m->title_len),
-          "Movie.title");
-    check(hollow_record_set_int(w->movie, w->movie_year, m->year), "Movie.year");
-    check(hollow_record_set_ref(w->movie, w->movie_genres, genres), "Movie.genres");
-    check(hollow_record_set_ref(w->movie, w->movie_actors, actors), "Movie.actors");
-    check(hollow_record_set_ref(w->movie, w->movie_ratings, ratings),
-          "Movie.ratings");
-    check(hollow_write_state_add(&o, w->ws, w->movie), "add Movie");
-}
-
-/* Every record of one version: all actors, then each movie with what it
- * references, in the order bench-dataset.md gives. */
-static void populate(movies_writer *w, const movies_data *d, int version)
-{
-    for (uint32_t a = 0; a < d->actor_count; a++) {
-        const movies_actor *ac = &d->actors[a];
-        hollow_record_reset(w->actor);
-        check(hollow_record_set_int(w->actor, w->actor_id, ac->id), "Actor.id");
-        check(hollow_record_set_string(w->actor, w->actor_name, ac->name,
-                                       ac->name_len),
-              "Actor.name");
-        check(hollow_write_state_add(&w->actor_ords[a], w->ws, w->actor),
-              "add Actor");
-    }
-    size_t count = version == 1 ? d->v1_count : d->v2_count;
-    for (size_t i = 0; i < count; i++)
-        add_movie(w, version == 1 ? &d->v1[i] : d->v2[i]);
 }
 
 /* ----------------------------------------------------------------- write */
@@ -504,7 +353,7 @@ int bench_movies(int argc, char **argv)
     /* populate_s: a fresh write state and every version-1 record */
     hollow_schema_list *schemas = NULL;
     check(hollow_schema_parse(&schemas, movies_schema_text,
-                              sizeof movies_schema_text - 1),
+                              strlen(movies_schema_text)),
           "schema");
     /* Java's bare write engine, as in the Java benchmark: one shard per
      * type and no header tags (this is what gives Java's 52594100 bytes for
@@ -515,8 +364,8 @@ int bench_movies(int argc, char **argv)
     movies_writer w;
     t0 = bench_now();
     check(hollow_write_state_new(&ws, schemas, &wopts), "write state");
-    writer_init(&w, ws, d.actor_count);
-    populate(&w, &d, 1);
+    check(movies_writer_init(&w, ws, d.actor_count), "populate");
+    check(movies_populate(&w, &d, 1), "populate");
     double populate_s = bench_now() - t0;
     fprintf(stderr, "movies: populate %.3f s\n", populate_s);
 
@@ -530,7 +379,7 @@ int bench_movies(int argc, char **argv)
     /* populate_v2_s: the next cycle, every version-2 record (actors again) */
     t0 = bench_now();
     check(hollow_write_state_prepare_cycle(ws), "prepare cycle");
-    populate(&w, &d, 2);
+    check(movies_populate(&w, &d, 2), "populate v2");
     double populate_v2_s = bench_now() - t0;
     double write_delta_s, write_reverse_delta_s;
     uint64_t delta_bytes = write_blob_file(ws, hollow_write_state_write_delta,
@@ -543,7 +392,7 @@ int bench_movies(int argc, char **argv)
             populate_v2_s, delta_bytes, write_delta_s, reverse_delta_bytes,
             write_reverse_delta_s);
 
-    writer_free(&w);
+    movies_writer_free(&w);
     hollow_write_state_free(ws);
     hollow_schema_list_free(schemas);
 

@@ -7,11 +7,16 @@
 #ifndef HOLLOW_HOLLOW_H
 #define HOLLOW_HOLLOW_H
 
+#include "announcer.h"
+#include "blobstore.h"
 #include "common.h"
+#include "consumer.h"
 #include "dump.h"
 #include "error.h"
+#include "producer.h"
 #include "read.h"
 #include "schema.h"
-#include "version.h"
+#include "hollow/version.h"
+#include "write.h"
 
 #endif

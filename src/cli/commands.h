@@ -2,6 +2,7 @@
 #ifndef HOLLOW_CLI_COMMANDS_H
 #define HOLLOW_CLI_COMMANDS_H
 
+int cmd_consume(int argc, char **argv);
 int cmd_dump(int argc, char **argv);
 int cmd_filter(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);

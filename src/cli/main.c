@@ -17,6 +17,7 @@ typedef struct command {
 } command;
 
 static const command COMMANDS[] = {
+    {"consume", cmd_consume, "refresh a consumer over a blob store; counts or dump"},
     {"dump", cmd_dump, "print the canonical or deep dump of a state"},
     {"filter", cmd_filter, "rewrite a snapshot, keeping or dropping types"},
     {"inspect", cmd_inspect, "show a blob's header, types and a few records"},

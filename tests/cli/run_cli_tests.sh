@@ -79,5 +79,41 @@ stderr_has "$TMP/bad.hollow:4:1:"
 expect 0 "schema --print round trip" -- "$CLI" schema --print "$G/b_collections/schema.hollow"
 stdout_is_file "$G/b_collections/schema.hollow"
 
+# filter: every first snapshot rewrites to Java's bytes; others to the same dump
+for d in "$G"/*/; do
+  first="$d/snapshot-20250101000000001"
+  expect 0 "filter $(basename "$d")" -- "$CLI" filter "$first" "$TMP/filtered"
+  if cmp -s "$first" "$TMP/filtered"; then pass=$((pass + 1)); else
+    fail=$((fail + 1)); echo "FAIL: filter of $first is not Java's bytes"; fi
+  for snap in "$d"/snapshot-*; do
+    "$CLI" filter "$snap" "$TMP/f2" && "$CLI" dump "$snap" >"$TMP/a" && "$CLI" dump "$TMP/f2" >"$TMP/b"
+    if cmp -s "$TMP/a" "$TMP/b"; then pass=$((pass + 1)); else
+      fail=$((fail + 1)); echo "FAIL: filter of $snap changes the dump"; fi
+  done
+done
+B=$G/b_collections/snapshot-20250101000000001
+expect 0 "filter --include" -- "$CLI" filter --include Person "$B" "$TMP/inc"
+"$CLI" inspect --records 0 "$TMP/inc" >"$TMP/out"
+if grep -q "type Person" "$TMP/out" && grep -q "type ListOfString" "$TMP/out" &&
+   grep -q "type String " "$TMP/out" && ! grep -q "type Group" "$TMP/out"; then
+  pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: --include Person kept:"; cat "$TMP/out"; fi
+expect 1 "filter --exclude a referenced type" -- "$CLI" filter --exclude Person "$B" "$TMP/exc"
+stderr_has "cannot exclude Person: referenced by"
+stderr_has "Group"
+expect 0 "filter --exclude a top-level type" -- "$CLI" filter --exclude Group "$B" "$TMP/exc"
+"$CLI" inspect --records 0 "$TMP/exc" >"$TMP/out"
+if ! grep -q "type Group" "$TMP/out" && grep -q "type Person" "$TMP/out"; then
+  pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: --exclude Group"; fi
+expect 1 "filter of a missing file" -- "$CLI" filter "$TMP/nope" "$TMP/x"
+expect 2 "filter without OUT" -- "$CLI" filter "$B"
+
+# consume: every version of every vector directory, as Java wrote it
+if out=$(python3 "$TESTS/cli/consume_vectors.py" "$CLI" "$G"); then
+  pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: consume over the vectors:"; echo "$out" | tail -20; fi
+expect 2 "consume without --dir" -- "$CLI" consume --store fs
+expect 1 "consume of a missing directory" -- "$CLI" consume --store fs --dir "$TMP/none"
+expect 1 "consume of an unreachable version" -- "$CLI" consume --dir "$G/a_primitives" --version 42
+stderr_has "no snapshot and delta chain"
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -1,0 +1,31 @@
+/*
+ * Populating a write state with the Movies dataset (bench-dataset.md); see
+ * movies_populate.c.
+ */
+#ifndef HOLLOW_BENCH_MOVIES_POPULATE_H
+#define HOLLOW_BENCH_MOVIES_POPULATE_H
+
+#include "hollow/write.h"
+#include "movies_gen.h"
+
+/* the data model block of bench-dataset.md, as schema text */
+extern const char movies_schema_text[];
+
+/* One reusable record per type and the field indexes, resolved once. */
+typedef struct movies_writer {
+    hollow_write_state *ws;
+    hollow_record *movie, *actor, *string, *dbl, *list, *set, *map;
+    size_t movie_id, movie_title, movie_year, movie_genres, movie_actors,
+        movie_ratings;
+    size_t actor_id, actor_name, string_value, double_value;
+    hollow_ordinal *actor_ords; /* by actor index */
+} movies_writer;
+
+/* 0 or a negative hollow error code */
+int movies_writer_init(movies_writer *w, hollow_write_state *ws,
+                       uint32_t actor_count);
+void movies_writer_free(movies_writer *w);
+/* every record of version 1 or 2; 0 or the first error */
+int movies_populate(movies_writer *w, const movies_data *d, int version);
+
+#endif

@@ -1,0 +1,161 @@
+/*
+ * hollow/producer.h - the producer: cycles that publish versions.
+ *
+ * A producer owns a write state. Each hollow_producer_run_cycle() lets the
+ * caller's populate callback add the new version's records, then, if the
+ * data changed, writes the version's blobs to the blob store and announces
+ * the version (architecture.md §4):
+ *
+ *   - a header blob, a delta and a reverse delta (except for the first
+ *     version), and a snapshot on the first version and then after every
+ *     `num_states_between_snapshots` versions without one;
+ *   - before announcing, an integrity check (the previous state plus the
+ *     delta, and the new snapshot, give the write state's checksum, and the
+ *     reverse delta leads back) and the validators, which see the new state
+ *     as a consumer will; any failure rolls the write state back and
+ *     nothing is announced;
+ *   - an empty first cycle publishes nothing and returns 0; a cycle whose
+ *     data equals the previous version publishes nothing and returns the
+ *     previous version.
+ *
+ * Versions come from a minter; the default gives Java's shape
+ * (yyyyMMddHHmmss in UTC followed by a 3-digit counter, strictly
+ * increasing). Header tags are Java's producer tags (blob-format.md §10.7)
+ * plus the caller's.
+ *
+ * One producer at a time: with a lease time-to-live set, a producer takes a
+ * lease in the announcer's backend before its first cycle, renews it from
+ * a renewer thread, and checks it again right before announcing; a second
+ * producer is secondary and its cycles return HOLLOW_ESTATE until the
+ * lease expires.
+ *
+ * Threads: one cycle at a time; populate may add records from several
+ * threads. The lease renewer thread (only with a lease) is joined by
+ * hollow_producer_free().
+ */
+#ifndef HOLLOW_PRODUCER_H
+#define HOLLOW_PRODUCER_H
+
+#include "announcer.h"
+#include "blobstore.h"
+#include "read.h"
+#include "write.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct hollow_producer hollow_producer;
+
+/** Fills the new version: add records to `ws`. Non-zero fails the cycle
+ * (it is rolled back) and is returned by run_cycle. */
+typedef int (*hollow_populate_fn)(hollow_write_state *ws, void *payload);
+
+/**
+ * Checks the new state before it is announced. Return 0 to accept; any
+ * other value fails the cycle (rolled back, nothing announced). Write a
+ * reason into `why` (capacity `cap`) for the error message.
+ */
+typedef int (*hollow_validator_fn)(const hollow_read_state *state,
+                                   int64_t version, char *why, size_t cap,
+                                   void *payload);
+
+/** Gives the next version after `previous` (0 before the first). */
+typedef int64_t (*hollow_version_minter_fn)(int64_t previous, void *payload);
+
+typedef struct hollow_producer_options {
+    unsigned int version;              /**< HOLLOW_PRODUCER_OPTIONS_VERSION */
+    hollow_blobstore *blobstore;       /**< borrowed; must outlive the producer */
+    hollow_announcer *announcer;       /**< borrowed; may be NULL */
+    const hollow_schema_list *schemas; /**< the data model (copied) */
+    hollow_write_options write;        /**< shard sizes, resharding */
+    /** Versions written without a snapshot between two snapshots (Java's
+     * numStatesBetweenSnapshots): 0, the default, snapshots every version. */
+    uint32_t num_states_between_snapshots;
+    hollow_version_minter_fn minter;   /**< NULL: Java's timestamp shape */
+    void *minter_payload;
+    /** Lease time-to-live in ms for the single-producer lease; 0 = none. */
+    int64_t lease_ttl_ms;
+    /** Lease owner name (NULL: "<hostname>:<pid>:<address>"). */
+    const char *lease_owner;
+} hollow_producer_options;
+
+#define HOLLOW_PRODUCER_OPTIONS_VERSION 1
+#define HOLLOW_PRODUCER_OPTIONS_INIT                                           \
+    {HOLLOW_PRODUCER_OPTIONS_VERSION, NULL, NULL, NULL,                        \
+     HOLLOW_WRITE_OPTIONS_INIT, 0, NULL, NULL, 0, NULL}
+
+/**
+ * Create a producer.
+ * @return 0; HOLLOW_EINVAL without a blob store or schemas, or for invalid
+ *         schemas; HOLLOW_ENOMEM.
+ */
+HOLLOW_API int hollow_producer_new(hollow_producer **out,
+                                   const hollow_producer_options *opts);
+
+/** Free the producer (releasing its lease); NULL is a no-op. */
+HOLLOW_API void hollow_producer_free(hollow_producer *p);
+
+/**
+ * Add a validator; they run in the order added.
+ * @return 0; HOLLOW_ENOMEM.
+ */
+HOLLOW_API int hollow_producer_add_validator(hollow_producer *p,
+                                             hollow_validator_fn fn,
+                                             void *payload);
+
+/** Set an application header tag written with every later version. */
+HOLLOW_API int hollow_producer_set_header_tag(hollow_producer *p,
+                                              const char *key,
+                                              const char *value);
+
+/**
+ * Run one cycle.
+ * @param version_out  the version now current: the new one, the previous
+ *                     one if nothing changed, 0 if nothing was ever
+ *                     published
+ * @return 0; the populate callback's non-zero return; HOLLOW_ERROR for a
+ *         failed validator or integrity check (message says which);
+ *         HOLLOW_ESTATE when another producer holds the lease;
+ *         HOLLOW_EBACKEND / HOLLOW_EIO when the store or announcer fails;
+ *         HOLLOW_ENOMEM. On failure nothing is announced and the write
+ *         state is as before the cycle.
+ */
+HOLLOW_API int hollow_producer_run_cycle(int64_t *version_out, hollow_producer *p,
+                                         hollow_populate_fn populate,
+                                         void *payload);
+
+/**
+ * Continue the chain of a version already in the blob store (a restarted
+ * producer, blob-format.md §10.6): load it (`version`, or the announced
+ * version when HOLLOW_VERSION_LATEST), keep its ordinals, tags and shard
+ * counts; the next cycle publishes a delta from it.
+ * @return 0; HOLLOW_ENOTFOUND if no blob path reaches it; HOLLOW_ESTATE if
+ *         the producer already ran a cycle; errors of loading.
+ */
+HOLLOW_API int hollow_producer_restore(hollow_producer *p, int64_t version);
+
+/** The version last announced (or restored), 0 if none. */
+HOLLOW_API int64_t hollow_producer_version(const hollow_producer *p);
+
+/**
+ * The state of the last version announced (or restored), as consumers see
+ * it; NULL if none. Ownership: one reference for the caller (release it).
+ */
+HOLLOW_API hollow_read_state *hollow_producer_acquire_state(hollow_producer *p);
+
+/** Whether this producer holds the single-producer lease (always true
+ * without a lease). */
+HOLLOW_API bool hollow_producer_is_primary(hollow_producer *p);
+
+/** The default minter: Java's yyyyMMddHHmmss (UTC) + 3-digit counter,
+ * strictly greater than `previous`. */
+HOLLOW_API int64_t hollow_version_mint_default(int64_t previous, void *payload);
+
+/** "The latest version" for calls that take a version. */
+#define HOLLOW_VERSION_LATEST ((int64_t)-1)
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* HOLLOW_PRODUCER_H */

@@ -1,0 +1,34 @@
+/*
+ * Internals shared by the blob store sources (src/blobstore/) and by the
+ * producer and consumer that read whole blobs: key checks and ordering,
+ * exact file-name parsing without touching the thread-local error, and
+ * streams over a descriptor or read whole into memory.
+ */
+#ifndef HOLLOW_SRC_BLOBSTORE_INT_H
+#define HOLLOW_SRC_BLOBSTORE_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hollow/sys/blobstore.h"
+
+/* a known kind and non-negative versions */
+bool hollow__blob_key_is_valid(const hollow_blob_key *k);
+/* the key with from_version 0 for snapshots and headers */
+hollow_blob_key hollow__blob_key_normal(const hollow_blob_key *k);
+/* order by (version, kind, from_version); keys must be normal */
+int hollow__blob_key_cmp(const hollow_blob_key *a, const hollow_blob_key *b);
+/* hollow_blob_key_parse() without setting an error: true on a match */
+bool hollow__blob_key_match(hollow_blob_key *out, const char *name);
+
+/* a stream over an open descriptor, which it owns (closed with it) */
+int hollow__stream_from_fd(hollow_stream **out, int fd, int64_t size_hint);
+/*
+ * Read `s` to its end into one hollow__malloc'd block (*out, *len_out;
+ * free with hollow__free). *out is never NULL on success, even when the
+ * stream is empty.
+ */
+int hollow__stream_read_all(uint8_t **out, size_t *len_out, hollow_stream *s);
+
+#endif

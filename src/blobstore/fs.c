@@ -1,0 +1,377 @@
+/*
+ * The filesystem blob store: Java Hollow's filesystem publisher layout in
+ * one directory (blob-format.md §13), the embedded default.
+ *
+ *     <dir>/snapshot-<v>            raw blob bytes
+ *     <dir>/delta-<from>-<to>
+ *     <dir>/reversedelta-<from>-<to>   (from is the newer version)
+ *     <dir>/header-<v>
+ *     <dir>/.<name>.<pid>.<n>.tmp   ours, while a put is in flight
+ *     anything else                 not ours to list (announced.version,
+ *                                   Java's part streams, a lease, ...)
+ *
+ * A put writes a temporary file whose name starts with '.', so neither
+ * Java's retriever nor our list ever sees it, fsyncs it, renames it over
+ * the final name (atomic within one filesystem) and fsyncs the directory
+ * so the rename itself survives a crash. Invariants: a blob name in the
+ * directory always holds a complete blob; every failure path of put()
+ * unlinks its temporary file; a process killed mid-put leaves only its
+ * '.'-file behind. Errors of the OS are HOLLOW_EIO with errno kept.
+ *
+ * The store keeps an O_DIRECTORY descriptor of the directory and works
+ * relative to it (openat, renameat, unlinkat, fstatat), so a later change
+ * of the process's working directory does not matter; get_file() returns
+ * paths under the directory's absolute path taken at creation. Nothing in
+ * the store changes after creation except an atomic counter for temporary
+ * names, so every call is safe from any number of threads.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <dirent.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "blobstore_int.h"
+#include "common/alloc.h"
+#include "common/error.h"
+#include "common/thread.h"
+
+#define COPY_CHUNK (256 * 1024)
+
+typedef struct fs_store {
+    hollow_blobstore parent; /* must come first */
+    char *dir;               /* absolute path, no trailing '/' */
+    int dirfd;
+    bool fsync;
+    hollow_write_fault_fn write_fault;
+    void *write_fault_ctx;
+    atomic_uint_fast64_t tmp_seq;
+} fs_store;
+
+static int fs_error(int err, const fs_store *s, const char *what,
+                    const char *name)
+{
+    return hollow__error_set_os(HOLLOW_EIO, err, "%s %s/%s", what, s->dir, name);
+}
+
+/* write all of buf at `offset`, through the test hook */
+static int write_all(const fs_store *s, int fd, const uint8_t *buf, size_t len,
+                     size_t offset, const char *tmp)
+{
+    while (len > 0) {
+        if (s->write_fault != NULL) {
+            int err = s->write_fault(s->write_fault_ctx, offset);
+            if (err != 0)
+                return fs_error(err, s, "write", tmp);
+        }
+        ssize_t n = write(fd, buf, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return fs_error(errno, s, "write", tmp);
+        if (n == 0)
+            return fs_error(EIO, s, "write", tmp);
+        buf += n;
+        len -= (size_t)n;
+        offset += (size_t)n;
+    }
+    return 0;
+}
+
+/* create a fresh temporary file for `name`; its name goes to tmp */
+static int create_tmp(int *fd_out, char *tmp, size_t cap, fs_store *s,
+                      const char *name)
+{
+    for (int attempt = 0; attempt < 64; attempt++) {
+        unsigned long long n = (unsigned long long)atomic_fetch_add(&s->tmp_seq, 1);
+        snprintf(tmp, cap, ".%s.%ld.%llu.tmp", name, (long)getpid(), n);
+        int fd = openat(s->dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+                        0644);
+        if (fd >= 0) {
+            *fd_out = fd;
+            return 0;
+        }
+        if (errno != EEXIST)
+            return fs_error(errno, s, "create", tmp);
+    }
+    return fs_error(EEXIST, s, "create", tmp);
+}
+
+static int sync_dir(const fs_store *s)
+{
+    if (s->fsync && fsync(s->dirfd) != 0)
+        return hollow__error_set_os(HOLLOW_EIO, errno, "fsync %s", s->dir);
+    return 0;
+}
+
+static int fs_put(hollow_blobstore *bs, const hollow_blob_key *key,
+                  hollow_stream *src)
+{
+    fs_store *s = (fs_store *)bs;
+    char name[HOLLOW_BLOB_NAME_MAX];
+    char tmp[HOLLOW_BLOB_NAME_MAX + 64];
+    HOLLOW_TRY(hollow_blob_key_name(name, sizeof name, key));
+    uint8_t *buf = hollow__malloc(COPY_CHUNK);
+    HOLLOW_CHECK_ALLOC(buf);
+    int fd = -1;
+    int rc = create_tmp(&fd, tmp, sizeof tmp, s, name);
+    if (rc < 0) {
+        tmp[0] = '\0';
+        goto done;
+    }
+    size_t offset = 0;
+    for (;;) {
+        size_t n;
+        if ((rc = hollow_stream_read(&n, src, buf, COPY_CHUNK)) < 0)
+            goto done;
+        if (n == 0)
+            break;
+        if ((rc = write_all(s, fd, buf, n, offset, tmp)) < 0)
+            goto done;
+        offset += n;
+    }
+    if (s->fsync && fsync(fd) != 0) {
+        rc = fs_error(errno, s, "fsync", tmp);
+        goto done;
+    }
+    int cfd = fd;
+    fd = -1;
+    if (close(cfd) != 0) {
+        rc = fs_error(errno, s, "close", tmp);
+        goto done;
+    }
+    if (renameat(s->dirfd, tmp, s->dirfd, name) != 0) {
+        rc = fs_error(errno, s, "rename into", name);
+        goto done;
+    }
+    tmp[0] = '\0'; /* renamed: nothing to clean up */
+    rc = sync_dir(s);
+done:
+    if (fd >= 0)
+        close(fd);
+    if (rc < 0 && tmp[0] != '\0')
+        unlinkat(s->dirfd, tmp, 0);
+    hollow__free(buf);
+    return rc;
+}
+
+static int not_found(const fs_store *s, const char *name)
+{
+    return hollow__error_set_os(HOLLOW_ENOTFOUND, ENOENT, "no blob %s/%s",
+                                s->dir, name);
+}
+
+static int fs_get(hollow_stream **out, hollow_blobstore *bs,
+                  const hollow_blob_key *key)
+{
+    fs_store *s = (fs_store *)bs;
+    char name[HOLLOW_BLOB_NAME_MAX];
+    HOLLOW_TRY(hollow_blob_key_name(name, sizeof name, key));
+    int fd = openat(s->dirfd, name, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return errno == ENOENT ? not_found(s, name)
+                               : fs_error(errno, s, "open", name);
+    struct stat st;
+    int rc;
+    if (fstat(fd, &st) != 0) {
+        rc = fs_error(errno, s, "stat", name);
+        goto fail;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        rc = not_found(s, name);
+        goto fail;
+    }
+    if ((rc = hollow__stream_from_fd(out, fd, (int64_t)st.st_size)) == 0)
+        return 0;
+fail:
+    close(fd);
+    return rc;
+}
+
+static int fs_get_file(char *path, size_t cap, hollow_blobstore *bs,
+                       const hollow_blob_key *key)
+{
+    fs_store *s = (fs_store *)bs;
+    char name[HOLLOW_BLOB_NAME_MAX];
+    HOLLOW_TRY(hollow_blob_key_name(name, sizeof name, key));
+    struct stat st;
+    if (fstatat(s->dirfd, name, &st, 0) != 0)
+        return errno == ENOENT ? not_found(s, name)
+                               : fs_error(errno, s, "stat", name);
+    if (!S_ISREG(st.st_mode))
+        return not_found(s, name);
+    int n = snprintf(path, cap, "%s/%s", s->dir, name);
+    if (n < 0 || (size_t)n >= cap) {
+        path[0] = '\0';
+        return hollow__error_set(HOLLOW_ERANGE,
+                                 "blob path needs %d bytes, buffer has %zu",
+                                 n + 1, cap);
+    }
+    return 0;
+}
+
+/*
+ * List by reading the directory through a fresh descriptor (a dup would
+ * share the read position with other threads' listings). Names starting
+ * with '.' are ours or hidden; the rest must parse exactly and be regular
+ * files (following symlinks, as Java's retriever does).
+ */
+static int fs_list(hollow_blobstore *bs, hollow_blob_key_cb cb, void *payload)
+{
+    fs_store *s = (fs_store *)bs;
+    int fd = openat(s->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return hollow__error_set_os(HOLLOW_EIO, errno, "open %s", s->dir);
+    DIR *d = fdopendir(fd);
+    if (d == NULL) {
+        int err = errno;
+        close(fd);
+        return hollow__error_set_os(HOLLOW_EIO, err, "read %s", s->dir);
+    }
+    int rc = 0;
+    for (;;) {
+        errno = 0;
+        struct dirent *e = readdir(d);
+        if (e == NULL) {
+            if (errno != 0)
+                rc = hollow__error_set_os(HOLLOW_EIO, errno, "read %s", s->dir);
+            break;
+        }
+        hollow_blob_key key;
+        if (e->d_name[0] == '.' || !hollow__blob_key_match(&key, e->d_name))
+            continue;
+        struct stat st;
+        if (fstatat(s->dirfd, e->d_name, &st, 0) != 0 || !S_ISREG(st.st_mode))
+            continue; /* vanished meanwhile, or not a file */
+        if ((rc = cb(&key, payload)) != 0)
+            break;
+    }
+    closedir(d);
+    return rc;
+}
+
+static int fs_remove(hollow_blobstore *bs, const hollow_blob_key *key)
+{
+    fs_store *s = (fs_store *)bs;
+    char name[HOLLOW_BLOB_NAME_MAX];
+    HOLLOW_TRY(hollow_blob_key_name(name, sizeof name, key));
+    if (unlinkat(s->dirfd, name, 0) != 0)
+        return errno == ENOENT ? not_found(s, name)
+                               : fs_error(errno, s, "delete", name);
+    return sync_dir(s);
+}
+
+static void fs_free(hollow_blobstore *bs)
+{
+    fs_store *s = (fs_store *)bs;
+    close(s->dirfd);
+    hollow__free(s->dir);
+    hollow__free(s);
+}
+
+/* mkdir -p; errno-style result */
+static int make_dirs(const char *dir)
+{
+    char path[PATH_MAX];
+    size_t len = strlen(dir);
+    if (len == 0 || len >= sizeof path)
+        return ENAMETOOLONG;
+    memcpy(path, dir, len + 1);
+    for (size_t i = 1; i <= len; i++) {
+        if (path[i] != '/' && path[i] != '\0')
+            continue;
+        char c = path[i];
+        path[i] = '\0';
+        if (mkdir(path, 0755) != 0 && errno != EEXIST)
+            return errno;
+        path[i] = c;
+    }
+    return 0;
+}
+
+/* `dir` made absolute against the working directory (no symlinks resolved) */
+static int absolute_path(char *buf, size_t cap, const char *dir)
+{
+    size_t len = 0;
+    if (dir[0] != '/') {
+        if (getcwd(buf, cap) == NULL)
+            return hollow__error_set_os(HOLLOW_EIO, errno,
+                                        "resolve %s: working directory", dir);
+        len = strlen(buf);
+        if (len + 1 < cap && (len == 0 || buf[len - 1] != '/'))
+            buf[len++] = '/';
+    }
+    size_t dlen = strlen(dir);
+    if (len + dlen >= cap)
+        return hollow__error_set_os(HOLLOW_EIO, ENAMETOOLONG, "resolve %s", dir);
+    memcpy(buf + len, dir, dlen + 1);
+    len += dlen;
+    while (len > 1 && buf[len - 1] == '/') /* "/a/b/" -> "/a/b" */
+        buf[--len] = '\0';
+    return 0;
+}
+
+int hollow_blobstore_fs_new(hollow_blobstore **out,
+                            const hollow_blobstore_fs_options *opts)
+{
+    if (out == NULL)
+        return hollow__error_set(HOLLOW_EINVAL, "fs store: out is NULL");
+    *out = NULL;
+    if (opts == NULL || opts->dir == NULL || opts->dir[0] == '\0')
+        return hollow__error_set(HOLLOW_EINVAL, "fs store: no directory given");
+    if (opts->version != HOLLOW_BLOBSTORE_FS_OPTIONS_VERSION)
+        return hollow__error_set(HOLLOW_EINVAL,
+                                 "fs store: options version %u, expected %u",
+                                 opts->version,
+                                 HOLLOW_BLOBSTORE_FS_OPTIONS_VERSION);
+    if (opts->create_dir) {
+        int err = make_dirs(opts->dir);
+        if (err != 0)
+            return hollow__error_set_os(HOLLOW_EIO, err, "create %s", opts->dir);
+    }
+    int dirfd = open(opts->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dirfd < 0)
+        return hollow__error_set_os(errno == ENOENT ? HOLLOW_ENOTFOUND
+                                                    : HOLLOW_EIO,
+                                    errno, "open directory %s", opts->dir);
+    char abs[PATH_MAX];
+    int rc;
+    fs_store *s = NULL;
+    if ((rc = absolute_path(abs, sizeof abs, opts->dir)) < 0)
+        goto fail;
+    s = hollow__calloc(1, sizeof *s);
+    if (s == NULL || (s->dir = hollow__strdup(abs)) == NULL) {
+        rc = hollow__error_oom();
+        goto fail;
+    }
+    if (strcmp(s->dir, "/") == 0)
+        s->dir[0] = '\0'; /* "/" + "/" + name would double the slash */
+    s->dirfd = dirfd;
+    s->fsync = opts->fsync;
+    s->write_fault = opts->write_fault;
+    s->write_fault_ctx = opts->write_fault_ctx;
+    /* distinct temporary names across stores of one process, too */
+    atomic_init(&s->tmp_seq, (uint_fast64_t)hollow__now_ns() ^
+                                 ((uint_fast64_t)(uintptr_t)s << 16));
+    s->parent.version = HOLLOW_BLOBSTORE_VERSION;
+    s->parent.put = fs_put;
+    s->parent.put_file = NULL;
+    s->parent.get = fs_get;
+    s->parent.get_file = fs_get_file;
+    s->parent.list = fs_list;
+    s->parent.remove = fs_remove;
+    s->parent.free = fs_free;
+    *out = &s->parent;
+    return 0;
+fail:
+    if (s != NULL)
+        hollow__free(s->dir);
+    hollow__free(s);
+    close(dirfd);
+    return rc;
+}

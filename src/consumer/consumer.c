@@ -1,0 +1,535 @@
+/*
+ * The consumer (architecture.md §4): refreshes by the planner's blob chain,
+ * publishes each new read state through a hollow_state_holder (readers are
+ * never blocked), optionally follows an announcer on its watcher thread.
+ *
+ * A refresh builds every intermediate state aside; only the final one is
+ * published, and only when every step succeeded. If a step fails with a
+ * chain error (a delta that does not start from the state, or a schema it
+ * cannot take), the refresh is planned once more from a snapshot.
+ *
+ * The watcher: the announcer's worker thread calls announced(), which only
+ * records the version and signals; the watcher thread does the refreshing,
+ * so a slow refresh never holds up the announcer.
+ */
+#include "hollow/consumer.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "common/alloc.h"
+#include "common/error.h"
+#include "common/thread.h"
+#include "plan.h"
+#include "read/read_int.h"
+
+typedef struct listener {
+    hollow_refresh_listener_fn fn;
+    void *payload;
+} listener;
+
+struct hollow_consumer {
+    hollow_consumer_options opts;
+    char **filter;                 /* owned copy of the type filter */
+    hollow_state_holder *holder;
+    hollow__mutex refresh_mu;      /* one refresh at a time */
+    hollow__mutex mu;              /* everything below */
+    hollow__cond cond;             /* watcher wake-ups and version waits */
+    int64_t announced;             /* latest announcement seen */
+    int64_t pinned;                /* 0 = not pinned */
+    bool pending;                  /* the watcher has work */
+    bool stop;
+    int last_error;
+    char last_msg[256];
+    listener *listeners;
+    size_t listener_count;
+    hollow__thread watcher;
+    bool watcher_started;
+    hollow_subscription_id sub;
+};
+
+/* ------------------------------------------------------------ loading */
+
+static int read_stream(uint8_t **out, size_t *len, hollow_stream *s)
+{
+    size_t cap = 1 << 16, n = 0;
+    int64_t size = hollow_stream_size(s);
+    if (size > 0)
+        cap = (size_t)size + 1;
+    uint8_t *buf = hollow__malloc(cap);
+    HOLLOW_CHECK_ALLOC(buf);
+    for (;;) {
+        if (n == cap) {
+            uint8_t *nb = hollow__realloc(buf, cap * 2);
+            if (nb == NULL) {
+                hollow__free(buf);
+                return hollow__error_oom();
+            }
+            buf = nb;
+            cap *= 2;
+        }
+        size_t got = 0;
+        int rc = hollow_stream_read(&got, s, buf + n, cap - n);
+        if (rc < 0) {
+            hollow__free(buf);
+            return rc;
+        }
+        if (got == 0)
+            break;
+        n += got;
+    }
+    *out = buf;
+    *len = n;
+    return 0;
+}
+
+static int fetch(uint8_t **out, size_t *len, hollow_blobstore *bs,
+                 const hollow_blob_key *key)
+{
+    hollow_stream *s = NULL;
+    int rc = hollow_blobstore_get(&s, bs, key);
+    if (rc < 0)
+        return rc;
+    rc = read_stream(out, len, s);
+    hollow_stream_close(s);
+    return rc;
+}
+
+static int load_snapshot(hollow_read_state **out, hollow_consumer *c,
+                         const hollow_blob_key *key)
+{
+    hollow_read_options ro = HOLLOW_READ_OPTIONS_INIT;
+    ro.type_filter = (const char *const *)c->filter;
+    if (c->opts.memory_mode == HOLLOW_MEMORY_MMAP) {
+        char path[4096];
+        if (hollow_blobstore_get_file(path, sizeof path, c->opts.blobstore, key) == 0) {
+            ro.memory_mode = HOLLOW_MEMORY_MMAP;
+            return hollow_read_state_open(out, path, &ro);
+        }
+        hollow_error_clear(); /* a store without files: read it into memory */
+    }
+    uint8_t *data = NULL;
+    size_t len = 0;
+    int rc = fetch(&data, &len, c->opts.blobstore, key);
+    if (rc == 0)
+        rc = hollow_read_state_from_snapshot(out, data, len, &ro);
+    hollow__free(data);
+    return rc;
+}
+
+static void describe(char *buf, size_t cap, const hollow__plan *p)
+{
+    size_t n = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < p->count && n + 1 < cap; i++) {
+        char name[HOLLOW_BLOB_NAME_MAX];
+        hollow_blob_key_name(name, sizeof name, &p->steps[i]);
+        int k = snprintf(buf + n, cap - n, "%s%s", i ? ", " : "", name);
+        if (k < 0)
+            break;
+        n += (size_t)k;
+    }
+    if (p->count == 0)
+        snprintf(buf, cap, "nothing to do");
+}
+
+/* run a plan from `base` (may be NULL); *out is the final state */
+static int run_plan(hollow_read_state **out, hollow_consumer *c,
+                    hollow_read_state *base, const hollow__plan *p)
+{
+    hollow_read_state *rs = base;
+    if (rs != NULL)
+        hollow_read_state_acquire(rs);
+    int rc = 0;
+    for (size_t i = 0; i < p->count && rc == 0; i++) {
+        const hollow_blob_key *k = &p->steps[i];
+        hollow_read_state *next = NULL;
+        if (k->kind == HOLLOW_BLOB_SNAPSHOT) {
+            rc = load_snapshot(&next, c, k);
+        } else {
+            uint8_t *data = NULL;
+            size_t len = 0;
+            rc = rs == NULL ? hollow__error_set(HOLLOW_ECHAIN, "a delta without "
+                                                "a state to apply it to")
+                            : fetch(&data, &len, c->opts.blobstore, k);
+            if (rc == 0)
+                rc = hollow_read_state_apply_delta(&next, rs, data, len);
+            hollow__free(data);
+        }
+        if (rc < 0) {
+            char name[HOLLOW_BLOB_NAME_MAX];
+            hollow_blob_key_name(name, sizeof name, k);
+            hollow__error_prefix("%s", name);
+            break;
+        }
+        next->version = k->version;
+        hollow_read_state_release(rs);
+        rs = next;
+    }
+    if (rc < 0) {
+        hollow_read_state_release(rs);
+        return rc;
+    }
+    *out = rs;
+    return 0;
+}
+
+/* ------------------------------------------------------------ changes */
+
+static size_t popcount_diff(const uint64_t *a, uint32_t na, const uint64_t *b,
+                            uint32_t nb)
+{
+    size_t n = 0;
+    for (uint32_t w = 0; w < na; w++)
+        n += (size_t)__builtin_popcountll(a[w] & ~(w < nb ? b[w] : 0));
+    return n;
+}
+
+/* what changed per type between two states (same shards are skipped) */
+static hollow_type_change *changes_of(size_t *count, const hollow_read_state *old,
+                                      const hollow_read_state *now)
+{
+    hollow_type_change *ch = hollow__calloc(now->type_count ? now->type_count : 1,
+                                            sizeof *ch);
+    if (ch == NULL)
+        return NULL;
+    for (size_t i = 0; i < now->type_count; i++) {
+        const hollow_type *t = &now->types[i];
+        const hollow_type *o = old ? hollow_read_state_type(old, t->schema->name)
+                                   : NULL;
+        ch[i].type = t->schema->name;
+        if (o == NULL) {
+            ch[i].added = t->count;
+            continue;
+        }
+        if (o->shard_count == t->shard_count) {
+            for (uint32_t s = 0; s < t->shard_count; s++) {
+                const hollow__shard *a = t->shards[s], *b = o->shards[s];
+                if (a == b)
+                    continue;
+                ch[i].added += popcount_diff(a->populated, a->pop_words,
+                                             b->populated, b->pop_words);
+                ch[i].removed += popcount_diff(b->populated, b->pop_words,
+                                               a->populated, a->pop_words);
+            }
+        } else {
+            hollow_ordinal max = t->max_ordinal > o->max_ordinal ? t->max_ordinal
+                                                                 : o->max_ordinal;
+            for (hollow_ordinal x = 0; x <= max; x++) {
+                bool in_new = hollow_type_is_populated(t, x);
+                bool in_old = hollow_type_is_populated(o, x);
+                ch[i].added += in_new && !in_old;
+                ch[i].removed += in_old && !in_new;
+            }
+        }
+    }
+    *count = now->type_count;
+    return ch;
+}
+
+static void notify(hollow_consumer *c, const hollow_refresh_event *ev)
+{
+    for (size_t i = 0; i < c->listener_count; i++)
+        c->listeners[i].fn(ev, c->listeners[i].payload);
+}
+
+/* ------------------------------------------------------------ refresh */
+
+static int latest_version(int64_t *out, hollow_consumer *c,
+                          const hollow__catalog *cat)
+{
+    hollow__mutex_lock(&c->mu);
+    int64_t pinned = c->pinned;
+    hollow__mutex_unlock(&c->mu);
+    if (pinned > 0) {
+        *out = pinned;
+        return 0;
+    }
+    if (c->opts.announcer != NULL) {
+        int rc = hollow_announcer_latest(out, c->opts.announcer);
+        if (rc < 0)
+            return rc;
+        if (*out <= 0)
+            return hollow__error_set(HOLLOW_ENOTFOUND, "nothing announced yet");
+        return 0;
+    }
+    *out = hollow__catalog_latest(cat);
+    if (*out <= 0)
+        return hollow__error_set(HOLLOW_ENOTFOUND, "the blob store is empty");
+    return 0;
+}
+
+int hollow_consumer_refresh(hollow_consumer *c, int64_t version)
+{
+    if (c == NULL)
+        return hollow__error_set(HOLLOW_EINVAL, "null argument");
+    hollow__mutex_lock(&c->refresh_mu);
+    hollow__catalog cat;
+    hollow__plan plan = {0};
+    hollow_read_state *cur = hollow_state_holder_acquire(c->holder);
+    hollow_read_state *next = NULL;
+    int64_t from = cur ? cur->version : 0;
+    char desc[512] = "";
+    int rc = hollow__catalog_load(&cat, c->opts.blobstore);
+    if (rc == 0 && version == HOLLOW_VERSION_LATEST)
+        rc = latest_version(&version, c, &cat);
+    if (rc < 0)
+        goto done;
+    if (version == from && cur != NULL)
+        goto done; /* already there */
+    uint32_t limit = c->opts.double_snapshot_limit ? c->opts.double_snapshot_limit
+                                                   : 32;
+    rc = hollow__plan_make(&plan, &cat, from, version, limit, true);
+    if (rc == 0) {
+        describe(desc, sizeof desc, &plan);
+        hollow_refresh_event ev = {from, version, false, 0, desc, NULL, 0, NULL};
+        notify(c, &ev);
+        bool chain = plan.count > 0 && plan.steps[0].kind != HOLLOW_BLOB_SNAPSHOT;
+        rc = run_plan(&next, c, chain ? cur : NULL, &plan);
+        if (rc == HOLLOW_ECHAIN && chain) {
+            /* the chain does not fit this state: start from a snapshot */
+            hollow__plan_free(&plan);
+            rc = hollow__plan_make(&plan, &cat, from, version, limit, false);
+            if (rc == 0) {
+                describe(desc, sizeof desc, &plan);
+                rc = run_plan(&next, c, NULL, &plan);
+            }
+        }
+    }
+    if (rc == 0) {
+        size_t nch = 0;
+        hollow_type_change *ch = changes_of(&nch, cur, next);
+        hollow_read_state_acquire(next);
+        hollow_state_holder_publish(c->holder, next);
+        hollow_refresh_event ev = {from, version, true, 0, desc, ch, ch ? nch : 0,
+                                   next};
+        notify(c, &ev);
+        hollow__free(ch);
+        hollow__mutex_lock(&c->mu);
+        hollow__cond_broadcast(&c->cond);
+        hollow__mutex_unlock(&c->mu);
+    } else {
+        char msg[256];
+        snprintf(msg, sizeof msg, "%s", hollow_error_last()->message);
+        hollow_refresh_event ev = {from, version, true, rc, desc, NULL, 0, NULL};
+        notify(c, &ev);
+        hollow__error_set(rc, "%s", msg); /* listeners may have clobbered it */
+    }
+done:
+    hollow_read_state_release(next);
+    hollow_read_state_release(cur);
+    hollow__plan_free(&plan);
+    hollow__catalog_free(&cat);
+    hollow__mutex_unlock(&c->refresh_mu);
+    return rc;
+}
+
+int64_t hollow_consumer_version(hollow_consumer *c)
+{
+    hollow_read_state *rs = hollow_state_holder_acquire(c->holder);
+    int64_t v = rs ? rs->version : 0;
+    hollow_read_state_release(rs);
+    return v;
+}
+
+hollow_read_state *hollow_consumer_acquire_state(hollow_consumer *c)
+{
+    return hollow_state_holder_acquire(c->holder);
+}
+
+/* ------------------------------------------------------------ watcher */
+
+static int announced(int64_t version, void *payload)
+{
+    hollow_consumer *c = payload;
+    hollow__mutex_lock(&c->mu);
+    if (version > 0)
+        c->announced = version;
+    c->pending = true;
+    hollow__cond_broadcast(&c->cond);
+    hollow__mutex_unlock(&c->mu);
+    return 0;
+}
+
+static void *watch(void *arg)
+{
+    hollow_consumer *c = arg;
+    for (;;) {
+        hollow__mutex_lock(&c->mu);
+        while (!c->pending && !c->stop)
+            hollow__cond_wait(&c->cond, &c->mu);
+        if (c->stop) {
+            hollow__mutex_unlock(&c->mu);
+            break;
+        }
+        c->pending = false;
+        int64_t target = c->pinned > 0 ? c->pinned : c->announced;
+        hollow__mutex_unlock(&c->mu);
+        int rc = hollow_consumer_refresh(c, target > 0 ? target
+                                                       : HOLLOW_VERSION_LATEST);
+        hollow__mutex_lock(&c->mu);
+        c->last_error = rc < 0 ? rc : 0;
+        if (rc < 0)
+            snprintf(c->last_msg, sizeof c->last_msg, "%s",
+                     hollow_error_last()->message);
+        hollow__cond_broadcast(&c->cond);
+        hollow__mutex_unlock(&c->mu);
+    }
+    return NULL;
+}
+
+int hollow_consumer_last_error(hollow_consumer *c, char *msg, size_t cap)
+{
+    hollow__mutex_lock(&c->mu);
+    int rc = c->last_error;
+    if (msg != NULL && cap > 0)
+        snprintf(msg, cap, "%s", rc ? c->last_msg : "");
+    hollow__mutex_unlock(&c->mu);
+    return rc;
+}
+
+int hollow_consumer_wait_for_version(hollow_consumer *c, int64_t version,
+                                     int timeout_ms)
+{
+    struct timespec deadline = hollow__deadline_ms(timeout_ms);
+    hollow__mutex_lock(&c->mu);
+    for (;;) {
+        hollow__mutex_unlock(&c->mu);
+        int64_t v = hollow_consumer_version(c);
+        hollow__mutex_lock(&c->mu);
+        if (v >= version)
+            break;
+        if (hollow__cond_wait_until(&c->cond, &c->mu, &deadline)) {
+            hollow__mutex_unlock(&c->mu);
+            if (hollow_consumer_version(c) >= version)
+                return 0;
+            return hollow__error_set(HOLLOW_ENOTFOUND,
+                                     "timed out waiting for version %lld",
+                                     (long long)version);
+        }
+    }
+    hollow__mutex_unlock(&c->mu);
+    return 0;
+}
+
+int hollow_consumer_pin(hollow_consumer *c, int64_t version)
+{
+    if (version <= 0)
+        return hollow__error_set(HOLLOW_EINVAL, "cannot pin version %lld",
+                                 (long long)version);
+    hollow__mutex_lock(&c->mu);
+    c->pinned = version;
+    hollow__mutex_unlock(&c->mu);
+    return hollow_consumer_refresh(c, version);
+}
+
+int hollow_consumer_unpin(hollow_consumer *c)
+{
+    hollow__mutex_lock(&c->mu);
+    c->pinned = 0;
+    bool follow = c->watcher_started;
+    if (follow) {
+        c->pending = true;
+        hollow__cond_broadcast(&c->cond);
+    }
+    hollow__mutex_unlock(&c->mu);
+    return 0;
+}
+
+int hollow_consumer_add_listener(hollow_consumer *c, hollow_refresh_listener_fn fn,
+                                 void *payload)
+{
+    listener *l = hollow__reallocarray(c->listeners, c->listener_count + 1,
+                                       sizeof *l);
+    HOLLOW_CHECK_ALLOC(l);
+    c->listeners = l;
+    l[c->listener_count].fn = fn;
+    l[c->listener_count].payload = payload;
+    c->listener_count++;
+    return 0;
+}
+
+/* ------------------------------------------------------------ life */
+
+static void free_filter(char **f)
+{
+    if (f == NULL)
+        return;
+    for (size_t i = 0; f[i] != NULL; i++)
+        hollow__free(f[i]);
+    hollow__free(f);
+}
+
+int hollow_consumer_new(hollow_consumer **out, const hollow_consumer_options *opts)
+{
+    if (out == NULL || opts == NULL || opts->blobstore == NULL)
+        return hollow__error_set(HOLLOW_EINVAL, "a consumer needs a blob store");
+    *out = NULL;
+    if (opts->follow && opts->announcer == NULL)
+        return hollow__error_set(HOLLOW_EINVAL, "following needs an announcer");
+    hollow_consumer *c = hollow__calloc(1, sizeof *c);
+    HOLLOW_CHECK_ALLOC(c);
+    c->opts = *opts;
+    int rc = 0;
+    if (opts->type_filter != NULL) {
+        size_t n = 0;
+        while (opts->type_filter[n] != NULL)
+            n++;
+        c->filter = hollow__calloc(n + 1, sizeof *c->filter);
+        for (size_t i = 0; c->filter != NULL && i < n; i++)
+            if ((c->filter[i] = hollow__strdup(opts->type_filter[i])) == NULL) {
+                free_filter(c->filter);
+                c->filter = NULL;
+            }
+        if (c->filter == NULL) {
+            hollow__free(c);
+            return hollow__error_oom();
+        }
+    }
+    c->opts.type_filter = NULL;
+    if ((rc = hollow_state_holder_new(&c->holder)) < 0) {
+        free_filter(c->filter);
+        hollow__free(c);
+        return rc;
+    }
+    hollow__mutex_init(&c->refresh_mu);
+    hollow__mutex_init(&c->mu);
+    hollow__cond_init(&c->cond);
+    if (opts->follow) {
+        c->pending = true; /* a first refresh to whatever is announced */
+        if (hollow__thread_create(&c->watcher, watch, c) != 0) {
+            hollow_consumer_free(c);
+            return hollow__error_set(HOLLOW_ERROR, "cannot start the watcher");
+        }
+        c->watcher_started = true;
+        rc = hollow_announcer_subscribe(&c->sub, c->opts.announcer, announced, c);
+        if (rc < 0) {
+            hollow_consumer_free(c);
+            return rc;
+        }
+    }
+    *out = c;
+    return 0;
+}
+
+void hollow_consumer_free(hollow_consumer *c)
+{
+    if (c == NULL)
+        return;
+    if (c->sub != 0)
+        hollow_announcer_unsubscribe(c->opts.announcer, c->sub);
+    if (c->watcher_started) {
+        hollow__mutex_lock(&c->mu);
+        c->stop = true;
+        hollow__cond_broadcast(&c->cond);
+        hollow__mutex_unlock(&c->mu);
+        hollow__thread_join(c->watcher);
+    }
+    hollow_state_holder_free(c->holder);
+    hollow__cond_destroy(&c->cond);
+    hollow__mutex_destroy(&c->mu);
+    hollow__mutex_destroy(&c->refresh_mu);
+    hollow__free(c->listeners);
+    free_filter(c->filter);
+    hollow__free(c);
+}

@@ -1,0 +1,136 @@
+/*
+ * The single-producer lease (architecture.md §4). The lease itself lives
+ * in the announcer's backend (hollow_announcer_lease(): a `.`-named lease
+ * file with an expiry beside announced.version for the filesystem, a field
+ * of the announcer for the in-process one). This file adds the producer's
+ * side: take the lease before a cycle, keep it renewed from a renewer
+ * thread (every third of its time-to-live), check it right before
+ * announcing, and release it when the producer is freed.
+ */
+#include "lease.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/alloc.h"
+#include "common/error.h"
+#include "common/thread.h"
+
+struct hollow__lease {
+    hollow_announcer *a;
+    char owner[192];
+    int64_t ttl_ms;
+    hollow__mutex mu;
+    hollow__cond cond;
+    bool held;
+    bool stop;
+    bool renewer_started;
+    hollow__thread renewer;
+};
+
+static void *renew(void *arg)
+{
+    hollow__lease *l = arg;
+    hollow__mutex_lock(&l->mu);
+    while (!l->stop) {
+        struct timespec deadline = hollow__deadline_ms(l->ttl_ms / 3 + 1);
+        while (!l->stop && !hollow__cond_wait_until(&l->cond, &l->mu, &deadline))
+            ;
+        if (l->stop)
+            break;
+        if (!l->held)
+            continue;
+        hollow__mutex_unlock(&l->mu);
+        char holder[192];
+        int rc = hollow_announcer_lease(l->a, HOLLOW_LEASE_ACQUIRE, l->owner,
+                                        l->ttl_ms, holder, sizeof holder);
+        hollow__mutex_lock(&l->mu);
+        l->held = rc == 0;
+    }
+    hollow__mutex_unlock(&l->mu);
+    return NULL;
+}
+
+int hollow__lease_new(hollow__lease **out, hollow_announcer *a,
+                      hollow_blobstore *bs, const char *owner, int64_t ttl_ms)
+{
+    (void)bs;
+    *out = NULL;
+    if (a == NULL)
+        return hollow__error_set(HOLLOW_EINVAL,
+                                 "a producer lease needs an announcer");
+    hollow__lease *l = hollow__calloc(1, sizeof *l);
+    HOLLOW_CHECK_ALLOC(l);
+    l->a = a;
+    l->ttl_ms = ttl_ms;
+    if (owner != NULL) {
+        snprintf(l->owner, sizeof l->owner, "%s", owner);
+    } else {
+        char host[64] = "host";
+        gethostname(host, sizeof host - 1);
+        snprintf(l->owner, sizeof l->owner, "%s:%ld:%p", host, (long)getpid(),
+                 (void *)l);
+    }
+    hollow__mutex_init(&l->mu);
+    hollow__cond_init(&l->cond);
+    *out = l;
+    return 0;
+}
+
+void hollow__lease_free(hollow__lease *l)
+{
+    if (l == NULL)
+        return;
+    if (l->renewer_started) {
+        hollow__mutex_lock(&l->mu);
+        l->stop = true;
+        hollow__cond_broadcast(&l->cond);
+        hollow__mutex_unlock(&l->mu);
+        hollow__thread_join(l->renewer);
+    }
+    if (l->held)
+        hollow_announcer_lease(l->a, HOLLOW_LEASE_RELEASE, l->owner, l->ttl_ms,
+                               NULL, 0);
+    hollow__cond_destroy(&l->cond);
+    hollow__mutex_destroy(&l->mu);
+    hollow__free(l);
+}
+
+int hollow__lease_acquire(hollow__lease *l)
+{
+    char holder[192] = "";
+    int rc = hollow_announcer_lease(l->a, HOLLOW_LEASE_ACQUIRE, l->owner,
+                                    l->ttl_ms, holder, sizeof holder);
+    hollow__mutex_lock(&l->mu);
+    l->held = rc == 0;
+    bool start = rc == 0 && !l->renewer_started;
+    if (start)
+        l->renewer_started = hollow__thread_create(&l->renewer, renew, l) == 0;
+    hollow__mutex_unlock(&l->mu);
+    if (rc == HOLLOW_ESTATE)
+        return hollow__error_set(HOLLOW_ESTATE, "not the primary producer: "
+                                 "the lease is held by %s", holder);
+    return rc;
+}
+
+int hollow__lease_check(hollow__lease *l)
+{
+    int rc = hollow_announcer_lease(l->a, HOLLOW_LEASE_CHECK, l->owner,
+                                    l->ttl_ms, NULL, 0);
+    hollow__mutex_lock(&l->mu);
+    l->held = rc == 0;
+    hollow__mutex_unlock(&l->mu);
+    if (rc == HOLLOW_ESTATE)
+        return hollow__error_set(HOLLOW_ESTATE, "the producer lost its lease "
+                                 "before announcing");
+    return rc;
+}
+
+bool hollow__lease_held(hollow__lease *l)
+{
+    hollow__mutex_lock(&l->mu);
+    bool held = l->held;
+    hollow__mutex_unlock(&l->mu);
+    return held;
+}

@@ -1,0 +1,428 @@
+/*
+ * The producer (architecture.md §4, blob-format.md §10.7, §13): cycles over
+ * a write state that publish a version's blobs and announce it.
+ *
+ * A cycle: start the write state's cycle, set Java's header tags, let the
+ * caller populate, decide whether anything changed, write the blobs into
+ * memory, check them (the previous state plus the delta, and the snapshot,
+ * must give the write state's checksum; the reverse delta must lead back),
+ * run the validators on the new state, put the blobs (header, delta,
+ * reverse delta, snapshot: Java's order), and announce. Any failure before
+ * the announcement rolls the write state back, so the next cycle starts
+ * from the last announced version again.
+ */
+#include "hollow/producer.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/alloc.h"
+#include "common/buf.h"
+#include "common/error.h"
+#include "hollow/consumer.h"
+#include "lease.h"
+#include "read/read_int.h"
+
+typedef struct validator {
+    hollow_validator_fn fn;
+    void *payload;
+} validator;
+
+typedef struct app_tag {
+    char *key, *value;
+} app_tag;
+
+struct hollow_producer {
+    hollow_producer_options opts;
+    hollow_schema_list *schemas;
+    hollow_write_state *ws;
+    hollow_read_state *state;    /* the last announced version's state */
+    int64_t version;             /* last announced (or restored), 0 none */
+    uint64_t chain_counter;      /* hollow.delta.chain.version.counter */
+    uint32_t since_snapshot;     /* versions written since the last snapshot */
+    bool ran;                    /* a cycle ran (restore is then refused) */
+    bool schema_changed;         /* after a restore with another data model */
+    validator *validators;
+    size_t validator_count;
+    app_tag *tags;
+    size_t tag_count;
+    hollow__lease *lease;
+};
+
+/* ------------------------------------------------------------- minting */
+
+int64_t hollow_version_mint_default(int64_t previous, void *payload)
+{
+    (void)payload;
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    int64_t stamp = (int64_t)(tm.tm_year + 1900) * 10000000000LL +
+                    (int64_t)(tm.tm_mon + 1) * 100000000LL +
+                    (int64_t)tm.tm_mday * 1000000LL + tm.tm_hour * 10000LL +
+                    tm.tm_min * 100LL + tm.tm_sec;
+    int64_t v = stamp * 1000 + 1;
+    return v > previous ? v : previous + 1;
+}
+
+/* ------------------------------------------------------------- life */
+
+int hollow_producer_new(hollow_producer **out, const hollow_producer_options *opts)
+{
+    if (out == NULL || opts == NULL || opts->blobstore == NULL ||
+        opts->schemas == NULL)
+        return hollow__error_set(HOLLOW_EINVAL,
+                                 "a producer needs a blob store and schemas");
+    *out = NULL;
+    hollow_producer *p = hollow__calloc(1, sizeof *p);
+    HOLLOW_CHECK_ALLOC(p);
+    p->opts = *opts;
+    p->opts.schemas = NULL;
+    int rc = hollow_schema_list_new(&p->schemas);
+    for (size_t i = 0; rc == 0 && i < hollow_schema_list_count(opts->schemas); i++) {
+        hollow_schema *s = NULL;
+        rc = hollow_schema_clone(&s, hollow_schema_list_get(opts->schemas, i));
+        if (rc == 0)
+            rc = hollow_schema_list_add(p->schemas, s);
+    }
+    if (rc == 0)
+        rc = hollow_write_state_new(&p->ws, p->schemas, &opts->write);
+    if (rc == 0 && opts->lease_ttl_ms > 0)
+        rc = hollow__lease_new(&p->lease, opts->announcer, opts->blobstore,
+                               opts->lease_owner, opts->lease_ttl_ms);
+    if (rc < 0) {
+        hollow_producer_free(p);
+        return rc;
+    }
+    *out = p;
+    return 0;
+}
+
+void hollow_producer_free(hollow_producer *p)
+{
+    if (p == NULL)
+        return;
+    hollow__lease_free(p->lease);
+    hollow_write_state_free(p->ws);
+    hollow_schema_list_free(p->schemas);
+    hollow_read_state_release(p->state);
+    for (size_t i = 0; i < p->tag_count; i++) {
+        hollow__free(p->tags[i].key);
+        hollow__free(p->tags[i].value);
+    }
+    hollow__free(p->tags);
+    hollow__free(p->validators);
+    hollow__free(p);
+}
+
+int hollow_producer_add_validator(hollow_producer *p, hollow_validator_fn fn,
+                                  void *payload)
+{
+    validator *v = hollow__reallocarray(p->validators, p->validator_count + 1,
+                                        sizeof *v);
+    HOLLOW_CHECK_ALLOC(v);
+    p->validators = v;
+    v[p->validator_count].fn = fn;
+    v[p->validator_count].payload = payload;
+    p->validator_count++;
+    return 0;
+}
+
+int hollow_producer_set_header_tag(hollow_producer *p, const char *key,
+                                   const char *value)
+{
+    for (size_t i = 0; i < p->tag_count; i++)
+        if (strcmp(p->tags[i].key, key) == 0) {
+            char *v = hollow__strdup(value);
+            HOLLOW_CHECK_ALLOC(v);
+            hollow__free(p->tags[i].value);
+            p->tags[i].value = v;
+            return 0;
+        }
+    app_tag *t = hollow__reallocarray(p->tags, p->tag_count + 1, sizeof *t);
+    HOLLOW_CHECK_ALLOC(t);
+    p->tags = t;
+    t[p->tag_count].key = hollow__strdup(key);
+    t[p->tag_count].value = hollow__strdup(value);
+    if (t[p->tag_count].key == NULL || t[p->tag_count].value == NULL) {
+        hollow__free(t[p->tag_count].key);
+        hollow__free(t[p->tag_count].value);
+        return hollow__error_oom();
+    }
+    p->tag_count++;
+    return 0;
+}
+
+int64_t hollow_producer_version(const hollow_producer *p) { return p->version; }
+
+hollow_read_state *hollow_producer_acquire_state(hollow_producer *p)
+{
+    if (p->state != NULL)
+        hollow_read_state_acquire(p->state);
+    return p->state;
+}
+
+bool hollow_producer_is_primary(hollow_producer *p)
+{
+    return p->lease == NULL || hollow__lease_held(p->lease);
+}
+
+/* ------------------------------------------------------------- cycle */
+
+static int mem_sink(void *payload, const void *data, size_t len)
+{
+    hollow__buf *b = payload;
+    hollow__buf_put(b, data, len);
+    return hollow__buf_check(b);
+}
+
+/* Java's producer tags (§10.7), then the application's */
+static int set_tags(hollow_producer *p, int64_t version, int64_t cycle_start_ms)
+{
+    hollow_write_state *ws = p->ws;
+    char buf[64];
+    int32_t hash = 0;
+    int rc = hollow_schema_list_hash(&hash, p->schemas);
+    if (rc < 0)
+        return rc;
+    snprintf(buf, sizeof buf, "%lld", (long long)version);
+    if ((rc = hollow_write_state_set_header_tag(ws, "hollow.blob.to.version", buf)) < 0)
+        return rc;
+    snprintf(buf, sizeof buf, "%llu", (unsigned long long)(p->chain_counter + 1));
+    if ((rc = hollow_write_state_set_header_tag(
+             ws, "hollow.delta.chain.version.counter", buf)) < 0)
+        return rc;
+    if ((rc = hollow_write_state_set_header_tag(
+             ws, "hollow.partitioned.ordinal.map", "false")) < 0)
+        return rc;
+    snprintf(buf, sizeof buf, "%lld", (long long)cycle_start_ms);
+    if ((rc = hollow_write_state_set_header_tag(ws, "hollow.metric.cycle.start",
+                                                buf)) < 0)
+        return rc;
+    snprintf(buf, sizeof buf, "%d", (int)hash);
+    if ((rc = hollow_write_state_set_header_tag(ws, "hollow.schema.hash", buf)) < 0)
+        return rc;
+    rc = p->schema_changed
+             ? hollow_write_state_set_header_tag(
+                   ws, "hollow.schema.changedFromPriorVersion", "true")
+             : hollow_write_state_remove_header_tag(
+                   ws, "hollow.schema.changedFromPriorVersion");
+    for (size_t i = 0; i < p->tag_count && rc == 0; i++)
+        rc = hollow_write_state_set_header_tag(ws, p->tags[i].key, p->tags[i].value);
+    return rc;
+}
+
+static int checksum_of(uint32_t *out, const hollow_read_state *rs)
+{
+    return hollow_read_state_checksum(out, rs);
+}
+
+/* the integrity check: what consumers will load equals what was written */
+static int verify(hollow_read_state **next, hollow_producer *p,
+                  const hollow__buf *snap, const hollow__buf *delta,
+                  const hollow__buf *reverse)
+{
+    uint32_t want, got;
+    int rc = hollow_write_state_checksum(&want, p->ws);
+    if (rc < 0)
+        return rc;
+    hollow_read_state *from_snap = NULL, *from_delta = NULL, *back = NULL;
+    if (snap->len > 0) {
+        if ((rc = hollow_read_state_from_snapshot(&from_snap, snap->ptr, snap->len,
+                                                  NULL)) < 0 ||
+            (rc = checksum_of(&got, from_snap)) < 0)
+            goto done;
+        if (got != want) {
+            rc = hollow__error_set(HOLLOW_ERROR, "integrity check: the snapshot "
+                                   "reads back with checksum %08x, not %08x",
+                                   got, want);
+            goto done;
+        }
+    }
+    if (p->state != NULL && delta->len > 0) {
+        if ((rc = hollow_read_state_apply_delta(&from_delta, p->state, delta->ptr,
+                                                delta->len)) < 0 ||
+            (rc = checksum_of(&got, from_delta)) < 0)
+            goto done;
+        if (got != want) {
+            rc = hollow__error_set(HOLLOW_ERROR, "integrity check: the previous "
+                                   "state plus the delta has checksum %08x, not "
+                                   "%08x", got, want);
+            goto done;
+        }
+        uint32_t prev;
+        if ((rc = hollow_read_state_apply_delta(&back, from_delta, reverse->ptr,
+                                                reverse->len)) < 0 ||
+            (rc = checksum_of(&got, back)) < 0 ||
+            (rc = checksum_of(&prev, p->state)) < 0)
+            goto done;
+        if (got != prev) {
+            rc = hollow__error_set(HOLLOW_ERROR, "integrity check: the reverse "
+                                   "delta leads to checksum %08x, not the previous "
+                                   "state's %08x", got, prev);
+            goto done;
+        }
+    }
+    /* consumers following the chain hold the delta's result */
+    *next = from_delta != NULL ? from_delta : from_snap;
+    if (*next == from_delta)
+        from_delta = NULL;
+    else
+        from_snap = NULL;
+done:
+    hollow_read_state_release(from_snap);
+    hollow_read_state_release(from_delta);
+    hollow_read_state_release(back);
+    return rc;
+}
+
+static int put(hollow_producer *p, hollow_blob_key key, const hollow__buf *b)
+{
+    return hollow_blobstore_put_bytes(p->opts.blobstore, &key, b->ptr, b->len);
+}
+
+/* an OOM inside the write state leaves it unusable; say so plainly */
+static int rolled_back(hollow_producer *p, int rc)
+{
+    char msg[512];
+    snprintf(msg, sizeof msg, "%s", hollow_error_last()->message);
+    hollow_write_state_rollback(p->ws);
+    hollow__error_set(rc, "%s", msg);
+    return rc;
+}
+
+int hollow_producer_run_cycle(int64_t *version_out, hollow_producer *p,
+                              hollow_populate_fn populate, void *payload)
+{
+    if (version_out == NULL || p == NULL || populate == NULL)
+        return hollow__error_set(HOLLOW_EINVAL, "null argument");
+    *version_out = p->version;
+    int rc;
+    if (p->lease != NULL && (rc = hollow__lease_acquire(p->lease)) < 0)
+        return rc;
+    p->ran = true;
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    int64_t cycle_start = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+    hollow_version_minter_fn mint = p->opts.minter ? p->opts.minter
+                                                   : hollow_version_mint_default;
+    int64_t version = mint(p->version, p->opts.minter_payload);
+    if (version <= p->version)
+        return hollow__error_set(HOLLOW_EINVAL, "the minter gave version %lld "
+                                 "after %lld", (long long)version,
+                                 (long long)p->version);
+    if ((rc = hollow_write_state_prepare_cycle(p->ws)) < 0 ||
+        (rc = set_tags(p, version, cycle_start)) < 0)
+        return rolled_back(p, rc);
+    if ((rc = populate(p->ws, payload)) != 0)
+        return rolled_back(p, rc);
+    if (!hollow_write_state_has_changes(p->ws)) {
+        /* an empty first cycle, or the same data again: nothing to publish */
+        hollow_write_state_rollback(p->ws);
+        return 0;
+    }
+    bool first = p->state == NULL;
+    bool snapshot_due = first || p->since_snapshot >= p->opts.num_states_between_snapshots;
+    hollow__buf header = HOLLOW__BUF_INIT, snap = HOLLOW__BUF_INIT,
+                delta = HOLLOW__BUF_INIT, reverse = HOLLOW__BUF_INIT;
+    hollow_read_state *next = NULL;
+    if ((rc = hollow_write_state_write_header(p->ws, mem_sink, &header)) < 0)
+        goto fail;
+    if (!first && ((rc = hollow_write_state_write_delta(p->ws, mem_sink, &delta)) < 0 ||
+                   (rc = hollow_write_state_write_reverse_delta(p->ws, mem_sink,
+                                                                &reverse)) < 0))
+        goto fail;
+    if (snapshot_due &&
+        (rc = hollow_write_state_write_snapshot(p->ws, mem_sink, &snap)) < 0)
+        goto fail;
+    if ((rc = verify(&next, p, &snap, &delta, &reverse)) < 0)
+        goto fail;
+    next->version = version;
+    for (size_t i = 0; i < p->validator_count; i++) {
+        char why[256] = "";
+        if (p->validators[i].fn(next, version, why, sizeof why,
+                                p->validators[i].payload) != 0) {
+            rc = hollow__error_set(HOLLOW_ERROR, "validator %zu failed for "
+                                   "version %lld: %s", i + 1, (long long)version,
+                                   why[0] ? why : "(no reason given)");
+            goto fail;
+        }
+    }
+    /* publish in Java's order: header, delta, reverse delta, snapshot */
+    if ((rc = put(p, hollow_blob_key_header(version), &header)) < 0)
+        goto fail;
+    if (!first &&
+        ((rc = put(p, hollow_blob_key_delta(p->version, version), &delta)) < 0 ||
+         (rc = put(p, hollow_blob_key_reverse_delta(version, p->version), &reverse)) < 0))
+        goto fail;
+    if (snapshot_due && (rc = put(p, hollow_blob_key_snapshot(version), &snap)) < 0)
+        goto fail;
+    if (p->lease != NULL && (rc = hollow__lease_check(p->lease)) < 0)
+        goto fail; /* lost the lease meanwhile: another producer is primary */
+    if (p->opts.announcer != NULL &&
+        (rc = hollow_announcer_announce(p->opts.announcer, version)) < 0)
+        goto fail;
+    hollow_read_state_release(p->state);
+    p->state = next;
+    next = NULL;
+    p->version = version;
+    p->chain_counter++;
+    p->since_snapshot = snapshot_due ? 0 : p->since_snapshot + 1;
+    p->schema_changed = false;
+    *version_out = version;
+    rc = 0;
+    goto done;
+fail:
+    rolled_back(p, rc);
+done:
+    hollow_read_state_release(next);
+    hollow__buf_free(&header);
+    hollow__buf_free(&snap);
+    hollow__buf_free(&delta);
+    hollow__buf_free(&reverse);
+    return rc;
+}
+
+/* ------------------------------------------------------------- restore */
+
+int hollow_producer_restore(hollow_producer *p, int64_t version)
+{
+    if (p == NULL)
+        return hollow__error_set(HOLLOW_EINVAL, "null argument");
+    if (p->ran || p->state != NULL)
+        return hollow__error_set(HOLLOW_ESTATE, "the producer already ran a "
+                                 "cycle; restore a fresh one");
+    /* load the version as a consumer would */
+    hollow_consumer_options co = HOLLOW_CONSUMER_OPTIONS_INIT;
+    co.blobstore = p->opts.blobstore;
+    co.announcer = p->opts.announcer;
+    hollow_consumer *c = NULL;
+    int rc = hollow_consumer_new(&c, &co);
+    if (rc < 0)
+        return rc;
+    rc = hollow_consumer_refresh(c, version);
+    hollow_read_state *rs = rc == 0 ? hollow_consumer_acquire_state(c) : NULL;
+    hollow_consumer_free(c);
+    if (rc < 0)
+        return hollow__error_prefix("restoring the producer");
+    if ((rc = hollow_write_state_restore(p->ws, rs)) < 0) {
+        hollow_read_state_release(rs);
+        return rc;
+    }
+    /* the chain goes on: its counter, and whether the data model changed */
+    const char *counter = hollow_read_state_header_tag(rs,
+                                                       "hollow.delta.chain.version.counter");
+    p->chain_counter = counter ? strtoull(counter, NULL, 10) : 0;
+    const char *hash = hollow_read_state_header_tag(rs, "hollow.schema.hash");
+    int32_t ours = 0;
+    hollow_schema_list_hash(&ours, p->schemas);
+    char buf[32];
+    snprintf(buf, sizeof buf, "%d", (int)ours);
+    p->schema_changed = hash == NULL || strcmp(hash, buf) != 0;
+    p->state = rs;
+    p->version = hollow_read_state_version(rs);
+    p->since_snapshot = 0;
+    return 0;
+}
