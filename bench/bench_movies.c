@@ -37,7 +37,9 @@
 #include <unistd.h>
 
 #include "bench.h"
+#include "hollow/consumer.h"
 #include "hollow/dump.h"
+#include "hollow/producer.h"
 #include "hollow/read.h"
 #include "hollow/schema.h"
 #include "hollow/write.h"
@@ -141,6 +143,76 @@ static uint64_t write_blob_file(hollow_write_state *ws, blob_writer wr,
     *seconds = bench_now() - t0;
     check(rc, path);
     return s.bytes;
+}
+
+/* ------------------------------------------------------------ refresh */
+
+typedef struct movies_cycle {
+    const movies_data *d;
+    int version;
+} movies_cycle;
+
+static int populate_cycle(hollow_write_state *ws, void *payload)
+{
+    movies_cycle *c = payload;
+    movies_writer w;
+    int rc = movies_writer_init(&w, ws, c->d->actor_count);
+    if (rc == 0)
+        rc = movies_populate(&w, c->d, c->version);
+    movies_writer_free(&w);
+    return rc;
+}
+
+static int64_t next_version(int64_t previous, void *payload)
+{
+    (void)payload;
+    return previous + 1;
+}
+
+/*
+ * refresh_delta_s: versions 1 and 2 through a real producer into a
+ * filesystem store (Java's layout, in `dir`), and the time a consumer at
+ * version 1 takes to refresh to version 2 from that store: list the store,
+ * plan, read the delta file, apply it, publish.
+ */
+static double refresh_delta(const movies_data *d, const char *dir,
+                            double *producer_cycle_s)
+{
+    hollow_blobstore *store = NULL;
+    hollow_blobstore_fs_options so = HOLLOW_BLOBSTORE_FS_OPTIONS_INIT;
+    so.dir = dir;
+    so.create_dir = true;
+    check(hollow_blobstore_fs_new(&store, &so), dir);
+    hollow_schema_list *schemas = NULL;
+    check(hollow_schema_parse(&schemas, movies_schema_text,
+                              strlen(movies_schema_text)),
+          "schema");
+    hollow_producer_options po = HOLLOW_PRODUCER_OPTIONS_INIT;
+    po.blobstore = store;
+    po.schemas = schemas;
+    po.write.target_shard_size = UINT64_MAX; /* as the other phases */
+    po.minter = next_version;
+    hollow_producer *p = NULL;
+    check(hollow_producer_new(&p, &po), "producer");
+    movies_cycle c1 = {d, 1}, c2 = {d, 2};
+    int64_t v1, v2;
+    check(hollow_producer_run_cycle(&v1, p, populate_cycle, &c1), "cycle 1");
+    hollow_consumer_options co = HOLLOW_CONSUMER_OPTIONS_INIT;
+    co.blobstore = store;
+    hollow_consumer *c = NULL;
+    check(hollow_consumer_new(&c, &co), "consumer");
+    check(hollow_consumer_refresh(c, v1), "refresh to version 1");
+    double t0 = bench_now();
+    check(hollow_producer_run_cycle(&v2, p, populate_cycle, &c2), "cycle 2");
+    *producer_cycle_s = bench_now() - t0;
+    t0 = bench_now();
+    check(hollow_consumer_refresh(c, v2), "refresh to version 2");
+    double s = bench_now() - t0;
+    hollow_consumer_free(c);
+    hollow_producer_free(p);
+    hollow_schema_list_free(schemas);
+    hollow_blobstore_free(store);
+    return s;
 }
 
 /* ------------------------------------------------------------------ scan */
@@ -422,9 +494,16 @@ int bench_movies(int argc, char **argv)
     fprintf(stderr, "movies: apply delta %.3f s; %ld bytes with v1 pinned, "
             "%ld for v2 alone\n", apply_delta_s, after_delta_bytes, v2_bytes);
 
-    /* TODO(#7): refresh_delta_s; TODO(#8): pk_index_build_s,
-     * pk_index_bytes and args.lookups lookups over the version-2 state
-     * (movies_lookup_init / movies_lookup_next). */
+    /* refresh_delta_s: the same delta through producer, store, consumer */
+    char store_dir[4200];
+    snprintf(store_dir, sizeof store_dir, "%s/store", dir);
+    double producer_cycle_s;
+    double refresh_delta_s = refresh_delta(&d, store_dir, &producer_cycle_s);
+    fprintf(stderr, "movies: refresh through the store %.3f s (producer cycle "
+            "%.3f s)\n", refresh_delta_s, producer_cycle_s);
+
+    /* TODO(#8): pk_index_build_s, pk_index_bytes and args.lookups lookups
+     * over the version-2 state (movies_lookup_init / movies_lookup_next). */
 
     /* scan over the version-2 state (bench-dataset.md) */
     const int scan_version = 2;
@@ -446,7 +525,8 @@ int bench_movies(int argc, char **argv)
            "\"reverse_delta_bytes\":%" PRIu64 ","
            "\"read_snapshot_s\":%.6f,\"read_state_bytes\":%ld,"
            "\"apply_delta_s\":%.6f,\"read_state_after_delta_bytes\":%ld,"
-           "\"read_state_v2_bytes\":%ld,"
+           "\"read_state_v2_bytes\":%ld,\"refresh_delta_s\":%.6f,"
+           "\"producer_cycle_v2_s\":%.6f,"
            "\"scan_records\":%zu,\"scan_ns_per_record_first_pass\":%.3f,"
            "\"scan_ns_per_record_best_of_5\":%.3f,\"scan_checksum\":%" PRIu64
            "}\n",
@@ -454,6 +534,7 @@ int bench_movies(int argc, char **argv)
            snapshot_bytes, populate_v2_s, write_delta_s, delta_bytes,
            write_reverse_delta_s, reverse_delta_bytes, read_snapshot_s,
            read_state_bytes, apply_delta_s, after_delta_bytes, v2_bytes,
+           refresh_delta_s, producer_cycle_s,
            sr.records, sr.first_ns, sr.best_ns, sr.checksum);
 
     hollow_read_state_release(rs2);
@@ -461,6 +542,16 @@ int bench_movies(int argc, char **argv)
         unlink(snap_path);
         unlink(delta_path);
         unlink(rev_path);
+        /* the store's files: Java's names for versions 1 and 2 */
+        static const char *const names[] = {"snapshot-1", "snapshot-2",
+                                            "delta-1-2", "reversedelta-2-1",
+                                            "header-1", "header-2"};
+        for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
+            char f[4400];
+            snprintf(f, sizeof f, "%s/%s", store_dir, names[i]);
+            unlink(f);
+        }
+        rmdir(store_dir);
         rmdir(dir);
     }
     movies_data_free(&d);
