@@ -37,6 +37,7 @@
 #include <unistd.h>
 
 #include "bench.h"
+#include "bench_index.h"
 #include "hollow/consumer.h"
 #include "hollow/dump.h"
 #include "hollow/producer.h"
@@ -502,8 +503,13 @@ int bench_movies(int argc, char **argv)
     fprintf(stderr, "movies: refresh through the store %.3f s (producer cycle "
             "%.3f s)\n", refresh_delta_s, producer_cycle_s);
 
-    /* TODO(#8): pk_index_build_s, pk_index_bytes and args.lookups lookups
-     * over the version-2 state (movies_lookup_init / movies_lookup_next). */
+    /* the primary key index on Movie.id of version 2, and the lookups */
+    bench_index_result ix;
+    if (bench_index_phases(rs2, args.n, args.seed, args.lookups, &ix) < 0)
+        die("index phases");
+    fprintf(stderr, "movies: index %.3f s, %ld bytes; %" PRIu64 " lookups, %"
+            PRIu64 " hits, %.1f ns each\n", ix.pk_index_build_s,
+            ix.pk_index_bytes, ix.lookups, ix.lookup_hits, ix.lookup_ns_per_op);
 
     /* scan over the version-2 state (bench-dataset.md) */
     const int scan_version = 2;
@@ -527,6 +533,9 @@ int bench_movies(int argc, char **argv)
            "\"apply_delta_s\":%.6f,\"read_state_after_delta_bytes\":%ld,"
            "\"read_state_v2_bytes\":%ld,\"refresh_delta_s\":%.6f,"
            "\"producer_cycle_v2_s\":%.6f,"
+           "\"pk_index_build_s\":%.6f,\"pk_index_bytes\":%ld,"
+           "\"lookups\":%" PRIu64 ",\"lookup_hits\":%" PRIu64 ","
+           "\"lookup_ns_per_op\":%.3f,"
            "\"scan_records\":%zu,\"scan_ns_per_record_first_pass\":%.3f,"
            "\"scan_ns_per_record_best_of_5\":%.3f,\"scan_checksum\":%" PRIu64
            "}\n",
@@ -534,7 +543,8 @@ int bench_movies(int argc, char **argv)
            snapshot_bytes, populate_v2_s, write_delta_s, delta_bytes,
            write_reverse_delta_s, reverse_delta_bytes, read_snapshot_s,
            read_state_bytes, apply_delta_s, after_delta_bytes, v2_bytes,
-           refresh_delta_s, producer_cycle_s,
+           refresh_delta_s, producer_cycle_s, ix.pk_index_build_s,
+           ix.pk_index_bytes, ix.lookups, ix.lookup_hits, ix.lookup_ns_per_op,
            sr.records, sr.first_ns, sr.best_ns, sr.checksum);
 
     hollow_read_state_release(rs2);

@@ -113,10 +113,10 @@ int main(int argc, char **argv)
     co.blobstore = store;
     co.announcer = announcer;
     co.follow = true;
+    co.listener = on_refresh; /* from the start: it hears every refresh */
     hollow_consumer *consumer = NULL;
     if (hollow_consumer_new(&consumer, &co) < 0)
         die("consumer");
-    hollow_consumer_add_listener(consumer, on_refresh, NULL);
 
     /* versions: 1, the 1% change of bench-dataset.md, 100 fewer movies,
      * the same again (no change), and the first version back */

@@ -25,6 +25,7 @@
 
 #include "announcer.h"
 #include "blobstore.h"
+#include "index.h"
 #include "producer.h"
 #include "read.h"
 
@@ -69,12 +70,16 @@ typedef struct hollow_consumer_options {
     /** The longest delta chain followed before a snapshot is preferred
      * (a "double snapshot"); 0 = 32. */
     uint32_t double_snapshot_limit;
+    /** A listener from the start, so that it hears the watcher's first
+     * refresh (more with hollow_consumer_add_listener()); may be NULL. */
+    hollow_refresh_listener_fn listener;
+    void *listener_payload;
 } hollow_consumer_options;
 
 #define HOLLOW_CONSUMER_OPTIONS_VERSION 1
 #define HOLLOW_CONSUMER_OPTIONS_INIT                                           \
     {HOLLOW_CONSUMER_OPTIONS_VERSION, NULL, NULL, false, HOLLOW_MEMORY_HEAP,   \
-     NULL, 0}
+     NULL, 0, NULL, NULL}
 
 /**
  * Create a consumer (and, with `follow`, its watcher thread, which makes a
@@ -110,13 +115,17 @@ HOLLOW_API hollow_read_state *hollow_consumer_acquire_state(hollow_consumer *c);
 
 /**
  * Stay at `version`: refresh to it now, and while pinned the watcher does
- * not follow announcements. hollow_consumer_unpin() resumes following (and
- * refreshes to the announced version when following).
+ * not follow announcements. If the refresh fails, the consumer is not
+ * pinned (to it) and says why. hollow_consumer_unpin() resumes following
+ * (and refreshes to the announced version when following).
  */
 HOLLOW_API int hollow_consumer_pin(hollow_consumer *c, int64_t version);
 HOLLOW_API int hollow_consumer_unpin(hollow_consumer *c);
 
-/** Add a listener. @return 0; HOLLOW_ENOMEM. Threads: before refreshes. */
+/**
+ * Add a listener. @return 0; HOLLOW_ENOMEM.
+ * Threads: any thread; waits for a running refresh to end.
+ */
 HOLLOW_API int hollow_consumer_add_listener(hollow_consumer *c,
                                             hollow_refresh_listener_fn fn,
                                             void *payload);
@@ -127,6 +136,36 @@ HOLLOW_API int hollow_consumer_add_listener(hollow_consumer *c,
  */
 HOLLOW_API int hollow_consumer_wait_for_version(hollow_consumer *c,
                                                 int64_t version, int timeout_ms);
+
+/**
+ * Keep an index current: built on the published state now (or at the
+ * first refresh), then derived from the previous one at every refresh
+ * (hollow_index_derive(): patched with the removed and added records when
+ * cheaper, rebuilt otherwise) and published together with the state.
+ * `paths` as for hollow_index_primary_key_new() and friends (NULL with
+ * count 0: the type's @PrimaryKey, for HOLLOW_INDEX_PRIMARY_KEY).
+ * @param handle  receives the index's handle for hollow_consumer_acquire_index()
+ * @return 0; errors of building the index (HOLLOW_ENOTFOUND, HOLLOW_EINVAL);
+ *         HOLLOW_ENOMEM. A refresh whose index cannot be derived fails and
+ *         keeps the current state.
+ * Threads: not during a refresh (it waits for the running one).
+ */
+HOLLOW_API int hollow_consumer_add_index(int *handle, hollow_consumer *c,
+                                         hollow_index_kind kind,
+                                         const char *type,
+                                         const char *const *paths,
+                                         size_t count);
+
+/**
+ * Pin the current index `handle`: it answers for its own state,
+ * hollow_index_state(), which it keeps alive; read the records it finds
+ * through that state, so the two always match. NULL if nothing is
+ * published yet or the handle is unknown.
+ * Ownership: one reference; release it with hollow_index_release().
+ * Threads: any thread, never blocked by a refresh.
+ */
+HOLLOW_API hollow_index *hollow_consumer_acquire_index(hollow_consumer *c,
+                                                       int handle);
 
 /** The result of the watcher's last refresh (0 if none failed). */
 HOLLOW_API int hollow_consumer_last_error(hollow_consumer *c, char *msg,

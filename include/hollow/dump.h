@@ -46,6 +46,15 @@ HOLLOW_API int hollow_dump_deep(const hollow_read_state *rs, const char *type,
                                 hollow_write_fn fn, void *payload);
 
 /**
+ * Write the deep value of one record (a line of the deep dump: references
+ * replaced by the referenced records, SET/MAP entries sorted).
+ * @return as hollow_dump_deep() for one record; HOLLOW_ENOTFOUND if `o`
+ *         holds no record.
+ */
+HOLLOW_API int hollow_dump_deep_record(const hollow_type *t, hollow_ordinal o,
+                                       hollow_write_fn fn, void *payload);
+
+/**
  * Write one record of `t` as the canonical dump prints it (an OBJECT as
  * {"field":value,...}, a LIST as [ordinals], a SET sorted, a MAP as
  * [[key,value],...]).

@@ -212,6 +212,16 @@ HOLLOW_API void hollow_state_holder_publish(hollow_state_holder *h,
  */
 HOLLOW_API hollow_read_state *hollow_state_holder_acquire(hollow_state_holder *h);
 
+/**
+ * The checksum of `rs` over what `with` also has: the types of the same
+ * name and kind, and of OBJECT types the fields of the same name and type
+ * (Java's comparison of states across a data-model change, §12).
+ * @return 0; HOLLOW_ECORRUPT; HOLLOW_ENOMEM.
+ */
+HOLLOW_API int hollow_read_state_checksum_common(uint32_t *out,
+                                                 const hollow_read_state *rs,
+                                                 const hollow_read_state *with);
+
 /* ----------------------------------------------------------------- types */
 
 HOLLOW_API const char *hollow_type_name(const hollow_type *t);

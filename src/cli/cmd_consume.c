@@ -1,11 +1,14 @@
 /*
  * hollow-cli consume --store fs --dir DIR [--version V] [--dump]
  *                    [--deep TYPE] [--mmap] [--type T]...
+ *                    [--query TYPE KEY...]
  *
  * Refreshes a consumer over a filesystem blob store to version V (default:
  * the version in DIR/announced.version, else the latest the store
  * reaches), then prints the version and each type's record count, or the
- * canonical (--dump) or deep (--deep TYPE) dump of that state.
+ * canonical (--dump) or deep (--deep TYPE) dump of that state, or with
+ * --query the record(s) of TYPE whose primary key is KEY... as deep-dump
+ * JSON (exit 1 when none matches).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,11 +17,13 @@
 #include "commands.h"
 #include "hollow/consumer.h"
 #include "hollow/dump.h"
+#include "hollow/index.h"
 #include "opt.h"
 
 static const char USAGE[] =
     "usage: hollow-cli consume --store fs --dir DIR [--version V] [--dump]\n"
     "                          [--deep TYPE] [--mmap] [--type T]...\n"
+    "                          [--query TYPE KEY...]\n"
     "\n"
     "Refresh a consumer over a filesystem blob store (Java's publisher\n"
     "layout) to version V, by default the announced one, and print the\n"
@@ -31,6 +36,8 @@ static const char USAGE[] =
     "  --deep TYPE     print the deep dump of TYPE instead\n"
     "  --mmap          map snapshots instead of reading them into memory\n"
     "  --type T        load only type T and what it references (repeatable)\n"
+    "  --query TYPE KEY...  print the record(s) of TYPE whose @PrimaryKey is\n"
+    "                  KEY... (one value per key field) as deep-dump JSON\n"
     "  --verbose       print the refresh plan on stderr\n"
     "  --help          this text\n";
 
@@ -42,20 +49,120 @@ static void on_refresh(const hollow_refresh_event *ev, void *payload)
                 (long long)ev->to_version, ev->plan);
 }
 
+/* one key value from text, by the type of its key field */
+static int parse_key(hollow_value *out, hollow_field_type t, const char *text,
+                     uint8_t *bytes, size_t cap)
+{
+    char *end = NULL;
+    memset(out, 0, sizeof *out);
+    out->type = t;
+    if (strcmp(text, "null") == 0) {
+        out->is_null = true;
+        return 0;
+    }
+    switch (t) {
+    case HOLLOW_FIELD_INT: out->u.i = (int32_t)strtol(text, &end, 10); break;
+    case HOLLOW_FIELD_LONG: out->u.l = strtoll(text, &end, 10); break;
+    case HOLLOW_FIELD_REFERENCE: out->u.ref = (hollow_ordinal)strtol(text, &end, 10); break;
+    case HOLLOW_FIELD_FLOAT: out->u.f = strtof(text, &end); break;
+    case HOLLOW_FIELD_DOUBLE: out->u.d = strtod(text, &end); break;
+    case HOLLOW_FIELD_BOOLEAN:
+        if (strcmp(text, "true") != 0 && strcmp(text, "false") != 0)
+            return -1;
+        out->u.b = text[0] == 't';
+        return 0;
+    case HOLLOW_FIELD_STRING:
+        out->u.str.ptr = text;
+        out->u.str.len = strlen(text);
+        return 0;
+    case HOLLOW_FIELD_BYTES: {
+        size_t n = strlen(text);
+        if (n % 2 != 0 || n / 2 > cap)
+            return -1;
+        for (size_t i = 0; i < n / 2; i++) {
+            unsigned x;
+            if (sscanf(text + 2 * i, "%2x", &x) != 1)
+                return -1;
+            bytes[i] = (uint8_t)x;
+        }
+        out->u.bytes.ptr = bytes;
+        out->u.bytes.len = n / 2;
+        return 0;
+    }
+    }
+    return end != NULL && *end == '\0' && end != text ? 0 : -1;
+}
+
+/* --query: the record(s) of TYPE with primary key KEY..., as deep JSON */
+static int run_query(const hollow_read_state *rs, const char *type,
+                     const char *const *keys, int nkeys)
+{
+    const hollow_type *t = hollow_read_state_type(rs, type);
+    if (t == NULL)
+        return cli_fail("consume", 1, "type %s is not in the state", type);
+    hollow_index *ix = NULL;
+    if (hollow_index_primary_key_new(&ix, rs, type, NULL, 0) < 0)
+        return cli_fail_hollow("consume", "--query %s", type);
+    int rc = 1;
+    size_t want = hollow_index_path_count(ix);
+    hollow_value vals[16];
+    static uint8_t bytes[16][4096];
+    if ((size_t)nkeys != want) {
+        rc = cli_fail("consume", 2, "type %s has %zu key field(s) (%s...), %d "
+                      "value(s) given", type, want, hollow_index_path(ix, 0), nkeys);
+        goto done;
+    }
+    for (int i = 0; i < nkeys; i++)
+        if (parse_key(&vals[i], hollow_index_path_type(ix, (size_t)i), keys[i],
+                      bytes[i], sizeof bytes[i]) < 0) {
+            rc = cli_fail("consume", 2, "key %s: \"%s\" is not a %s", 
+                          hollow_index_path(ix, (size_t)i), keys[i],
+                          hollow_field_type_name(hollow_index_path_type(ix, (size_t)i)));
+            goto done;
+        }
+    int o = hollow_index_find(ix, vals, (size_t)nkeys);
+    if (o < 0) {
+        rc = o == HOLLOW_ENOTFOUND
+                 ? cli_fail("consume", 1, "no %s record has that key", type)
+                 : cli_fail_hollow("consume", "--query %s", type);
+        goto done;
+    }
+    /* a duplicated key (a producer bug) shows every record that has it */
+    hollow_ordinal one = (hollow_ordinal)o;
+    hollow_index_matches all = {&one, 1};
+    for (size_t d = 0; d < hollow_index_duplicate_count(ix); d++) {
+        hollow_index_matches m;
+        if (hollow_index_duplicate_at(&m, ix, d) == 0 && m.count > 0 &&
+            m.ordinals[0] == one)
+            all = m;
+    }
+    rc = 0;
+    for (size_t i = 0; i < all.count && rc == 0; i++) {
+        if (hollow_dump_deep_record(t, all.ordinals[i], cli_write_file, stdout) != 0)
+            rc = cli_fail_hollow("consume", "--query %s", type);
+        else
+            fputc('\n', stdout);
+    }
+done:
+    hollow_index_release(ix);
+    return rc;
+}
+
 int cmd_consume(int argc, char **argv)
 {
     static const opt_spec specs[] = {
         {"store", true}, {"dir", true},   {"version", true}, {"dump", false},
         {"deep", true},  {"mmap", false}, {"type", true},    {"verbose", false},
-        {"help", false}, {"h", false}};
+        {"help", false}, {"h", false},   {"query", true}};
     opt_state st;
     opt_init(&st, argc, argv, "consume");
     const char *store = "fs", *dir = NULL, *deep = NULL, *v;
     const char *types[65] = {0};
-    int ntypes = 0, k;
+    const char *query = NULL, *keys[16];
+    int ntypes = 0, nkeys = 0, k;
     int64_t version = HOLLOW_VERSION_LATEST;
     bool dump = false, mmap_mode = false, verbose = false;
-    while ((k = opt_next(&st, specs, 10, &v)) != OPT_END) {
+    while ((k = opt_next(&st, specs, 11, &v)) != OPT_END) {
         switch (k) {
         case 0: store = v; break;
         case 1: dir = v; break;
@@ -78,8 +185,14 @@ int cmd_consume(int argc, char **argv)
         case 7: verbose = true; break;
         case 8:
         case 9: fputs(USAGE, stdout); return 0;
+        case 10: query = v; break;
         case OPT_POSITIONAL:
-            return cli_fail("consume", 2, "unexpected argument %s", v);
+            if (query == NULL)
+                return cli_fail("consume", 2, "unexpected argument %s", v);
+            if (nkeys == 16)
+                return cli_fail("consume", 2, "too many key values");
+            keys[nkeys++] = v;
+            break;
         default: return 2;
         }
     }
@@ -124,6 +237,10 @@ int cmd_consume(int argc, char **argv)
         goto done;
     }
     rs = hollow_consumer_acquire_state(c);
+    if (query != NULL) {
+        rc = run_query(rs, query, keys, nkeys);
+        goto done;
+    }
     if (deep != NULL) {
         if (hollow_read_state_type(rs, deep) == NULL) {
             cli_fail("consume", 1, "type %s is not in the state", deep);

@@ -18,10 +18,20 @@
 #include <string.h>
 
 #include "common/alloc.h"
+#include "common/cell.h"
 #include "common/error.h"
 #include "common/thread.h"
 #include "plan.h"
 #include "read/read_int.h"
+
+/* an index the consumer keeps current, published in its own cell */
+typedef struct kept_index {
+    hollow_index_kind kind;
+    char *type;
+    char **paths;
+    size_t count;
+    hollow__cell cell;
+} kept_index;
 
 typedef struct listener {
     hollow_refresh_listener_fn fn;
@@ -35,7 +45,6 @@ struct hollow_consumer {
     hollow__mutex refresh_mu;      /* one refresh at a time */
     hollow__mutex mu;              /* everything below */
     hollow__cond cond;             /* watcher wake-ups and version waits */
-    int64_t announced;             /* latest announcement seen */
     int64_t pinned;                /* 0 = not pinned */
     bool pending;                  /* the watcher has work */
     bool stop;
@@ -46,7 +55,51 @@ struct hollow_consumer {
     hollow__thread watcher;
     bool watcher_started;
     hollow_subscription_id sub;
+    /* kept indexes: appended under refresh_mu, read by anyone (the count
+     * is published after the slot is filled) */
+    kept_index *indexes[64];
+    atomic_size_t index_count;
 };
+
+static void retain_index(void *ix) { hollow_index_acquire(ix); }
+static void release_index(void *ix) { hollow_index_release(ix); }
+
+static int build_index(hollow_index **out, const kept_index *k,
+                       const hollow_read_state *rs)
+{
+    const char *const *paths = (const char *const *)k->paths;
+    switch (k->kind) {
+    case HOLLOW_INDEX_PRIMARY_KEY:
+        return hollow_index_primary_key_new(out, rs, k->type, paths, k->count);
+    case HOLLOW_INDEX_UNIQUE_KEY:
+        return hollow_index_unique_key_new(out, rs, k->type, paths, k->count);
+    default:
+        return hollow_index_hash_new(out, rs, k->type, paths, k->count);
+    }
+}
+
+/* every kept index for `next`, derived from the published ones */
+static int derive_indexes(hollow_index **out, hollow_consumer *c,
+                          const hollow_read_state *next)
+{
+    int rc = 0;
+    size_t n = atomic_load(&c->index_count);
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        kept_index *k = c->indexes[i];
+        hollow_index *old = hollow__cell_acquire(&k->cell);
+        rc = old != NULL ? hollow_index_derive(&out[i], old, next)
+                         : build_index(&out[i], k, next);
+        hollow_index_release(old);
+        if (rc < 0)
+            hollow__error_prefix("index of %s", k->type);
+    }
+    if (rc < 0)
+        for (size_t i = 0; i < n; i++) {
+            hollow_index_release(out[i]);
+            out[i] = NULL;
+        }
+    return rc;
+}
 
 /* ------------------------------------------------------------ loading */
 
@@ -286,8 +339,9 @@ int hollow_consumer_refresh(hollow_consumer *c, int64_t version)
         notify(c, &ev);
         bool chain = plan.count > 0 && plan.steps[0].kind != HOLLOW_BLOB_SNAPSHOT;
         rc = run_plan(&next, c, chain ? cur : NULL, &plan);
-        if (rc == HOLLOW_ECHAIN && chain) {
-            /* the chain does not fit this state: start from a snapshot */
+        if ((rc == HOLLOW_ECHAIN || rc == HOLLOW_ECORRUPT) && chain) {
+            /* the chain does not fit this state, or a delta is damaged:
+             * start from a snapshot */
             hollow__plan_free(&plan);
             rc = hollow__plan_make(&plan, &cat, from, version, limit, false);
             if (rc == 0) {
@@ -296,9 +350,18 @@ int hollow_consumer_refresh(hollow_consumer *c, int64_t version)
             }
         }
     }
+    hollow_index **ixs = NULL;
+    size_t nix = atomic_load(&c->index_count);
+    if (rc == 0 && nix > 0) {
+        ixs = hollow__calloc(nix, sizeof *ixs);
+        rc = ixs == NULL ? hollow__error_oom() : derive_indexes(ixs, c, next);
+    }
     if (rc == 0) {
         size_t nch = 0;
         hollow_type_change *ch = changes_of(&nch, cur, next);
+        /* the indexes first: each answers for its own state anyway */
+        for (size_t i = 0; i < nix; i++)
+            hollow__cell_publish(&c->indexes[i]->cell, ixs[i]);
         hollow_read_state_acquire(next);
         hollow_state_holder_publish(c->holder, next);
         hollow_refresh_event ev = {from, version, true, 0, desc, ch, ch ? nch : 0,
@@ -315,6 +378,7 @@ int hollow_consumer_refresh(hollow_consumer *c, int64_t version)
         notify(c, &ev);
         hollow__error_set(rc, "%s", msg); /* listeners may have clobbered it */
     }
+    hollow__free(ixs);
 done:
     hollow_read_state_release(next);
     hollow_read_state_release(cur);
@@ -342,9 +406,8 @@ hollow_read_state *hollow_consumer_acquire_state(hollow_consumer *c)
 static int announced(int64_t version, void *payload)
 {
     hollow_consumer *c = payload;
+    (void)version; /* the refresh reads the latest itself */
     hollow__mutex_lock(&c->mu);
-    if (version > 0)
-        c->announced = version;
     c->pending = true;
     hollow__cond_broadcast(&c->cond);
     hollow__mutex_unlock(&c->mu);
@@ -363,10 +426,10 @@ static void *watch(void *arg)
             break;
         }
         c->pending = false;
-        int64_t target = c->pinned > 0 ? c->pinned : c->announced;
         hollow__mutex_unlock(&c->mu);
-        int rc = hollow_consumer_refresh(c, target > 0 ? target
-                                                       : HOLLOW_VERSION_LATEST);
+        /* the target (pinned, else announced) is read inside the refresh,
+         * under its lock, so a pin made meanwhile is never undone */
+        int rc = hollow_consumer_refresh(c, HOLLOW_VERSION_LATEST);
         hollow__mutex_lock(&c->mu);
         c->last_error = rc < 0 ? rc : 0;
         if (rc < 0)
@@ -418,9 +481,16 @@ int hollow_consumer_pin(hollow_consumer *c, int64_t version)
         return hollow__error_set(HOLLOW_EINVAL, "cannot pin version %lld",
                                  (long long)version);
     hollow__mutex_lock(&c->mu);
+    int64_t was = c->pinned;
     c->pinned = version;
     hollow__mutex_unlock(&c->mu);
-    return hollow_consumer_refresh(c, version);
+    int rc = hollow_consumer_refresh(c, version);
+    if (rc < 0) { /* a version we cannot reach: stay as we were */
+        hollow__mutex_lock(&c->mu);
+        c->pinned = was;
+        hollow__mutex_unlock(&c->mu);
+    }
+    return rc;
 }
 
 int hollow_consumer_unpin(hollow_consumer *c)
@@ -436,17 +506,89 @@ int hollow_consumer_unpin(hollow_consumer *c)
     return 0;
 }
 
+static void kept_free(kept_index *k)
+{
+    if (k == NULL)
+        return;
+    hollow__cell_destroy(&k->cell);
+    for (size_t i = 0; i < k->count; i++)
+        hollow__free(k->paths[i]);
+    hollow__free(k->paths);
+    hollow__free(k->type);
+    hollow__free(k);
+}
+
+int hollow_consumer_add_index(int *handle, hollow_consumer *c,
+                              hollow_index_kind kind, const char *type,
+                              const char *const *paths, size_t count)
+{
+    if (handle == NULL || c == NULL || type == NULL || (count > 0 && paths == NULL))
+        return hollow__error_set(HOLLOW_EINVAL, "null argument");
+    kept_index *k = hollow__calloc(1, sizeof *k);
+    HOLLOW_CHECK_ALLOC(k);
+    k->kind = kind;
+    k->type = hollow__strdup(type);
+    k->paths = hollow__calloc(count ? count : 1, sizeof *k->paths);
+    int rc = k->type && k->paths ? 0 : hollow__error_oom();
+    for (size_t i = 0; rc == 0 && i < count; i++) {
+        if ((k->paths[i] = hollow__strdup(paths[i])) == NULL)
+            rc = hollow__error_oom();
+        k->count = i + 1;
+    }
+    if (rc == 0 && hollow__cell_init(&k->cell, retain_index, release_index) != 0)
+        rc = hollow__error_set(HOLLOW_ERROR, "cannot create a mutex");
+    if (rc < 0) {
+        hollow__free(k->type);
+        for (size_t i = 0; i < k->count; i++)
+            hollow__free(k->paths[i]);
+        hollow__free(k->paths);
+        hollow__free(k);
+        return rc;
+    }
+    hollow__mutex_lock(&c->refresh_mu);
+    hollow_read_state *cur = hollow_state_holder_acquire(c->holder);
+    hollow_index *ix = NULL;
+    if (cur != NULL && (rc = build_index(&ix, k, cur)) == 0)
+        hollow__cell_publish(&k->cell, ix);
+    hollow_read_state_release(cur);
+    size_t n = atomic_load(&c->index_count);
+    if (rc == 0 && n == sizeof c->indexes / sizeof *c->indexes)
+        rc = hollow__error_set(HOLLOW_ERANGE, "a consumer keeps at most %zu "
+                               "indexes", n);
+    if (rc == 0) {
+        c->indexes[n] = k;
+        *handle = (int)n;
+        atomic_store(&c->index_count, n + 1); /* publishes the slot */
+    }
+    hollow__mutex_unlock(&c->refresh_mu);
+    if (rc < 0)
+        kept_free(k);
+    return rc;
+}
+
+hollow_index *hollow_consumer_acquire_index(hollow_consumer *c, int handle)
+{
+    /* slots below the count are filled and never change */
+    size_t n = atomic_load(&c->index_count);
+    kept_index *k = handle >= 0 && (size_t)handle < n ? c->indexes[handle] : NULL;
+    return k ? hollow__cell_acquire(&k->cell) : NULL;
+}
+
 int hollow_consumer_add_listener(hollow_consumer *c, hollow_refresh_listener_fn fn,
                                  void *payload)
 {
+    /* refreshes read the listeners under refresh_mu */
+    hollow__mutex_lock(&c->refresh_mu);
     listener *l = hollow__reallocarray(c->listeners, c->listener_count + 1,
                                        sizeof *l);
-    HOLLOW_CHECK_ALLOC(l);
-    c->listeners = l;
-    l[c->listener_count].fn = fn;
-    l[c->listener_count].payload = payload;
-    c->listener_count++;
-    return 0;
+    if (l != NULL) {
+        c->listeners = l;
+        l[c->listener_count].fn = fn;
+        l[c->listener_count].payload = payload;
+        c->listener_count++;
+    }
+    hollow__mutex_unlock(&c->refresh_mu);
+    return l != NULL ? 0 : hollow__error_oom();
 }
 
 /* ------------------------------------------------------------ life */
@@ -470,6 +612,7 @@ int hollow_consumer_new(hollow_consumer **out, const hollow_consumer_options *op
     hollow_consumer *c = hollow__calloc(1, sizeof *c);
     HOLLOW_CHECK_ALLOC(c);
     c->opts = *opts;
+    atomic_init(&c->index_count, 0);
     int rc = 0;
     if (opts->type_filter != NULL) {
         size_t n = 0;
@@ -495,6 +638,12 @@ int hollow_consumer_new(hollow_consumer **out, const hollow_consumer_options *op
     hollow__mutex_init(&c->refresh_mu);
     hollow__mutex_init(&c->mu);
     hollow__cond_init(&c->cond);
+    if (opts->listener != NULL &&
+        (rc = hollow_consumer_add_listener(c, opts->listener,
+                                           opts->listener_payload)) < 0) {
+        hollow_consumer_free(c);
+        return rc;
+    }
     if (opts->follow) {
         c->pending = true; /* a first refresh to whatever is announced */
         if (hollow__thread_create(&c->watcher, watch, c) != 0) {
@@ -525,6 +674,8 @@ void hollow_consumer_free(hollow_consumer *c)
         hollow__mutex_unlock(&c->mu);
         hollow__thread_join(c->watcher);
     }
+    for (size_t i = 0; i < atomic_load(&c->index_count); i++)
+        kept_free(c->indexes[i]);
     hollow_state_holder_free(c->holder);
     hollow__cond_destroy(&c->cond);
     hollow__mutex_destroy(&c->mu);

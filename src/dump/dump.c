@@ -786,3 +786,27 @@ done:
     hollow__buf_free(&o.b);
     return rc;
 }
+
+int hollow_dump_deep_record(const hollow_type *t, hollow_ordinal o,
+                            hollow_write_fn fn, void *payload)
+{
+    if (t == NULL || fn == NULL)
+        return hollow__error_set(HOLLOW_EINVAL, "null argument");
+    if (!hollow_type_is_populated(t, o))
+        return hollow__error_set(HOLLOW_ENOTFOUND, "type %s has no record %d",
+                                 t->schema->name, (int)o);
+    dump_out out = {HOLLOW__BUF_INIT, fn, payload, NULL, 0};
+    deep_ctx c = {&out, t->state, NULL, 0, 0, 0, 0, (size_t)32 << 20};
+    size_t mem = hollow_read_state_memory(t->state);
+    if (mem < SIZE_MAX / 64 && mem * 64 > c.limit)
+        c.limit = mem * 64;
+    int rc = deep_value(&c, &out.b, t, o);
+    if (rc >= 0)
+        rc = flush(&out, true);
+    for (size_t i = 0; i < c.memo_cap; i++)
+        hollow__free(c.memo[i].text);
+    hollow__free(c.memo);
+    hollow__free(out.units);
+    hollow__buf_free(&out.b);
+    return rc;
+}

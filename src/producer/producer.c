@@ -43,6 +43,7 @@ struct hollow_producer {
     uint64_t chain_counter;      /* hollow.delta.chain.version.counter */
     uint32_t since_snapshot;     /* versions written since the last snapshot */
     bool ran;                    /* a cycle ran (restore is then refused) */
+    bool after_restore;          /* the next cycle is the first after one */
     bool schema_changed;         /* after a restore with another data model */
     validator *validators;
     size_t validator_count;
@@ -219,6 +220,17 @@ static int checksum_of(uint32_t *out, const hollow_read_state *rs)
     return hollow_read_state_checksum(out, rs);
 }
 
+/* two states' checksums over the types and fields both schemas have, as
+ * Java compares states across a data-model change (§12) */
+static int checksums_common(uint32_t *a, uint32_t *b, const hollow_read_state *x,
+                            const hollow_read_state *y)
+{
+    int rc = hollow_read_state_checksum_common(a, x, y);
+    if (rc == 0)
+        rc = hollow_read_state_checksum_common(b, y, x);
+    return rc;
+}
+
 /* the integrity check: what consumers will load equals what was written */
 static int verify(hollow_read_state **next, hollow_producer *p,
                   const hollow__buf *snap, const hollow__buf *delta,
@@ -243,9 +255,15 @@ static int verify(hollow_read_state **next, hollow_producer *p,
     }
     if (p->state != NULL && delta->len > 0) {
         if ((rc = hollow_read_state_apply_delta(&from_delta, p->state, delta->ptr,
-                                                delta->len)) < 0 ||
-            (rc = checksum_of(&got, from_delta)) < 0)
+                                                delta->len)) < 0)
             goto done;
+        if (p->schema_changed && from_snap != NULL) {
+            /* the chain keeps the old schemas: compare what both have */
+            if ((rc = checksums_common(&got, &want, from_delta, from_snap)) < 0)
+                goto done;
+        } else if ((rc = checksum_of(&got, from_delta)) < 0) {
+            goto done;
+        }
         if (got != want) {
             rc = hollow__error_set(HOLLOW_ERROR, "integrity check: the previous "
                                    "state plus the delta has checksum %08x, not "
@@ -254,10 +272,19 @@ static int verify(hollow_read_state **next, hollow_producer *p,
         }
         uint32_t prev;
         if ((rc = hollow_read_state_apply_delta(&back, from_delta, reverse->ptr,
-                                                reverse->len)) < 0 ||
-            (rc = checksum_of(&got, back)) < 0 ||
-            (rc = checksum_of(&prev, p->state)) < 0)
+                                                reverse->len)) < 0)
             goto done;
+        if (p->schema_changed && from_snap != NULL) {
+            /* fields the new model dropped come back null (§9.8): compare
+             * what the new model has */
+            if ((rc = hollow_read_state_checksum_common(&got, back, from_snap)) < 0 ||
+                (rc = hollow_read_state_checksum_common(&prev, p->state,
+                                                        from_snap)) < 0)
+                goto done;
+        } else if ((rc = checksum_of(&got, back)) < 0 ||
+                   (rc = checksum_of(&prev, p->state)) < 0) {
+            goto done;
+        }
         if (got != prev) {
             rc = hollow__error_set(HOLLOW_ERROR, "integrity check: the reverse "
                                    "delta leads to checksum %08x, not the previous "
@@ -265,11 +292,14 @@ static int verify(hollow_read_state **next, hollow_producer *p,
             goto done;
         }
     }
-    /* consumers following the chain hold the delta's result */
-    *next = from_delta != NULL ? from_delta : from_snap;
+    /* consumers following the chain hold the delta's result; after a new
+     * data model, the snapshot's state is the one with the new schemas */
+    *next = from_delta != NULL && !p->schema_changed ? from_delta : from_snap;
+    if (*next == NULL)
+        *next = from_delta;
     if (*next == from_delta)
         from_delta = NULL;
-    else
+    else if (*next == from_snap)
         from_snap = NULL;
 done:
     hollow_read_state_release(from_snap);
@@ -313,7 +343,10 @@ int hollow_producer_run_cycle(int64_t *version_out, hollow_producer *p,
         return hollow__error_set(HOLLOW_EINVAL, "the minter gave version %lld "
                                  "after %lld", (long long)version,
                                  (long long)p->version);
-    if ((rc = hollow_write_state_prepare_cycle(p->ws)) < 0 ||
+    /* a restore already started the first cycle (§10.6) */
+    bool restored = p->after_restore;
+    p->after_restore = false;
+    if ((!restored && (rc = hollow_write_state_prepare_cycle(p->ws)) < 0) ||
         (rc = set_tags(p, version, cycle_start)) < 0)
         return rolled_back(p, rc);
     if ((rc = populate(p->ws, payload)) != 0)
@@ -324,7 +357,10 @@ int hollow_producer_run_cycle(int64_t *version_out, hollow_producer *p,
         return 0;
     }
     bool first = p->state == NULL;
-    bool snapshot_due = first || p->since_snapshot >= p->opts.num_states_between_snapshots;
+    /* a new data model: consumers of the chain keep the old schemas, so a
+     * snapshot lets them move to the new one */
+    bool snapshot_due = first || p->schema_changed ||
+                        p->since_snapshot >= p->opts.num_states_between_snapshots;
     hollow__buf header = HOLLOW__BUF_INIT, snap = HOLLOW__BUF_INIT,
                 delta = HOLLOW__BUF_INIT, reverse = HOLLOW__BUF_INIT;
     hollow_read_state *next = NULL;
@@ -421,6 +457,7 @@ int hollow_producer_restore(hollow_producer *p, int64_t version)
     char buf[32];
     snprintf(buf, sizeof buf, "%d", (int)ours);
     p->schema_changed = hash == NULL || strcmp(hash, buf) != 0;
+    p->after_restore = true;
     p->state = rs;
     p->version = hollow_read_state_version(rs);
     p->since_snapshot = 0;

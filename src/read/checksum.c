@@ -26,10 +26,10 @@ static inline void apply_long(ck *k, uint64_t x)
 }
 
 static int object_record(ck *k, const hollow_type *t, const hollow__shard *s,
-                         uint32_t j, const size_t *order)
+                         uint32_t j, const size_t *order, size_t nfields)
 {
     const hollow_schema *sc = t->schema;
-    for (size_t i = 0; i < sc->field_count; i++) {
+    for (size_t i = 0; i < nfields; i++) {
         size_t f = order[i];
         hollow_field_type ft = sc->fields[f].type;
         if (ft == HOLLOW_FIELD_STRING || ft == HOLLOW_FIELD_BYTES) {
@@ -96,14 +96,29 @@ static int collection_record(ck *k, const hollow_type *t, hollow_ordinal o)
     }
 }
 
-int hollow_type_checksum(uint32_t *out, const hollow_type *t)
+/* whether field f of s is in `with` with the same type */
+static bool field_shared(const hollow_schema *s, size_t f, const hollow_schema *with)
+{
+    int g = hollow_schema_field_index(with, s->fields[f].name);
+    if (g < 0 || with->fields[g].type != s->fields[f].type)
+        return false;
+    return s->fields[f].type != HOLLOW_FIELD_REFERENCE ||
+           strcmp(s->fields[f].ref_type, with->fields[g].ref_type) == 0;
+}
+
+/* the checksum of t over its fields that `with` shares (NULL: all) */
+static int type_checksum(uint32_t *out, const hollow_type *t,
+                         const hollow_schema *with)
 {
     const hollow_schema *sc = t->schema;
     size_t nf = sc->kind == HOLLOW_SCHEMA_OBJECT ? sc->field_count : 0;
     size_t *order = hollow__calloc(nf ? nf : 1, sizeof *order);
     HOLLOW_CHECK_ALLOC(order);
-    for (size_t i = 0; i < nf; i++) { /* field indexes by ascending name */
-        size_t v = i, j = i;
+    size_t kept = 0;
+    for (size_t v = 0; v < nf; v++) { /* field indexes by ascending name */
+        if (with != NULL && !field_shared(sc, v, with))
+            continue;
+        size_t j = kept++;
         while (j > 0 && strcmp(sc->fields[order[j - 1]].name,
                                sc->fields[v].name) > 0) {
             order[j] = order[j - 1];
@@ -124,7 +139,7 @@ int hollow_type_checksum(uint32_t *out, const hollow_type *t)
                     (hollow_ordinal)(((uint64_t)j << t->shard_bits) | s);
                 apply_int(&k, (uint32_t)o);
                 rc = sc->kind == HOLLOW_SCHEMA_OBJECT
-                         ? object_record(&k, t, sh, j, order)
+                         ? object_record(&k, t, sh, j, order, kept)
                          : collection_record(&k, t, o);
             }
         }
@@ -136,12 +151,31 @@ int hollow_type_checksum(uint32_t *out, const hollow_type *t)
     return 0;
 }
 
+int hollow_type_checksum(uint32_t *out, const hollow_type *t)
+{
+    return type_checksum(out, t, NULL);
+}
+
 int hollow_read_state_checksum(uint32_t *out, const hollow_read_state *rs)
+{
+    return hollow_read_state_checksum_common(out, rs, NULL);
+}
+
+int hollow_read_state_checksum_common(uint32_t *out, const hollow_read_state *rs,
+                                      const hollow_read_state *with)
 {
     ck k = {0};
     for (size_t i = 0; i < rs->type_count; i++) {
+        const hollow_type *t = hollow_read_state_type_sorted(rs, i);
+        const hollow_schema *ws = NULL;
+        if (with != NULL) {
+            const hollow_type *w = hollow_read_state_type(with, t->schema->name);
+            if (w == NULL || w->schema->kind != t->schema->kind)
+                continue;
+            ws = w->schema;
+        }
         uint32_t c;
-        int rc = hollow_type_checksum(&c, hollow_read_state_type_sorted(rs, i));
+        int rc = type_checksum(&c, t, ws);
         if (rc < 0)
             return rc;
         apply_int(&k, c);

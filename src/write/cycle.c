@@ -483,9 +483,10 @@ int hollow_write_state_restore(hollow_write_state *ws, const hollow_read_state *
             if (rc < 0)
                 hollow__error_prefix("restoring type %s", t->schema->name);
         }
-        t->new_count = 0;
-        t->saved_next = t->next_ordinal;
-        t->saved_pool_len = t->pool.len;
+        /* a rollback of the first cycle comes back here: the restored
+         * records as the current state's pair, the holes still free */
+        if (rc == 0)
+            rc = save_for_rollback(t, hollow__wcur(t));
     }
     if (rc < 0)
         return rc;
