@@ -16,27 +16,6 @@
 #include "hollow/read.h"
 #include "testhelp.h"
 
-typedef struct sink {
-    char *p;
-    size_t len, cap;
-} sink;
-
-static int sink_write(void *payload, const char *data, size_t len)
-{
-    sink *s = payload;
-    if (s->len + len > s->cap) {
-        size_t nc = s->cap ? s->cap * 2 : 65536;
-        while (nc < s->len + len)
-            nc *= 2;
-        s->p = realloc(s->p, nc);
-        ck_assert_ptr_nonnull(s->p);
-        s->cap = nc;
-    }
-    memcpy(s->p + s->len, data, len);
-    s->len += len;
-    return 0;
-}
-
 /* load the chain of a check: a snapshot, then deltas and reverse deltas */
 static hollow_read_state *load_chain(const char *dir, json_t *blobs,
                                      hollow_memory_mode mode)
@@ -60,7 +39,7 @@ static hollow_read_state *load_chain(const char *dir, json_t *blobs,
     return rs;
 }
 
-static void compare(const char *dir, const char *what, const sink *s,
+static void compare(const char *dir, const char *what, const ht_mem *s,
                     json_t *entry)
 {
     char hex[65];
@@ -74,11 +53,12 @@ static void compare(const char *dir, const char *what, const sink *s,
         snprintf(path, sizeof path, "%s/%s", dir, json_string_value(file));
         uint8_t *exp = ht_read_file(path, &n);
         size_t i = 0;
-        while (i < n && i < s->len && exp[i] == (uint8_t)s->p[i])
+        while (i < n && i < s->len && exp[i] == s->p[i])
             i++;
         ck_abort_msg("%s: dump differs from %s at byte %zu (got %zu bytes, "
                      "want %zu): ...%.60s",
-                     what, path, i, s->len, n, s->p + (i > 20 ? i - 20 : 0));
+                     what, path, i, s->len, n,
+                     (const char *)s->p + (i > 20 ? i - 20 : 0));
     }
     ck_assert_msg(strcmp(hex, want) == 0, "%s: sha256 %s, want %s", what, hex,
                   want);
@@ -104,8 +84,8 @@ static int run_checks(const char *scenario, const char *kinds,
         const char *id = json_string_value(json_object_get(c, "id"));
         hollow_read_state *rs =
             load_chain(dir, json_object_get(c, "blobs"), mode);
-        sink s = {0};
-        HT_OK(hollow_dump_canonical(rs, sink_write, &s));
+        ht_mem s = {0};
+        HT_OK(hollow_dump_canonical(rs, ht_mem_text_sink, &s));
         char what[512];
         snprintf(what, sizeof what, "%s %s %s", scenario, id,
                  mode == HOLLOW_MEMORY_MMAP ? "mmap" : "heap");
@@ -114,7 +94,7 @@ static int run_checks(const char *scenario, const char *kinds,
         json_t *entry;
         json_object_foreach(json_object_get(c, "deep"), type, entry) {
             s.len = 0;
-            HT_OK(hollow_dump_deep(rs, type, sink_write, &s));
+            HT_OK(hollow_dump_deep(rs, type, ht_mem_text_sink, &s));
             snprintf(what, sizeof what, "%s %s deep %s %s", scenario, id, type,
                      mode == HOLLOW_MEMORY_MMAP ? "mmap" : "heap");
             compare(dir, what, &s, entry);

@@ -4,7 +4,11 @@
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
+
+#include "hollow/read.h"
+#include "hollow/write.h"
 
 uint8_t *ht_read_file(const char *path, size_t *len)
 {
@@ -71,4 +75,92 @@ int ht_run_suite(Suite *s)
     int failed = srunner_ntests_failed(sr);
     srunner_free(sr);
     return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
+
+int ht_mem_sink(void *payload, const void *data, size_t len)
+{
+    ht_mem *m = payload;
+    if (m->len + len > m->cap) {
+        size_t nc = m->cap ? m->cap * 2 : 65536;
+        while (nc < m->len + len)
+            nc *= 2;
+        m->p = realloc(m->p, nc);
+        ck_assert_ptr_nonnull(m->p);
+        m->cap = nc;
+    }
+    if (len > 0)
+        memcpy(m->p + m->len, data, len);
+    m->len += len;
+    return 0;
+}
+
+int ht_mem_text_sink(void *payload, const char *data, size_t len)
+{
+    return ht_mem_sink(payload, data, len);
+}
+
+void ht_copy_record(hollow_record *r, const hollow_type *t, hollow_ordinal o)
+{
+    const hollow_schema *s = hollow_type_schema(t);
+    const hollow_schema *ws = hollow_record_schema(r);
+    hollow_record_reset(r);
+    switch (hollow_schema_kind_of(s)) {
+    case HOLLOW_SCHEMA_OBJECT:
+        for (size_t f = 0; f < hollow_schema_field_count(s); f++) {
+            int wf = hollow_schema_field_index(ws, hollow_schema_field_name(s, f));
+            ck_assert_int_ge(wf, 0);
+            size_t w = (size_t)wf;
+            hollow_value v;
+            HT_OK(hollow_object_value(&v, t, o, f));
+            if (v.is_null) {
+                HT_OK(hollow_record_set_null(r, w));
+                continue;
+            }
+            switch (v.type) {
+            case HOLLOW_FIELD_INT: HT_OK(hollow_record_set_int(r, w, v.u.i)); break;
+            case HOLLOW_FIELD_LONG: HT_OK(hollow_record_set_long(r, w, v.u.l)); break;
+            case HOLLOW_FIELD_FLOAT: HT_OK(hollow_record_set_float(r, w, v.u.f)); break;
+            case HOLLOW_FIELD_DOUBLE: HT_OK(hollow_record_set_double(r, w, v.u.d)); break;
+            case HOLLOW_FIELD_BOOLEAN: HT_OK(hollow_record_set_bool(r, w, v.u.b)); break;
+            case HOLLOW_FIELD_REFERENCE: HT_OK(hollow_record_set_ref(r, w, v.u.ref)); break;
+            case HOLLOW_FIELD_BYTES:
+                HT_OK(hollow_record_set_bytes(r, w, v.u.bytes.ptr, v.u.bytes.len));
+                break;
+            case HOLLOW_FIELD_STRING: {
+                static uint16_t units[1 << 16];
+                size_t n;
+                HT_OK(hollow_object_string_utf16(units, 1 << 16, &n, t, o, f));
+                HT_OK(hollow_record_set_string_utf16(r, w, units, n));
+                break;
+            }
+            }
+        }
+        break;
+    case HOLLOW_SCHEMA_LIST: {
+        uint32_t n;
+        HT_OK(hollow_list_size(&n, t, o));
+        for (uint32_t i = 0; i < n; i++) {
+            hollow_ordinal e;
+            HT_OK(hollow_list_get(&e, t, o, i));
+            HT_OK(hollow_record_add_element(r, e));
+        }
+        break;
+    }
+    case HOLLOW_SCHEMA_SET: {
+        hollow_iter it;
+        hollow_ordinal e;
+        HT_OK(hollow_set_iter_init(&it, t, o));
+        while (hollow_set_iter_next(&it, &e))
+            HT_OK(hollow_record_add_element(r, e));
+        break;
+    }
+    case HOLLOW_SCHEMA_MAP: {
+        hollow_iter it;
+        hollow_ordinal k, v;
+        HT_OK(hollow_map_iter_init(&it, t, o));
+        while (hollow_map_iter_next(&it, &k, &v))
+            HT_OK(hollow_record_put_entry(r, k, v));
+        break;
+    }
+    }
 }

@@ -32,6 +32,21 @@ uint64_t ht_seed(const char *test_name);
 uint64_t ht_rand(uint64_t *state);
 /* scale knob: HOLLOW_TEST_SCALE (default 1) */
 int ht_scale(void);
+/* a growing memory buffer and the sinks that fill it (blobs, dumps) */
+typedef struct ht_mem {
+    uint8_t *p;
+    size_t len, cap;
+} ht_mem;
+int ht_mem_sink(void *payload, const void *data, size_t len);
+int ht_mem_text_sink(void *payload, const char *data, size_t len);
+
+/* fill write record `r` with record `o` of read type `t`, fields matched by
+ * name (the write schema may differ, e.g. across a data-model change) */
+struct hollow_record;
+struct hollow_type;
+void ht_copy_record(struct hollow_record *r, const struct hollow_type *t,
+                    int32_t o);
+
 /* run one suite; returns the process exit code */
 int ht_run_suite(Suite *s);
 

@@ -17,92 +17,6 @@
 #include "hollow/write.h"
 #include "testhelp.h"
 
-typedef struct mem {
-    uint8_t *p;
-    size_t len, cap;
-} mem;
-
-static int mem_sink(void *payload, const void *data, size_t len)
-{
-    mem *m = payload;
-    if (m->len + len > m->cap) {
-        size_t nc = m->cap ? m->cap * 2 : 65536;
-        while (nc < m->len + len)
-            nc *= 2;
-        m->p = realloc(m->p, nc);
-        ck_assert_ptr_nonnull(m->p);
-        m->cap = nc;
-    }
-    memcpy(m->p + m->len, data, len);
-    m->len += len;
-    return 0;
-}
-
-/* copy record o of read type t into a record of the write state */
-static void fill_record(hollow_record *r, const hollow_type *t, hollow_ordinal o)
-{
-    const hollow_schema *s = hollow_type_schema(t);
-
-    hollow_record_reset(r);
-    switch (hollow_schema_kind_of(s)) {
-    case HOLLOW_SCHEMA_OBJECT:
-        for (size_t f = 0; f < hollow_schema_field_count(s); f++) {
-            hollow_value v;
-            HT_OK(hollow_object_value(&v, t, o, f));
-            if (v.is_null) {
-                HT_OK(hollow_record_set_null(r, f));
-                continue;
-            }
-            switch (v.type) {
-            case HOLLOW_FIELD_INT: HT_OK(hollow_record_set_int(r, f, v.u.i)); break;
-            case HOLLOW_FIELD_LONG: HT_OK(hollow_record_set_long(r, f, v.u.l)); break;
-            case HOLLOW_FIELD_FLOAT: HT_OK(hollow_record_set_float(r, f, v.u.f)); break;
-            case HOLLOW_FIELD_DOUBLE: HT_OK(hollow_record_set_double(r, f, v.u.d)); break;
-            case HOLLOW_FIELD_BOOLEAN: HT_OK(hollow_record_set_bool(r, f, v.u.b)); break;
-            case HOLLOW_FIELD_REFERENCE: HT_OK(hollow_record_set_ref(r, f, v.u.ref)); break;
-            case HOLLOW_FIELD_BYTES:
-                HT_OK(hollow_record_set_bytes(r, f, v.u.bytes.ptr, v.u.bytes.len));
-                break;
-            case HOLLOW_FIELD_STRING: {
-                uint16_t units[4096];
-                size_t n;
-                HT_OK(hollow_object_string_utf16(units, 4096, &n, t, o, f));
-                HT_OK(hollow_record_set_string_utf16(r, f, units, n));
-                break;
-            }
-            }
-        }
-        break;
-    case HOLLOW_SCHEMA_LIST: {
-        uint32_t n;
-        HT_OK(hollow_list_size(&n, t, o));
-        for (uint32_t i = 0; i < n; i++) {
-            hollow_ordinal e;
-            HT_OK(hollow_list_get(&e, t, o, i));
-            HT_OK(hollow_record_add_element(r, e));
-        }
-        break;
-    }
-    case HOLLOW_SCHEMA_SET: {
-        hollow_iter it;
-        hollow_ordinal e;
-        HT_OK(hollow_set_iter_init(&it, t, o));
-        while (hollow_set_iter_next(&it, &e))
-            HT_OK(hollow_record_add_element(r, e));
-        break;
-    }
-    case HOLLOW_SCHEMA_MAP: {
-        hollow_iter it;
-        hollow_ordinal k, v;
-        HT_OK(hollow_map_iter_init(&it, t, o));
-        while (hollow_map_iter_next(&it, &k, &v))
-            HT_OK(hollow_record_put_entry(r, k, v));
-        break;
-    }
-    }
-
-}
-
 static const char *SCENARIOS[] = {"a_primitives", "b_collections",
                                   "c_primary_keys", "d_sharding",
                                   "d2_resharding", "e_schema_change",
@@ -160,7 +74,7 @@ START_TEST(write_reproduces_java_first_snapshot)
         HT_OK(hollow_record_new(&r, ws, name));
         for (hollow_ordinal o = hollow_type_next_ordinal(t, 0); o >= 0;
              o = hollow_type_next_ordinal(t, o + 1)) {
-            fill_record(r, t, o);
+            ht_copy_record(r, t, o);
             hollow_ordinal got;
             HT_OK(hollow_write_state_add(&got, ws, r));
             ck_assert_msg(got == o, "%s %s: ordinal %d, Java gave %d", sc, name,
@@ -172,8 +86,8 @@ START_TEST(write_reproduces_java_first_snapshot)
     HT_OK(hollow_write_state_checksum(&wck, ws));
     HT_OK(hollow_read_state_checksum(&rck, rs));
     ck_assert_uint_eq(wck, rck);
-    mem out = {0};
-    HT_OK(hollow_write_state_write_snapshot(ws, mem_sink, &out));
+    ht_mem out = {0};
+    HT_OK(hollow_write_state_write_snapshot(ws, ht_mem_sink, &out));
     size_t i = 0;
     while (i < jlen && i < out.len && java[i] == out.p[i])
         i++;
@@ -228,8 +142,8 @@ START_TEST(write_worked_example_1)
     ck_assert_int_eq(add_movie(ws, -1, NULL), 2);
     ck_assert_int_eq(add_movie(ws, 2, "Heat"), 1); /* identical: same record */
     hollow_write_state_set_randomized_tag(ws, 0x1111111111111111);
-    mem out = {0};
-    HT_OK(hollow_write_state_write_snapshot(ws, mem_sink, &out));
+    ht_mem out = {0};
+    HT_OK(hollow_write_state_write_snapshot(ws, ht_mem_sink, &out));
     hollow_read_state *rs = NULL;
     HT_OK(hollow_read_state_from_snapshot(&rs, out.p, out.len, NULL));
     const hollow_type *t = hollow_read_state_type(rs, "Movie");

@@ -18,97 +18,6 @@
 #include "hollow/write.h"
 #include "testhelp.h"
 
-typedef struct mem {
-    uint8_t *p;
-    size_t len, cap;
-} mem;
-
-static int mem_sink(void *payload, const void *data, size_t len)
-{
-    mem *m = payload;
-    if (m->len + len > m->cap) {
-        size_t nc = m->cap ? m->cap * 2 : 65536;
-        while (nc < m->len + len)
-            nc *= 2;
-        m->p = realloc(m->p, nc);
-        ck_assert_ptr_nonnull(m->p);
-        m->cap = nc;
-    }
-    memcpy(m->p + m->len, data, len);
-    m->len += len;
-    return 0;
-}
-
-static int dump_sink(void *payload, const char *data, size_t len)
-{
-    return mem_sink(payload, data, len);
-}
-
-static void fill_record(hollow_record *r, const hollow_type *t, hollow_ordinal o)
-{
-    const hollow_schema *s = hollow_type_schema(t);
-    const hollow_schema *ws_s = hollow_record_schema(r);
-    hollow_record_reset(r);
-    switch (hollow_schema_kind_of(s)) {
-    case HOLLOW_SCHEMA_OBJECT:
-        for (size_t f = 0; f < hollow_schema_field_count(s); f++) {
-            int wf = hollow_schema_field_index(ws_s, hollow_schema_field_name(s, f));
-            ck_assert_int_ge(wf, 0);
-            hollow_value v;
-            HT_OK(hollow_object_value(&v, t, o, f));
-            if (v.is_null) {
-                HT_OK(hollow_record_set_null(r, (size_t)wf));
-                continue;
-            }
-            switch (v.type) {
-            case HOLLOW_FIELD_INT: HT_OK(hollow_record_set_int(r, (size_t)wf, v.u.i)); break;
-            case HOLLOW_FIELD_LONG: HT_OK(hollow_record_set_long(r, (size_t)wf, v.u.l)); break;
-            case HOLLOW_FIELD_FLOAT: HT_OK(hollow_record_set_float(r, (size_t)wf, v.u.f)); break;
-            case HOLLOW_FIELD_DOUBLE: HT_OK(hollow_record_set_double(r, (size_t)wf, v.u.d)); break;
-            case HOLLOW_FIELD_BOOLEAN: HT_OK(hollow_record_set_bool(r, (size_t)wf, v.u.b)); break;
-            case HOLLOW_FIELD_REFERENCE: HT_OK(hollow_record_set_ref(r, (size_t)wf, v.u.ref)); break;
-            case HOLLOW_FIELD_BYTES:
-                HT_OK(hollow_record_set_bytes(r, (size_t)wf, v.u.bytes.ptr, v.u.bytes.len));
-                break;
-            case HOLLOW_FIELD_STRING: {
-                uint16_t units[4096];
-                size_t n;
-                HT_OK(hollow_object_string_utf16(units, 4096, &n, t, o, f));
-                HT_OK(hollow_record_set_string_utf16(r, (size_t)wf, units, n));
-                break;
-            }
-            }
-        }
-        break;
-    case HOLLOW_SCHEMA_LIST: {
-        uint32_t n;
-        HT_OK(hollow_list_size(&n, t, o));
-        for (uint32_t i = 0; i < n; i++) {
-            hollow_ordinal e;
-            HT_OK(hollow_list_get(&e, t, o, i));
-            HT_OK(hollow_record_add_element(r, e));
-        }
-        break;
-    }
-    case HOLLOW_SCHEMA_SET: {
-        hollow_iter it;
-        hollow_ordinal e;
-        HT_OK(hollow_set_iter_init(&it, t, o));
-        while (hollow_set_iter_next(&it, &e))
-            HT_OK(hollow_record_add_element(r, e));
-        break;
-    }
-    case HOLLOW_SCHEMA_MAP: {
-        hollow_iter it;
-        hollow_ordinal k, v;
-        HT_OK(hollow_map_iter_init(&it, t, o));
-        while (hollow_map_iter_next(&it, &k, &v))
-            HT_OK(hollow_record_put_entry(r, k, v));
-        break;
-    }
-    }
-}
-
 typedef struct scen {
     char dir[1024];
     json_t *m;
@@ -204,7 +113,7 @@ static void set_tags(hollow_write_state *ws, const hollow_read_state *from,
 static void add_one(hollow_write_state *ws, hollow_record *r,
                     const hollow_type *t, hollow_ordinal o, const char *what)
 {
-    fill_record(r, t, o);
+    ht_copy_record(r, t, o);
     hollow_ordinal got;
     HT_OK(hollow_write_state_add(&got, ws, r));
     ck_assert_msg(got == o, "%s %s: ordinal %d, Java gave %d", what,
@@ -247,7 +156,7 @@ static void add_all(hollow_write_state *ws, const hollow_read_state *rs,
 }
 
 /* compare a blob we wrote with Java's: bytes, or else dump and checksum */
-static bool compare_blob(const scen *sc, const mem *ours, const char *java_path,
+static bool compare_blob(const scen *sc, const ht_mem *ours, const char *java_path,
                          const hollow_read_state *base, bool need_bytes,
                          const char *what)
 {
@@ -270,9 +179,9 @@ static bool compare_blob(const scen *sc, const mem *ours, const char *java_path,
             HT_OK(hollow_read_state_apply_delta(&a, base, ours->p, ours->len));
             HT_OK(hollow_read_state_apply_delta(&b, base, java, jlen));
         }
-        mem da = {0}, db = {0};
-        HT_OK(hollow_dump_canonical(a, dump_sink, &da));
-        HT_OK(hollow_dump_canonical(b, dump_sink, &db));
+        ht_mem da = {0}, db = {0};
+        HT_OK(hollow_dump_canonical(a, ht_mem_text_sink, &da));
+        HT_OK(hollow_dump_canonical(b, ht_mem_text_sink, &db));
         ck_assert_msg(da.len == db.len && memcmp(da.p, db.p, da.len) == 0,
                       "%s: %s leads to another dump than Java's", sc->dir, what);
         uint32_t ca, cb;
@@ -321,8 +230,8 @@ START_TEST(write_cycles_match_java)
     hollow_write_state_set_randomized_tag(ws, hollow_read_state_randomized_tag(cur));
     set_tags(ws, cur, NULL);
     add_all(ws, cur, NULL, name);
-    mem out = {0};
-    HT_OK(hollow_write_state_write_snapshot(ws, mem_sink, &out));
+    ht_mem out = {0};
+    HT_OK(hollow_write_state_write_snapshot(ws, ht_mem_sink, &out));
     path_of(p, sizeof p, &sc, "snapshot", sc.v[0], -1);
     int identical = compare_blob(&sc, &out, p, NULL, exact, "snapshot 1");
     int blobs = 1;
@@ -351,18 +260,18 @@ START_TEST(write_cycles_match_java)
         if (exact)
             ck_assert_uint_eq(wck, rck);
         out.len = 0;
-        HT_OK(hollow_write_state_write_delta(ws, mem_sink, &out));
+        HT_OK(hollow_write_state_write_delta(ws, ht_mem_sink, &out));
         path_of(p, sizeof p, &sc, "delta", sc.v[k - 1], sc.v[k]);
         snprintf(what, sizeof what, "delta %d-%d", k, k + 1);
         identical += compare_blob(&sc, &out, p, cur, exact, what);
         out.len = 0;
-        HT_OK(hollow_write_state_write_reverse_delta(ws, mem_sink, &out));
+        HT_OK(hollow_write_state_write_reverse_delta(ws, ht_mem_sink, &out));
         path_of(p, sizeof p, &sc, "reversedelta", sc.v[k], sc.v[k - 1]);
         snprintf(what, sizeof what, "reverse delta %d-%d", k + 1, k);
         identical += compare_blob(&sc, &out, p, next, exact, what);
         blobs += 2;
         out.len = 0;
-        HT_OK(hollow_write_state_write_snapshot(ws, mem_sink, &out));
+        HT_OK(hollow_write_state_write_snapshot(ws, ht_mem_sink, &out));
         path_of(p, sizeof p, &sc, "snapshot", sc.v[k], -1);
         if (file_exists(p)) {
             snprintf(what, sizeof what, "snapshot %d", k + 1);
