@@ -59,10 +59,12 @@
  *
  * Costs. A build reads every record of the indexed type once (and what its
  * paths reach). A lookup hashes the probe, probes an open-addressing table
- * and compares the record's key fields with the probe on a hash match; it
- * allocates nothing and takes no lock. A STRING probe is UTF-8: it is
- * encoded once into the stored form (on the stack) and compared byte for
- * byte with hollow_object_string_raw() bytes.
+ * and compares the record's key fields with the probe on a hash match (a
+ * key that is one fixed-width field of the type is kept in the table
+ * itself and compared there); it allocates nothing and takes no lock. A
+ * STRING probe is UTF-8: it is encoded once into the stored form (on the
+ * stack) and compared byte for byte with hollow_object_string_raw() bytes.
+ * docs/indexes.md gives sizes and timings.
  *
  * Threads: an index is immutable; any number of threads may look up in it
  * at once. Acquire and release are safe from any thread.

@@ -208,6 +208,15 @@ static int set_bits(hollow__shard *ns, build *b, const delta_shard *d,
         bool was = old_record(&from, b->old, (j << b->bits) | s);
         bool removed = in_list(d->removed, d->nremoved, &ri, (uint32_t)j);
         bool added = in_list(d->added, d->nadded, &ai, (uint32_t)j);
+        /* §9.1, §10.4: a record never changes in place; an ordinal is not
+         * removed and added by one delta, nor added while populated */
+        if (added && (removed || was))
+            return hollow__error_set(HOLLOW_ECORRUPT,
+                                     "type %s: the delta %s shard ordinal %llu",
+                                     b->old->schema->name,
+                                     removed ? "removes and adds"
+                                             : "adds the populated",
+                                     (unsigned long long)j);
         if (added || (was && !removed)) {
             ns->populated[j >> 6] |= (uint64_t)1 << (j & 63);
             ns->pop_count++;

@@ -130,12 +130,9 @@ static int run_query(const hollow_read_state *rs, const char *type,
     /* a duplicated key (a producer bug) shows every record that has it */
     hollow_ordinal one = (hollow_ordinal)o;
     hollow_index_matches all = {&one, 1};
-    for (size_t d = 0; d < hollow_index_duplicate_count(ix); d++) {
-        hollow_index_matches m;
-        if (hollow_index_duplicate_at(&m, ix, d) == 0 && m.count > 0 &&
-            m.ordinals[0] == one)
-            all = m;
-    }
+    hollow_index_matches dup;
+    if (hollow_index_duplicates_of(&dup, ix, one) >= 2)
+        all = dup;
     rc = 0;
     for (size_t i = 0; i < all.count && rc == 0; i++) {
         if (hollow_dump_deep_record(t, all.ordinals[i], cli_write_file, stdout) != 0)

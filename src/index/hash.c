@@ -380,9 +380,11 @@ static int copy_groups(hollow_index *ix, const hollow_index *old, hx_work *w)
     ix->gkeys = hollow__mallocarray(n * np, sizeof *ix->gkeys);
     HOLLOW_CHECK_ALLOC(ix->ghash);
     HOLLOW_CHECK_ALLOC(ix->gkeys);
-    memcpy(ix->ghash, old->ghash, (size_t)old->ngroups * sizeof *ix->ghash);
-    memcpy(ix->gkeys, old->gkeys,
-           (size_t)old->ngroups * np * sizeof *ix->gkeys);
+    if (old->ngroups > 0) {
+        memcpy(ix->ghash, old->ghash, (size_t)old->ngroups * sizeof *ix->ghash);
+        memcpy(ix->gkeys, old->gkeys,
+               (size_t)old->ngroups * np * sizeof *ix->gkeys);
+    }
     w->gcap = n;
     if (old->arena_len > 0) {
         ix->arena = hollow__malloc(old->arena_len);

@@ -417,6 +417,10 @@ static int pk_insert(pk_work *w, uint32_t h, hollow_ordinal o)
     for (;;) {
         uint64_t s = SLOT(ix->slots, st, i);
         if (s == 0) {
+            if (ix->used + 1 >= ix->cap) /* never with a sane record count */
+                return hollow__error_set(HOLLOW_ECORRUPT,
+                                         "type %s: more records than its "
+                                         "count", ix->type_name);
             SLOT(ix->slots, st, i) = hollow__ix_slot(h, (uint32_t)o);
             if (st == 2)
                 ix->slots[(size_t)i * 2 + 1] = key;
@@ -565,6 +569,12 @@ static int regroup_hash(pk_work *w, uint32_t h, const hpair *extras,
             }
         }
         if (!placed) {
+            if (ix->used + 1 >= ix->cap) {
+                rc = hollow__error_set(HOLLOW_ECORRUPT,
+                                       "type %s: more records than its count",
+                                       ix->type_name);
+                goto done;
+            }
             table_place(ix->slots, ix->cap, st, h, (uint32_t)cand.v[r],
                         keys[r]);
             ix->used++;
@@ -717,13 +727,17 @@ typedef struct fixed_entry {
 typedef struct fixed_collect {
     pk_work *w;
     fixed_entry *e;
-    size_t n;
+    size_t n, cap;
 } fixed_collect;
 
 static int fixed_collect_one(void *ctx, hollow_ordinal o)
 {
     fixed_collect *c = ctx;
     pk_work *w = c->w;
+    if (c->n == c->cap) /* more populated bits than the type's count */
+        return hollow__error_set(HOLLOW_ECORRUPT,
+                                 "type %s: more records than its count",
+                                 w->ix->type_name);
     int rc = hollow__ix_read_key(&w->walk, o, w->vals);
     if (rc < 0)
         return rc;
@@ -745,7 +759,7 @@ static int pk_build_fixed(pk_work *w)
 {
     hollow_index *ix = w->ix;
     size_t n = ix->spec.root->count;
-    fixed_collect c = {w, NULL, 0};
+    fixed_collect c = {w, NULL, 0, n};
     fixed_entry *sorted = NULL;
     uint32_t *start = NULL;
     int rc = 0;
@@ -757,11 +771,6 @@ static int pk_build_fixed(pk_work *w)
     }
     if ((rc = hollow__ix_walk_each(ix->spec.root, fixed_collect_one, &c)) < 0)
         goto done;
-    if (c.n > n) { /* cannot happen: the type's count covers its bits */
-        rc = hollow__error_set(HOLLOW_ECORRUPT, "type %s: record count",
-                               ix->type_name);
-        goto done;
-    }
     unsigned b = 0;
     while (b < 16 && ((uint64_t)ix->cap >> (b + 8)) > 0)
         b++;
@@ -784,6 +793,7 @@ static int pk_build_fixed(pk_work *w)
         for (;;) {
             uint64_t *slot = &ix->slots[(size_t)j * 2];
             if (*slot == 0) {
+                /* c.n <= the type's count, so the table has room */
                 slot[0] = hollow__ix_slot(e->h, (uint32_t)e->o);
                 slot[1] = e->key;
                 ix->used++;

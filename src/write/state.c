@@ -290,7 +290,7 @@ static int32_t table_find(const hollow__wtype *t, uint32_t h, const uint8_t *p,
     while (t->table[i] >= 0) {
         int32_t o = t->table[i];
         if (t->table_hash[i] == h && t->len[o] == n &&
-            memcmp(t->pool.ptr + t->off[o], p, n) == 0)
+            (n == 0 || memcmp(t->pool.ptr + t->off[o], p, n) == 0))
             return o;
         i = (i + 1) & (t->table_cap - 1);
     }
@@ -328,6 +328,10 @@ static int store(hollow__wtype *t, uint32_t h, const uint8_t *p, size_t n,
     if (rc < 0)
         return rc;
     size_t at = t->pool.len;
+    /* the pool always exists, even for records of no bytes (an OBJECT
+     * type without fields), so record pointers are never NULL + offset */
+    if (hollow__buf_grow(&t->pool, n ? n : 1) < 0)
+        return hollow__error_oom();
     hollow__buf_put(&t->pool, p, n);
     if ((rc = hollow__buf_check(&t->pool)) < 0)
         return rc;

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "hollow/index.h"
 #include "hollow/read.h"
@@ -506,17 +507,20 @@ static long walk(chain *c, bool publish_steps)
 START_TEST(index_threads_lookup_while_refreshing)
 {
     static chain chains[NSCEN];
+    time_t t0 = time(NULL);
     for (size_t i = 0; i < NSCEN; i++) {
         load_chain(&chains[i], SCENARIOS[i]);
         walk(&chains[i], false);
     }
+    fprintf(stderr, "expectations computed in %lds\n",
+            (long)(time(NULL) - t0));
     pthread_t th[READERS];
     for (int i = 0; i < READERS; i++)
         ck_assert_int_eq(pthread_create(&th[i], NULL, reader,
                                         (void *)(uintptr_t)(i + 1)),
                          0);
     long patched = 0;
-    int rounds = 3 * ht_scale();
+    int rounds = 2 * ht_scale();
     for (int r = 0; r < rounds; r++)
         for (size_t i = 0; i < NSCEN; i++)
             patched += walk(&chains[i], true);

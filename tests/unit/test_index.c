@@ -32,29 +32,6 @@
 #include "index/index_int.h" /* visit counts, to compare derived and fresh */
 #include "testhelp.h"
 
-/* ============================================================ blobs */
-
-typedef struct mem {
-    uint8_t *p;
-    size_t len, cap;
-} mem;
-
-static int mem_sink(void *payload, const void *data, size_t len)
-{
-    mem *m = payload;
-    if (m->len + len > m->cap) {
-        size_t nc = m->cap ? m->cap * 2 : 65536;
-        while (nc < m->len + len)
-            nc *= 2;
-        m->p = realloc(m->p, nc);
-        ck_assert_ptr_nonnull(m->p);
-        m->cap = nc;
-    }
-    memcpy(m->p + m->len, data, len);
-    m->len += len;
-    return 0;
-}
-
 /* ====================================================== brute force */
 
 enum { TH_FIELD, TH_ELEMENTS, TH_KEY, TH_VALUE };
@@ -923,13 +900,25 @@ static void model_push(model *m, const m_item *it)
     m->items[m->n++] = *it;
 }
 
-/* the next cycle: drop, modify, add items; change a tag now and then */
-static void model_evolve(model *m, uint64_t *rng, size_t scale)
+/*
+ * The next cycle: drop, modify, add items; change a tag now and then.
+ * With `swing`, halve or double the items now and then, so that shard
+ * counts chosen from a small target size change (resharding, §9.7).
+ */
+static void model_evolve(model *m, uint64_t *rng, size_t scale, bool swing)
 {
+    int drop = 12;
+    size_t add = below(rng, (uint32_t)(scale / 5 + 2));
+    if (swing && below(rng, 2) == 0) {
+        if (below(rng, 2) == 0)
+            drop = 50;
+        else
+            add += m->n;
+    }
     size_t k = 0;
     for (size_t i = 0; i < m->n; i++) {
         uint32_t r = below(rng, 100);
-        if (r < 12)
+        if (r < (uint32_t)drop)
             continue;
         m->items[k] = m->items[i];
         if (r < 22) {
@@ -954,7 +943,6 @@ static void model_evolve(model *m, uint64_t *rng, size_t scale)
         k++;
     }
     m->n = k;
-    size_t add = below(rng, (uint32_t)(scale / 5 + 2));
     for (size_t i = 0; i < add; i++) {
         m_item it;
         gen_item(&it, rng, scale);
@@ -1072,7 +1060,7 @@ static void writer_cycle(writer *w, const model *m)
  * previous version and reverse delta to it */
 typedef struct chain {
     int nv;
-    mem snap[16], delta[16], rev[16];
+    ht_mem snap[16], delta[16], rev[16];
 } chain;
 
 static void chain_free(chain *c)
@@ -1132,13 +1120,13 @@ static void make_chain(chain *c, uint64_t *rng, size_t scale, int nv)
     for (int v = 0; v < nv; v++) {
         if (v > 0) {
             HT_OK(hollow_write_state_prepare_cycle(w.ws));
-            model_evolve(&m, rng, scale);
+            model_evolve(&m, rng, scale, mode == 1);
         }
         writer_cycle(&w, &m);
-        HT_OK(hollow_write_state_write_snapshot(w.ws, mem_sink, &c->snap[v]));
+        HT_OK(hollow_write_state_write_snapshot(w.ws, ht_mem_sink, &c->snap[v]));
         if (v > 0) {
-            HT_OK(hollow_write_state_write_delta(w.ws, mem_sink, &c->delta[v]));
-            HT_OK(hollow_write_state_write_reverse_delta(w.ws, mem_sink,
+            HT_OK(hollow_write_state_write_delta(w.ws, ht_mem_sink, &c->delta[v]));
+            HT_OK(hollow_write_state_write_reverse_delta(w.ws, ht_mem_sink,
                                                          &c->rev[v]));
         }
     }
@@ -1237,6 +1225,10 @@ static void brute_def(expect *x, const idef *d, const hollow_read_state *rs)
 
 typedef struct stats {
     long steps, checks, patched, built;
+    long resharded; /* steps where a type's shard count changed */
+    long reshard_patched; /* derivations patched over such steps */
+    uint32_t max_shards;
+    bool in_reshard;
 } stats;
 
 /* check fresh and derived indexes of every def on `rs`; prev[] advance */
@@ -1260,9 +1252,10 @@ static void step_check(hollow_index **prev, const hollow_read_state *rs,
         if (prev[d] != NULL) {
             HT_OK(hollow_index_derive(&derived, prev[d], rs));
             ck_assert_ptr_eq(hollow_index_state(derived), rs);
-            if (hollow_index_origin_of(derived) == HOLLOW_INDEX_PATCHED)
+            if (hollow_index_origin_of(derived) == HOLLOW_INDEX_PATCHED) {
                 st->patched++;
-            else
+                st->reshard_patched += st->in_reshard;
+            } else
                 st->built++;
             snprintf(what, sizeof what, "%s derived (%s) %s", ctx,
                      hollow_index_origin_of(derived) == HOLLOW_INDEX_PATCHED
@@ -1347,6 +1340,16 @@ static void walk_chain(const chain *c, uint64_t *rng, int steps,
         }
         snprintf(what, sizeof what, "%s step %d: %s v%d -> v%d", ctx, s, how,
                  v, nvv);
+        bool reshard = false;
+        for (size_t t = 0; t < sizeof TYPES / sizeof *TYPES; t++) {
+            uint32_t a = hollow_type_shard_count(type_of(rs, TYPES[t]));
+            uint32_t b = hollow_type_shard_count(type_of(next, TYPES[t]));
+            reshard |= a != b;
+            if (b > st->max_shards)
+                st->max_shards = b;
+        }
+        st->resharded += reshard;
+        st->in_reshard = reshard;
         hollow_read_state_release(rs);
         rs = next;
         v = nvv;
@@ -1362,7 +1365,7 @@ START_TEST(index_random_chains)
 {
     uint64_t seed = ht_seed("index_random_chains");
     uint64_t rng = seed;
-    stats st = {0, 0, 0, 0};
+    stats st = {0, 0, 0, 0, 0, 0, 0, false};
     int chains = 6 * ht_scale();
     for (int i = 0; i < chains; i++) {
         chain c;
@@ -1374,9 +1377,11 @@ START_TEST(index_random_chains)
         walk_chain(&c, &rng, 8 + (int)below(&rng, 6), ctx, &st);
         chain_free(&c);
     }
-    fprintf(stderr, "index_random_chains: %ld steps, %ld index checks, "
-            "%ld derivations patched, %ld rebuilt\n", st.steps, st.checks,
-            st.patched, st.built);
+    fprintf(stderr, "index_random_chains: %ld steps (%ld changing shard "
+            "counts, up to %u shards), %ld index checks, %ld derivations "
+            "patched (%ld over a shard count change), %ld rebuilt\n",
+            st.steps, st.resharded, st.max_shards, st.checks, st.patched,
+            st.reshard_patched, st.built);
     ck_assert_int_gt(st.patched, 0);
 }
 END_TEST
@@ -1404,7 +1409,7 @@ START_TEST(index_derive_patches_deltas)
 {
     uint64_t seed = ht_seed("index_derive_patches_deltas");
     uint64_t rng = seed;
-    stats st = {0, 0, 0, 0};
+    stats st = {0, 0, 0, 0, 0, 0, 0, false};
     chain c;
     make_chain(&c, &rng, 150, 6);
     hollow_index *prev[NDEFS];
