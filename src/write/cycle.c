@@ -237,8 +237,6 @@ int hollow_write_state_prepare_cycle(hollow_write_state *ws)
     for (size_t i = 0; i < ws->type_count && rc == 0; i++) {
         hollow__wtype *t = &ws->types[i];
         hollow__wbits *cur = hollow__wcur(t), *prev = hollow__wprev(t);
-        if ((rc = save_for_rollback(t, prev)) < 0)
-            break;
         /* compact the leftover free list, then free what left the map */
         size_t keep = 0;
         for (size_t k = t->free_head; k < t->free_count; k++)
@@ -255,10 +253,19 @@ int hollow_write_state_prepare_cycle(hollow_write_state *ws)
         if (t->free_count > 1)
             qsort(t->free_list, t->free_count, sizeof *t->free_list, cmp_u32);
         rebuild_table(t);
+        /* a rollback returns to this point: the free list as it is now
+         * (with what just left the map), the set about to become cur */
+        if (rc == 0 && (rc = save_for_rollback(t, prev)) < 0)
+            break;
         /* prev := cur; cur := the other set, emptied (Java swaps them) */
         hollow__wbits_clear_all(prev);
         t->cur_bits = 1 - t->cur_bits;
-        t->prev_shard_count = t->shard_count;
+        /* the previous state has the count its blobs were written with,
+         * even if a new count was pinned since (that is then a change);
+         * after a rolled-back cycle it stays the last written one */
+        if (ws->written)
+            t->prev_shard_count = t->cycle_shards ? t->cycle_shards
+                                                  : t->shard_count;
         hollow__wtype_restore_free(t);
     }
     if (rc < 0)
@@ -326,6 +333,10 @@ int hollow_write_state_rollback(hollow_write_state *ws)
             cur->segments = t->saved_prev.segments;
         t->cur_bits = 1 - t->cur_bits;
         rebuild_table(t);
+        /* a shard count chosen for the undone cycle is undone too (a pinned
+         * one stays): the next cycle steps from the last written count */
+        if (!t->shards_fixed)
+            t->shard_count = t->prev_shard_count;
     }
     /* the previous state stays the last one written; a new tag next time */
     ws->tag_set = false;
@@ -459,6 +470,7 @@ static int restore_type(hollow_write_state *ws, hollow__wtype *t,
     t->next_ordinal = (uint32_t)(max + 1);
     t->shard_count = hollow_type_shard_count(rt);
     t->prev_shard_count = t->shard_count;
+    t->cycle_shards = t->shard_count;
     hollow__buf_free(&b);
     hollow__buf_free(&pb);
     hollow__buf_free(&kb);

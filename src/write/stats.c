@@ -211,6 +211,8 @@ int hollow__ws_choose_shards(hollow_write_state *ws)
         else if (want < t->shard_count)
             t->shard_count /= 2;
     }
+    for (size_t i = 0; i < ws->type_count; i++)
+        ws->types[i].cycle_shards = ws->types[i].shard_count;
     ws->shards_chosen = true;
     return 0;
 }

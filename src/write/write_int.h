@@ -82,6 +82,7 @@ typedef struct hollow__wtype {
 
     uint32_t shard_count;    /* 0 = not chosen yet */
     uint32_t prev_shard_count;
+    uint32_t cycle_shards;   /* the count chosen for the current cycle */
     bool shards_fixed;
 
     hollow__wkey *keys;      /* SET/MAP hash key, NULL = ordinal hash */
