@@ -67,7 +67,8 @@ static void release_index(void *ix) { hollow_index_release(ix); }
 static int build_index(hollow_index **out, const kept_index *k,
                        const hollow_read_state *rs)
 {
-    const char *const *paths = (const char *const *)k->paths;
+    /* no paths: the type's @PrimaryKey (primary key indexes) */
+    const char *const *paths = k->count ? (const char *const *)k->paths : NULL;
     switch (k->kind) {
     case HOLLOW_INDEX_PRIMARY_KEY:
         return hollow_index_primary_key_new(out, rs, k->type, paths, k->count);
