@@ -83,6 +83,15 @@ HOLLOW_API const hollow_schema_list *hollow_write_state_schemas(
 HOLLOW_API int hollow_write_state_set_shard_count(hollow_write_state *ws,
                                                   const char *type, uint32_t n);
 
+/**
+ * The shard count of `type` in the state being written (chosen for this
+ * cycle if needed) and in the previous state (0 if it had none).
+ * @return 0; HOLLOW_ENOTFOUND; HOLLOW_ENOMEM.
+ */
+HOLLOW_API int hollow_write_state_shard_counts(uint32_t *now, uint32_t *before,
+                                               hollow_write_state *ws,
+                                               const char *type);
+
 /* --------------------------------------------------------------- records */
 
 /**

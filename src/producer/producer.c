@@ -215,6 +215,28 @@ static int set_tags(hollow_producer *p, int64_t version, int64_t cycle_start_ms)
     return rc;
 }
 
+static int resharding_tag(hollow_producer *p)
+{
+    hollow__buf b = HOLLOW__BUF_INIT;
+    int rc = 0;
+    for (size_t i = 0; i < hollow_schema_list_count(p->schemas) && rc == 0; i++) {
+        const char *name = hollow_schema_name(hollow_schema_list_get(p->schemas, i));
+        uint32_t now, before;
+        rc = hollow_write_state_shard_counts(&now, &before, p->ws, name);
+        if (rc == 0 && before != 0 && before != now)
+            hollow__buf_printf(&b, "%s%s:(%u,%u)", b.len ? " " : "", name,
+                               before, now);
+    }
+    if (rc == 0 && (rc = hollow__buf_check(&b)) == 0)
+        rc = b.len > 0 ? hollow_write_state_set_header_tag(
+                             p->ws, "hollow.type.resharding.invoked",
+                             hollow__buf_cstr(&b))
+                       : hollow_write_state_remove_header_tag(
+                             p->ws, "hollow.type.resharding.invoked");
+    hollow__buf_free(&b);
+    return rc;
+}
+
 static int checksum_of(uint32_t *out, const hollow_read_state *rs)
 {
     return hollow_read_state_checksum(out, rs);
@@ -356,6 +378,9 @@ int hollow_producer_run_cycle(int64_t *version_out, hollow_producer *p,
         hollow_write_state_rollback(p->ws);
         return 0;
     }
+    /* §10.7: the types whose shard count changed, "Type:(old,new) ..." */
+    if ((rc = resharding_tag(p)) < 0)
+        return rolled_back(p, rc);
     bool first = p->state == NULL;
     /* a new data model: consumers of the chain keep the old schemas, so a
      * snapshot lets them move to the new one */

@@ -230,6 +230,20 @@ int hollow_write_state_set_shard_count(hollow_write_state *ws, const char *type,
     return 0;
 }
 
+int hollow_write_state_shard_counts(uint32_t *now, uint32_t *before,
+                                    hollow_write_state *ws, const char *type)
+{
+    hollow__wtype *t = hollow__ws_type(ws, type);
+    if (t == NULL)
+        return hollow__error_set(HOLLOW_ENOTFOUND, "no type %s", type);
+    int rc = hollow__ws_choose_shards(ws);
+    if (rc < 0)
+        return rc;
+    *now = t->shard_count;
+    *before = ws->has_history ? t->prev_shard_count : 0;
+    return 0;
+}
+
 /* ----------------------------------------------------- ordinal maps */
 
 static uint32_t bytes_hash(const uint8_t *p, size_t n)

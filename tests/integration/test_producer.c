@@ -1034,6 +1034,60 @@ END_TEST
 
 /* ================================================================= main */
 
+/*
+ * Resharding (§10.8, §10.7): with a small target shard size and resharding
+ * on, Movie's shard count follows its size one step per version, the
+ * version that changes it carries hollow.type.resharding.invoked naming
+ * the change, the next one does not, and consumers follow by deltas.
+ */
+START_TEST(producer_resharding_tag_and_steps)
+{
+    hollow_blobstore *bs = mem_store();
+    hollow_schema_list *schemas = schemas_new();
+    hollow_producer_options po = HOLLOW_PRODUCER_OPTIONS_INIT;
+    po.blobstore = bs;
+    po.schemas = schemas;
+    po.minter = counter_minter;
+    po.write.target_shard_size = 512;
+    po.write.resharding = true;
+    hollow_producer *p = NULL;
+    HT_OK(hollow_producer_new(&p, &po));
+    hollow_consumer *c = consumer_new(bs, NULL, false, HOLLOW_MEMORY_HEAP, NULL);
+    uint32_t shards = 0;
+    int changes = 0;
+    static const int counts[] = {10, 10, 200, 200, 200, 200, 20, 20, 20, 20};
+    for (size_t i = 0; i < sizeof counts / sizeof *counts; i++) {
+        int64_t v = cycle_spec(p, (spec){0, counts[i], (int)i, 1, false});
+        HT_OK(hollow_consumer_refresh(c, v));
+        hollow_read_state *rs = hollow_consumer_acquire_state(c);
+        uint32_t now = hollow_type_shard_count(hollow_read_state_type(rs, "Movie"));
+        const char *tag = hollow_read_state_header_tag(rs,
+                                                       "hollow.type.resharding.invoked");
+        if (i > 0 && now != shards) {
+            char want[64];
+            snprintf(want, sizeof want, "Movie:(%u,%u)", shards, now);
+            ck_assert_msg(tag != NULL && strstr(tag, want) != NULL,
+                          "version %lld: tag %s, want %s", (long long)v,
+                          tag ? tag : "(none)", want);
+            ck_assert_msg(now == shards * 2 || now * 2 == shards,
+                          "Movie went from %u to %u shards", shards, now);
+            changes++;
+        } else if (i > 0) {
+            ck_assert_msg(tag == NULL || strstr(tag, "Movie:") == NULL,
+                          "version %lld: tag %s without a change", (long long)v,
+                          tag);
+        }
+        shards = now;
+        hollow_read_state_release(rs);
+    }
+    ck_assert_int_ge(changes, 2); /* up, then down */
+    hollow_consumer_free(c);
+    hollow_producer_free(p);
+    hollow_blobstore_free(bs);
+    hollow_schema_list_free(schemas);
+}
+END_TEST
+
 static Suite *producer_suite(void)
 {
     Suite *s = suite_create("producer");
@@ -1042,6 +1096,7 @@ static Suite *producer_suite(void)
     tcase_add_unchecked_fixture(tc, base_setup, base_teardown);
     tcase_add_test(tc, producer_snapshot_cadence_every_third_version);
     tcase_add_test(tc, consumer_plans_shortest_chain_or_snapshot);
+    tcase_add_test(tc, producer_resharding_tag_and_steps);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("failures");
