@@ -18,15 +18,27 @@
  * Threads: refreshes run one at a time (hollow_consumer_refresh() from any
  * thread, or the watcher); acquire_state and version from any thread at
  * any time. The watcher thread (with `follow`) is joined by
- * hollow_consumer_free().
+ * hollow_consumer_free(). A failed refresh on the watcher thread is logged
+ * as a warning (hollow_set_log()) and kept for
+ * hollow_consumer_last_error().
+ *
+ * Listeners run on the refreshing thread while the consumer's refresh lock
+ * is held. From a listener, these calls on the same consumer are refused
+ * with HOLLOW_ESTATE (they would wait for the refresh that runs the
+ * listener): hollow_consumer_refresh(), hollow_consumer_pin(),
+ * hollow_consumer_add_listener(), hollow_consumer_add_index(), and
+ * hollow_consumer_wait_for_version() for a version not yet published. A
+ * listener must not call hollow_consumer_free() on its consumer. Every
+ * other call is allowed, on this consumer and on others (unpin takes
+ * effect at the next refresh).
  */
 #ifndef HOLLOW_CONSUMER_H
 #define HOLLOW_CONSUMER_H
 
 #include "announcer.h"
 #include "blobstore.h"
+#include "common.h"
 #include "index.h"
-#include "producer.h"
 #include "read.h"
 
 #ifdef __cplusplus
@@ -35,6 +47,9 @@ extern "C" {
 
 typedef struct hollow_consumer hollow_consumer;
 
+/** Most indexes one consumer keeps (hollow_consumer_add_index()). */
+#define HOLLOW_CONSUMER_MAX_INDEXES 64
+
 /** What changed in one type by a refresh. */
 typedef struct hollow_type_change {
     const char *type;   /**< borrowed: valid during the callback */
@@ -42,19 +57,44 @@ typedef struct hollow_type_change {
     size_t removed;     /**< ordinals populated before, not after */
 } hollow_type_change;
 
-/** A refresh as listeners see it. */
+/**
+ * A refresh as listeners see it: once before its first blob is read
+ * (`done` false) and once after it ended (`done` true), with the same
+ * versions. A refresh that finds no blob path to its version is told only
+ * after (with the error); one that cannot list the store or ask the
+ * announcer, or finds the version already published, is not told.
+ *
+ * Lifetime: the event and everything it points to are borrowed and valid
+ * during the listener call only. Copy `plan` and `changes` to keep them;
+ * keep `state` with hollow_read_state_acquire(), which takes this const
+ * pointer and returns one to release later.
+ */
 typedef struct hollow_refresh_event {
     int64_t from_version;            /**< 0 when nothing was loaded */
     int64_t to_version;              /**< the target */
     bool done;                       /**< false: before; true: after */
     int result;                      /**< after: 0 or the error code */
-    const char *plan;                /**< e.g. "snapshot 5, delta 5->6" */
-    const hollow_type_change *changes; /**< after a success: per type */
-    size_t change_count;
-    const hollow_read_state *state;  /**< after a success: the new state */
+    /** The blobs, in order, e.g. "snapshot-5, delta-5-6"; "nothing to do"
+     * for an empty plan. After a chain failed and the refresh started over
+     * from a snapshot, the plan it took last. Borrowed, NUL-terminated,
+     * valid during the call. */
+    const char *plan;
+    /** After a success: one entry per type of the new state (NULL before,
+     * after a failure, or if there was no memory to count them). */
+    const hollow_type_change *changes;
+    size_t change_count;             /**< entries in `changes` */
+    /** After a success: the new state, already published. NULL otherwise. */
+    const hollow_read_state *state;
 } hollow_refresh_event;
 
-/** A listener; runs on the refreshing thread, must return quickly. */
+/**
+ * A listener. Runs on the refreshing thread (the caller of
+ * hollow_consumer_refresh() or hollow_consumer_pin(), or the watcher)
+ * with the refresh lock held: it must return quickly, and it must not call
+ * the functions the top of this header names on its own consumer (they
+ * return HOLLOW_ESTATE). Listeners are called in the order they were
+ * added. `ev` is valid during the call only.
+ */
 typedef void (*hollow_refresh_listener_fn)(const hollow_refresh_event *ev,
                                            void *payload);
 
@@ -83,47 +123,86 @@ typedef struct hollow_consumer_options {
 
 /**
  * Create a consumer (and, with `follow`, its watcher thread, which makes a
- * first refresh to the announced version).
- * @return 0; HOLLOW_EINVAL without a blob store, or `follow` without an
- *         announcer; HOLLOW_ENOMEM; HOLLOW_ERROR if the thread cannot start.
+ * first refresh to the announced version). Nothing is loaded until the
+ * first refresh.
+ * @return 0; HOLLOW_EINVAL without options or a blob store, or `follow`
+ *         without an announcer; HOLLOW_ENOMEM; HOLLOW_ERROR if the thread
+ *         cannot start; errors of hollow_announcer_subscribe(). *out is
+ *         NULL on failure.
+ * Ownership: free it with hollow_consumer_free(), after every other thread
+ * stopped using it. The options are copied (the type filter too); the blob
+ * store and announcer are borrowed.
  */
 HOLLOW_API int hollow_consumer_new(hollow_consumer **out,
                                    const hollow_consumer_options *opts);
 
-/** Stop the watcher and free the consumer. States still pinned stay valid
- * until released. NULL is a no-op. */
+/**
+ * Unsubscribe, stop and join the watcher (waiting for its refresh to end)
+ * and free the consumer. States and indexes still pinned stay valid until
+ * released. NULL is a no-op.
+ * Threads: no other call on `c` may run or start meanwhile; never from a
+ * listener of `c`.
+ */
 HOLLOW_API void hollow_consumer_free(hollow_consumer *c);
 
 /**
  * Move to `version`, or to the announced (or pinned) version with
- * HOLLOW_VERSION_LATEST.
- * @return 0; HOLLOW_ENOTFOUND if no blob path reaches it (or nothing is
- *         announced); HOLLOW_ECORRUPT / HOLLOW_ECHAIN if a blob fails;
- *         HOLLOW_EBACKEND / HOLLOW_EIO if the store fails. On failure the
- *         current state stays published.
+ * HOLLOW_VERSION_LATEST (without an announcer: the newest version the
+ * store reaches). Kept indexes are derived for the new state and published
+ * with it. Listeners are told before and after.
+ * @return 0 (also when already at `version`); HOLLOW_EINVAL if `c` is
+ *         NULL; HOLLOW_ENOTFOUND if no blob path reaches it (or nothing is
+ *         announced); HOLLOW_ECORRUPT / HOLLOW_ECHAIN if a blob fails (a
+ *         failed chain is retried once from a snapshot); HOLLOW_EBACKEND /
+ *         HOLLOW_EIO if the store fails; HOLLOW_ENOMEM; errors of deriving
+ *         a kept index; HOLLOW_ESTATE from a listener of `c`. On failure
+ *         the current state (and its indexes) stays published.
+ * Lifetime: states pinned before the call stay valid until released.
+ * Threads: any thread; waits for a running refresh (one at a time);
+ * readers are never blocked.
  */
 HOLLOW_API int hollow_consumer_refresh(hollow_consumer *c, int64_t version);
 
-/** The version of the published state, 0 if none. */
+/** The version of the published state, 0 if none. Cannot fail.
+ * Threads: any thread, never blocked by a refresh. */
 HOLLOW_API int64_t hollow_consumer_version(hollow_consumer *c);
 
 /**
- * Pin the published state: NULL if none. Ownership: one reference for the
- * caller; release it with hollow_read_state_release().
+ * Pin the published state: NULL if none. Cannot fail otherwise.
+ * Ownership: one reference for the caller; release it with
+ * hollow_read_state_release(). Lifetime: the state (and every view read
+ * from it) stays valid until released, however many refreshes follow.
+ * Threads: any thread, never blocked by a refresh.
  */
 HOLLOW_API hollow_read_state *hollow_consumer_acquire_state(hollow_consumer *c);
 
 /**
- * Stay at `version`: refresh to it now, and while pinned the watcher does
- * not follow announcements. If the refresh fails, the consumer is not
- * pinned (to it) and says why. hollow_consumer_unpin() resumes following
- * (and refreshes to the announced version when following).
+ * Stay at `version`: refresh to it now, and while pinned the watcher (and
+ * refreshes to HOLLOW_VERSION_LATEST) stay there instead of following
+ * announcements.
+ * @return 0; HOLLOW_EINVAL for a version <= 0; HOLLOW_ESTATE from a
+ *         listener of `c`; errors of hollow_consumer_refresh(). On failure
+ *         the consumer is pinned as it was before the call (or not at all).
+ * Threads: any thread; waits for a running refresh.
  */
 HOLLOW_API int hollow_consumer_pin(hollow_consumer *c, int64_t version);
+
+/**
+ * Stop staying at the pinned version. With `follow`, the watcher refreshes
+ * to the announced version (in the background: this call does not wait);
+ * otherwise the next refresh to HOLLOW_VERSION_LATEST does.
+ * @return 0 (also when not pinned).
+ * Threads: any thread, also from a listener.
+ */
 HOLLOW_API int hollow_consumer_unpin(hollow_consumer *c);
 
 /**
- * Add a listener. @return 0; HOLLOW_ENOMEM.
+ * Add a listener; it hears every refresh that starts after the call.
+ * To hear the watcher's first refresh, pass it in the options instead.
+ * @return 0; HOLLOW_EINVAL if `c` or `fn` is NULL; HOLLOW_ENOMEM;
+ *         HOLLOW_ESTATE from a listener of `c`.
+ * Lifetime: `payload` is borrowed until hollow_consumer_free() returns;
+ * there is no way to remove a listener.
  * Threads: any thread; waits for a running refresh to end.
  */
 HOLLOW_API int hollow_consumer_add_listener(hollow_consumer *c,
@@ -131,8 +210,13 @@ HOLLOW_API int hollow_consumer_add_listener(hollow_consumer *c,
                                             void *payload);
 
 /**
- * Wait until the published version is at least `version` (for followers).
- * @return 0; HOLLOW_ENOTFOUND on timeout.
+ * Wait until the published version is at least `version` (for followers),
+ * for at most `timeout_ms` milliseconds (0 or less: check once without
+ * waiting).
+ * @return 0; HOLLOW_ENOTFOUND on timeout; HOLLOW_ESTATE from a listener of
+ *         `c` when the version is not yet published (it could only come
+ *         after the listener returns).
+ * Threads: any thread; any number of waiters.
  */
 HOLLOW_API int hollow_consumer_wait_for_version(hollow_consumer *c,
                                                 int64_t version, int timeout_ms);
@@ -145,10 +229,16 @@ HOLLOW_API int hollow_consumer_wait_for_version(hollow_consumer *c,
  * `paths` as for hollow_index_primary_key_new() and friends (NULL with
  * count 0: the type's @PrimaryKey, for HOLLOW_INDEX_PRIMARY_KEY).
  * @param handle  receives the index's handle for hollow_consumer_acquire_index()
- * @return 0; errors of building the index (HOLLOW_ENOTFOUND, HOLLOW_EINVAL);
- *         HOLLOW_ENOMEM. A refresh whose index cannot be derived fails and
- *         keeps the current state.
- * Threads: not during a refresh (it waits for the running one).
+ * @return 0; HOLLOW_EINVAL for a NULL argument; errors of building the
+ *         index on the published state (HOLLOW_ENOTFOUND, HOLLOW_EINVAL,
+ *         HOLLOW_ECORRUPT); HOLLOW_ERANGE when the consumer already keeps
+ *         HOLLOW_CONSUMER_MAX_INDEXES indexes; HOLLOW_ENOMEM; HOLLOW_ESTATE
+ *         from a listener of `c`. On failure nothing is kept and *handle is
+ *         unchanged. Later, a refresh whose index cannot be derived fails
+ *         and keeps the current state.
+ * Lifetime: the index is kept until hollow_consumer_free(); `type` and
+ * `paths` are copied.
+ * Threads: any thread; waits for a running refresh to end.
  */
 HOLLOW_API int hollow_consumer_add_index(int *handle, hollow_consumer *c,
                                          hollow_index_kind kind,
@@ -162,12 +252,20 @@ HOLLOW_API int hollow_consumer_add_index(int *handle, hollow_consumer *c,
  * through that state, so the two always match. NULL if nothing is
  * published yet or the handle is unknown.
  * Ownership: one reference; release it with hollow_index_release().
+ * Lifetime: the index and its state stay valid until released.
  * Threads: any thread, never blocked by a refresh.
  */
 HOLLOW_API hollow_index *hollow_consumer_acquire_index(hollow_consumer *c,
                                                        int handle);
 
-/** The result of the watcher's last refresh (0 if none failed). */
+/**
+ * The result of the watcher's last refresh: 0 if it succeeded (or none
+ * ran), else its error code, with its message copied into `msg` (capacity
+ * `cap`, cut to fit, always NUL-terminated; "" after a success). `msg`
+ * may be NULL. Refreshes called directly are not recorded here: they
+ * return their error.
+ * Threads: any thread.
+ */
 HOLLOW_API int hollow_consumer_last_error(hollow_consumer *c, char *msg,
                                           size_t cap);
 

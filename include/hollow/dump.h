@@ -71,6 +71,8 @@ HOLLOW_API int hollow_dump_record(const hollow_type *t, hollow_ordinal o,
  * @return the length written.
  */
 HOLLOW_API size_t hollow_format_double(char *buf, size_t cap, double v);
+/** As hollow_format_double() for a float (shortest text that reads back
+ * as the same float, not as the same double). */
 HOLLOW_API size_t hollow_format_float(char *buf, size_t cap, float v);
 
 #ifdef __cplusplus

@@ -38,6 +38,7 @@
 
 #include "announcer.h"
 #include "blobstore.h"
+#include "common.h" /* HOLLOW_VERSION_LATEST */
 #include "read.h"
 #include "write.h"
 
@@ -48,13 +49,18 @@ extern "C" {
 typedef struct hollow_producer hollow_producer;
 
 /** Fills the new version: add records to `ws`. Non-zero fails the cycle
- * (it is rolled back) and is returned by run_cycle. */
+ * (it is rolled back) and is returned by run_cycle. Runs on the thread of
+ * hollow_producer_run_cycle(); it may hand `ws` to other threads to add
+ * records, and must wait for them before it returns. */
 typedef int (*hollow_populate_fn)(hollow_write_state *ws, void *payload);
 
 /**
  * Checks the new state before it is announced. Return 0 to accept; any
  * other value fails the cycle (rolled back, nothing announced). Write a
- * reason into `why` (capacity `cap`) for the error message.
+ * reason into `why` (capacity `cap`, NUL-terminated) for the error message.
+ * Runs on the thread of hollow_producer_run_cycle().
+ * Lifetime: `state` is borrowed during the call; keep it with
+ * hollow_read_state_acquire() (it takes the const pointer).
  */
 typedef int (*hollow_validator_fn)(const hollow_read_state *state,
                                    int64_t version, char *why, size_t cap,
@@ -86,25 +92,34 @@ typedef struct hollow_producer_options {
      HOLLOW_WRITE_OPTIONS_INIT, 0, NULL, NULL, 0, NULL}
 
 /**
- * Create a producer.
+ * Create a producer. With a lease time-to-live, the lease is taken at the
+ * first cycle, not here.
  * @return 0; HOLLOW_EINVAL without a blob store or schemas, or for invalid
- *         schemas; HOLLOW_ENOMEM.
+ *         schemas; HOLLOW_ENOMEM. *out is NULL on failure.
+ * Ownership: free it with hollow_producer_free(). The options are copied
+ * (the schemas too); the blob store and announcer are borrowed.
  */
 HOLLOW_API int hollow_producer_new(hollow_producer **out,
                                    const hollow_producer_options *opts);
 
-/** Free the producer (releasing its lease); NULL is a no-op. */
+/** Free the producer (stopping its lease renewer and releasing its lease);
+ * NULL is a no-op. States acquired from it stay valid until released.
+ * Threads: no other call on `p` may run meanwhile. */
 HOLLOW_API void hollow_producer_free(hollow_producer *p);
 
 /**
- * Add a validator; they run in the order added.
+ * Add a validator; they run in the order added, at every later cycle.
  * @return 0; HOLLOW_ENOMEM.
+ * Lifetime: `payload` is borrowed until hollow_producer_free().
+ * Threads: not during a cycle.
  */
 HOLLOW_API int hollow_producer_add_validator(hollow_producer *p,
                                              hollow_validator_fn fn,
                                              void *payload);
 
-/** Set an application header tag written with every later version. */
+/** Set an application header tag written with every later version
+ * (replacing the value of the same key). `key` and `value` are copied.
+ * @return 0; HOLLOW_ENOMEM. Threads: not during a cycle. */
 HOLLOW_API int hollow_producer_set_header_tag(hollow_producer *p,
                                               const char *key,
                                               const char *value);
@@ -135,25 +150,26 @@ HOLLOW_API int hollow_producer_run_cycle(int64_t *version_out, hollow_producer *
  */
 HOLLOW_API int hollow_producer_restore(hollow_producer *p, int64_t version);
 
-/** The version last announced (or restored), 0 if none. */
+/** The version last announced (or restored), 0 if none. Threads: not
+ * during a cycle. */
 HOLLOW_API int64_t hollow_producer_version(const hollow_producer *p);
 
 /**
  * The state of the last version announced (or restored), as consumers see
- * it; NULL if none. Ownership: one reference for the caller (release it).
+ * it; NULL if none. Ownership: one reference for the caller (release it
+ * with hollow_read_state_release()); it stays valid after later cycles and
+ * after hollow_producer_free(). Threads: not during a cycle.
  */
 HOLLOW_API hollow_read_state *hollow_producer_acquire_state(hollow_producer *p);
 
 /** Whether this producer holds the single-producer lease (always true
- * without a lease). */
+ * without a lease), as last seen by a cycle or the renewer; a lease lost
+ * meanwhile is logged as a warning (hollow_set_log()). Threads: any. */
 HOLLOW_API bool hollow_producer_is_primary(hollow_producer *p);
 
 /** The default minter: Java's yyyyMMddHHmmss (UTC) + 3-digit counter,
  * strictly greater than `previous`. */
 HOLLOW_API int64_t hollow_version_mint_default(int64_t previous, void *payload);
-
-/** "The latest version" for calls that take a version. */
-#define HOLLOW_VERSION_LATEST ((int64_t)-1)
 
 #ifdef __cplusplus
 }

@@ -111,17 +111,41 @@ HOLLOW_API int hollow_read_state_apply_delta_file(hollow_read_state **out,
                                                   const hollow_read_state *rs,
                                                   const char *path);
 
-/** Take one more reference. Threads: safe from any thread. */
-HOLLOW_API void hollow_read_state_acquire(hollow_read_state *rs);
+/**
+ * Take one more reference to `rs` and return it, as a pointer the caller
+ * may release. It takes a const pointer so that a state handed out as
+ * const (hollow_refresh_event.state, a validator's state,
+ * hollow_index_state()) can be kept past the call that gave it:
+ *
+ *     hollow_read_state *kept = hollow_read_state_acquire(ev->state);
+ *     ...
+ *     hollow_read_state_release(kept);
+ *
+ * The caller must already hold a reference, directly or through whoever
+ * handed it `rs` (for example, during a listener call). NULL is a no-op
+ * and returns NULL.
+ *
+ * @return `rs`.
+ * Ownership: one reference for the caller; release it.
+ * Threads: safe from any thread.
+ */
+HOLLOW_API hollow_read_state *hollow_read_state_acquire(const hollow_read_state *rs);
 
 /**
  * Drop one reference; the last one frees the state. NULL is a no-op.
+ * Lifetime: every view, type and string borrowed from the state through
+ * this reference becomes invalid unless the caller holds another one.
  * Threads: safe from any thread.
  */
 HOLLOW_API void hollow_read_state_release(hollow_read_state *rs);
 
-/** Same as hollow_read_state_release(). */
+/** Same as hollow_read_state_release() (for the _new/_free habit). */
 HOLLOW_API void hollow_read_state_free(hollow_read_state *rs);
+
+/*
+ * The inspectors below cannot fail; they take a state the caller holds a
+ * reference to (NULL is not allowed) and may be called from any thread.
+ */
 
 /** The state's randomized tag (destination tag of the last blob, §3.9). */
 HOLLOW_API int64_t hollow_read_state_randomized_tag(const hollow_read_state *rs);
@@ -141,28 +165,37 @@ HOLLOW_API size_t hollow_read_state_header_tag_count(const hollow_read_state *rs
 /**
  * Header tag `i` in blob order. Keys and values are UTF-8 (a U+0000 in
  * them is kept as the bytes C0 80, as Java's modified UTF-8 writes it).
- * @return 0; HOLLOW_ENOTFOUND if `i` is out of range.
+ * @return 0; HOLLOW_ENOTFOUND if `i` is out of range (*key and *value are
+ *         then left unchanged).
+ * Lifetime: the strings are borrowed from the state, NUL-terminated, valid
+ * while it is held.
  */
 HOLLOW_API int hollow_read_state_header_tag_at(const hollow_read_state *rs,
                                                size_t i, const char **key,
                                                const char **value);
 
-/** The value of header tag `key`, or NULL. */
+/** The value of header tag `key`, or NULL; borrowed as for
+ * hollow_read_state_header_tag_at(). */
 HOLLOW_API const char *hollow_read_state_header_tag(const hollow_read_state *rs,
                                                     const char *key);
 
 /** Number of types. */
 HOLLOW_API size_t hollow_read_state_type_count(const hollow_read_state *rs);
 
-/** Type `i` in blob order (the producer's type order, §3.8), or NULL. */
+/**
+ * Type `i` in blob order (the producer's type order, §3.8), or NULL if `i`
+ * is not below hollow_read_state_type_count().
+ * Lifetime: a hollow_type is borrowed from the state: valid while it is held.
+ */
 HOLLOW_API const hollow_type *hollow_read_state_type_at(const hollow_read_state *rs,
                                                         size_t i);
 
-/** Type `i` in ascending name order, or NULL. */
+/** Type `i` in ascending name order, or NULL; borrowed as above. */
 HOLLOW_API const hollow_type *hollow_read_state_type_sorted(const hollow_read_state *rs,
                                                             size_t i);
 
-/** The type named `name`, or NULL. */
+/** The type named `name` (exact, case-sensitive match), or NULL; borrowed
+ * as above. */
 HOLLOW_API const hollow_type *hollow_read_state_type(const hollow_read_state *rs,
                                                      const char *name);
 
@@ -192,10 +225,19 @@ HOLLOW_API int hollow_read_state_checksum(uint32_t *out, const hollow_read_state
  */
 typedef struct hollow_state_holder hollow_state_holder;
 
-/** Create an empty holder. @return 0; HOLLOW_ENOMEM; HOLLOW_ERROR. */
+/**
+ * Create an empty holder.
+ * @return 0; HOLLOW_EINVAL if `out` is NULL; HOLLOW_ENOMEM; HOLLOW_ERROR if
+ *         a mutex cannot be created. *out is NULL on failure.
+ * Ownership: free it with hollow_state_holder_free().
+ */
 HOLLOW_API int hollow_state_holder_new(hollow_state_holder **out);
 
-/** Free the holder and drop its reference to the current state. */
+/**
+ * Free the holder and drop its reference to the current state (states
+ * pinned by readers stay valid until they release them). NULL is a no-op.
+ * Threads: no other thread may use the holder during or after the call.
+ */
 HOLLOW_API void hollow_state_holder_free(hollow_state_holder *h);
 
 /**
@@ -224,8 +266,18 @@ HOLLOW_API int hollow_read_state_checksum_common(uint32_t *out,
 
 /* ----------------------------------------------------------------- types */
 
+/*
+ * The type inspectors cannot fail and allocate nothing; `t` comes from one
+ * of the hollow_read_state_type*() calls. Threads: any thread, while the
+ * state is held.
+ */
+
+/** The type's name; borrowed, NUL-terminated, valid while the state is held. */
 HOLLOW_API const char *hollow_type_name(const hollow_type *t);
+/** The type's schema, as the state holds it (the blob's schema, narrowed
+ * by the consumer's filter); borrowed, valid while the state is held. */
 HOLLOW_API const hollow_schema *hollow_type_schema(const hollow_type *t);
+/** OBJECT, LIST, SET or MAP: the kind of hollow_type_schema(). */
 HOLLOW_API hollow_schema_kind hollow_type_kind(const hollow_type *t);
 /** Number of shards n (a power of two). */
 HOLLOW_API uint32_t hollow_type_shard_count(const hollow_type *t);
@@ -262,8 +314,19 @@ typedef struct hollow_value {
     } u;
 } hollow_value;
 
+/*
+ * Field readers of OBJECT records. `field` is the index in the type's
+ * schema (hollow_schema_field_index()); the field must have the reader's
+ * type. Each returns 0, HOLLOW_NULL for a null value, or the errors at the
+ * top of this header; `*out` is meaningful after 0 and HOLLOW_NULL only.
+ * Threads: any thread, while the state is held; nothing is allocated.
+ */
+
+/** An INT field. A null INT (stored as INT32_MIN, §6.1) reads as
+ * INT32_MIN with HOLLOW_NULL. */
 HOLLOW_API int hollow_object_int(int32_t *out, const hollow_type *t,
                                  hollow_ordinal o, size_t field);
+/** A LONG field. A null LONG reads as INT64_MIN with HOLLOW_NULL. */
 HOLLOW_API int hollow_object_long(int64_t *out, const hollow_type *t,
                                   hollow_ordinal o, size_t field);
 /** A null FLOAT reads as NaN with HOLLOW_NULL. */
@@ -272,12 +335,14 @@ HOLLOW_API int hollow_object_float(float *out, const hollow_type *t,
 /** A null DOUBLE reads as NaN with HOLLOW_NULL. */
 HOLLOW_API int hollow_object_double(double *out, const hollow_type *t,
                                     hollow_ordinal o, size_t field);
+/** A BOOLEAN field. A null BOOLEAN reads as false with HOLLOW_NULL. */
 HOLLOW_API int hollow_object_bool(bool *out, const hollow_type *t,
                                   hollow_ordinal o, size_t field);
 /** The referenced ordinal; HOLLOW_NULL (and HOLLOW_ORDINAL_NONE) if null. */
 HOLLOW_API int hollow_object_ref(hollow_ordinal *out, const hollow_type *t,
                                  hollow_ordinal o, size_t field);
-/** A BYTES field as a borrowed view. */
+/** A BYTES field as a view borrowed from the state (valid while it is
+ * held); a null BYTES reads as {NULL, 0} with HOLLOW_NULL. */
 HOLLOW_API int hollow_object_bytes(hollow_bytes *out, const hollow_type *t,
                                    hollow_ordinal o, size_t field);
 
@@ -329,16 +394,20 @@ HOLLOW_API int hollow_object_value(hollow_value *out, const hollow_type *t,
 
 /* ----------------------------------------------------------- collections */
 
-/** Number of elements of LIST record `o`. */
+/** Number of elements of LIST record `o`. @return 0; errors as above
+ * (HOLLOW_EINVAL if `t` is not a LIST). */
 HOLLOW_API int hollow_list_size(uint32_t *out, const hollow_type *t,
                                 hollow_ordinal o);
 /** Element `i` of LIST record `o`. @return 0; HOLLOW_ENOTFOUND if i >= size. */
 HOLLOW_API int hollow_list_get(hollow_ordinal *out, const hollow_type *t,
                                hollow_ordinal o, uint32_t i);
 
-/** Number of elements (SET) or entries (MAP) of record `o`. */
+/** Number of elements of SET record `o`. @return 0; errors as above
+ * (HOLLOW_EINVAL if `t` is not a SET). */
 HOLLOW_API int hollow_set_size(uint32_t *out, const hollow_type *t,
                                hollow_ordinal o);
+/** Number of entries of MAP record `o`. @return 0; errors as above
+ * (HOLLOW_EINVAL if `t` is not a MAP). */
 HOLLOW_API int hollow_map_size(uint32_t *out, const hollow_type *t,
                                hollow_ordinal o);
 

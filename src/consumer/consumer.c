@@ -20,6 +20,7 @@
 #include "common/alloc.h"
 #include "common/cell.h"
 #include "common/error.h"
+#include "common/log.h"
 #include "common/thread.h"
 #include "plan.h"
 #include "read/read_int.h"
@@ -57,7 +58,7 @@ struct hollow_consumer {
     hollow_subscription_id sub;
     /* kept indexes: appended under refresh_mu, read by anyone (the count
      * is published after the slot is filled) */
-    kept_index *indexes[64];
+    kept_index *indexes[HOLLOW_CONSUMER_MAX_INDEXES];
     atomic_size_t index_count;
 };
 
@@ -281,10 +282,42 @@ static hollow_type_change *changes_of(size_t *count, const hollow_read_state *ol
     return ch;
 }
 
+/*
+ * Listeners run with refresh_mu held, so a listener that calls a function
+ * taking it (refresh, pin, add_listener, add_index) on the same consumer
+ * would wait for itself. Each thread keeps the consumers whose listeners
+ * it is running (a stack: a listener may refresh another consumer, whose
+ * listener...), and those entry points refuse with HOLLOW_ESTATE instead.
+ */
+typedef struct notifying {
+    const hollow_consumer *c;
+    struct notifying *up;
+} notifying;
+
+static _Thread_local notifying *tl_notifying;
+
+static bool in_listener(const hollow_consumer *c)
+{
+    for (const notifying *n = tl_notifying; n != NULL; n = n->up)
+        if (n->c == c)
+            return true;
+    return false;
+}
+
+static int reentry_error(const char *call)
+{
+    return hollow__error_set(HOLLOW_ESTATE, "%s called from a refresh listener "
+                             "of the same consumer: it would wait for the "
+                             "refresh that runs the listener", call);
+}
+
 static void notify(hollow_consumer *c, const hollow_refresh_event *ev)
 {
+    notifying frame = {c, tl_notifying};
+    tl_notifying = &frame;
     for (size_t i = 0; i < c->listener_count; i++)
         c->listeners[i].fn(ev, c->listeners[i].payload);
+    tl_notifying = frame.up;
 }
 
 /* ------------------------------------------------------------ refresh */
@@ -317,6 +350,8 @@ int hollow_consumer_refresh(hollow_consumer *c, int64_t version)
 {
     if (c == NULL)
         return hollow__error_set(HOLLOW_EINVAL, "null argument");
+    if (in_listener(c))
+        return reentry_error("hollow_consumer_refresh");
     hollow__mutex_lock(&c->refresh_mu);
     hollow__catalog cat;
     hollow__plan plan = {0};
@@ -368,6 +403,8 @@ int hollow_consumer_refresh(hollow_consumer *c, int64_t version)
         hollow_refresh_event ev = {from, version, true, 0, desc, ch, ch ? nch : 0,
                                    next};
         notify(c, &ev);
+        hollow__log(HOLLOW_LOG_INFO, "consumer refreshed %lld -> %lld: %s",
+                    (long long)from, (long long)version, desc);
         hollow__free(ch);
         hollow__mutex_lock(&c->mu);
         hollow__cond_broadcast(&c->cond);
@@ -415,6 +452,33 @@ static int announced(int64_t version, void *payload)
     return 0;
 }
 
+static bool nothing_announced(hollow_consumer *c)
+{
+    hollow__mutex_lock(&c->mu);
+    bool pinned = c->pinned > 0;
+    hollow__mutex_unlock(&c->mu);
+    int64_t v = 0;
+    int rc = hollow_announcer_latest(&v, c->opts.announcer);
+    return !pinned && (rc == HOLLOW_ENOTFOUND || (rc == 0 && v <= 0));
+}
+
+/*
+ * Nobody else hears of a failure on the watcher thread (but through
+ * hollow_consumer_last_error()): the published state stays, and the next
+ * announcement tries again. Waiting for a first announcement is no failure.
+ */
+static void log_watcher_failure(hollow_consumer *c, int rc)
+{
+    if (!hollow__log_enabled(HOLLOW_LOG_WARN))
+        return;
+    char msg[512];
+    snprintf(msg, sizeof msg, "%s", hollow_error_last()->message);
+    bool waiting = rc == HOLLOW_ENOTFOUND && nothing_announced(c);
+    hollow__log(waiting ? HOLLOW_LOG_DEBUG : HOLLOW_LOG_WARN,
+                "consumer watcher: refresh failed (%s): %s",
+                hollow_strerror(rc), msg);
+}
+
 static void *watch(void *arg)
 {
     hollow_consumer *c = arg;
@@ -438,6 +502,8 @@ static void *watch(void *arg)
                      hollow_error_last()->message);
         hollow__cond_broadcast(&c->cond);
         hollow__mutex_unlock(&c->mu);
+        if (rc < 0)
+            log_watcher_failure(c, rc);
     }
     return NULL;
 }
@@ -455,6 +521,12 @@ int hollow_consumer_last_error(hollow_consumer *c, char *msg, size_t cap)
 int hollow_consumer_wait_for_version(hollow_consumer *c, int64_t version,
                                      int timeout_ms)
 {
+    if (in_listener(c) && hollow_consumer_version(c) < version)
+        return hollow__error_set(HOLLOW_ESTATE, "hollow_consumer_wait_for_"
+                                 "version called from a refresh listener of "
+                                 "the same consumer: version %lld cannot come "
+                                 "before the listener returns",
+                                 (long long)version);
     struct timespec deadline = hollow__deadline_ms(timeout_ms);
     hollow__mutex_lock(&c->mu);
     for (;;) {
@@ -481,6 +553,8 @@ int hollow_consumer_pin(hollow_consumer *c, int64_t version)
     if (version <= 0)
         return hollow__error_set(HOLLOW_EINVAL, "cannot pin version %lld",
                                  (long long)version);
+    if (in_listener(c))
+        return reentry_error("hollow_consumer_pin");
     hollow__mutex_lock(&c->mu);
     int64_t was = c->pinned;
     c->pinned = version;
@@ -525,6 +599,8 @@ int hollow_consumer_add_index(int *handle, hollow_consumer *c,
 {
     if (handle == NULL || c == NULL || type == NULL || (count > 0 && paths == NULL))
         return hollow__error_set(HOLLOW_EINVAL, "null argument");
+    if (in_listener(c))
+        return reentry_error("hollow_consumer_add_index");
     kept_index *k = hollow__calloc(1, sizeof *k);
     HOLLOW_CHECK_ALLOC(k);
     k->kind = kind;
@@ -578,6 +654,10 @@ hollow_index *hollow_consumer_acquire_index(hollow_consumer *c, int handle)
 int hollow_consumer_add_listener(hollow_consumer *c, hollow_refresh_listener_fn fn,
                                  void *payload)
 {
+    if (c == NULL || fn == NULL)
+        return hollow__error_set(HOLLOW_EINVAL, "null argument");
+    if (in_listener(c))
+        return reentry_error("hollow_consumer_add_listener");
     /* refreshes read the listeners under refresh_mu */
     hollow__mutex_lock(&c->refresh_mu);
     listener *l = hollow__reallocarray(c->listeners, c->listener_count + 1,

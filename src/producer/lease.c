@@ -15,6 +15,7 @@
 
 #include "common/alloc.h"
 #include "common/error.h"
+#include "common/log.h"
 #include "common/thread.h"
 
 struct hollow__lease {
@@ -42,9 +43,18 @@ static void *renew(void *arg)
         if (!l->held)
             continue;
         hollow__mutex_unlock(&l->mu);
-        char holder[192];
+        char holder[192] = "";
         int rc = hollow_announcer_lease(l->a, HOLLOW_LEASE_ACQUIRE, l->owner,
                                         l->ttl_ms, holder, sizeof holder);
+        /* on this thread nobody else would hear of it */
+        if (rc == HOLLOW_ESTATE)
+            hollow__log(HOLLOW_LOG_WARN, "producer %s lost its lease to %s; "
+                        "its cycles fail while that producer holds it", l->owner,
+                        holder);
+        else if (rc < 0)
+            hollow__log(HOLLOW_LOG_WARN, "producer %s could not renew its "
+                        "lease (%s): %s", l->owner, hollow_strerror(rc),
+                        hollow_error_last()->message);
         hollow__mutex_lock(&l->mu);
         l->held = rc == 0;
     }

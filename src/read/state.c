@@ -187,9 +187,14 @@ static void state_free(hollow_read_state *rs)
     hollow__free(rs);
 }
 
-void hollow_read_state_acquire(hollow_read_state *rs)
+hollow_read_state *hollow_read_state_acquire(const hollow_read_state *rs)
 {
-    atomic_fetch_add_explicit(&rs->refs, 1, memory_order_relaxed);
+    /* const in, non-const out: the reference count is the one mutable part
+     * of an immutable state, and the caller now owns a reference */
+    hollow_read_state *m = (hollow_read_state *)rs;
+    if (m != NULL)
+        atomic_fetch_add_explicit(&m->refs, 1, memory_order_relaxed);
+    return m;
 }
 
 void hollow_read_state_release(hollow_read_state *rs)
