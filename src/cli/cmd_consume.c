@@ -49,9 +49,10 @@ static void on_refresh(const hollow_refresh_event *ev, void *payload)
                 (long long)ev->to_version, ev->plan);
 }
 
-/* one key value from text, by the type of its key field */
+/* one key value from text, by the type of its key field; a BYTES value
+ * is decoded into *bytes (allocated, the caller frees it) */
 static int parse_key(hollow_value *out, hollow_field_type t, const char *text,
-                     uint8_t *bytes, size_t cap)
+                     uint8_t **bytes)
 {
     char *end = NULL;
     memset(out, 0, sizeof *out);
@@ -77,15 +78,18 @@ static int parse_key(hollow_value *out, hollow_field_type t, const char *text,
         return 0;
     case HOLLOW_FIELD_BYTES: {
         size_t n = strlen(text);
-        if (n % 2 != 0 || n / 2 > cap)
+        if (n % 2 != 0)
             return -1;
+        uint8_t *b = *bytes = malloc(n / 2 + 1);
+        if (b == NULL)
+            return -2;
         for (size_t i = 0; i < n / 2; i++) {
             unsigned x;
             if (sscanf(text + 2 * i, "%2x", &x) != 1)
                 return -1;
-            bytes[i] = (uint8_t)x;
+            b[i] = (uint8_t)x;
         }
-        out->u.bytes.ptr = bytes;
+        out->u.bytes.ptr = b;
         out->u.bytes.len = n / 2;
         return 0;
     }
@@ -105,21 +109,33 @@ static int run_query(const hollow_read_state *rs, const char *type,
         return cli_fail_hollow("consume", "--query %s", type);
     int rc = 1;
     size_t want = hollow_index_path_count(ix);
-    hollow_value vals[16];
-    static uint8_t bytes[16][4096];
+    hollow_value *vals = NULL;
+    uint8_t **bytes = NULL;
     if ((size_t)nkeys != want) {
         rc = cli_fail("consume", 2, "type %s has %zu key field(s) (%s...), %d "
                       "value(s) given", type, want, hollow_index_path(ix, 0), nkeys);
         goto done;
     }
-    for (int i = 0; i < nkeys; i++)
-        if (parse_key(&vals[i], hollow_index_path_type(ix, (size_t)i), keys[i],
-                      bytes[i], sizeof bytes[i]) < 0) {
-            rc = cli_fail("consume", 2, "key %s: \"%s\" is not a %s", 
+    vals = calloc(want, sizeof *vals);
+    bytes = calloc(want, sizeof *bytes);
+    if (vals == NULL || bytes == NULL) {
+        rc = cli_fail("consume", 1, "out of memory");
+        goto done;
+    }
+    for (int i = 0; i < nkeys; i++) {
+        int prc = parse_key(&vals[i], hollow_index_path_type(ix, (size_t)i),
+                            keys[i], &bytes[i]);
+        if (prc == -2) {
+            rc = cli_fail("consume", 1, "out of memory");
+            goto done;
+        }
+        if (prc < 0) {
+            rc = cli_fail("consume", 2, "key %s: \"%s\" is not a %s",
                           hollow_index_path(ix, (size_t)i), keys[i],
                           hollow_field_type_name(hollow_index_path_type(ix, (size_t)i)));
             goto done;
         }
+    }
     int o = hollow_index_find(ix, vals, (size_t)nkeys);
     if (o < 0) {
         rc = o == HOLLOW_ENOTFOUND
@@ -141,70 +157,88 @@ static int run_query(const hollow_read_state *rs, const char *type,
             fputc('\n', stdout);
     }
 done:
+    for (size_t i = 0; bytes != NULL && i < want; i++)
+        free(bytes[i]);
+    free(bytes);
+    free(vals);
     hollow_index_release(ix);
     return rc;
 }
 
 int cmd_consume(int argc, char **argv)
 {
+    enum {
+        O_STORE = 1, O_DIR, O_VERSION, O_DUMP, O_DEEP, O_MMAP, O_TYPE,
+        O_VERBOSE, O_HELP, O_QUERY
+    };
     static const opt_spec specs[] = {
-        {"store", true}, {"dir", true},   {"version", true}, {"dump", false},
-        {"deep", true},  {"mmap", false}, {"type", true},    {"verbose", false},
-        {"help", false}, {"h", false},   {"query", true}};
+        {"store", OPT_VALUE, O_STORE},   {"dir", OPT_VALUE, O_DIR},
+        {"version", OPT_VALUE, O_VERSION}, {"dump", OPT_FLAG, O_DUMP},
+        {"deep", OPT_VALUE, O_DEEP},     {"mmap", OPT_FLAG, O_MMAP},
+        {"type", OPT_VALUE, O_TYPE},     {"verbose", OPT_FLAG, O_VERBOSE},
+        {"help", OPT_FLAG, O_HELP},      {"h", OPT_FLAG, O_HELP},
+        {"query", OPT_VALUE, O_QUERY}};
     opt_state st;
     opt_init(&st, argc, argv, "consume");
     const char *store = "fs", *dir = NULL, *deep = NULL, *v;
-    const char *types[65] = {0};
-    const char *query = NULL, *keys[16];
+    /* types and keys are arguments: argc bounds their number; types is
+     * NULL-terminated for the consumer's filter */
+    const char **types = calloc((size_t)argc + 1, sizeof *types);
+    const char **keys = calloc((size_t)argc + 1, sizeof *keys);
+    const char *query = NULL;
     int ntypes = 0, nkeys = 0, k;
     int64_t version = HOLLOW_VERSION_LATEST;
     bool dump = false, mmap_mode = false, verbose = false;
-    while ((k = opt_next(&st, specs, 11, &v)) != OPT_END) {
-        switch (k) {
-        case 0: store = v; break;
-        case 1: dir = v; break;
-        case 2: {
-            char *end;
-            long long x = strtoll(v, &end, 10);
-            if (*v == '\0' || *end != '\0' || x < 0)
-                return cli_fail("consume", 2, "--version needs a version number");
-            version = x == 0 ? HOLLOW_VERSION_LATEST : x; /* Go tool: 0 = latest */
-            break;
-        }
-        case 3: dump = true; break;
-        case 4: deep = v; break;
-        case 5: mmap_mode = true; break;
-        case 6:
-            if (ntypes == 64)
-                return cli_fail("consume", 2, "too many --type");
-            types[ntypes++] = v;
-            break;
-        case 7: verbose = true; break;
-        case 8:
-        case 9: fputs(USAGE, stdout); return 0;
-        case 10: query = v; break;
-        case OPT_POSITIONAL:
-            if (query == NULL)
-                return cli_fail("consume", 2, "unexpected argument %s", v);
-            if (nkeys == 16)
-                return cli_fail("consume", 2, "too many key values");
-            keys[nkeys++] = v;
-            break;
-        default: return 2;
-        }
-    }
-    if (strcmp(store, "fs") != 0)
-        return cli_fail("consume", 2, "--store %s: this command reads a "
-                        "filesystem store only (--store fs --dir DIR)", store);
-    if (dir == NULL) {
-        fputs(USAGE, stderr);
-        return 2;
-    }
     hollow_blobstore *bs = NULL;
     hollow_announcer *an = NULL;
     hollow_consumer *c = NULL;
     hollow_read_state *rs = NULL;
     int rc = 1;
+    if (types == NULL || keys == NULL) {
+        cli_fail("consume", 1, "out of memory");
+        goto done;
+    }
+    while ((k = opt_next(&st, specs, OPT_COUNT(specs), &v)) != OPT_END) {
+        switch (k) {
+        case O_STORE: store = v; break;
+        case O_DIR: dir = v; break;
+        case O_VERSION: {
+            char *end;
+            long long x = strtoll(v, &end, 10);
+            if (*v == '\0' || *end != '\0' || x < 0) {
+                rc = cli_fail("consume", 2, "--version needs a version number");
+                goto done;
+            }
+            version = x == 0 ? HOLLOW_VERSION_LATEST : x; /* Go tool: 0 = latest */
+            break;
+        }
+        case O_DUMP: dump = true; break;
+        case O_DEEP: deep = v; break;
+        case O_MMAP: mmap_mode = true; break;
+        case O_TYPE: types[ntypes++] = v; break;
+        case O_VERBOSE: verbose = true; break;
+        case O_HELP: fputs(USAGE, stdout); rc = 0; goto done;
+        case O_QUERY: query = v; break;
+        case OPT_POSITIONAL:
+            if (query == NULL) {
+                rc = cli_fail("consume", 2, "unexpected argument %s", v);
+                goto done;
+            }
+            keys[nkeys++] = v;
+            break;
+        default: rc = 2; goto done;
+        }
+    }
+    if (strcmp(store, "fs") != 0) {
+        rc = cli_fail("consume", 2, "--store %s: this command reads a "
+                      "filesystem store only (--store fs --dir DIR)", store);
+        goto done;
+    }
+    if (dir == NULL) {
+        fputs(USAGE, stderr);
+        rc = 2;
+        goto done;
+    }
     hollow_blobstore_fs_options so = HOLLOW_BLOBSTORE_FS_OPTIONS_INIT;
     so.dir = dir;
     if (hollow_blobstore_fs_new(&bs, &so) < 0) {
@@ -265,5 +299,7 @@ done:
     hollow_consumer_free(c);
     hollow_announcer_free(an);
     hollow_blobstore_free(bs);
+    free(types);
+    free(keys);
     return rc;
 }

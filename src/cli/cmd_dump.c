@@ -27,8 +27,11 @@ static const char USAGE[] =
 
 int cmd_dump(int argc, char **argv)
 {
-    static const opt_spec specs[] = {{"deep", true}, {"mmap", false}, {"help", false},
-                                     {"h", false}};
+    enum { O_DEEP = 1, O_MMAP, O_HELP };
+    static const opt_spec specs[] = {{"deep", OPT_VALUE, O_DEEP},
+                                     {"mmap", OPT_FLAG, O_MMAP},
+                                     {"help", OPT_FLAG, O_HELP},
+                                     {"h", OPT_FLAG, O_HELP}};
     opt_state st;
     opt_init(&st, argc, argv, "dump");
     const char *deep = NULL, *snapshot = NULL, *v;
@@ -38,12 +41,11 @@ int cmd_dump(int argc, char **argv)
         return cli_fail("dump", 1, "out of memory");
     bool mmap_mode = false;
     int k;
-    while ((k = opt_next(&st, specs, 4, &v)) != OPT_END) {
+    while ((k = opt_next(&st, specs, OPT_COUNT(specs), &v)) != OPT_END) {
         switch (k) {
-        case 0: deep = v; break;
-        case 1: mmap_mode = true; break;
-        case 2:
-        case 3: fputs(USAGE, stdout); free(deltas); return 0;
+        case O_DEEP: deep = v; break;
+        case O_MMAP: mmap_mode = true; break;
+        case O_HELP: fputs(USAGE, stdout); free(deltas); return 0;
         case OPT_POSITIONAL:
             if (snapshot == NULL)
                 snapshot = v;

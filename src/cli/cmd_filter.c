@@ -26,28 +26,34 @@ static const char USAGE[] =
     "  --exclude TYPE  drop TYPE; refused if a kept type references it\n"
     "  --help          this text\n";
 
-/* the names of the types `s` references */
-static size_t refs_of(const hollow_schema *s, const char **out, size_t cap)
+/* how many type references `s` has (an OBJECT: one per REFERENCE field) */
+static size_t ref_count(const hollow_schema *s)
 {
     size_t n = 0;
     switch (hollow_schema_kind_of(s)) {
     case HOLLOW_SCHEMA_OBJECT:
-        for (size_t f = 0; f < hollow_schema_field_count(s) && n < cap; f++)
-            if (hollow_schema_field_type(s, f) == HOLLOW_FIELD_REFERENCE)
-                out[n++] = hollow_schema_field_ref_type(s, f);
-        break;
-    case HOLLOW_SCHEMA_MAP:
-        if (n + 1 < cap) {
-            out[n++] = hollow_schema_element_type(s);
-            out[n++] = hollow_schema_value_type(s);
-        }
-        break;
-    default:
-        if (n < cap)
-            out[n++] = hollow_schema_element_type(s);
-        break;
+        for (size_t f = 0; f < hollow_schema_field_count(s); f++)
+            n += hollow_schema_field_type(s, f) == HOLLOW_FIELD_REFERENCE;
+        return n;
+    case HOLLOW_SCHEMA_MAP: return 2;
+    default: return 1;
     }
-    return n;
+}
+
+/* the name of the type of reference `i` < ref_count(s) (may be NULL) */
+static const char *ref_at(const hollow_schema *s, size_t i)
+{
+    switch (hollow_schema_kind_of(s)) {
+    case HOLLOW_SCHEMA_OBJECT:
+        for (size_t f = 0; f < hollow_schema_field_count(s); f++)
+            if (hollow_schema_field_type(s, f) == HOLLOW_FIELD_REFERENCE &&
+                i-- == 0)
+                return hollow_schema_field_ref_type(s, f);
+        return NULL;
+    case HOLLOW_SCHEMA_MAP:
+        return i == 0 ? hollow_schema_element_type(s) : hollow_schema_value_type(s);
+    default: return hollow_schema_element_type(s);
+    }
 }
 
 static int find(const hollow_read_state *rs, const char *name)
@@ -65,47 +71,56 @@ static int sink(void *payload, const void *data, size_t len)
 
 int cmd_filter(int argc, char **argv)
 {
-    static const opt_spec specs[] = {{"include", true}, {"exclude", true},
-                                     {"help", false}, {"h", false}};
+    enum { O_INCLUDE = 1, O_EXCLUDE, O_HELP };
+    static const opt_spec specs[] = {{"include", OPT_VALUE, O_INCLUDE},
+                                     {"exclude", OPT_VALUE, O_EXCLUDE},
+                                     {"help", OPT_FLAG, O_HELP},
+                                     {"h", OPT_FLAG, O_HELP}};
     opt_state st;
     opt_init(&st, argc, argv, "filter");
-    const char *inc[256], *exc[256], *files[2], *v;
+    /* each name is an argument: argc bounds their number */
+    const char **inc = calloc((size_t)argc + 1, sizeof *inc);
+    const char **exc = calloc((size_t)argc + 1, sizeof *exc);
+    const char *files[2], *v;
     int ninc = 0, nexc = 0, nfiles = 0, k;
-    while ((k = opt_next(&st, specs, 4, &v)) != OPT_END) {
+    int rc = 1;
+    hollow_read_state *rs = NULL;
+    bool *keep = NULL;
+    hollow_schema_list *l = NULL;
+    hollow_write_state *ws = NULL;
+    FILE *out = NULL;
+    char *referrers = NULL;
+    size_t referrers_len = 0;
+    if (inc == NULL || exc == NULL) {
+        cli_fail("filter", 1, "out of memory");
+        goto done;
+    }
+    while ((k = opt_next(&st, specs, OPT_COUNT(specs), &v)) != OPT_END) {
         switch (k) {
-        case 0:
-            if (ninc == 256)
-                return cli_fail("filter", 2, "too many --include");
-            inc[ninc++] = v;
-            break;
-        case 1:
-            if (nexc == 256)
-                return cli_fail("filter", 2, "too many --exclude");
-            exc[nexc++] = v;
-            break;
-        case 2:
-        case 3: fputs(USAGE, stdout); return 0;
+        case O_INCLUDE: inc[ninc++] = v; break;
+        case O_EXCLUDE: exc[nexc++] = v; break;
+        case O_HELP: fputs(USAGE, stdout); rc = 0; goto done;
         case OPT_POSITIONAL:
-            if (nfiles == 2)
-                return cli_fail("filter", 2, "expected IN and OUT only");
+            if (nfiles == 2) {
+                rc = cli_fail("filter", 2, "expected IN and OUT only");
+                goto done;
+            }
             files[nfiles++] = v;
             break;
-        default: return 2;
+        default: rc = 2; goto done;
         }
     }
     if (nfiles != 2) {
         fputs(USAGE, stderr);
-        return 2;
+        rc = 2;
+        goto done;
     }
-    hollow_read_state *rs = NULL;
-    if (hollow_read_state_open(&rs, files[0], NULL) < 0)
-        return cli_fail_hollow("filter", "%s", files[0]);
+    if (hollow_read_state_open(&rs, files[0], NULL) < 0) {
+        cli_fail_hollow("filter", "%s", files[0]);
+        goto done;
+    }
     size_t nt = hollow_read_state_type_count(rs);
-    bool *keep = calloc(nt ? nt : 1, sizeof *keep);
-    int rc = 1;
-    hollow_schema_list *l = NULL;
-    hollow_write_state *ws = NULL;
-    FILE *out = NULL;
+    keep = calloc(nt ? nt : 1, sizeof *keep);
     if (keep == NULL) {
         cli_fail("filter", 1, "out of memory");
         goto done;
@@ -127,11 +142,10 @@ int cmd_filter(int argc, char **argv)
         for (size_t i = 0; i < nt; i++) {
             if (!keep[i])
                 continue;
-            const char *r[64];
-            size_t n = refs_of(hollow_type_schema(hollow_read_state_type_at(rs, i)),
-                               r, 64);
-            for (size_t j = 0; j < n; j++) {
-                int t = r[j] ? find(rs, r[j]) : -1;
+            const hollow_schema *s = hollow_type_schema(hollow_read_state_type_at(rs, i));
+            for (size_t j = 0, n = ref_count(s); j < n; j++) {
+                const char *r = ref_at(s, j);
+                int t = r ? find(rs, r) : -1;
                 if (t >= 0 && !keep[t])
                     keep[t] = grew = true;
             }
@@ -141,26 +155,37 @@ int cmd_filter(int argc, char **argv)
         keep[find(rs, exc[i])] = false;
     /* --exclude: refuse when a kept type references a dropped one */
     for (int i = 0; i < nexc; i++) {
-        char referrers[1024] = "";
+        /* every referrer named, however many: a memory stream grows */
+        FILE *names = open_memstream(&referrers, &referrers_len);
+        if (names == NULL) {
+            cli_fail("filter", 1, "out of memory");
+            goto done;
+        }
+        bool any = false;
         for (size_t j = 0; j < nt; j++) {
             if (!keep[j])
                 continue;
             const hollow_schema *s = hollow_type_schema(hollow_read_state_type_at(rs, j));
-            const char *r[64];
-            size_t n = refs_of(s, r, 64);
-            for (size_t x = 0; x < n; x++)
-                if (r[x] && strcmp(r[x], exc[i]) == 0) {
-                    size_t used = strlen(referrers);
-                    snprintf(referrers + used, sizeof referrers - used, "%s%s",
-                             used ? ", " : "", hollow_schema_name(s));
+            for (size_t x = 0, n = ref_count(s); x < n; x++) {
+                const char *r = ref_at(s, x);
+                if (r && strcmp(r, exc[i]) == 0) {
+                    fprintf(names, "%s%s", any ? ", " : "", hollow_schema_name(s));
+                    any = true;
                     break;
                 }
+            }
         }
-        if (referrers[0] != '\0') {
+        if (fclose(names) != 0 || referrers == NULL) {
+            cli_fail("filter", 1, "out of memory");
+            goto done;
+        }
+        if (any) {
             cli_fail("filter", 1, "cannot exclude %s: referenced by %s", exc[i],
                      referrers);
             goto done;
         }
+        free(referrers);
+        referrers = NULL;
     }
     if (hollow_schema_list_new(&l) < 0)
         goto fail;
@@ -203,6 +228,9 @@ done:
     hollow_write_state_free(ws);
     hollow_schema_list_free(l);
     free(keep);
+    free(referrers);
+    free(inc);
+    free(exc);
     hollow_read_state_release(rs);
     return rc;
 }

@@ -25,27 +25,30 @@ static const char USAGE[] =
 
 int cmd_inspect(int argc, char **argv)
 {
-    static const opt_spec specs[] = {{"records", true}, {"mmap", false},
-                                     {"verbose", false}, {"help", false}, {"h", false}};
+    enum { O_RECORDS = 1, O_MMAP, O_VERBOSE, O_HELP };
+    static const opt_spec specs[] = {{"records", OPT_VALUE, O_RECORDS},
+                                     {"mmap", OPT_FLAG, O_MMAP},
+                                     {"verbose", OPT_FLAG, O_VERBOSE},
+                                     {"help", OPT_FLAG, O_HELP},
+                                     {"h", OPT_FLAG, O_HELP}};
     opt_state st;
     opt_init(&st, argc, argv, "inspect");
     const char *path = NULL, *v;
     long records = 3;
     bool mmap_mode = false;
     int k;
-    while ((k = opt_next(&st, specs, 5, &v)) != OPT_END) {
+    while ((k = opt_next(&st, specs, OPT_COUNT(specs), &v)) != OPT_END) {
         switch (k) {
-        case 0: {
+        case O_RECORDS: {
             char *end;
             records = strtol(v, &end, 10);
             if (*v == '\0' || *end != '\0' || records < 0)
                 return cli_fail("inspect", 2, "--records needs a number >= 0");
             break;
         }
-        case 1: mmap_mode = true; break;
-        case 2: break;
-        case 3:
-        case 4: fputs(USAGE, stdout); return 0;
+        case O_MMAP: mmap_mode = true; break;
+        case O_VERBOSE: break;
+        case O_HELP: fputs(USAGE, stdout); return 0;
         case OPT_POSITIONAL:
             if (path != NULL)
                 return cli_fail("inspect", 2, "more than one blob given");

@@ -5,6 +5,7 @@
  * blob-format.md §4.3). Errors name FILE:line:column. With --print the
  * canonical text of the schemas is printed, as Java prints it.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,9 +57,11 @@ static char *slurp(const char *path, size_t *len)
 static int check_file(const char *path, bool print, bool verbose)
 {
     size_t len = 0;
+    errno = 0;
     char *text = slurp(path, &len);
     if (text == NULL)
-        return cli_fail("schema", 1, "cannot read %s", path);
+        return cli_fail("schema", 1, "cannot read %s: %s", path,
+                        strerror(errno ? errno : EIO));
     hollow_schema_list *l = NULL;
     int rc = hollow_schema_parse(&l, text, len);
     free(text);
@@ -97,34 +100,39 @@ static int check_file(const char *path, bool print, bool verbose)
 
 int cmd_schema(int argc, char **argv)
 {
-    static const opt_spec specs[] = {{"print", false}, {"verbose", false},
-                                     {"data", true}, {"help", false}, {"h", false}};
+    enum { O_PRINT = 1, O_VERBOSE, O_DATA, O_HELP };
+    static const opt_spec specs[] = {{"print", OPT_FLAG, O_PRINT},
+                                     {"verbose", OPT_FLAG, O_VERBOSE},
+                                     {"data", OPT_VALUE, O_DATA},
+                                     {"help", OPT_FLAG, O_HELP},
+                                     {"h", OPT_FLAG, O_HELP}};
     opt_state st;
     opt_init(&st, argc, argv, "schema");
-    const char *files[256], *v;
+    /* every file is an argument: argc bounds their number */
+    const char **files = calloc((size_t)argc + 1, sizeof *files);
+    const char *v;
     int nfiles = 0, k;
     bool print = false, verbose = false;
-    while ((k = opt_next(&st, specs, 5, &v)) != OPT_END) {
+    if (files == NULL)
+        return cli_fail("schema", 1, "out of memory");
+    while ((k = opt_next(&st, specs, OPT_COUNT(specs), &v)) != OPT_END) {
         switch (k) {
-        case 0: print = true; break;
-        case 1: verbose = true; break;
-        case 2:
-        case OPT_POSITIONAL:
-            if (nfiles == 256)
-                return cli_fail("schema", 2, "too many files");
-            files[nfiles++] = v;
-            break;
-        case 3:
-        case 4: fputs(USAGE, stdout); return 0;
-        default: return 2;
+        case O_PRINT: print = true; break;
+        case O_VERBOSE: verbose = true; break;
+        case O_DATA:
+        case OPT_POSITIONAL: files[nfiles++] = v; break;
+        case O_HELP: fputs(USAGE, stdout); free(files); return 0;
+        default: free(files); return 2;
         }
     }
     if (nfiles == 0) {
         fputs(USAGE, stderr);
+        free(files);
         return 2;
     }
     int rc = 0;
     for (int i = 0; i < nfiles; i++)
         rc |= check_file(files[i], print, verbose);
+    free(files);
     return rc ? 1 : 0;
 }

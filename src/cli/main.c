@@ -71,15 +71,13 @@ int main(int argc, char **argv)
             usage(stderr);
             return 2;
         }
-        /* argv without the -command option, with the verb as argv[0] */
-        static char *rest[4096];
-        int n = 0;
-        rest[n++] = (char *)c->name;
-        for (int j = 1; j < argc && n < 4095; j++)
-            if (j < i || j >= i + drop)
-                rest[n++] = argv[j];
-        rest[n] = NULL;
-        return c->fn(n, rest);
+        /* argv without the -command option, with the verb as argv[0]:
+         * shifted in place, so any number of arguments fits */
+        for (int j = i + drop; j <= argc; j++) /* with the final NULL */
+            argv[j - drop] = argv[j];
+        argc -= drop;
+        argv[0] = (char *)c->name;
+        return c->fn(argc, argv);
     }
     const char *verb = argv[1];
     if (strcmp(verb, "--help") == 0 || strcmp(verb, "-h") == 0 ||

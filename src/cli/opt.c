@@ -18,6 +18,12 @@ void opt_init(opt_state *st, int argc, char **argv, const char *cmd)
 int opt_next(opt_state *st, const opt_spec *specs, int nspecs, const char **value)
 {
     *value = NULL;
+    for (int k = 0; k < nspecs; k++)
+        if (specs[k].id <= 0) { /* a table without ids: a bug, say so */
+            cli_fail(st->cmd, 2, "internal error: option --%s has no id",
+                     specs[k].name);
+            return OPT_ERROR;
+        }
     if (st->i >= st->argc)
         return OPT_END;
     char *arg = st->argv[st->i++];
@@ -33,25 +39,26 @@ int opt_next(opt_state *st, const opt_spec *specs, int nspecs, const char **valu
     const char *eq = strchr(name, '=');
     size_t len = eq ? (size_t)(eq - name) : strlen(name);
     for (int k = 0; k < nspecs; k++) {
-        if (strlen(specs[k].name) != len || memcmp(specs[k].name, name, len) != 0)
+        const opt_spec *sp = &specs[k];
+        if (strlen(sp->name) != len || memcmp(sp->name, name, len) != 0)
             continue;
-        if (!specs[k].takes_value) {
+        if (sp->arg == OPT_FLAG) {
             if (eq != NULL) {
-                cli_fail(st->cmd, 2, "option --%s takes no value", specs[k].name);
+                cli_fail(st->cmd, 2, "option --%s takes no value", sp->name);
                 return OPT_ERROR;
             }
-            return k;
+            return sp->id;
         }
         if (eq != NULL) {
             *value = eq + 1;
-            return k;
+            return sp->id;
         }
         if (st->i >= st->argc) {
-            cli_fail(st->cmd, 2, "option --%s needs a value", specs[k].name);
+            cli_fail(st->cmd, 2, "option --%s needs a value", sp->name);
             return OPT_ERROR;
         }
         *value = st->argv[st->i++];
-        return k;
+        return sp->id;
     }
     cli_fail(st->cmd, 2, "unknown option %s (see --help)", arg);
     return OPT_ERROR;

@@ -10,10 +10,45 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+/*
+ * How a command declares its options: an enum with one id per option,
+ * starting at 1, and a table that gives each name its id. opt_next()
+ * returns the id of the option it matched, so the command switches on
+ * names and never on positions in the table; aliases share an id:
+ *
+ *     enum { O_DEEP = 1, O_MMAP, O_HELP };
+ *     static const opt_spec specs[] = {
+ *         {"deep", OPT_VALUE, O_DEEP},
+ *         {"mmap", OPT_FLAG, O_MMAP},
+ *         {"help", OPT_FLAG, O_HELP},
+ *         {"h", OPT_FLAG, O_HELP},
+ *     };
+ *     while ((k = opt_next(&st, specs, OPT_COUNT(specs), &v)) != OPT_END)
+ *         switch (k) {
+ *         case O_DEEP: deep = v; break;
+ *         ...
+ *         case OPT_POSITIONAL: ...; break;
+ *         default: return 2;   (OPT_ERROR: the message is printed)
+ *         }
+ *
+ * Id 0 is reserved: a spec without an id (a table in the old positional
+ * style, {"deep", true}) is refused by -Wmissing-field-initializers at
+ * build time and by opt_next() at run time; it never matches the wrong
+ * case. Lists of arguments (files, repeated options) go in arrays sized
+ * by argc, never in fixed ones.
+ */
+typedef enum opt_arg {
+    OPT_FLAG = 0, /* --name */
+    OPT_VALUE = 1 /* --name VALUE or --name=VALUE */
+} opt_arg;
+
 typedef struct opt_spec {
     const char *name;  /* without dashes */
-    bool takes_value;
+    opt_arg arg;
+    int id;            /* the command's enum value, >= 1 */
 } opt_spec;
+
+#define OPT_COUNT(specs) ((int)(sizeof(specs) / sizeof((specs)[0])))
 
 typedef struct opt_state {
     int argc;
@@ -31,9 +66,10 @@ typedef struct opt_state {
 void opt_init(opt_state *st, int argc, char **argv, const char *cmd);
 
 /*
- * Next option: the index of the matching spec (with *value set when it
- * takes one, or to NULL), OPT_POSITIONAL with *value = the argument,
- * OPT_END, or OPT_ERROR after printing "hollow-cli <cmd>: ..." to stderr.
+ * Next option: the id of the matching spec (with *value set when it takes
+ * one, or to NULL), OPT_POSITIONAL with *value = the argument, OPT_END, or
+ * OPT_ERROR after printing "hollow-cli <cmd>: ..." to stderr (unknown
+ * option, missing or unexpected value, or a spec without an id).
  */
 int opt_next(opt_state *st, const opt_spec *specs, int nspecs, const char **value);
 

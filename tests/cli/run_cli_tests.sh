@@ -68,6 +68,17 @@ stderr_has "offset"
 printf 'not a blob at all' >"$TMP/junk"
 expect 1 "not a blob" -- "$CLI" dump "$TMP/junk"
 stderr_has "blob format version"
+# -command=VERB with more arguments than the old fixed argv copy held (4095):
+# 4094 deltas, forward and back, end at version 1; the old copy silently
+# dropped the last one and printed version 2
+D12=$A/delta-20250101000000001-20250101000000002
+R21=$A/reversedelta-20250101000000002-20250101000000001
+chain=()
+for _ in $(seq 2047); do chain+=("$D12" "$R21"); done
+expect 0 "-command=dump with 4094 deltas" -- "$CLI" -command=dump "$SNAP" "${chain[@]}"
+stdout_is_file "$EXP"
+expect 0 "--command dump with 4094 deltas" -- "$CLI" --command dump "$SNAP" "${chain[@]}"
+stdout_is_file "$EXP"
 expect 0 "inspect" -- "$CLI" inspect --records 1 "$G/b_collections/snapshot-20250101000000001"
 grep -q "type Person" "$TMP/out" && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL: inspect output"; }
 
@@ -78,6 +89,12 @@ expect 1 "schema parse error" -- "$CLI" schema "$TMP/bad.hollow"
 stderr_has "$TMP/bad.hollow:4:1:"
 expect 0 "schema --print round trip" -- "$CLI" schema --print "$G/b_collections/schema.hollow"
 stdout_is_file "$G/b_collections/schema.hollow"
+# more files than any fixed list held (256 files, 4095 arguments)
+many=()
+for _ in $(seq 5000); do many+=("$G/b_collections/schema.hollow"); done
+expect 0 "-command=schema with 5000 files" -- "$CLI" -command=schema "${many[@]}"
+if [ "$(grep -c ': ok, 12 schemas$' "$TMP/out")" -eq 5000 ]; then pass=$((pass + 1)); else
+  fail=$((fail + 1)); echo "FAIL: schema of 5000 files: $(wc -l <"$TMP/out") lines"; fi
 
 # filter: every first snapshot rewrites to Java's bytes; others to the same dump
 for d in "$G"/*/; do
@@ -97,6 +114,16 @@ expect 0 "filter --include" -- "$CLI" filter --include Person "$B" "$TMP/inc"
 if grep -q "type Person" "$TMP/out" && grep -q "type ListOfString" "$TMP/out" &&
    grep -q "type String " "$TMP/out" && ! grep -q "type Group" "$TMP/out"; then
   pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: --include Person kept:"; cat "$TMP/out"; fi
+# repeated options beyond the old fixed lists (256 --include, 64 --type)
+incs=()
+for _ in $(seq 300); do incs+=(--include Person); done
+expect 0 "filter with 300 --include" -- "$CLI" filter "${incs[@]}" "$B" "$TMP/inc300"
+if cmp -s "$TMP/inc" "$TMP/inc300"; then pass=$((pass + 1)); else
+  fail=$((fail + 1)); echo "FAIL: 300 --include Person differ from one"; fi
+types=()
+for _ in $(seq 100); do types+=(--type Prims); done
+expect 0 "consume with 100 --type" -- "$CLI" consume --dir "$A" "${types[@]}"
+grep -q "^Prims " "$TMP/out" && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL: consume --type x100"; }
 expect 1 "filter --exclude a referenced type" -- "$CLI" filter --exclude Person "$B" "$TMP/exc"
 stderr_has "cannot exclude Person: referenced by"
 stderr_has "Group"
