@@ -5,6 +5,9 @@
  * negative hollow_error_code on failure. Positive values are never errors
  * (a read call returns HOLLOW_NULL, 1, for a null field). After a negative
  * return, hollow_error_last() on the same thread says what went wrong.
+ *
+ * Threads: the last error is per thread; every call here is safe from any
+ * thread and sees only its own thread's error.
  */
 #ifndef HOLLOW_ERROR_H
 #define HOLLOW_ERROR_H
