@@ -30,7 +30,9 @@
  * hollow_consumer_wait_for_version() for a version not yet published. A
  * listener must not call hollow_consumer_free() on its consumer. Every
  * other call is allowed, on this consumer and on others (unpin takes
- * effect at the next refresh).
+ * effect at the next refresh). Only re-entry on the listener's own thread
+ * is detected: a listener that waits for another thread which itself
+ * waits for this consumer's refresh deadlocks.
  */
 #ifndef HOLLOW_CONSUMER_H
 #define HOLLOW_CONSUMER_H
