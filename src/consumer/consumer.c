@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "common/alloc.h"
+#include "common/buf.h"
 #include "common/cell.h"
 #include "common/error.h"
 #include "common/log.h"
@@ -172,21 +173,25 @@ static int load_snapshot(hollow_read_state **out, hollow_consumer *c,
     return rc;
 }
 
-static void describe(char *buf, size_t cap, const hollow__plan *p)
+/* the plan as listeners see it, every step named (replaces *out, which
+ * stays NULL only when out of memory) */
+static void describe(char **out, const hollow__plan *p)
 {
-    size_t n = 0;
-    buf[0] = '\0';
-    for (size_t i = 0; i < p->count && n + 1 < cap; i++) {
+    hollow__buf b = HOLLOW__BUF_INIT;
+    for (size_t i = 0; i < p->count; i++) {
         char name[HOLLOW_BLOB_NAME_MAX];
         hollow_blob_key_name(name, sizeof name, &p->steps[i]);
-        int k = snprintf(buf + n, cap - n, "%s%s", i ? ", " : "", name);
-        if (k < 0)
-            break;
-        n += (size_t)k;
+        hollow__buf_printf(&b, "%s%s", i ? ", " : "", name);
     }
     if (p->count == 0)
-        snprintf(buf, cap, "nothing to do");
+        hollow__buf_puts(&b, "nothing to do");
+    hollow__free(*out);
+    if ((*out = hollow__buf_cstr(&b)) == NULL)
+        hollow__buf_free(&b);
 }
+
+/* what listeners get when describe() ran out of memory, or before a plan */
+#define PLAN_TEXT(desc) ((desc) != NULL ? (desc) : "")
 
 /* run a plan from `base` (may be NULL); *out is the final state */
 static int run_plan(hollow_read_state **out, hollow_consumer *c,
@@ -358,7 +363,8 @@ int hollow_consumer_refresh(hollow_consumer *c, int64_t version)
     hollow_read_state *cur = hollow_state_holder_acquire(c->holder);
     hollow_read_state *next = NULL;
     int64_t from = cur ? cur->version : 0;
-    char desc[512] = "";
+    bool refreshed = false;
+    char *desc = NULL;
     int rc = hollow__catalog_load(&cat, c->opts.blobstore);
     if (rc == 0 && version == HOLLOW_VERSION_LATEST)
         rc = latest_version(&version, c, &cat);
@@ -370,8 +376,9 @@ int hollow_consumer_refresh(hollow_consumer *c, int64_t version)
                                                    : 32;
     rc = hollow__plan_make(&plan, &cat, from, version, limit, true);
     if (rc == 0) {
-        describe(desc, sizeof desc, &plan);
-        hollow_refresh_event ev = {from, version, false, 0, desc, NULL, 0, NULL};
+        describe(&desc, &plan);
+        hollow_refresh_event ev = {from, version, false, 0, PLAN_TEXT(desc), NULL,
+                                   0, NULL};
         notify(c, &ev);
         bool chain = plan.count > 0 && plan.steps[0].kind != HOLLOW_BLOB_SNAPSHOT;
         rc = run_plan(&next, c, chain ? cur : NULL, &plan);
@@ -381,7 +388,7 @@ int hollow_consumer_refresh(hollow_consumer *c, int64_t version)
             hollow__plan_free(&plan);
             rc = hollow__plan_make(&plan, &cat, from, version, limit, false);
             if (rc == 0) {
-                describe(desc, sizeof desc, &plan);
+                describe(&desc, &plan);
                 rc = run_plan(&next, c, NULL, &plan);
             }
         }
@@ -400,19 +407,19 @@ int hollow_consumer_refresh(hollow_consumer *c, int64_t version)
             hollow__cell_publish(&c->indexes[i]->cell, ixs[i]);
         hollow_read_state_acquire(next);
         hollow_state_holder_publish(c->holder, next);
-        hollow_refresh_event ev = {from, version, true, 0, desc, ch, ch ? nch : 0,
-                                   next};
+        hollow_refresh_event ev = {from, version, true, 0, PLAN_TEXT(desc), ch,
+                                   ch ? nch : 0, next};
         notify(c, &ev);
-        hollow__log(HOLLOW_LOG_INFO, "consumer refreshed %lld -> %lld: %s",
-                    (long long)from, (long long)version, desc);
+        refreshed = true;
         hollow__free(ch);
         hollow__mutex_lock(&c->mu);
         hollow__cond_broadcast(&c->cond);
         hollow__mutex_unlock(&c->mu);
     } else {
-        char msg[256];
+        char msg[512]; /* the size of the thread's error message */
         snprintf(msg, sizeof msg, "%s", hollow_error_last()->message);
-        hollow_refresh_event ev = {from, version, true, rc, desc, NULL, 0, NULL};
+        hollow_refresh_event ev = {from, version, true, rc, PLAN_TEXT(desc), NULL,
+                                   0, NULL};
         notify(c, &ev);
         hollow__error_set(rc, "%s", msg); /* listeners may have clobbered it */
     }
@@ -423,6 +430,11 @@ done:
     hollow__plan_free(&plan);
     hollow__catalog_free(&cat);
     hollow__mutex_unlock(&c->refresh_mu);
+    /* outside the lock: the log callback may call into this consumer */
+    if (refreshed)
+        hollow__log(HOLLOW_LOG_INFO, "consumer refreshed %lld -> %lld: %s",
+                    (long long)from, (long long)version, PLAN_TEXT(desc));
+    hollow__free(desc);
     return rc;
 }
 

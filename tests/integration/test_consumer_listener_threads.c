@@ -249,6 +249,59 @@ START_TEST(listener_keeps_event_state_past_the_callback)
 }
 END_TEST
 
+/* the plan text names every step of a long chain (it used to be cut at
+ * 512 bytes) */
+typedef struct plan_seen {
+    char *before, *after;
+} plan_seen;
+
+static void plan_listener(const hollow_refresh_event *ev, void *payload)
+{
+    plan_seen *ps = payload;
+    char **slot = ev->done ? &ps->after : &ps->before;
+    free(*slot);
+    *slot = strdup(ev->plan);
+}
+
+START_TEST(listener_plan_names_every_step_of_a_long_chain)
+{
+    enum { VERSIONS = 60 };
+    hollow_blobstore *bs = mem_store();
+    hollow_schema_list *schemas = schemas_new();
+    hollow_producer *p = producer_new(bs, NULL, schemas, VERSIONS, true);
+    for (int i = 0; i < VERSIONS; i++)
+        ck_assert_int_eq(cycle_spec(p, (spec){0, 10, i, 0, false}), i + 1);
+    hollow_consumer_options co = HOLLOW_CONSUMER_OPTIONS_INIT;
+    co.blobstore = bs;
+    co.double_snapshot_limit = VERSIONS;
+    hollow_consumer *c = NULL;
+    HT_OK(hollow_consumer_new(&c, &co));
+    plan_seen ps = {NULL, NULL};
+    HT_OK(hollow_consumer_add_listener(c, plan_listener, &ps));
+    HT_OK(hollow_consumer_refresh(c, 1));
+    HT_OK(hollow_consumer_refresh(c, VERSIONS));
+    ck_assert_ptr_nonnull(ps.before);
+    ck_assert_ptr_nonnull(ps.after);
+    ck_assert_str_eq(ps.before, ps.after);
+    ck_assert_uint_gt(strlen(ps.after), 512);
+    int steps = 0;
+    for (const char *q = ps.after; (q = strstr(q, "delta-")) != NULL; q++)
+        steps++;
+    ck_assert_int_eq(steps, VERSIONS - 1);
+    ck_assert_msg(strncmp(ps.after, "delta-1-2, delta-2-3, ", 22) == 0,
+                  "plan: %.60s", ps.after);
+    const char *last = ", delta-59-60";
+    size_t n = strlen(ps.after);
+    ck_assert_str_eq(ps.after + n - strlen(last), last);
+    free(ps.before);
+    free(ps.after);
+    hollow_consumer_free(c);
+    hollow_producer_free(p);
+    hollow_blobstore_free(bs);
+    hollow_schema_list_free(schemas);
+}
+END_TEST
+
 /* --------------------------------------------------------------- logging */
 
 typedef struct log_rec {
@@ -280,6 +333,14 @@ static int warnings_of(log_rec *l)
     return n;
 }
 
+static int infos_of(log_rec *l)
+{
+    pthread_mutex_lock(&l->mu);
+    int n = l->infos;
+    pthread_mutex_unlock(&l->mu);
+    return n;
+}
+
 static void sleep_ms(int ms)
 {
     struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
@@ -301,7 +362,10 @@ START_TEST(watcher_failure_is_logged_as_warning)
     int64_t v1 = cycle_spec(p, (spec){0, 10, 0, 1, false});
     hollow_consumer *c = consumer_new(bs, ann, true, HOLLOW_MEMORY_HEAP, NULL);
     HT_OK(hollow_consumer_wait_for_version(c, v1, WAIT_MS));
-    /* the successful refresh is an info message */
+    /* the successful refresh is an info message, logged after the refresh
+     * lock is released (so maybe just after the version is published) */
+    for (int waited = 0; infos_of(&l) == 0 && waited < WAIT_MS; waited += 5)
+        sleep_ms(5);
     pthread_mutex_lock(&l.mu);
     ck_assert_int_ge(l.infos, 1);
     ck_assert_msg(strstr(l.last_info, "consumer refreshed 0 -> 1") != NULL,
@@ -366,9 +430,10 @@ static Suite *consumer_listener_suite(void)
     tcase_add_test(tc, listener_on_watcher_thread_reentry_is_refused);
     suite_add_tcase(s, tc);
 
-    tc = tcase_create("keep_state");
+    tc = tcase_create("event");
     tcase_set_timeout(tc, TIMEOUT_S);
     tcase_add_test(tc, listener_keeps_event_state_past_the_callback);
+    tcase_add_test(tc, listener_plan_names_every_step_of_a_long_chain);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("log");
