@@ -122,7 +122,8 @@ typedef void (*hollow_log_fn)(hollow_log_level level, const char *message,
 HOLLOW_API int hollow_set_log(hollow_log_level level, hollow_log_fn fn,
                               void *payload);
 
-/** "error", "warning", "info", "debug" (or "none"); static, never NULL. */
+/** "error", "warning", "info", "debug", "none", or "unknown" for a value
+ * outside the enum; static, never NULL. */
 HOLLOW_API const char *hollow_log_level_name(hollow_log_level level);
 
 /* -------------------------------------------------------------- version */

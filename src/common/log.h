@@ -3,6 +3,9 @@
  * something outside a return code, routed to hollow_set_log()'s callback.
  * Use it for what no caller can be told through a return: failures on the
  * library's own threads (a watcher's refresh, a lease renewal).
+ *
+ * Log with no lock of the library held: the application's callback may
+ * call back into the object that logs (common.h allows it).
  */
 #ifndef HOLLOW_SRC_COMMON_LOG_H
 #define HOLLOW_SRC_COMMON_LOG_H
