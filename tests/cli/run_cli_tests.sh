@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Runs the hollow-cli binary: option forms, exit codes, error messages.
-# usage: run_cli_tests.sh HOLLOW_CLI TESTS_DIR
+# usage: run_cli_tests.sh HOLLOW_CLI TESTS_DIR MAKE_WIDE_SNAPSHOT
 set -uo pipefail
 CLI=$1
 TESTS=$2
+MAKE_WIDE=${3:?usage: run_cli_tests.sh HOLLOW_CLI TESTS_DIR MAKE_WIDE_SNAPSHOT}
 G=$TESTS/golden
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
@@ -131,6 +132,18 @@ expect 0 "filter --exclude a top-level type" -- "$CLI" filter --exclude Group "$
 "$CLI" inspect --records 0 "$TMP/exc" >"$TMP/out"
 if ! grep -q "type Group" "$TMP/out" && grep -q "type Person" "$TMP/out"; then
   pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: --exclude Group"; fi
+# a type with 70 references (the old list of a type's references held 64)
+# and 41 referrers of one type (the old message held 1024 bytes)
+if "$MAKE_WIDE" "$TMP/wide"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: make_wide_snapshot"; fi
+expect 0 "filter --include a type with 70 references" -- "$CLI" filter --include Wide "$TMP/wide" "$TMP/wide-inc"
+"$CLI" inspect --records 0 "$TMP/wide-inc" >"$TMP/out"
+if [ "$(grep -c '^type L[0-9]' "$TMP/out")" -eq 70 ] && grep -q "^type Wide " "$TMP/out" &&
+   ! grep -q "^type Referrer" "$TMP/out"; then pass=$((pass + 1)); else
+  fail=$((fail + 1)); echo "FAIL: --include Wide kept:"; grep -c "^type" "$TMP/out"; fi
+expect 1 "filter --exclude a type with 41 referrers" -- "$CLI" filter --exclude L0 "$TMP/wide" "$TMP/wide-exc"
+stderr_has "Referrer_type_with_a_rather_long_name_00, "
+stderr_has "Referrer_type_with_a_rather_long_name_39"
+stderr_has ", Wide"
 expect 1 "filter of a missing file" -- "$CLI" filter "$TMP/nope" "$TMP/x"
 expect 2 "filter without OUT" -- "$CLI" filter "$B"
 
