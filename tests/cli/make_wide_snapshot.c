@@ -3,8 +3,11 @@
  * run_cli_tests.sh: a type `Wide` with 70 references (to types L0..L69),
  * and 40 types with long names that each reference L0, so that
  * `filter --include Wide` must follow more than 64 references and
- * `filter --exclude L0` must name more than 1024 bytes of referrers.
+ * `filter --exclude L0` must name more than 1024 bytes of referrers; and
+ * a type `Blob` whose primary key is a BYTES field, with one record whose
+ * key is the 5000 bytes i & 0xff, for `consume --query` with a long key.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +16,7 @@
 
 #define LEAVES 70
 #define REFERRERS 40
+#define BLOB_KEY_LEN 5000
 
 static int sink(void *payload, const void *data, size_t len)
 {
@@ -64,6 +68,8 @@ int main(int argc, char **argv)
         n += (size_t)snprintf(text + n, cap - n,
                               "Referrer_type_with_a_rather_long_name_%02d { L0 x; }\n",
                               i);
+    n += (size_t)snprintf(text + n, cap - n,
+                          "Blob @PrimaryKey(key) { bytes key; }\n");
     hollow_schema_list *l = NULL;
     hollow_write_state *ws = NULL;
     int rc = 1;
@@ -95,6 +101,19 @@ int main(int argc, char **argv)
             goto done;
         }
     }
+    uint8_t key[BLOB_KEY_LEN];
+    for (int i = 0; i < BLOB_KEY_LEN; i++)
+        key[i] = (uint8_t)(i & 0xff);
+    hollow_record *r = NULL;
+    hollow_ordinal o;
+    if (hollow_record_new(&r, ws, "Blob") < 0 ||
+        hollow_record_set_bytes(r, 0, key, sizeof key) < 0 ||
+        hollow_write_state_add(&o, ws, r) < 0) {
+        hollow_record_free(r);
+        rc = fail("Blob");
+        goto done;
+    }
+    hollow_record_free(r);
     FILE *f = fopen(argv[1], "wb");
     if (f == NULL) {
         perror(argv[1]);

@@ -144,6 +144,13 @@ expect 1 "filter --exclude a type with 41 referrers" -- "$CLI" filter --exclude 
 stderr_has "Referrer_type_with_a_rather_long_name_00, "
 stderr_has "Referrer_type_with_a_rather_long_name_39"
 stderr_has ", Wide"
+# a BYTES primary key of 5000 bytes (the old key buffer held 4096)
+mkdir "$TMP/widestore" && cp "$TMP/wide" "$TMP/widestore/snapshot-1"
+longkey=$(python3 -c "print(''.join('%02x' % (i & 255) for i in range(5000)))")
+expect 0 "consume --query with a 5000-byte key" -- "$CLI" consume --dir "$TMP/widestore" --version 1 --query Blob "$longkey"
+grep -qF "{\"key\":\"$longkey\"}" "$TMP/out" && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL: --query Blob output:"; head -c 200 "$TMP/out"; }
+expect 1 "consume --query with another 5000-byte key" -- "$CLI" consume --dir "$TMP/widestore" --version 1 --query Blob "${longkey%??}ff"
+stderr_has "no Blob record has that key"
 expect 1 "filter of a missing file" -- "$CLI" filter "$TMP/nope" "$TMP/x"
 expect 2 "filter without OUT" -- "$CLI" filter "$B"
 
