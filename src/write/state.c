@@ -147,6 +147,9 @@ int hollow_write_state_new(hollow_write_state **out,
     if (out == NULL || schemas == NULL)
         return hollow__error_set(HOLLOW_EINVAL, "null argument");
     *out = NULL;
+    if (opts != NULL && opts->version != HOLLOW_WRITE_OPTIONS_VERSION)
+        return hollow__error_opts_version("write", opts->version,
+                                          HOLLOW_WRITE_OPTIONS_VERSION);
     int rc = hollow_schema_list_validate(schemas);
     if (rc < 0)
         return rc;
@@ -238,12 +241,16 @@ void hollow_write_state_free(hollow_write_state *ws)
 
 const hollow_schema_list *hollow_write_state_schemas(const hollow_write_state *ws)
 {
+    if (ws == NULL)
+        return NULL;
     return ws->schemas;
 }
 
 int hollow_write_state_set_shard_count(hollow_write_state *ws, const char *type,
                                        uint32_t n)
 {
+    HOLLOW__ARG_NOT_NULL(ws);
+    HOLLOW__ARG_NOT_NULL(type);
     hollow__wtype *t = hollow__ws_type(ws, type);
     if (t == NULL)
         return hollow__error_set(HOLLOW_ENOTFOUND, "no type %s", type);
@@ -258,6 +265,10 @@ int hollow_write_state_set_shard_count(hollow_write_state *ws, const char *type,
 int hollow_write_state_shard_counts(uint32_t *now, uint32_t *before,
                                     hollow_write_state *ws, const char *type)
 {
+    HOLLOW__ARG_NOT_NULL(now);
+    HOLLOW__ARG_NOT_NULL(before);
+    HOLLOW__ARG_NOT_NULL(ws);
+    HOLLOW__ARG_NOT_NULL(type);
     hollow__wtype *t = hollow__ws_type(ws, type);
     if (t == NULL)
         return hollow__error_set(HOLLOW_ENOTFOUND, "no type %s", type);
@@ -616,6 +627,8 @@ int hollow_write_state_set_header_tag(hollow_write_state *ws, const char *key,
 int hollow_write_state_remove_header_tag(hollow_write_state *ws,
                                          const char *key)
 {
+    HOLLOW__ARG_NOT_NULL(ws);
+    HOLLOW__ARG_NOT_NULL(key);
     hollow__wtags *t = &ws->tags;
     for (size_t i = 0; i < t->count; i++)
         if (strcmp(t->items[i].key, key) == 0) {
@@ -666,12 +679,16 @@ static uint64_t next_random(uint64_t *s)
 
 void hollow_write_state_set_randomized_tag(hollow_write_state *ws, int64_t tag)
 {
+    if (ws == NULL)
+        return;
     ws->tag = tag;
     ws->tag_set = true;
 }
 
 int64_t hollow_write_state_randomized_tag(hollow_write_state *ws)
 {
+    if (ws == NULL)
+        return 0;
     if (!ws->tag_set) {
         /* §3.9: redraw while the upper half is all zero, all one, or that
          * of the previous tag */
