@@ -84,8 +84,9 @@ typedef struct hollow_consumer_options {
 /**
  * Create a consumer (and, with `follow`, its watcher thread, which makes a
  * first refresh to the announced version).
- * @return 0; HOLLOW_EINVAL without a blob store, or `follow` without an
- *         announcer; HOLLOW_ENOMEM; HOLLOW_ERROR if the thread cannot start.
+ * @return 0; HOLLOW_EINVAL without a blob store, `follow` without an
+ *         announcer, options of another version or an unknown memory mode;
+ *         HOLLOW_ENOMEM; HOLLOW_ERROR if the thread cannot start.
  */
 HOLLOW_API int hollow_consumer_new(hollow_consumer **out,
                                    const hollow_consumer_options *opts);
@@ -146,7 +147,7 @@ HOLLOW_API int hollow_consumer_wait_for_version(hollow_consumer *c,
  * count 0: the type's @PrimaryKey, for HOLLOW_INDEX_PRIMARY_KEY).
  * @param handle  receives the index's handle for hollow_consumer_acquire_index()
  * @return 0; errors of building the index (HOLLOW_ENOTFOUND, HOLLOW_EINVAL);
- *         HOLLOW_ENOMEM. A refresh whose index cannot be derived fails and
+ *         HOLLOW_EINVAL for a `kind` outside the enum; HOLLOW_ENOMEM. A refresh whose index cannot be derived fails and
  *         keeps the current state.
  * Threads: not during a refresh (it waits for the running one).
  */

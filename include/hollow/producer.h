@@ -87,8 +87,9 @@ typedef struct hollow_producer_options {
 
 /**
  * Create a producer.
- * @return 0; HOLLOW_EINVAL without a blob store or schemas, or for invalid
- *         schemas; HOLLOW_ENOMEM.
+ * @return 0; HOLLOW_EINVAL without a blob store or schemas, for invalid
+ *         schemas, or for options (or their `write`) of another version;
+ *         HOLLOW_ENOMEM.
  */
 HOLLOW_API int hollow_producer_new(hollow_producer **out,
                                    const hollow_producer_options *opts);

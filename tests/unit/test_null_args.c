@@ -289,6 +289,13 @@ static int run_case(int i)
     ao.dir = "/tmp";
     hollow_announcer_fs_options ao_ver = ao;
     ao_ver.version = 99;
+    /* backends of another vtable version (hollow/sys/) */
+    struct hollow_blobstore bad_bs;
+    memset(&bad_bs, 0, sizeof bad_bs);
+    bad_bs.version = 99;
+    struct hollow_announcer bad_an;
+    memset(&bad_an, 0, sizeof bad_an);
+    bad_an.version = 99;
 
     /* ------------------------------------------------------ common.h */
     CASE(ck_assert_int_gt(hollow_version_number(), 0));
@@ -656,6 +663,8 @@ static int run_case(int i)
     CASE(EINVAL_NULL(hollow_blobstore_delete(NULL, &key)));
     CASE(EINVAL_NULL(hollow_blobstore_delete(bs, NULL)));
     CASE(hollow_blobstore_free(NULL));
+    CASE(EINVAL_MSG(hollow_blobstore_put_bytes(&bad_bs, &key, "x", 1), "version"));
+    CASE(EINVAL_MSG(hollow_blobstore_list(&bad_bs, key_cb, NULL), "version"));
 
     /* --------------------------------------------------- announcer.h */
     CASE(EINVAL_NULL(hollow_announcer_inproc_new(NULL, NULL)));
@@ -692,6 +701,8 @@ static int run_case(int i)
     CASE(EINVAL_NULL(hollow_announcer_stats_get(NULL, an)));
     CASE(EINVAL_NULL(hollow_announcer_stats_get(&stats, NULL)));
     CASE(hollow_announcer_free(NULL));
+    CASE(EINVAL_MSG(hollow_announcer_announce(&bad_an, 1), "version"));
+    CASE(EINVAL_MSG(hollow_announcer_latest(&i64, &bad_an), "version"));
 
     /* ---------------------------------------------------- producer.h */
     CASE(EINVAL_NULL(hollow_producer_new(NULL, &po)));
@@ -753,7 +764,7 @@ static int run_case(int i)
 }
 
 /* the number of CASE lines: the loop runs each once */
-#define CASE_COUNT 402
+#define CASE_COUNT 406
 
 START_TEST(null_args_call)
 {
