@@ -432,6 +432,8 @@ static int refs_added(hollow_write_state *ws, const hollow_record *r,
                       uint32_t to, const int32_t *e, size_t n, size_t step,
                       const char *what, const char *field)
 {
+    if (to == UINT32_MAX || n == 0) /* validated schemas: never unresolved */
+        return 0;
     hollow__wtype *t = &ws->types[to];
     size_t bad = n;
     hollow__mutex_lock(&t->mu);
