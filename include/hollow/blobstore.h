@@ -194,7 +194,7 @@ HOLLOW_API int hollow_stream_from_file(hollow_stream **out, const char *path);
 HOLLOW_API int hollow_stream_read(size_t *n_out, hollow_stream *s, void *buf,
                                   size_t cap);
 
-/** The total length of the stream if known, else -1. */
+/** The total length of the stream if known, else -1 (also for NULL). */
 HOLLOW_API int64_t hollow_stream_size(const hollow_stream *s);
 
 /** Close the stream and free it. NULL is a no-op. */

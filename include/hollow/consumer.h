@@ -127,8 +127,9 @@ typedef struct hollow_consumer_options {
  * Create a consumer (and, with `follow`, its watcher thread, which makes a
  * first refresh to the announced version). Nothing is loaded until the
  * first refresh.
- * @return 0; HOLLOW_EINVAL without options or a blob store, or `follow`
- *         without an announcer; HOLLOW_ENOMEM; HOLLOW_ERROR if the thread
+ * @return 0; HOLLOW_EINVAL without options or a blob store, `follow`
+ *         without an announcer, options of another version or an unknown
+ *         memory mode; HOLLOW_ENOMEM; HOLLOW_ERROR if the thread
  *         cannot start; errors of hollow_announcer_subscribe(). *out is
  *         NULL on failure.
  * Ownership: free it with hollow_consumer_free(), after every other thread
@@ -231,7 +232,8 @@ HOLLOW_API int hollow_consumer_wait_for_version(hollow_consumer *c,
  * `paths` as for hollow_index_primary_key_new() and friends (NULL with
  * count 0: the type's @PrimaryKey, for HOLLOW_INDEX_PRIMARY_KEY).
  * @param handle  receives the index's handle for hollow_consumer_acquire_index()
- * @return 0; HOLLOW_EINVAL for a NULL argument; errors of building the
+ * @return 0; HOLLOW_EINVAL for a NULL argument or a `kind`
+ *         outside the enum; errors of building the
  *         index on the published state (HOLLOW_ENOTFOUND, HOLLOW_EINVAL,
  *         HOLLOW_ECORRUPT); HOLLOW_ERANGE when the consumer already keeps
  *         HOLLOW_CONSUMER_MAX_INDEXES indexes; HOLLOW_ENOMEM; HOLLOW_ESTATE

@@ -68,7 +68,7 @@ HOLLOW_API int hollow_dump_record(const hollow_type *t, hollow_ordinal o,
  * Format a double or float exactly as the dumps do (shortest round trip,
  * ECMAScript layout; NaN and infinities as "NaN", "Infinity",
  * "-Infinity" without quotes) into `buf` (32 bytes suffice).
- * @return the length written.
+ * @return the length written (0 for a NULL `buf`).
  */
 HOLLOW_API size_t hollow_format_double(char *buf, size_t cap, double v);
 /** As hollow_format_double() for a float (shortest text that reads back

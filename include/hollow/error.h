@@ -6,6 +6,14 @@
  * (a read call returns HOLLOW_NULL, 1, for a null field). After a negative
  * return, hollow_error_last() on the same thread says what went wrong.
  *
+ * Arguments (style.md B4.6): a NULL pointer where a handle, out parameter,
+ * name or callback is required, an options struct whose `version` is not
+ * the one in its header, or an enum value outside its type is refused:
+ * calls that return int give HOLLOW_EINVAL ("null argument: <name>", or
+ * what is wrong); calls that return a value give their empty value (NULL,
+ * 0, false, or the "none" value their doc names); void calls do nothing.
+ * Pointer arguments documented as optional ("may be NULL") are exempt.
+ *
  * Threads: the last error is per thread; every call here is safe from any
  * thread and sees only its own thread's error.
  */

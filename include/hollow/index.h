@@ -216,10 +216,11 @@ HOLLOW_API void hollow_index_free(hollow_index *ix);
 /** The state the index answers for. Lifetime: while the index is held. */
 HOLLOW_API const hollow_read_state *hollow_index_state(const hollow_index *ix);
 
-/** The kind of index. */
+/** The kind of index (HOLLOW_INDEX_PRIMARY_KEY for NULL). */
 HOLLOW_API hollow_index_kind hollow_index_kind_of(const hollow_index *ix);
 
-/** Whether the index was built, patched or reused (hollow_index_derive()). */
+/** Whether the index was built, patched or reused (hollow_index_derive());
+ * HOLLOW_INDEX_BUILT for NULL. */
 HOLLOW_API hollow_index_origin hollow_index_origin_of(const hollow_index *ix);
 
 /** The indexed type's name. Lifetime: the index's. */

@@ -94,8 +94,9 @@ typedef struct hollow_producer_options {
 /**
  * Create a producer. With a lease time-to-live, the lease is taken at the
  * first cycle, not here.
- * @return 0; HOLLOW_EINVAL without a blob store or schemas, or for invalid
- *         schemas; HOLLOW_ENOMEM. *out is NULL on failure.
+ * @return 0; HOLLOW_EINVAL without a blob store or schemas, for invalid
+ *         schemas, or for options (or their `write`) of another version;
+ *         HOLLOW_ENOMEM. *out is NULL on failure.
  * Ownership: free it with hollow_producer_free(). The options are copied
  * (the schemas too); the blob store and announcer are borrowed.
  */

@@ -20,6 +20,7 @@
  * (only a hostile blob produces that). Reading an unpopulated ordinal that
  * has a slot returns that slot's (empty) content; use
  * hollow_type_is_populated() to know which ordinals hold records.
+ * A NULL state, type or out pointer gives HOLLOW_EINVAL (error.h).
  */
 #ifndef HOLLOW_READ_H
 #define HOLLOW_READ_H
@@ -53,7 +54,7 @@ typedef struct hollow_read_options {
      * Borrowed during the call only.
      */
     const char *const *type_filter;
-} hollow_read_options;
+} hollow_read_options; /* another version or memory mode: HOLLOW_EINVAL */
 
 #define HOLLOW_READ_OPTIONS_VERSION 1
 #define HOLLOW_READ_OPTIONS_INIT                                               \
@@ -156,7 +157,8 @@ HOLLOW_API int64_t hollow_read_state_randomized_tag(const hollow_read_state *rs)
  */
 HOLLOW_API int64_t hollow_read_state_version(const hollow_read_state *rs);
 
-/** The origin tag of the last blob applied (-1 for a first snapshot). */
+/** The origin tag of the last blob applied (-1 for a first snapshot, or
+ * for NULL). */
 HOLLOW_API int64_t hollow_read_state_origin_tag(const hollow_read_state *rs);
 
 /** Number of header tags. */
@@ -165,6 +167,7 @@ HOLLOW_API size_t hollow_read_state_header_tag_count(const hollow_read_state *rs
 /**
  * Header tag `i` in blob order. Keys and values are UTF-8 (a U+0000 in
  * them is kept as the bytes C0 80, as Java's modified UTF-8 writes it).
+ * `key` and `value` may be NULL (not wanted).
  * @return 0; HOLLOW_ENOTFOUND if `i` is out of range (*key and *value are
  *         then left unchanged).
  * Lifetime: the strings are borrowed from the state, NUL-terminated, valid
@@ -277,11 +280,12 @@ HOLLOW_API const char *hollow_type_name(const hollow_type *t);
 /** The type's schema, as the state holds it (the blob's schema, narrowed
  * by the consumer's filter); borrowed, valid while the state is held. */
 HOLLOW_API const hollow_schema *hollow_type_schema(const hollow_type *t);
-/** OBJECT, LIST, SET or MAP: the kind of hollow_type_schema(). */
+/** OBJECT, LIST, SET or MAP: the kind of hollow_type_schema();
+ * HOLLOW_SCHEMA_OBJECT for NULL. */
 HOLLOW_API hollow_schema_kind hollow_type_kind(const hollow_type *t);
 /** Number of shards n (a power of two). */
 HOLLOW_API uint32_t hollow_type_shard_count(const hollow_type *t);
-/** Largest ordinal with a slot, or -1. */
+/** Largest ordinal with a slot, or -1 (also for NULL). */
 HOLLOW_API hollow_ordinal hollow_type_max_ordinal(const hollow_type *t);
 /** Number of populated ordinals (records). */
 HOLLOW_API size_t hollow_type_record_count(const hollow_type *t);
@@ -424,12 +428,12 @@ typedef struct hollow_iter {
 /** Start iterating SET record `o`. @return 0; errors as above. */
 HOLLOW_API int hollow_set_iter_init(hollow_iter *it, const hollow_type *t,
                                     hollow_ordinal o);
-/** Next element; false at the end. */
+/** Next element; false at the end (or if `it` or `elem` is NULL). */
 HOLLOW_API bool hollow_set_iter_next(hollow_iter *it, hollow_ordinal *elem);
 /** Start iterating MAP record `o`. */
 HOLLOW_API int hollow_map_iter_init(hollow_iter *it, const hollow_type *t,
                                     hollow_ordinal o);
-/** Next entry; false at the end. */
+/** Next entry; false at the end (or for a NULL argument). */
 HOLLOW_API bool hollow_map_iter_next(hollow_iter *it, hollow_ordinal *key,
                                      hollow_ordinal *value);
 

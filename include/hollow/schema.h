@@ -109,7 +109,7 @@ HOLLOW_API void hollow_schema_free(hollow_schema *s);
 
 /** The type name. Lifetime: that of the schema. */
 HOLLOW_API const char *hollow_schema_name(const hollow_schema *s);
-/** The kind. */
+/** The kind; HOLLOW_SCHEMA_OBJECT for NULL (see error.h on NULL). */
 HOLLOW_API hollow_schema_kind hollow_schema_kind_of(const hollow_schema *s);
 /** Number of fields of an OBJECT schema (0 for other kinds). */
 HOLLOW_API size_t hollow_schema_field_count(const hollow_schema *s);
@@ -140,6 +140,7 @@ HOLLOW_API const char *hollow_field_type_name(hollow_field_type t);
 
 /**
  * True if the two schemas are identical (kind, name, fields, types, keys).
+ * Two NULLs are equal; NULL and a schema are not.
  */
 HOLLOW_API bool hollow_schema_equal(const hollow_schema *a, const hollow_schema *b);
 
@@ -148,7 +149,8 @@ HOLLOW_API bool hollow_schema_equal(const hollow_schema *a, const hollow_schema 
  * NUL-terminated and truncated to `cap`, like snprintf: `buf` may be NULL
  * when `cap` is 0, to learn the length. The text has no final newline,
  * e.g. "Movie @PrimaryKey(id) {\n\tint id;\n}" or "L List<Actor>;".
- * @return the full length of the text (excluding the NUL).
+ * @return the full length of the text (excluding the NUL); 0, and "" in
+ *         `buf`, for a NULL schema.
  */
 HOLLOW_API size_t hollow_schema_print(char *buf, size_t cap, const hollow_schema *s);
 

@@ -53,7 +53,7 @@ typedef struct hollow_write_options {
     uint64_t target_shard_size;
     /** Re-evaluate shard counts every cycle (Java's typeResharding). */
     bool resharding;
-} hollow_write_options;
+} hollow_write_options; /* another version: HOLLOW_EINVAL */
 
 #define HOLLOW_WRITE_OPTIONS_VERSION 1
 #define HOLLOW_WRITE_OPTIONS_INIT {HOLLOW_WRITE_OPTIONS_VERSION, 0, false}
@@ -122,7 +122,9 @@ HOLLOW_API int hollow_record_set_float(hollow_record *r, size_t field, float v);
 HOLLOW_API int hollow_record_set_double(hollow_record *r, size_t field, double v);
 HOLLOW_API int hollow_record_set_bool(hollow_record *r, size_t field, bool v);
 /** A STRING field from UTF-8 (the generalized form of lone surrogates is
- * accepted). @return 0; HOLLOW_EINVAL also for invalid UTF-8. */
+ * accepted); `utf8` may be NULL only with `len` 0 (as may the data of the
+ * UTF-16 and BYTES setters). @return 0; HOLLOW_EINVAL also for invalid
+ * UTF-8. */
 HOLLOW_API int hollow_record_set_string(hollow_record *r, size_t field,
                                         const char *utf8, size_t len);
 /** A STRING field from UTF-16 code units (lone surrogates allowed). */
@@ -154,7 +156,9 @@ HOLLOW_API int hollow_record_put_entry(hollow_record *r, hollow_ordinal key,
  * (the existing one if an identical record is in the map, §10.2). The
  * record is left as it was (reset it to build another).
  * @return 0; HOLLOW_EINVAL if a reference, element, key or value is not an
- *         ordinal of its type added in this cycle; HOLLOW_ERANGE when the
+ *         ordinal of its type added in this cycle (ordinals of the previous
+ *         or a restored state count once added again; the message names
+ *         the field and ordinal: nothing is added); HOLLOW_ERANGE when the
  *         type's ordinals are exhausted (2^28, Java's soft limit);
  *         HOLLOW_ENOMEM.
  * Threads: safe to call concurrently with other adds.

@@ -79,6 +79,19 @@ int hollow__error_oom(void)
     return hollow__error_set(HOLLOW_ENOMEM, "out of memory");
 }
 
+int hollow__error_null(const char *name)
+{
+    return hollow__error_set(HOLLOW_EINVAL, "null argument: %s", name);
+}
+
+int hollow__error_opts_version(const char *what, unsigned int version,
+                               unsigned int expected)
+{
+    return hollow__error_set(HOLLOW_EINVAL, "%s options version %u, expected "
+                             "%u (HOLLOW_*_OPTIONS_INIT)", what, version,
+                             expected);
+}
+
 const hollow_error *hollow_error_last(void)
 {
     if (tl_error.err.message == NULL)

@@ -10,8 +10,12 @@
 
 #if defined(__GNUC__)
 #define HOLLOW__PRINTF(a, b) __attribute__((format(printf, a, b)))
+#define HOLLOW__COLD __attribute__((cold))
+#define HOLLOW__UNLIKELY(x) __builtin_expect(!!(x), 0)
 #else
 #define HOLLOW__PRINTF(a, b)
+#define HOLLOW__COLD
+#define HOLLOW__UNLIKELY(x) (x)
 #endif
 
 int hollow__error_set(int code, const char *fmt, ...) HOLLOW__PRINTF(2, 3);
@@ -21,6 +25,20 @@ int hollow__error_set_os(int code, int err, const char *fmt, ...)
 /* prefix the current message with "<prefix>: " and return the current code */
 int hollow__error_prefix(const char *fmt, ...) HOLLOW__PRINTF(1, 2);
 int hollow__error_oom(void);
+/* a NULL argument at a public entry point (style.md B4.6): sets
+ * HOLLOW_EINVAL, "null argument: <name>", and returns it */
+int hollow__error_null(const char *name) HOLLOW__COLD;
+/* an options struct whose `version` this library does not know */
+int hollow__error_opts_version(const char *what, unsigned int version,
+                               unsigned int expected) HOLLOW__COLD;
+
+/* return HOLLOW_EINVAL from a public entry point when `p` is NULL; the
+ * branch is predicted not taken, so hot accessors can afford it */
+#define HOLLOW__ARG_NOT_NULL(p)                                                \
+    do {                                                                       \
+        if (HOLLOW__UNLIKELY((p) == NULL))                                     \
+            return hollow__error_null(#p);                                     \
+    } while (0)
 
 #define HOLLOW_TRY(expr)                                                       \
     do {                                                                       \

@@ -440,6 +440,8 @@ done:
 
 int64_t hollow_consumer_version(hollow_consumer *c)
 {
+    if (c == NULL)
+        return 0;
     hollow_read_state *rs = hollow_state_holder_acquire(c->holder);
     int64_t v = rs ? rs->version : 0;
     hollow_read_state_release(rs);
@@ -448,6 +450,8 @@ int64_t hollow_consumer_version(hollow_consumer *c)
 
 hollow_read_state *hollow_consumer_acquire_state(hollow_consumer *c)
 {
+    if (c == NULL)
+        return NULL;
     return hollow_state_holder_acquire(c->holder);
 }
 
@@ -522,6 +526,7 @@ static void *watch(void *arg)
 
 int hollow_consumer_last_error(hollow_consumer *c, char *msg, size_t cap)
 {
+    HOLLOW__ARG_NOT_NULL(c);
     hollow__mutex_lock(&c->mu);
     int rc = c->last_error;
     if (msg != NULL && cap > 0)
@@ -533,6 +538,7 @@ int hollow_consumer_last_error(hollow_consumer *c, char *msg, size_t cap)
 int hollow_consumer_wait_for_version(hollow_consumer *c, int64_t version,
                                      int timeout_ms)
 {
+    HOLLOW__ARG_NOT_NULL(c);
     if (in_listener(c) && hollow_consumer_version(c) < version)
         return hollow__error_set(HOLLOW_ESTATE, "hollow_consumer_wait_for_"
                                  "version called from a refresh listener of "
@@ -562,6 +568,7 @@ int hollow_consumer_wait_for_version(hollow_consumer *c, int64_t version,
 
 int hollow_consumer_pin(hollow_consumer *c, int64_t version)
 {
+    HOLLOW__ARG_NOT_NULL(c);
     if (version <= 0)
         return hollow__error_set(HOLLOW_EINVAL, "cannot pin version %lld",
                                  (long long)version);
@@ -582,6 +589,7 @@ int hollow_consumer_pin(hollow_consumer *c, int64_t version)
 
 int hollow_consumer_unpin(hollow_consumer *c)
 {
+    HOLLOW__ARG_NOT_NULL(c);
     hollow__mutex_lock(&c->mu);
     c->pinned = 0;
     bool follow = c->watcher_started;
@@ -611,6 +619,10 @@ int hollow_consumer_add_index(int *handle, hollow_consumer *c,
 {
     if (handle == NULL || c == NULL || type == NULL || (count > 0 && paths == NULL))
         return hollow__error_set(HOLLOW_EINVAL, "null argument");
+    if (kind != HOLLOW_INDEX_PRIMARY_KEY && kind != HOLLOW_INDEX_UNIQUE_KEY &&
+        kind != HOLLOW_INDEX_HASH)
+        return hollow__error_set(HOLLOW_EINVAL, "unknown index kind %d",
+                                 (int)kind);
     if (in_listener(c))
         return reentry_error("hollow_consumer_add_index");
     kept_index *k = hollow__calloc(1, sizeof *k);
@@ -657,6 +669,8 @@ int hollow_consumer_add_index(int *handle, hollow_consumer *c,
 
 hollow_index *hollow_consumer_acquire_index(hollow_consumer *c, int handle)
 {
+    if (c == NULL)
+        return NULL;
     /* slots below the count are filled and never change */
     size_t n = atomic_load(&c->index_count);
     kept_index *k = handle >= 0 && (size_t)handle < n ? c->indexes[handle] : NULL;
@@ -666,8 +680,8 @@ hollow_index *hollow_consumer_acquire_index(hollow_consumer *c, int handle)
 int hollow_consumer_add_listener(hollow_consumer *c, hollow_refresh_listener_fn fn,
                                  void *payload)
 {
-    if (c == NULL || fn == NULL)
-        return hollow__error_set(HOLLOW_EINVAL, "null argument");
+    HOLLOW__ARG_NOT_NULL(c);
+    HOLLOW__ARG_NOT_NULL(fn);
     if (in_listener(c))
         return reentry_error("hollow_consumer_add_listener");
     /* refreshes read the listeners under refresh_mu */
@@ -700,6 +714,13 @@ int hollow_consumer_new(hollow_consumer **out, const hollow_consumer_options *op
     if (out == NULL || opts == NULL || opts->blobstore == NULL)
         return hollow__error_set(HOLLOW_EINVAL, "a consumer needs a blob store");
     *out = NULL;
+    if (opts->version != HOLLOW_CONSUMER_OPTIONS_VERSION)
+        return hollow__error_opts_version("consumer", opts->version,
+                                          HOLLOW_CONSUMER_OPTIONS_VERSION);
+    if (opts->memory_mode != HOLLOW_MEMORY_HEAP &&
+        opts->memory_mode != HOLLOW_MEMORY_MMAP)
+        return hollow__error_set(HOLLOW_EINVAL, "unknown memory mode %d",
+                                 (int)opts->memory_mode);
     if (opts->follow && opts->announcer == NULL)
         return hollow__error_set(HOLLOW_EINVAL, "following needs an announcer");
     hollow_consumer *c = hollow__calloc(1, sizeof *c);

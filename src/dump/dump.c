@@ -34,11 +34,15 @@
 
 size_t hollow_format_double(char *buf, size_t cap, double v)
 {
+    if (buf == NULL)
+        return 0;
     return hollow__shortest_double(v, buf, cap);
 }
 
 size_t hollow_format_float(char *buf, size_t cap, float v)
 {
+    if (buf == NULL)
+        return 0;
     return hollow__shortest_float(v, buf, cap);
 }
 

@@ -570,7 +570,9 @@ static int match(hollow_index_matches *out, const hollow_index *ix,
         return hollow__error_set(HOLLOW_EINVAL, "null argument");
     out->ordinals = NULL;
     out->count = 0;
-    if (ix == NULL || ix->kind != HOLLOW_INDEX_HASH)
+    HOLLOW__ARG_NOT_NULL(ix);
+    HOLLOW__ARG_NOT_NULL(keys);
+    if (ix->kind != HOLLOW_INDEX_HASH)
         return hollow__error_set(HOLLOW_EINVAL, "not a hash index");
     ix_val pv[IX_MAX_PATHS];
     uint8_t heads[IX_MAX_PATHS * IX_HEAD];

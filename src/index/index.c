@@ -1028,6 +1028,13 @@ static int make(hollow_index **out, hollow_index_kind kind,
 {
     if (out == NULL)
         return hollow__error_set(HOLLOW_EINVAL, "null argument");
+    *out = NULL;
+    if (paths == NULL && count > 0)
+        return hollow__error_null("paths");
+    for (size_t i = 0; paths != NULL && i < count; i++)
+        if (paths[i] == NULL)
+            return hollow__error_set(HOLLOW_EINVAL, "null argument: paths[%zu]",
+                                     i);
     hollow_index *ix = NULL;
     int rc = index_new(&ix, kind, rs, type, paths, count, schema_key);
     if (rc == 0 && (rc = index_build(ix)) < 0) {
@@ -1178,38 +1185,42 @@ const hollow_read_state *hollow_index_state(const hollow_index *ix)
     return ix != NULL ? ix->rs : NULL;
 }
 
+/* NULL indexes give the documented sentinels (index.h) */
 hollow_index_kind hollow_index_kind_of(const hollow_index *ix)
 {
-    return ix->kind;
+    return ix ? ix->kind : HOLLOW_INDEX_PRIMARY_KEY;
 }
 
 hollow_index_origin hollow_index_origin_of(const hollow_index *ix)
 {
-    return ix->origin;
+    return ix ? ix->origin : HOLLOW_INDEX_BUILT;
 }
 
 const char *hollow_index_type_name(const hollow_index *ix)
 {
-    return ix->type_name;
+    return ix ? ix->type_name : NULL;
 }
 
 size_t hollow_index_path_count(const hollow_index *ix)
 {
-    return ix->spec.npaths;
+    return ix ? ix->spec.npaths : 0;
 }
 
 const char *hollow_index_path(const hollow_index *ix, size_t i)
 {
-    return i < ix->spec.npaths ? ix->spec.paths[i].text : NULL;
+    return ix && i < ix->spec.npaths ? ix->spec.paths[i].text : NULL;
 }
 
 hollow_field_type hollow_index_path_type(const hollow_index *ix, size_t i)
 {
-    return i < ix->spec.npaths ? ix->spec.paths[i].vtype : HOLLOW_FIELD_INT;
+    return ix && i < ix->spec.npaths ? ix->spec.paths[i].vtype
+                                     : HOLLOW_FIELD_INT;
 }
 
 size_t hollow_index_key_count(const hollow_index *ix)
 {
+    if (ix == NULL)
+        return 0;
     return ix->kind == HOLLOW_INDEX_HASH ? ix->ngroups : ix->nkeys;
 }
 
@@ -1226,9 +1237,11 @@ size_t hollow_index_duplicate_count(const hollow_index *ix)
 int hollow_index_duplicate_at(hollow_index_matches *out, const hollow_index *ix,
                               size_t i)
 {
+    HOLLOW__ARG_NOT_NULL(out);
     out->ordinals = NULL;
     out->count = 0;
-    if (ix == NULL || i >= ix->dups.ngroups)
+    HOLLOW__ARG_NOT_NULL(ix);
+    if (i >= ix->dups.ngroups)
         return hollow__error_set(HOLLOW_ENOTFOUND, "no duplicated key %zu", i);
     out->ordinals = ix->dups.ords + ix->dups.off[i];
     out->count = ix->dups.off[i + 1] - ix->dups.off[i];
@@ -1238,9 +1251,11 @@ int hollow_index_duplicate_at(hollow_index_matches *out, const hollow_index *ix,
 int hollow_index_duplicates_of(hollow_index_matches *out,
                                const hollow_index *ix, hollow_ordinal o)
 {
+    HOLLOW__ARG_NOT_NULL(out);
     out->ordinals = NULL;
     out->count = 0;
-    if (ix == NULL || ix->kind == HOLLOW_INDEX_HASH)
+    HOLLOW__ARG_NOT_NULL(ix);
+    if (ix->kind == HOLLOW_INDEX_HASH)
         return hollow__error_set(HOLLOW_EINVAL,
                                  "not a primary or unique key index");
     const ix_dups *d = &ix->dups;
@@ -1290,7 +1305,9 @@ static inline int find_fixed(const hollow_index *ix, const hollow_value *k)
                                  "path %s has %s values, value 0 is %s",
                                  ix->spec.paths[0].text,
                                  hollow_field_type_name(t),
-                                 hollow_field_type_name(k->type));
+                                 hollow_field_type_name(k->type)
+                                     ? hollow_field_type_name(k->type)
+                                     : "of unknown type");
     if (!null) {
         switch (t) { /* as hollow__ix_probe() */
         case HOLLOW_FIELD_LONG: {
@@ -1339,7 +1356,9 @@ static inline int find_fixed(const hollow_index *ix, const hollow_value *k)
 static int find(const hollow_index *ix, const hollow_value *keys, size_t count,
                 bool stored)
 {
-    if (ix == NULL || ix->kind == HOLLOW_INDEX_HASH)
+    HOLLOW__ARG_NOT_NULL(ix);
+    HOLLOW__ARG_NOT_NULL(keys);
+    if (ix->kind == HOLLOW_INDEX_HASH)
         return hollow__error_set(HOLLOW_EINVAL,
                                  "not a primary or unique key index");
     if (ix->fast_fixed && count == 1 && keys != NULL)

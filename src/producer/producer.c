@@ -77,6 +77,9 @@ int hollow_producer_new(hollow_producer **out, const hollow_producer_options *op
         return hollow__error_set(HOLLOW_EINVAL,
                                  "a producer needs a blob store and schemas");
     *out = NULL;
+    if (opts->version != HOLLOW_PRODUCER_OPTIONS_VERSION)
+        return hollow__error_opts_version("producer", opts->version,
+                                          HOLLOW_PRODUCER_OPTIONS_VERSION);
     hollow_producer *p = hollow__calloc(1, sizeof *p);
     HOLLOW_CHECK_ALLOC(p);
     p->opts = *opts;
@@ -121,6 +124,8 @@ void hollow_producer_free(hollow_producer *p)
 int hollow_producer_add_validator(hollow_producer *p, hollow_validator_fn fn,
                                   void *payload)
 {
+    HOLLOW__ARG_NOT_NULL(p);
+    HOLLOW__ARG_NOT_NULL(fn);
     validator *v = hollow__reallocarray(p->validators, p->validator_count + 1,
                                         sizeof *v);
     HOLLOW_CHECK_ALLOC(v);
@@ -134,6 +139,9 @@ int hollow_producer_add_validator(hollow_producer *p, hollow_validator_fn fn,
 int hollow_producer_set_header_tag(hollow_producer *p, const char *key,
                                    const char *value)
 {
+    HOLLOW__ARG_NOT_NULL(p);
+    HOLLOW__ARG_NOT_NULL(key);
+    HOLLOW__ARG_NOT_NULL(value);
     for (size_t i = 0; i < p->tag_count; i++)
         if (strcmp(p->tags[i].key, key) == 0) {
             char *v = hollow__strdup(value);
@@ -156,10 +164,15 @@ int hollow_producer_set_header_tag(hollow_producer *p, const char *key,
     return 0;
 }
 
-int64_t hollow_producer_version(const hollow_producer *p) { return p->version; }
+int64_t hollow_producer_version(const hollow_producer *p)
+{
+    return p ? p->version : 0;
+}
 
 hollow_read_state *hollow_producer_acquire_state(hollow_producer *p)
 {
+    if (p == NULL)
+        return NULL;
     if (p->state != NULL)
         hollow_read_state_acquire(p->state);
     return p->state;
@@ -167,6 +180,8 @@ hollow_read_state *hollow_producer_acquire_state(hollow_producer *p)
 
 bool hollow_producer_is_primary(hollow_producer *p)
 {
+    if (p == NULL)
+        return false;
     return p->lease == NULL || hollow__lease_held(p->lease);
 }
 

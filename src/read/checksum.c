@@ -153,16 +153,34 @@ static int type_checksum(uint32_t *out, const hollow_type *t,
 
 int hollow_type_checksum(uint32_t *out, const hollow_type *t)
 {
+    HOLLOW__ARG_NOT_NULL(out);
+    HOLLOW__ARG_NOT_NULL(t);
     return type_checksum(out, t, NULL);
 }
 
+/* the checksum of rs over the types (and fields) `with` also has, or over
+ * all of rs when `with` is NULL */
+static int state_checksum(uint32_t *out, const hollow_read_state *rs,
+                          const hollow_read_state *with);
+
 int hollow_read_state_checksum(uint32_t *out, const hollow_read_state *rs)
 {
-    return hollow_read_state_checksum_common(out, rs, NULL);
+    HOLLOW__ARG_NOT_NULL(out);
+    HOLLOW__ARG_NOT_NULL(rs);
+    return state_checksum(out, rs, NULL);
 }
 
 int hollow_read_state_checksum_common(uint32_t *out, const hollow_read_state *rs,
                                       const hollow_read_state *with)
+{
+    HOLLOW__ARG_NOT_NULL(out);
+    HOLLOW__ARG_NOT_NULL(rs);
+    HOLLOW__ARG_NOT_NULL(with);
+    return state_checksum(out, rs, with);
+}
+
+static int state_checksum(uint32_t *out, const hollow_read_state *rs,
+                          const hollow_read_state *with)
 {
     ck k = {0};
     for (size_t i = 0; i < rs->type_count; i++) {

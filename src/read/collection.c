@@ -73,6 +73,8 @@ static int get_range(range *out, const hollow_type *t, hollow_ordinal o,
 
 int hollow_list_size(uint32_t *out, const hollow_type *t, hollow_ordinal o)
 {
+    HOLLOW__ARG_NOT_NULL(out);
+    HOLLOW__ARG_NOT_NULL(t);
     range r;
     int rc = get_range(&r, t, o, HOLLOW_SCHEMA_LIST);
     if (rc < 0)
@@ -84,6 +86,8 @@ int hollow_list_size(uint32_t *out, const hollow_type *t, hollow_ordinal o)
 int hollow_list_get(hollow_ordinal *out, const hollow_type *t, hollow_ordinal o,
                     uint32_t i)
 {
+    HOLLOW__ARG_NOT_NULL(out);
+    HOLLOW__ARG_NOT_NULL(t);
     range r;
     int rc = get_range(&r, t, o, HOLLOW_SCHEMA_LIST);
     if (rc < 0)
@@ -103,6 +107,8 @@ int hollow_list_get(hollow_ordinal *out, const hollow_type *t, hollow_ordinal o,
 
 int hollow_set_size(uint32_t *out, const hollow_type *t, hollow_ordinal o)
 {
+    HOLLOW__ARG_NOT_NULL(out);
+    HOLLOW__ARG_NOT_NULL(t);
     range r;
     int rc = get_range(&r, t, o, HOLLOW_SCHEMA_SET);
     if (rc == 0)
@@ -112,6 +118,8 @@ int hollow_set_size(uint32_t *out, const hollow_type *t, hollow_ordinal o)
 
 int hollow_map_size(uint32_t *out, const hollow_type *t, hollow_ordinal o)
 {
+    HOLLOW__ARG_NOT_NULL(out);
+    HOLLOW__ARG_NOT_NULL(t);
     range r;
     int rc = get_range(&r, t, o, HOLLOW_SCHEMA_MAP);
     if (rc == 0)
@@ -121,6 +129,8 @@ int hollow_map_size(uint32_t *out, const hollow_type *t, hollow_ordinal o)
 
 int hollow_set_iter_init(hollow_iter *it, const hollow_type *t, hollow_ordinal o)
 {
+    HOLLOW__ARG_NOT_NULL(it);
+    HOLLOW__ARG_NOT_NULL(t);
     range r;
     memset(it, 0, sizeof *it);
     int rc = get_range(&r, t, o, HOLLOW_SCHEMA_SET);
@@ -134,6 +144,8 @@ int hollow_set_iter_init(hollow_iter *it, const hollow_type *t, hollow_ordinal o
 
 bool hollow_set_iter_next(hollow_iter *it, hollow_ordinal *elem)
 {
+    if (it == NULL || elem == NULL)
+        return false;
     const hollow__shard *s = it->shard_;
     while (it->pos_ < it->end_) {
         uint64_t e = hollow__bits_read(s->elems, it->pos_ * s->elem_bits,
@@ -149,6 +161,8 @@ bool hollow_set_iter_next(hollow_iter *it, hollow_ordinal *elem)
 
 int hollow_map_iter_init(hollow_iter *it, const hollow_type *t, hollow_ordinal o)
 {
+    HOLLOW__ARG_NOT_NULL(it);
+    HOLLOW__ARG_NOT_NULL(t);
     range r;
     memset(it, 0, sizeof *it);
     int rc = get_range(&r, t, o, HOLLOW_SCHEMA_MAP);
@@ -171,6 +185,8 @@ static inline void read_entry(const hollow__shard *s, uint64_t b, uint64_t *k,
 bool hollow_map_iter_next(hollow_iter *it, hollow_ordinal *key,
                           hollow_ordinal *value)
 {
+    if (it == NULL || key == NULL || value == NULL)
+        return false;
     const hollow__shard *s = it->shard_;
     while (it->pos_ < it->end_) {
         uint64_t k, v;
@@ -231,6 +247,8 @@ static bool match_map_key(const hollow__shard *s, uint64_t b, void *ctx)
 int hollow_set_contains(bool *out, const hollow_type *t, hollow_ordinal o,
                         hollow_ordinal elem)
 {
+    HOLLOW__ARG_NOT_NULL(out);
+    HOLLOW__ARG_NOT_NULL(t);
     range r;
     *out = false;
     int rc = get_range(&r, t, o, HOLLOW_SCHEMA_SET);
@@ -255,6 +273,8 @@ int hollow_set_contains(bool *out, const hollow_type *t, hollow_ordinal o,
 int hollow_map_get(hollow_ordinal *value, const hollow_type *t,
                    hollow_ordinal o, hollow_ordinal key)
 {
+    HOLLOW__ARG_NOT_NULL(value);
+    HOLLOW__ARG_NOT_NULL(t);
     range r;
     *value = HOLLOW_ORDINAL_NONE;
     int rc = get_range(&r, t, o, HOLLOW_SCHEMA_MAP);
@@ -326,6 +346,9 @@ static int find_keyed(int64_t *bucket, range *r, const hollow_type *t,
 int hollow_set_find(hollow_ordinal *elem, const hollow_type *t, hollow_ordinal o,
                     const hollow_value *keys, size_t key_count)
 {
+    HOLLOW__ARG_NOT_NULL(elem);
+    HOLLOW__ARG_NOT_NULL(t);
+    HOLLOW__ARG_NOT_NULL(keys);
     range r;
     int64_t b;
     *elem = HOLLOW_ORDINAL_NONE;
@@ -342,6 +365,10 @@ int hollow_map_find(hollow_ordinal *key, hollow_ordinal *value,
                     const hollow_type *t, hollow_ordinal o,
                     const hollow_value *keys, size_t key_count)
 {
+    HOLLOW__ARG_NOT_NULL(key);
+    HOLLOW__ARG_NOT_NULL(value);
+    HOLLOW__ARG_NOT_NULL(t);
+    HOLLOW__ARG_NOT_NULL(keys);
     range r;
     int64_t b;
     *key = *value = HOLLOW_ORDINAL_NONE;

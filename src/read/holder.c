@@ -39,10 +39,11 @@ void hollow_state_holder_free(hollow_state_holder *h)
 
 hollow_read_state *hollow_state_holder_acquire(hollow_state_holder *h)
 {
-    return hollow__cell_acquire(&h->cell);
+    return h ? hollow__cell_acquire(&h->cell) : NULL;
 }
 
 void hollow_state_holder_publish(hollow_state_holder *h, hollow_read_state *rs)
 {
-    hollow__cell_publish(&h->cell, rs);
+    if (h != NULL)
+        hollow__cell_publish(&h->cell, rs);
 }

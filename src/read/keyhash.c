@@ -106,6 +106,13 @@ int hollow__keyhash_of_record(uint32_t *out, const hollow_type *coll,
 static int check_probe(const hollow__key_hop *hop, const hollow_value *v)
 {
     hollow_field_type ft = hop->type->schema->fields[hop->field].type;
+    if (hollow_field_type_name(v->type) == NULL)
+        return hollow__error_set(HOLLOW_EINVAL,
+                                 "probe value for key field %s.%s has unknown "
+                                 "field type %d",
+                                 hop->type->schema->name,
+                                 hop->type->schema->fields[hop->field].name,
+                                 (int)v->type);
     if (v->type != ft)
         return hollow__error_set(HOLLOW_EINVAL,
                                  "key field %s.%s is %s, probe value is %s",

@@ -47,6 +47,8 @@ static int raw_value(uint64_t *raw, unsigned *width, const hollow_type *t,
 int hollow_object_int(int32_t *out, const hollow_type *t, hollow_ordinal o,
                       size_t field)
 {
+    HOLLOW__ARG_NOT_NULL(out);
+    HOLLOW__ARG_NOT_NULL(t);
     uint64_t raw;
     unsigned w;
     int rc = raw_value(&raw, &w, t, o, field, HOLLOW_FIELD_INT);
@@ -64,6 +66,8 @@ int hollow_object_int(int32_t *out, const hollow_type *t, hollow_ordinal o,
 int hollow_object_long(int64_t *out, const hollow_type *t, hollow_ordinal o,
                        size_t field)
 {
+    HOLLOW__ARG_NOT_NULL(out);
+    HOLLOW__ARG_NOT_NULL(t);
     uint64_t raw;
     unsigned w;
     int rc = raw_value(&raw, &w, t, o, field, HOLLOW_FIELD_LONG);
@@ -80,6 +84,8 @@ int hollow_object_long(int64_t *out, const hollow_type *t, hollow_ordinal o,
 int hollow_object_float(float *out, const hollow_type *t, hollow_ordinal o,
                         size_t field)
 {
+    HOLLOW__ARG_NOT_NULL(out);
+    HOLLOW__ARG_NOT_NULL(t);
     uint64_t raw;
     unsigned w;
     int rc = raw_value(&raw, &w, t, o, field, HOLLOW_FIELD_FLOAT);
@@ -97,6 +103,8 @@ int hollow_object_float(float *out, const hollow_type *t, hollow_ordinal o,
 int hollow_object_double(double *out, const hollow_type *t, hollow_ordinal o,
                          size_t field)
 {
+    HOLLOW__ARG_NOT_NULL(out);
+    HOLLOW__ARG_NOT_NULL(t);
     uint64_t raw;
     unsigned w;
     int rc = raw_value(&raw, &w, t, o, field, HOLLOW_FIELD_DOUBLE);
@@ -113,6 +121,8 @@ int hollow_object_double(double *out, const hollow_type *t, hollow_ordinal o,
 int hollow_object_bool(bool *out, const hollow_type *t, hollow_ordinal o,
                        size_t field)
 {
+    HOLLOW__ARG_NOT_NULL(out);
+    HOLLOW__ARG_NOT_NULL(t);
     uint64_t raw;
     unsigned w;
     int rc = raw_value(&raw, &w, t, o, field, HOLLOW_FIELD_BOOLEAN);
@@ -134,6 +144,8 @@ int hollow_object_bool(bool *out, const hollow_type *t, hollow_ordinal o,
 int hollow_object_ref(hollow_ordinal *out, const hollow_type *t,
                       hollow_ordinal o, size_t field)
 {
+    HOLLOW__ARG_NOT_NULL(out);
+    HOLLOW__ARG_NOT_NULL(t);
     uint64_t raw;
     unsigned w;
     int rc = raw_value(&raw, &w, t, o, field, HOLLOW_FIELD_REFERENCE);
@@ -166,6 +178,8 @@ static int var_bytes(const uint8_t **p, size_t *len, const hollow_type *t,
 int hollow_object_bytes(hollow_bytes *out, const hollow_type *t,
                         hollow_ordinal o, size_t field)
 {
+    HOLLOW__ARG_NOT_NULL(out);
+    HOLLOW__ARG_NOT_NULL(t);
     out->ptr = NULL;
     out->len = 0;
     return var_bytes(&out->ptr, &out->len, t, o, field, HOLLOW_FIELD_BYTES);
@@ -174,6 +188,8 @@ int hollow_object_bytes(hollow_bytes *out, const hollow_type *t,
 int hollow_object_string_raw(hollow_bytes *out, const hollow_type *t,
                              hollow_ordinal o, size_t field)
 {
+    HOLLOW__ARG_NOT_NULL(out);
+    HOLLOW__ARG_NOT_NULL(t);
     out->ptr = NULL;
     out->len = 0;
     return var_bytes(&out->ptr, &out->len, t, o, field, HOLLOW_FIELD_STRING);
@@ -182,6 +198,8 @@ int hollow_object_string_raw(hollow_bytes *out, const hollow_type *t,
 int hollow_object_string_length(size_t *units, const hollow_type *t,
                                 hollow_ordinal o, size_t field)
 {
+    HOLLOW__ARG_NOT_NULL(units);
+    HOLLOW__ARG_NOT_NULL(t);
     const uint8_t *p = NULL;
     size_t n = 0;
     *units = 0;
@@ -220,6 +238,10 @@ int hollow_object_string_utf16(uint16_t *buf, size_t cap, size_t *len,
                                const hollow_type *t, hollow_ordinal o,
                                size_t field)
 {
+    HOLLOW__ARG_NOT_NULL(len);
+    HOLLOW__ARG_NOT_NULL(t);
+    if (buf == NULL && cap > 0)
+        return hollow__error_null("buf");
     const uint8_t *p = NULL;
     size_t n = 0;
     *len = 0;
@@ -246,6 +268,10 @@ int hollow_object_string_utf16(uint16_t *buf, size_t cap, size_t *len,
 int hollow_object_string(hollow_str *out, char *buf, size_t cap,
                          const hollow_type *t, hollow_ordinal o, size_t field)
 {
+    HOLLOW__ARG_NOT_NULL(out);
+    HOLLOW__ARG_NOT_NULL(t);
+    if (buf == NULL && cap > 0)
+        return hollow__error_null("buf");
     const uint8_t *p = NULL;
     size_t n = 0;
     out->ptr = NULL;
@@ -297,6 +323,8 @@ int hollow_object_string(hollow_str *out, char *buf, size_t cap,
 int hollow_object_value(hollow_value *out, const hollow_type *t,
                         hollow_ordinal o, size_t field)
 {
+    HOLLOW__ARG_NOT_NULL(out);
+    HOLLOW__ARG_NOT_NULL(t);
     memset(out, 0, sizeof *out);
     const hollow_schema *s = t->schema;
     if (s->kind != HOLLOW_SCHEMA_OBJECT || field >= s->field_count)

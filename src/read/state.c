@@ -206,12 +206,29 @@ void hollow_read_state_release(hollow_read_state *rs)
 
 void hollow_read_state_free(hollow_read_state *rs) { hollow_read_state_release(rs); }
 
+/* style.md B5.7: an options struct of another version, or a memory mode
+ * outside the enum, is a programmer error */
+static int check_opts(const hollow_read_options *opts)
+{
+    if (opts == NULL)
+        return 0;
+    if (opts->version != HOLLOW_READ_OPTIONS_VERSION)
+        return hollow__error_opts_version("read", opts->version,
+                                          HOLLOW_READ_OPTIONS_VERSION);
+    if (opts->memory_mode != HOLLOW_MEMORY_HEAP &&
+        opts->memory_mode != HOLLOW_MEMORY_MMAP)
+        return hollow__error_set(HOLLOW_EINVAL, "unknown memory mode %d",
+                                 (int)opts->memory_mode);
+    return 0;
+}
+
 int hollow_read_state_from_snapshot(hollow_read_state **out, const void *data,
                                     size_t len, const hollow_read_options *opts)
 {
     if (out == NULL || (data == NULL && len > 0))
         return hollow__error_set(HOLLOW_EINVAL, "null argument");
     *out = NULL;
+    HOLLOW_TRY(check_opts(opts));
     if (opts != NULL && opts->memory_mode == HOLLOW_MEMORY_MMAP)
         return hollow__error_set(HOLLOW_EINVAL,
                                  "mmap mode needs a file: use "
@@ -253,6 +270,7 @@ int hollow_read_state_open(hollow_read_state **out, const char *path,
     if (out == NULL || path == NULL)
         return hollow__error_set(HOLLOW_EINVAL, "null argument");
     *out = NULL;
+    HOLLOW_TRY(check_opts(opts));
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return hollow__error_set_os(HOLLOW_EIO, errno, "cannot open %s", path);
@@ -333,29 +351,31 @@ int hollow_read_state_apply_delta_file(hollow_read_state **out,
     return rc;
 }
 
+/* NULL states give the documented sentinels (read.h) */
 int64_t hollow_read_state_randomized_tag(const hollow_read_state *rs)
 {
-    return rs->tag;
+    return rs ? rs->tag : 0;
 }
 
 int64_t hollow_read_state_version(const hollow_read_state *rs)
 {
-    return rs->version;
+    return rs ? rs->version : 0;
 }
 
 int64_t hollow_read_state_origin_tag(const hollow_read_state *rs)
 {
-    return rs->origin_tag;
+    return rs ? rs->origin_tag : -1;
 }
 
 size_t hollow_read_state_header_tag_count(const hollow_read_state *rs)
 {
-    return rs->tag_count;
+    return rs ? rs->tag_count : 0;
 }
 
 int hollow_read_state_header_tag_at(const hollow_read_state *rs, size_t i,
                                     const char **key, const char **value)
 {
+    HOLLOW__ARG_NOT_NULL(rs);
     if (i >= rs->tag_count)
         return hollow__error_set(HOLLOW_ENOTFOUND, "no header tag %zu", i);
     if (key != NULL)
@@ -368,6 +388,8 @@ int hollow_read_state_header_tag_at(const hollow_read_state *rs, size_t i,
 const char *hollow_read_state_header_tag(const hollow_read_state *rs,
                                          const char *key)
 {
+    if (rs == NULL || key == NULL)
+        return NULL;
     /* Java keeps the last of duplicate keys (§3.1) */
     for (size_t i = rs->tag_count; i-- > 0;)
         if (strcmp(rs->tag_keys[i], key) == 0)
@@ -377,23 +399,25 @@ const char *hollow_read_state_header_tag(const hollow_read_state *rs,
 
 size_t hollow_read_state_type_count(const hollow_read_state *rs)
 {
-    return rs->type_count;
+    return rs ? rs->type_count : 0;
 }
 
 const hollow_type *hollow_read_state_type_at(const hollow_read_state *rs, size_t i)
 {
-    return i < rs->type_count ? &rs->types[i] : NULL;
+    return rs && i < rs->type_count ? &rs->types[i] : NULL;
 }
 
 const hollow_type *hollow_read_state_type_sorted(const hollow_read_state *rs,
                                                  size_t i)
 {
-    return i < rs->type_count ? &rs->types[rs->by_name[i]] : NULL;
+    return rs && i < rs->type_count ? &rs->types[rs->by_name[i]] : NULL;
 }
 
 const hollow_type *hollow_read_state_type(const hollow_read_state *rs,
                                           const char *name)
 {
+    if (rs == NULL || name == NULL)
+        return NULL;
     size_t lo = 0, hi = rs->type_count;
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
@@ -425,6 +449,8 @@ static size_t shard_memory(const hollow__shard *s, size_t nf)
 
 size_t hollow_read_state_memory(const hollow_read_state *rs)
 {
+    if (rs == NULL)
+        return 0;
     size_t n = sizeof *rs + rs->type_count * (sizeof(hollow_type) + 4);
     for (size_t i = 0; i < rs->tag_count; i++)
         n += strlen(rs->tag_keys[i]) + strlen(rs->tag_values[i]) + 2 +
@@ -442,16 +468,32 @@ size_t hollow_read_state_memory(const hollow_read_state *rs)
 
 /* ------------------------------------------------------------- types */
 
-const char *hollow_type_name(const hollow_type *t) { return t->schema->name; }
-const hollow_schema *hollow_type_schema(const hollow_type *t) { return t->schema; }
-hollow_schema_kind hollow_type_kind(const hollow_type *t) { return t->schema->kind; }
-uint32_t hollow_type_shard_count(const hollow_type *t) { return t->shard_count; }
-hollow_ordinal hollow_type_max_ordinal(const hollow_type *t) { return t->max_ordinal; }
-size_t hollow_type_record_count(const hollow_type *t) { return t->count; }
+/* NULL types give the documented sentinels (read.h) */
+const char *hollow_type_name(const hollow_type *t)
+{
+    return t ? t->schema->name : NULL;
+}
+const hollow_schema *hollow_type_schema(const hollow_type *t)
+{
+    return t ? t->schema : NULL;
+}
+hollow_schema_kind hollow_type_kind(const hollow_type *t)
+{
+    return t ? t->schema->kind : HOLLOW_SCHEMA_OBJECT;
+}
+uint32_t hollow_type_shard_count(const hollow_type *t)
+{
+    return t ? t->shard_count : 0;
+}
+hollow_ordinal hollow_type_max_ordinal(const hollow_type *t)
+{
+    return t ? t->max_ordinal : HOLLOW_ORDINAL_NONE;
+}
+size_t hollow_type_record_count(const hollow_type *t) { return t ? t->count : 0; }
 
 bool hollow_type_is_populated(const hollow_type *t, hollow_ordinal o)
 {
-    if (o < 0)
+    if (t == NULL || o < 0)
         return false;
     const hollow__shard *s = t->shards[(uint32_t)o & (t->shard_count - 1)];
     return hollow__shard_has(s, (uint32_t)o >> t->shard_bits);
@@ -459,6 +501,8 @@ bool hollow_type_is_populated(const hollow_type *t, hollow_ordinal o)
 
 hollow_ordinal hollow_type_next_ordinal(const hollow_type *t, hollow_ordinal from)
 {
+    if (t == NULL)
+        return HOLLOW_ORDINAL_NONE;
     if (from < 0)
         from = 0;
     if (t->shard_count == 1) {

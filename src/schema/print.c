@@ -117,6 +117,13 @@ static void emit(sink *k, const hollow_schema *s)
 
 size_t hollow_schema_print(char *buf, size_t cap, const hollow_schema *s)
 {
+    if (buf == NULL)
+        cap = 0; /* length only, as snprintf(NULL, 0, ...) */
+    if (s == NULL) {
+        if (cap > 0)
+            buf[0] = '\0';
+        return 0;
+    }
     sink k = {NULL, buf, cap, 0};
     emit(&k, s);
     if (cap > 0)

@@ -182,7 +182,8 @@ int hollow_schema_map_type_new(hollow_schema **out, const char *name,
 int hollow_schema_add_field(hollow_schema *s, const char *name,
                             hollow_field_type type, const char *ref_type)
 {
-    if (s == NULL || s->kind != HOLLOW_SCHEMA_OBJECT)
+    HOLLOW__ARG_NOT_NULL(s);
+    if (s->kind != HOLLOW_SCHEMA_OBJECT)
         return hollow__error_set(HOLLOW_EINVAL,
                                  "fields belong to OBJECT schemas only");
     HOLLOW_TRY(check_name(name, "field name"));
@@ -236,7 +237,8 @@ static void free_paths(char **paths, size_t count)
 int hollow_schema_set_key(hollow_schema *s, const char *const *paths,
                           size_t count)
 {
-    if (s == NULL || s->kind == HOLLOW_SCHEMA_LIST)
+    HOLLOW__ARG_NOT_NULL(s);
+    if (s->kind == HOLLOW_SCHEMA_LIST)
         return hollow__error_set(HOLLOW_EINVAL,
                                  "a LIST schema cannot have a key");
     if (count > 0 && paths == NULL)
@@ -305,35 +307,41 @@ done:
 
 /* ------------------------------------------------------------- inspect */
 
-const char *hollow_schema_name(const hollow_schema *s) { return s->name; }
+/* NULL schemas give the documented sentinels (schema.h) */
+const char *hollow_schema_name(const hollow_schema *s)
+{
+    return s ? s->name : NULL;
+}
 
 hollow_schema_kind hollow_schema_kind_of(const hollow_schema *s)
 {
-    return s->kind;
+    return s ? s->kind : HOLLOW_SCHEMA_OBJECT;
 }
 
 size_t hollow_schema_field_count(const hollow_schema *s)
 {
-    return s->kind == HOLLOW_SCHEMA_OBJECT ? s->field_count : 0;
+    return s && s->kind == HOLLOW_SCHEMA_OBJECT ? s->field_count : 0;
 }
 
 const char *hollow_schema_field_name(const hollow_schema *s, size_t i)
 {
-    return i < s->field_count ? s->fields[i].name : NULL;
+    return s && i < s->field_count ? s->fields[i].name : NULL;
 }
 
 hollow_field_type hollow_schema_field_type(const hollow_schema *s, size_t i)
 {
-    return i < s->field_count ? s->fields[i].type : HOLLOW_FIELD_INT;
+    return s && i < s->field_count ? s->fields[i].type : HOLLOW_FIELD_INT;
 }
 
 const char *hollow_schema_field_ref_type(const hollow_schema *s, size_t i)
 {
-    return i < s->field_count ? s->fields[i].ref_type : NULL;
+    return s && i < s->field_count ? s->fields[i].ref_type : NULL;
 }
 
 int hollow_schema_field_index(const hollow_schema *s, const char *name)
 {
+    if (s == NULL || name == NULL)
+        return -1;
     for (size_t i = 0; i < s->field_count; i++)
         if (strcmp(s->fields[i].name, name) == 0)
             return (int)i; /* field_count < INT16_MAX */
@@ -342,19 +350,22 @@ int hollow_schema_field_index(const hollow_schema *s, const char *name)
 
 const char *hollow_schema_element_type(const hollow_schema *s)
 {
-    return s->elem_type;
+    return s ? s->elem_type : NULL;
 }
 
 const char *hollow_schema_value_type(const hollow_schema *s)
 {
-    return s->value_type;
+    return s ? s->value_type : NULL;
 }
 
-size_t hollow_schema_key_count(const hollow_schema *s) { return s->key_count; }
+size_t hollow_schema_key_count(const hollow_schema *s)
+{
+    return s ? s->key_count : 0;
+}
 
 const char *hollow_schema_key_path(const hollow_schema *s, size_t i)
 {
-    return i < s->key_count ? s->key_paths[i] : NULL;
+    return s && i < s->key_count ? s->key_paths[i] : NULL;
 }
 
 const char *hollow_field_type_name(hollow_field_type t)
@@ -439,18 +450,20 @@ done:
 
 size_t hollow_schema_list_count(const hollow_schema_list *l)
 {
-    return l->count;
+    return l ? l->count : 0;
 }
 
 const hollow_schema *hollow_schema_list_get(const hollow_schema_list *l,
                                             size_t i)
 {
-    return i < l->count ? l->items[i] : NULL;
+    return l && i < l->count ? l->items[i] : NULL;
 }
 
 const hollow_schema *hollow_schema_list_find(const hollow_schema_list *l,
                                              const char *name)
 {
+    if (l == NULL || name == NULL)
+        return NULL;
     for (size_t i = 0; i < l->count; i++)
         if (strcmp(l->items[i]->name, name) == 0)
             return l->items[i];

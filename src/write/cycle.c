@@ -347,6 +347,8 @@ int hollow_write_state_rollback(hollow_write_state *ws)
 
 bool hollow_write_state_has_changes(hollow_write_state *ws)
 {
+    if (ws == NULL)
+        return false;
     if (hollow__ws_choose_shards(ws) < 0)
         return true; /* let the write report the error */
     for (size_t i = 0; i < ws->type_count; i++) {

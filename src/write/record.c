@@ -64,6 +64,8 @@ void hollow_record_free(hollow_record *r)
 
 void hollow_record_reset(hollow_record *r)
 {
+    if (r == NULL)
+        return;
     memset(r->fields, 0, r->schema->field_count * sizeof *r->fields);
     r->data.len = 0;
     r->data.oom = 0;
@@ -72,6 +74,8 @@ void hollow_record_reset(hollow_record *r)
 
 const hollow_schema *hollow_record_schema(const hollow_record *r)
 {
+    if (r == NULL)
+        return NULL;
     return r->schema;
 }
 
@@ -103,6 +107,7 @@ static int set_fixed(hollow_record *r, size_t f, hollow_field_type t,
 
 int hollow_record_set_int(hollow_record *r, size_t field, int32_t v)
 {
+    HOLLOW__ARG_NOT_NULL(r);
     uint32_t u = (uint32_t)v;
     uint32_t zz = (u << 1) ^ (uint32_t)(v >> 31); /* §1.3 */
     return set_fixed(r, field, HOLLOW_FIELD_INT, v == INT32_MIN, zz);
@@ -110,6 +115,7 @@ int hollow_record_set_int(hollow_record *r, size_t field, int32_t v)
 
 int hollow_record_set_long(hollow_record *r, size_t field, int64_t v)
 {
+    HOLLOW__ARG_NOT_NULL(r);
     uint64_t u = (uint64_t)v;
     uint64_t zz = (u << 1) ^ (uint64_t)(v >> 63);
     return set_fixed(r, field, HOLLOW_FIELD_LONG, v == INT64_MIN, zz);
@@ -117,6 +123,7 @@ int hollow_record_set_long(hollow_record *r, size_t field, int64_t v)
 
 int hollow_record_set_float(hollow_record *r, size_t field, float v)
 {
+    HOLLOW__ARG_NOT_NULL(r);
     uint32_t bits;
     if (isnan(v))
         bits = 0x7FC00000u; /* Java's canonical NaN (§6.1) */
@@ -127,6 +134,7 @@ int hollow_record_set_float(hollow_record *r, size_t field, float v)
 
 int hollow_record_set_double(hollow_record *r, size_t field, double v)
 {
+    HOLLOW__ARG_NOT_NULL(r);
     uint64_t bits;
     if (isnan(v))
         bits = 0x7FF8000000000000ull;
@@ -137,11 +145,13 @@ int hollow_record_set_double(hollow_record *r, size_t field, double v)
 
 int hollow_record_set_bool(hollow_record *r, size_t field, bool v)
 {
+    HOLLOW__ARG_NOT_NULL(r);
     return set_fixed(r, field, HOLLOW_FIELD_BOOLEAN, false, v ? 1 : 0);
 }
 
 int hollow_record_set_ref(hollow_record *r, size_t field, hollow_ordinal o)
 {
+    HOLLOW__ARG_NOT_NULL(r);
     if (o < 0)
         return hollow__error_set(HOLLOW_EINVAL, "negative ordinal %d", (int)o);
     return set_fixed(r, field, HOLLOW_FIELD_REFERENCE, false, (uint64_t)o);
@@ -149,6 +159,7 @@ int hollow_record_set_ref(hollow_record *r, size_t field, hollow_ordinal o)
 
 int hollow_record_set_null(hollow_record *r, size_t field)
 {
+    HOLLOW__ARG_NOT_NULL(r);
     const hollow_schema *s = r->schema;
     if (s->kind != HOLLOW_SCHEMA_OBJECT || field >= s->field_count)
         return hollow__error_set(HOLLOW_EINVAL, "type %s has no field %zu",
@@ -175,12 +186,18 @@ static int set_var(hollow_record *r, size_t f, hollow_field_type t,
 int hollow_record_set_bytes(hollow_record *r, size_t field, const void *data,
                             size_t len)
 {
+    HOLLOW__ARG_NOT_NULL(r);
+    if (data == NULL && len > 0)
+        return hollow__error_null("data");
     return set_var(r, field, HOLLOW_FIELD_BYTES, data, len);
 }
 
 int hollow_record_set_string_utf16(hollow_record *r, size_t field,
                                    const uint16_t *units, size_t n)
 {
+    HOLLOW__ARG_NOT_NULL(r);
+    if (units == NULL && n > 0)
+        return hollow__error_null("units");
     int rc = field_check(r, field, HOLLOW_FIELD_STRING);
     if (rc < 0)
         return rc;
@@ -196,6 +213,9 @@ int hollow_record_set_string_utf16(hollow_record *r, size_t field,
 int hollow_record_set_string(hollow_record *r, size_t field, const char *utf8,
                              size_t len)
 {
+    HOLLOW__ARG_NOT_NULL(r);
+    if (utf8 == NULL && len > 0)
+        return hollow__error_null("utf8");
     int rc = field_check(r, field, HOLLOW_FIELD_STRING);
     if (rc < 0)
         return rc;
@@ -238,6 +258,7 @@ static int push(hollow_record *r, int32_t a, int32_t b, bool pair)
 
 int hollow_record_add_element(hollow_record *r, hollow_ordinal e)
 {
+    HOLLOW__ARG_NOT_NULL(r);
     hollow_schema_kind k = r->schema->kind;
     if (k != HOLLOW_SCHEMA_LIST && k != HOLLOW_SCHEMA_SET)
         return hollow__error_set(HOLLOW_EINVAL, "type %s is not a LIST or SET",
@@ -250,6 +271,7 @@ int hollow_record_add_element(hollow_record *r, hollow_ordinal e)
 int hollow_record_put_entry(hollow_record *r, hollow_ordinal key,
                             hollow_ordinal value)
 {
+    HOLLOW__ARG_NOT_NULL(r);
     if (r->schema->kind != HOLLOW_SCHEMA_MAP)
         return hollow__error_set(HOLLOW_EINVAL, "type %s is not a MAP",
                                  r->schema->name);

@@ -107,6 +107,29 @@ static int resolve_keys(hollow_write_state *ws, hollow__wtype *t)
     return rc;
 }
 
+/* the type index of every reference of t's records (validated schemas:
+ * each referenced type exists) */
+static int resolve_ref_types(hollow_write_state *ws, hollow__wtype *t)
+{
+    const hollow_schema *s = t->schema;
+    size_t n = s->kind == HOLLOW_SCHEMA_OBJECT ? s->field_count
+               : s->kind == HOLLOW_SCHEMA_MAP  ? 2
+                                               : 1;
+    t->ref_types = hollow__mallocarray(n ? n : 1, sizeof *t->ref_types);
+    HOLLOW_CHECK_ALLOC(t->ref_types);
+    for (size_t i = 0; i < n; i++) {
+        const char *name =
+            s->kind == HOLLOW_SCHEMA_OBJECT
+                ? (s->fields[i].type == HOLLOW_FIELD_REFERENCE
+                       ? s->fields[i].ref_type
+                       : NULL)
+                : (i == 0 ? s->elem_type : s->value_type);
+        const hollow__wtype *rt = name ? hollow__ws_type(ws, name) : NULL;
+        t->ref_types[i] = rt ? rt->index : UINT32_MAX;
+    }
+    return 0;
+}
+
 static uint64_t seed_rng(void)
 {
     struct timespec ts;
@@ -124,6 +147,9 @@ int hollow_write_state_new(hollow_write_state **out,
     if (out == NULL || schemas == NULL)
         return hollow__error_set(HOLLOW_EINVAL, "null argument");
     *out = NULL;
+    if (opts != NULL && opts->version != HOLLOW_WRITE_OPTIONS_VERSION)
+        return hollow__error_opts_version("write", opts->version,
+                                          HOLLOW_WRITE_OPTIONS_VERSION);
     int rc = hollow_schema_list_validate(schemas);
     if (rc < 0)
         return rc;
@@ -161,7 +187,8 @@ int hollow_write_state_new(hollow_write_state **out,
         ws->type_count = i + 1;
     }
     for (size_t i = 0; i < ws->type_count; i++)
-        if ((rc = resolve_keys(ws, &ws->types[i])) < 0)
+        if ((rc = resolve_keys(ws, &ws->types[i])) < 0 ||
+            (rc = resolve_ref_types(ws, &ws->types[i])) < 0)
             goto fail;
     *out = ws;
     return 0;
@@ -202,6 +229,7 @@ void hollow_write_state_free(hollow_write_state *ws)
             for (size_t k = 0; k < t->schema->key_count; k++)
                 hollow__free(t->keys[k].hops);
         hollow__free(t->keys);
+        hollow__free(t->ref_types);
         hollow__wtype_restore_free(t);
     }
     hollow__free(ws->types);
@@ -213,12 +241,16 @@ void hollow_write_state_free(hollow_write_state *ws)
 
 const hollow_schema_list *hollow_write_state_schemas(const hollow_write_state *ws)
 {
+    if (ws == NULL)
+        return NULL;
     return ws->schemas;
 }
 
 int hollow_write_state_set_shard_count(hollow_write_state *ws, const char *type,
                                        uint32_t n)
 {
+    HOLLOW__ARG_NOT_NULL(ws);
+    HOLLOW__ARG_NOT_NULL(type);
     hollow__wtype *t = hollow__ws_type(ws, type);
     if (t == NULL)
         return hollow__error_set(HOLLOW_ENOTFOUND, "no type %s", type);
@@ -233,6 +265,10 @@ int hollow_write_state_set_shard_count(hollow_write_state *ws, const char *type,
 int hollow_write_state_shard_counts(uint32_t *now, uint32_t *before,
                                     hollow_write_state *ws, const char *type)
 {
+    HOLLOW__ARG_NOT_NULL(now);
+    HOLLOW__ARG_NOT_NULL(before);
+    HOLLOW__ARG_NOT_NULL(ws);
+    HOLLOW__ARG_NOT_NULL(type);
     hollow__wtype *t = hollow__ws_type(ws, type);
     if (t == NULL)
         return hollow__error_set(HOLLOW_ENOTFOUND, "no type %s", type);
@@ -389,6 +425,65 @@ static int take_ordinal(hollow__wtype *t, uint32_t *o)
     return 0;
 }
 
+/* whether ordinals e[0], e[step], ... (n of them) are records of type
+ * `to` added in this cycle; the type's lock guards its bits against
+ * concurrent adds */
+static int refs_added(hollow_write_state *ws, const hollow_record *r,
+                      uint32_t to, const int32_t *e, size_t n, size_t step,
+                      const char *what, const char *field)
+{
+    if (to == UINT32_MAX || n == 0) /* validated schemas: never unresolved */
+        return 0;
+    hollow__wtype *t = &ws->types[to];
+    size_t bad = n;
+    hollow__mutex_lock(&t->mu);
+    const hollow__wbits *cur = hollow__wcur(t);
+    for (size_t i = 0; i < n && bad == n; i++)
+        if (!hollow__wbits_has(cur, (uint32_t)e[i * step]))
+            bad = i;
+    hollow__mutex_unlock(&t->mu);
+    if (bad == n)
+        return 0;
+    return hollow__error_set(HOLLOW_EINVAL, "%s %s%s%s references %s ordinal "
+                             "%d, which was not added in this cycle",
+                             r->schema->name, what, field ? " " : "",
+                             field ? field : "", t->schema->name,
+                             (int)e[bad * step]);
+}
+
+/* write.h: a record may reference only records added in this cycle, or
+ * the state written would hold dangling references */
+static int check_refs(hollow_write_state *ws, const hollow_record *r)
+{
+    const hollow_schema *s = r->schema;
+    const uint32_t *to = ws->types[r->type].ref_types;
+    int rc = 0;
+    switch (s->kind) {
+    case HOLLOW_SCHEMA_OBJECT:
+        for (size_t f = 0; f < s->field_count && rc == 0; f++) {
+            const hollow__rfield *v = &r->fields[f];
+            if (to[f] == UINT32_MAX || !v->set || v->is_null)
+                continue;
+            int32_t o = (int32_t)v->v;
+            rc = refs_added(ws, r, to[f], &o, 1, 1, "field", s->fields[f].name);
+        }
+        break;
+    case HOLLOW_SCHEMA_LIST:
+    case HOLLOW_SCHEMA_SET:
+        rc = refs_added(ws, r, to[0], r->elems, r->elem_count, 1, "element",
+                        NULL);
+        break;
+    case HOLLOW_SCHEMA_MAP:
+        rc = refs_added(ws, r, to[0], r->elems, r->elem_count / 2, 2, "key",
+                        NULL);
+        if (rc == 0 && r->elem_count > 0)
+            rc = refs_added(ws, r, to[1], r->elems + 1, r->elem_count / 2, 2,
+                            "value", NULL);
+        break;
+    }
+    return rc;
+}
+
 int hollow_write_state_add(hollow_ordinal *out, hollow_write_state *ws,
                            const hollow_record *rec)
 {
@@ -400,7 +495,10 @@ int hollow_write_state_add(hollow_ordinal *out, hollow_write_state *ws,
         return hollow__error_set(HOLLOW_EINVAL,
                                  "record was made for another write state");
     hollow_record *r = (hollow_record *)rec; /* scratch space only */
-    int rc = hollow__record_encode(r);
+    int rc = check_refs(ws, rec);
+    if (rc < 0)
+        return rc;
+    rc = hollow__record_encode(r);
     if (rc < 0)
         return rc;
     hollow__wtype *t = &ws->types[rec->type];
@@ -531,6 +629,8 @@ int hollow_write_state_set_header_tag(hollow_write_state *ws, const char *key,
 int hollow_write_state_remove_header_tag(hollow_write_state *ws,
                                          const char *key)
 {
+    HOLLOW__ARG_NOT_NULL(ws);
+    HOLLOW__ARG_NOT_NULL(key);
     hollow__wtags *t = &ws->tags;
     for (size_t i = 0; i < t->count; i++)
         if (strcmp(t->items[i].key, key) == 0) {
@@ -581,12 +681,16 @@ static uint64_t next_random(uint64_t *s)
 
 void hollow_write_state_set_randomized_tag(hollow_write_state *ws, int64_t tag)
 {
+    if (ws == NULL)
+        return;
     ws->tag = tag;
     ws->tag_set = true;
 }
 
 int64_t hollow_write_state_randomized_tag(hollow_write_state *ws)
 {
+    if (ws == NULL)
+        return 0;
     if (!ws->tag_set) {
         /* §3.9: redraw while the upper half is all zero, all one, or that
          * of the previous tag */

@@ -87,6 +87,11 @@ typedef struct hollow__wtype {
 
     hollow__wkey *keys;      /* SET/MAP hash key, NULL = ordinal hash */
 
+    /* index of the type each reference points into, for checking adds:
+     * OBJECT per field (UINT32_MAX if not a REFERENCE); LIST/SET [0] the
+     * element type; MAP [0] the key type, [1] the value type */
+    uint32_t *ref_types;
+
     /* what a rollback of the current cycle restores (§10.1) */
     uint32_t *new_ords;      /* ordinals stored since the cycle started */
     size_t new_count, new_cap;
