@@ -187,9 +187,11 @@ static void describe(char *buf, size_t cap, const hollow__plan *p)
         snprintf(buf, cap, "nothing to do");
 }
 
-/* run a plan from `base` (may be NULL); *out is the final state */
+/* run a plan from `base` (may be NULL); *out is the final state, *failed
+ * the step that failed */
 static int run_plan(hollow_read_state **out, hollow_consumer *c,
-                    hollow_read_state *base, const hollow__plan *p)
+                    hollow_read_state *base, const hollow__plan *p,
+                    size_t *failed)
 {
     hollow_read_state *rs = base;
     if (rs != NULL)
@@ -214,6 +216,7 @@ static int run_plan(hollow_read_state **out, hollow_consumer *c,
             char name[HOLLOW_BLOB_NAME_MAX];
             hollow_blob_key_name(name, sizeof name, k);
             hollow__error_prefix("%s", name);
+            *failed = i;
             break;
         }
         next->version = k->version;
@@ -333,23 +336,47 @@ int hollow_consumer_refresh(hollow_consumer *c, int64_t version)
         goto done; /* already there */
     uint32_t limit = c->opts.double_snapshot_limit ? c->opts.double_snapshot_limit
                                                    : 32;
-    rc = hollow__plan_make(&plan, &cat, from, version, limit, true);
-    if (rc == 0) {
+    /*
+     * A blob that fails (a delta whose origin tag does not match, a damaged
+     * or unreadable blob, one deleted meanwhile) is left out and the next
+     * plan tried: after a chain from our state, a snapshot; then other
+     * snapshots and chains. Only when no plan is left does the refresh
+     * fail, with the first failure's error.
+     */
+    bool allow_chain = true, started = false;
+    int first_rc = 0;
+    char first_msg[512] = "";
+    for (int attempt = 0; attempt < 64; attempt++) {
+        hollow__plan_free(&plan);
+        rc = hollow__plan_make(&plan, &cat, from, version, limit, allow_chain);
+        if (rc < 0)
+            break;
         describe(desc, sizeof desc, &plan);
-        hollow_refresh_event ev = {from, version, false, 0, desc, NULL, 0, NULL};
-        notify(c, &ev);
-        bool chain = plan.count > 0 && plan.steps[0].kind != HOLLOW_BLOB_SNAPSHOT;
-        rc = run_plan(&next, c, chain ? cur : NULL, &plan);
-        if ((rc == HOLLOW_ECHAIN || rc == HOLLOW_ECORRUPT) && chain) {
-            /* the chain does not fit this state, or a delta is damaged:
-             * start from a snapshot */
-            hollow__plan_free(&plan);
-            rc = hollow__plan_make(&plan, &cat, from, version, limit, false);
-            if (rc == 0) {
-                describe(desc, sizeof desc, &plan);
-                rc = run_plan(&next, c, NULL, &plan);
-            }
+        if (!started) {
+            hollow_refresh_event ev = {from, version, false, 0, desc, NULL, 0, NULL};
+            notify(c, &ev);
+            started = true;
         }
+        bool chain = plan.count > 0 && plan.steps[0].kind != HOLLOW_BLOB_SNAPSHOT;
+        size_t failed = 0;
+        rc = run_plan(&next, c, chain ? cur : NULL, &plan, &failed);
+        if (rc == 0 || (rc != HOLLOW_ECHAIN && rc != HOLLOW_ECORRUPT &&
+                        rc != HOLLOW_EIO && rc != HOLLOW_ENOTFOUND &&
+                        rc != HOLLOW_EVERSION))
+            break;
+        if (first_rc == 0) {
+            first_rc = rc;
+            snprintf(first_msg, sizeof first_msg, "%s",
+                     hollow_error_last()->message);
+        }
+        hollow__catalog_remove(&cat, &plan.steps[failed]);
+        if (chain)
+            allow_chain = false; /* the chain may not fit our state at all */
+    }
+    if (rc < 0 && first_rc != 0) {
+        /* report the blob that failed, not that nothing else was left */
+        rc = hollow__error_set(first_rc, "%s (no other plan reaches version "
+                               "%lld)", first_msg, (long long)version);
     }
     hollow_index **ixs = NULL;
     size_t nix = atomic_load(&c->index_count);
