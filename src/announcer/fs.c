@@ -137,11 +137,17 @@ static int read_file(int64_t *out, const fs_ann *f)
         rc = hollow__error_set(HOLLOW_ECORRUPT, "%s/" FILE_NAME " is longer "
                                "than a version (%lld bytes)", f->dir,
                                (long long)st.st_size);
-    if (rc == 0 && !parse_version(out, buf, len))
+    if (rc == 0 && !parse_version(out, buf, len)) {
+        char shown[33];
+        size_t n = len < 32 ? len : 32;
+        for (size_t i = 0; i < n; i++) /* the message stays one line */
+            shown[i] = buf[i] >= 0x20 && buf[i] < 0x7f ? buf[i] : '?';
+        shown[n] = '\0';
         rc = hollow__error_set(HOLLOW_ECORRUPT,
                                "%s/" FILE_NAME " does not hold a version: "
-                               "\"%.*s\"",
-                               f->dir, (int)(len < 32 ? len : 32), buf);
+                               "\"%s\"%s", f->dir, shown,
+                               len == 0 ? " (empty)" : "");
+    }
     return rc;
 }
 
