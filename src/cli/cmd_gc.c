@@ -98,7 +98,7 @@ int cmd_gc(int argc, char **argv)
     /* hold the lease (a name of our own per run) so that no producer
      * starts a cycle while we look at and change the store */
     snprintf(owner_buf, sizeof owner_buf, "%s#%ld", owner, (long)getpid());
-    if (!dry) {
+    {
         char holder[HOLLOW_LEASE_OWNER_MAX] = "";
         int lrc = hollow_announcer_lease(an, HOLLOW_LEASE_ACQUIRE, owner_buf,
                                          600000, holder, sizeof holder);
