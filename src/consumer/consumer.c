@@ -337,11 +337,12 @@ int hollow_consumer_refresh(hollow_consumer *c, int64_t version)
     uint32_t limit = c->opts.double_snapshot_limit ? c->opts.double_snapshot_limit
                                                    : 32;
     /*
-     * A blob that fails (a delta whose origin tag does not match, a damaged
-     * or unreadable blob, one deleted meanwhile) is left out and the next
-     * plan tried: after a chain from our state, a snapshot; then other
-     * snapshots and chains. Only when no plan is left does the refresh
-     * fail, with the first failure's error.
+     * When a plan fails the next is tried: a blob that cannot be read (a
+     * damaged one, one deleted meanwhile) is left out; after a chain from
+     * our state that does not fit, a snapshot; after a snapshot whose
+     * chain does not fit (a randomized-tag mismatch), another snapshot.
+     * Only when no plan is left does the refresh fail, with the first
+     * failure's error.
      */
     bool allow_chain = true, started = false;
     int first_rc = 0;
@@ -369,9 +370,15 @@ int hollow_consumer_refresh(hollow_consumer *c, int64_t version)
             snprintf(first_msg, sizeof first_msg, "%s",
                      hollow_error_last()->message);
         }
-        hollow__catalog_remove(&cat, &plan.steps[failed]);
         if (chain)
             allow_chain = false; /* the chain may not fit our state at all */
+        else if (rc == HOLLOW_ECHAIN)
+            /* a delta that does not fit what the snapshot gave: take
+             * another snapshot (a stale one, under a reused name, is the
+             * usual cause) */
+            hollow__catalog_remove(&cat, &plan.steps[0]);
+        if (rc != HOLLOW_ECHAIN)
+            hollow__catalog_remove(&cat, &plan.steps[failed]);
     }
     if (rc < 0 && first_rc != 0) {
         /* report the blob that failed, not that nothing else was left */
