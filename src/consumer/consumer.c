@@ -4,9 +4,10 @@
  * never blocked), optionally follows an announcer on its watcher thread.
  *
  * A refresh builds every intermediate state aside; only the final one is
- * published, and only when every step succeeded. If a step fails with a
- * chain error (a delta that does not start from the state, or a schema it
- * cannot take), the refresh is planned once more from a snapshot.
+ * published, and only when every step succeeded. If a step fails (a
+ * delta that does not start from the state, a damaged or missing blob),
+ * the refresh is planned again without what failed (see the loop in
+ * hollow_consumer_refresh).
  *
  * The watcher: the announcer's worker thread calls announced(), which only
  * records the version and signals; the watcher thread does the refreshing,

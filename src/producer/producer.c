@@ -8,8 +8,16 @@
  * must give the write state's checksum; the reverse delta must lead back),
  * run the validators on the new state, put the blobs (header, delta,
  * reverse delta, snapshot: Java's order), and announce. Any failure before
- * the announcement rolls the write state back, so the next cycle starts
- * from the last announced version again.
+ * the announcement rolls the write state back and deletes the blobs the
+ * cycle wrote, so the next cycle starts from the last announced version
+ * again.
+ *
+ * One linear history (issue 12): a cycle first takes the lease (by
+ * default), restores from the announced version if another producer
+ * announced since our last version, mints above every version the store
+ * names, claims that name by creating the header blob exclusively, and
+ * announces with announce_if (only while its base is still announced and
+ * it holds the lease).
  */
 #include "hollow/producer.h"
 
