@@ -37,10 +37,11 @@
  *     primary;
  *   - it announces with hollow_announcer_announce_if(): only while its
  *     base is still the announced version (and it holds the lease);
- *   - version names are never reused: a cycle mints above every version
- *     the blob store names and above the announced one, and claims its
- *     name by creating the header blob only if absent (atomic in the
- *     filesystem and memory stores), minting again when it is taken;
+ *   - version names are never reused: a cycle mints above the announced
+ *     version (the first cycle also above every version the blob store
+ *     names) and claims its name by creating the header blob only if
+ *     absent (atomic in the filesystem and memory stores), minting again
+ *     while it is taken; the minter's `previous` is then that floor;
  *   - a failed cycle deletes the blobs it wrote.
  *
  * Threads: one cycle at a time; populate may add records from several

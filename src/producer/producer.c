@@ -60,6 +60,7 @@ struct hollow_producer {
     size_t tag_count;
     hollow__lease *lease;
     bool lease_default;          /* no ttl given: dropped if unsupported */
+    bool listed;                 /* the store's largest version was read */
 };
 
 /* ------------------------------------------------------------- minting */
@@ -438,8 +439,14 @@ int hollow_producer_run_cycle(int64_t *version_out, hollow_producer *p,
     /* never a version name the store already has (leftovers of a crashed
      * cycle, another producer's) or one not above the announced one */
     int64_t floor = p->version > announced ? p->version : announced;
-    if ((rc = hollow_blobstore_list(p->opts.blobstore, max_version_cb, &floor)) < 0)
-        return rc;
+    /* the store's names once per producer (a crashed cycle's leftovers
+     * always include its claimed header, which the claim below skips) */
+    if (!p->listed) {
+        if ((rc = hollow_blobstore_list(p->opts.blobstore, max_version_cb,
+                                        &floor)) < 0)
+            return rc;
+        p->listed = true;
+    }
     int64_t version = mint(floor, p->opts.minter_payload);
     if (version <= floor)
         return hollow__error_set(HOLLOW_EINVAL, "the minter gave version %lld "
