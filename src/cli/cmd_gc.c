@@ -34,12 +34,33 @@ static const char USAGE[] =
     "  --dry-run    print what would be removed, remove nothing\n"
     "  --help       this text\n";
 
+typedef struct gc_run {
+    const char *verb;
+    hollow_announcer *an;
+    const char *owner; /* our lease owner, NULL without the lease */
+    int64_t announced;
+    size_t seen;
+} gc_run;
+
+#define GC_LEASE_MS 60000
+
+/* print each blob; keep our lease renewed, and before removing a version
+ * newer than the announced one make sure it is still ours (else a producer
+ * may be writing that version now) */
 static int print_removed(const hollow_blob_key *k, void *payload)
 {
-    const char *verb = payload;
+    gc_run *g = payload;
+    if (g->owner != NULL) {
+        bool newer = k->version > g->announced || k->from_version > g->announced;
+        if ((++g->seen % 64 == 0 || newer) &&
+            hollow_announcer_lease(g->an, HOLLOW_LEASE_ACQUIRE, g->owner,
+                                   GC_LEASE_MS, NULL, 0) < 0)
+            return cli_fail_hollow("gc", "the producer lease was lost; "
+                                   "stopped");
+    }
     char name[HOLLOW_BLOB_NAME_MAX];
     if (hollow_blob_key_name(name, sizeof name, k) == 0)
-        printf("%s %s\n", verb, name);
+        printf("%s %s\n", g->verb, name);
     return 0;
 }
 
@@ -101,7 +122,7 @@ int cmd_gc(int argc, char **argv)
     {
         char holder[HOLLOW_LEASE_OWNER_MAX] = "";
         int lrc = hollow_announcer_lease(an, HOLLOW_LEASE_ACQUIRE, owner_buf,
-                                         600000, holder, sizeof holder);
+                                         GC_LEASE_MS, holder, sizeof holder);
         leased = lrc == 0;
         if (!leased && lrc != HOLLOW_ESTATE) {
             cli_fail_hollow("gc", "taking the producer lease in %s", dir);
@@ -125,8 +146,12 @@ int cmd_gc(int argc, char **argv)
     go.remove_newer = leased;
     go.dry_run = dry;
     hollow_gc_result res;
-    if (hollow_blobstore_gc(&res, bs, &go, print_removed,
-                            (void *)(dry ? "would remove" : "removed")) < 0) {
+    gc_run g = {dry ? "would remove" : "removed", an, leased ? owner_buf : NULL,
+                go.announced, 0};
+    int grc = hollow_blobstore_gc(&res, bs, &go, print_removed, &g);
+    if (grc == 1)
+        goto done; /* the callback said why */
+    if (grc < 0) {
         cli_fail_hollow("gc", "%s", dir);
         goto done;
     }
