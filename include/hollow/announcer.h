@@ -331,6 +331,28 @@ HOLLOW_API int hollow_announcer_lease(hollow_announcer *a, hollow_lease_op op,
                                       char *holder, size_t holder_cap);
 
 /**
+ * Announce `version` only if the version announced now (pins aside) is
+ * `expected` (0: nothing announced yet) and, when `owner` is not NULL,
+ * `owner` holds an unexpired producer lease. The producer announces this
+ * way, so a producer that lost its lease, or whose base another producer
+ * has replaced meanwhile, cannot fork the history.
+ *
+ * The filesystem announcer makes the checks and the file replacement
+ * under the lease file's exclusive flock(2), the in-process one under its
+ * lease mutex: one step against every other announce_if and lease call,
+ * in any process. A backend without announce_if gets the checks made
+ * just before announcing (not atomic).
+ *
+ * @return 0; HOLLOW_ESTATE (nothing announced) when the announced version
+ *         is not `expected` or `owner` does not hold the lease; HOLLOW_ECORRUPT
+ *         when `announced.version` does not hold a version; otherwise as
+ *         hollow_announcer_announce() and hollow_announcer_lease().
+ */
+HOLLOW_API int hollow_announcer_announce_if(hollow_announcer *a,
+                                            int64_t expected, const char *owner,
+                                            int64_t version);
+
+/**
  * Fill `out` with the announcer's counters (a consistent snapshot).
  * @return 0; HOLLOW_EINVAL.
  */

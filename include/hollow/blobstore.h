@@ -386,6 +386,59 @@ HOLLOW_API int hollow_blobstore_list_versions(hollow_blobstore *bs,
 HOLLOW_API int hollow_blobstore_delete(hollow_blobstore *bs,
                                        const hollow_blob_key *key);
 
+/* ------------------------------------------------------------------ */
+/* Retention                                                           */
+/* ------------------------------------------------------------------ */
+
+/** Options of hollow_blobstore_gc(). */
+typedef struct hollow_gc_options {
+    unsigned int version;    /**< HOLLOW_GC_OPTIONS_VERSION */
+    int64_t announced;       /**< the announced version (required, > 0) */
+    int64_t pinned;          /**< a pinned version whose history is kept
+                                  too (an announcer that stores pins); 0 none */
+    uint32_t keep_snapshots; /**< keep each history from its N-th newest
+                                  snapshot on; 0 keeps all of it */
+    bool remove_newer;       /**< also remove blobs of versions newer than
+                                  `announced`: only when no producer can be
+                                  in a cycle (they may be its new version) */
+    bool dry_run;            /**< report, remove nothing */
+} hollow_gc_options;
+
+#define HOLLOW_GC_OPTIONS_VERSION 1
+#define HOLLOW_GC_OPTIONS_INIT { HOLLOW_GC_OPTIONS_VERSION, 0, 0, 0, false, false }
+
+/** What hollow_blobstore_gc() did. */
+typedef struct hollow_gc_result {
+    size_t removed; /**< blobs removed (or, dry run, that would be) */
+    size_t kept;    /**< blobs kept */
+} hollow_gc_result;
+
+/**
+ * Remove the blobs that no consumer of the announced history needs (the
+ * blob retention Java's producer runs for its filesystem publisher).
+ *
+ * The history of a version is read from the store: a version's parent is
+ * the version its reverse delta leads to (else the origin of a delta into
+ * it), back to the first version. Kept: every blob whose versions all lie
+ * on the history of `announced` (or of `pinned`) at or after that history's
+ * `keep_snapshots`-th newest snapshot; so the chain that reaches the
+ * announced (and the pinned) version from its newest snapshot always
+ * stays. Removed: the rest, i.e. older versions, and the leftovers of failed
+ * or crashed cycles and of forked histories; blobs of versions newer than
+ * `announced` only with `remove_newer`.
+ *
+ * @param out        receives the counts; may be NULL
+ * @param on_remove  called with each blob before it is removed (a non-zero
+ *                   return stops gc and is returned); may be NULL
+ * @return 0; HOLLOW_EINVAL; HOLLOW_ENOTFOUND (nothing removed) when a kept
+ *         history has no snapshot; errors of listing and deleting.
+ * Threads: as the store's calls. Consumers may refresh meanwhile; run it
+ *          only from one process at a time.
+ */
+HOLLOW_API int hollow_blobstore_gc(hollow_gc_result *out, hollow_blobstore *bs,
+                                   const hollow_gc_options *opts,
+                                   hollow_blob_key_cb on_remove, void *payload);
+
 /**
  * Free the store (not the blobs of a filesystem store). NULL is a no-op.
  * Threads: no other call on `bs` may be running or follow. Streams

@@ -7,8 +7,13 @@
  * snapshot and then deltas when no chain reaches the target or the chain
  * is longer than the double-snapshot limit. A refresh builds the new state
  * aside and publishes it atomically; readers pin states with
- * hollow_consumer_acquire_state() and are never blocked by a refresh. A
- * failed refresh keeps the current state published and says why.
+ * hollow_consumer_acquire_state() and are never blocked by a refresh. When
+ * a plan fails (a delta whose randomized tag does not fit the state, a
+ * damaged or vanished blob) the next plan is tried: after a chain from the
+ * current state, a snapshot; after a snapshot whose chain does not fit,
+ * another snapshot; an unreadable blob is left out. Only when no plan is
+ * left does the refresh fail, naming the first blob that failed; it keeps
+ * the current state published.
  *
  * With an announcer and `follow` set, a watcher thread refreshes to every
  * announced version by itself (or to the pinned version while pinned).

@@ -23,11 +23,26 @@
  * increasing). Header tags are Java's producer tags (blob-format.md §10.7)
  * plus the caller's.
  *
- * One producer at a time: with a lease time-to-live set, a producer takes a
- * lease in the announcer's backend before its first cycle, renews it from
- * a renewer thread, and checks it again right before announcing; a second
- * producer is secondary and its cycles return HOLLOW_ESTATE until the
- * lease expires.
+ * One producer, one linear history (LMDB's single writer):
+ *   - the lease: by default (lease_ttl_ms 0) a producer with an announcer
+ *     takes a lease in the announcer's backend at each cycle (shared
+ *     between processes by the filesystem announcer), renews it from a
+ *     renewer thread, and announces only while it holds it; a second
+ *     producer is secondary and its cycles return HOLLOW_ESTATE until the
+ *     lease is released or expires. The owner is unique to each producer
+ *     instance (lease_owner is only a label). lease_ttl_ms < 0 opts out.
+ *   - before a cycle builds anything, a producer whose last version is not
+ *     the announced one (another producer announced meanwhile) restores
+ *     from the announced version, as Java's producer does on becoming
+ *     primary;
+ *   - it announces with hollow_announcer_announce_if(): only while its
+ *     base is still the announced version (and it holds the lease);
+ *   - version names are never reused: a cycle mints above the announced
+ *     version (the first cycle also above every version the blob store
+ *     names) and claims its name by creating the header blob only if
+ *     absent (atomic in the filesystem and memory stores), minting again
+ *     while it is taken; the minter's `previous` is then that floor;
+ *   - a failed cycle deletes the blobs it wrote.
  *
  * Threads: one cycle at a time; populate may add records from several
  * threads. The lease renewer thread (only with a lease) is joined by
@@ -80,11 +95,22 @@ typedef struct hollow_producer_options {
     uint32_t num_states_between_snapshots;
     hollow_version_minter_fn minter;   /**< NULL: Java's timestamp shape */
     void *minter_payload;
-    /** Lease time-to-live in ms for the single-producer lease; 0 = none. */
+    /** Lease time-to-live in ms for the single-producer lease: 0, the
+     * default, is HOLLOW_PRODUCER_DEFAULT_LEASE_TTL_MS when there is an
+     * announcer that keeps leases (none without one); HOLLOW_PRODUCER_NO_LEASE
+     * (any negative value) opts out: several producers may then run
+     * cycles, and announce_if and the version claim still keep the history
+     * linear and the names distinct. */
     int64_t lease_ttl_ms;
-    /** Lease owner name (NULL: "<hostname>:<pid>:<address>"). */
+    /** Lease owner label (NULL: "<hostname>:<pid>"); the owner is the label
+     * followed by "#" and a random token of this producer instance. */
     const char *lease_owner;
 } hollow_producer_options;
+
+/** The default lease time-to-live (10 s). */
+#define HOLLOW_PRODUCER_DEFAULT_LEASE_TTL_MS 10000
+/** lease_ttl_ms value that opts out of the single-producer lease. */
+#define HOLLOW_PRODUCER_NO_LEASE ((int64_t)-1)
 
 #define HOLLOW_PRODUCER_OPTIONS_VERSION 1
 #define HOLLOW_PRODUCER_OPTIONS_INIT                                           \
@@ -132,10 +158,14 @@ HOLLOW_API int hollow_producer_set_header_tag(hollow_producer *p,
  *                     published
  * @return 0; the populate callback's non-zero return; HOLLOW_ERROR for a
  *         failed validator or integrity check (message says which);
- *         HOLLOW_ESTATE when another producer holds the lease;
+ *         HOLLOW_ESTATE when another producer holds the lease, or announced
+ *         while this cycle ran (the next cycle restores from it);
+ *         HOLLOW_ECORRUPT when announced.version is unreadable; errors of
+ *         restoring the announced version;
  *         HOLLOW_EBACKEND / HOLLOW_EIO when the store or announcer fails;
- *         HOLLOW_ENOMEM. On failure nothing is announced and the write
- *         state is as before the cycle.
+ *         HOLLOW_ENOMEM. On failure nothing is announced, the blobs the
+ *         cycle wrote are deleted, and the write state is as before the
+ *         cycle.
  */
 HOLLOW_API int hollow_producer_run_cycle(int64_t *version_out, hollow_producer *p,
                                          hollow_populate_fn populate,

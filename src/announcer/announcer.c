@@ -146,6 +146,55 @@ int hollow_announcer_lease(hollow_announcer *a, hollow_lease_op op,
                     holder_cap);
 }
 
+static bool owner_ok(const char *owner)
+{
+    return owner != NULL && owner[0] != '\0' &&
+           strlen(owner) < HOLLOW_LEASE_OWNER_MAX && strchr(owner, '\n') == NULL;
+}
+
+/* the announced version, pins aside; 0 when nothing was announced */
+static int announced_now(int64_t *out, hollow_announcer *a)
+{
+    hollow_announcer_stats st;
+    memset(&st, 0, sizeof st);
+    if (a->stats != NULL && a->stats(&st, a) == 0 && st.pinned) {
+        *out = st.has_latest ? st.latest : 0;
+        return 0;
+    }
+    int rc = a->latest(out, a);
+    if (rc == HOLLOW_ENOTFOUND) {
+        hollow_error_clear();
+        *out = 0;
+        return 0;
+    }
+    return rc;
+}
+
+int hollow_announcer_announce_if(hollow_announcer *a, int64_t expected,
+                                 const char *owner, int64_t version)
+{
+    HOLLOW_TRY(check(a));
+    if (version < 0 || expected < 0)
+        return hollow__error_set(HOLLOW_EINVAL, "negative version");
+    if (owner != NULL && !owner_ok(owner))
+        return hollow__error_set(HOLLOW_EINVAL, "announce_if: bad owner name");
+    if (a->announce_if != NULL)
+        return a->announce_if(a, expected, owner, version);
+    if (owner != NULL) {
+        if (a->lease == NULL)
+            return unsupported("leases");
+        HOLLOW_TRY(a->lease(a, HOLLOW_LEASE_CHECK, owner, 0, NULL, 0));
+    }
+    int64_t cur = 0;
+    HOLLOW_TRY(announced_now(&cur, a));
+    if (cur != expected)
+        return hollow__error_set(HOLLOW_ESTATE, "version %lld is announced, "
+                                 "not %lld: another producer announced "
+                                 "meanwhile", (long long)cur,
+                                 (long long)expected);
+    return a->announce(a, version);
+}
+
 void hollow_announcer_free(hollow_announcer *a)
 {
     if (a != NULL && a->free != NULL)

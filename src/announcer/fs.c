@@ -104,11 +104,18 @@ static bool parse_version(int64_t *out, const char *p, size_t len)
 
 static int read_file(int64_t *out, const fs_ann *f)
 {
-    int fd = openat(f->dirfd, FILE_NAME, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: a FIFO (or device) under the name must not block us */
+    int fd = openat(f->dirfd, FILE_NAME, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0)
         return hollow__error_set_os(errno == ENOENT ? HOLLOW_ENOTFOUND
                                                     : HOLLOW_EIO,
                                     errno, "read %s/" FILE_NAME, f->dir);
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return hollow__error_set(HOLLOW_ECORRUPT, "%s/" FILE_NAME " is not a "
+                                 "regular file", f->dir);
+    }
     char buf[64];
     size_t len = 0;
     int rc = 0;
@@ -126,11 +133,21 @@ static int read_file(int64_t *out, const fs_ann *f)
         len += (size_t)n;
     }
     close(fd);
-    if (rc == 0 && !parse_version(out, buf, len))
+    if (rc == 0 && len == sizeof buf)
+        rc = hollow__error_set(HOLLOW_ECORRUPT, "%s/" FILE_NAME " is longer "
+                               "than a version (%lld bytes)", f->dir,
+                               (long long)st.st_size);
+    if (rc == 0 && !parse_version(out, buf, len)) {
+        char shown[33];
+        size_t n = len < 32 ? len : 32;
+        for (size_t i = 0; i < n; i++) /* the message stays one line */
+            shown[i] = buf[i] >= 0x20 && buf[i] < 0x7f ? buf[i] : '?';
+        shown[n] = '\0';
         rc = hollow__error_set(HOLLOW_ECORRUPT,
                                "%s/" FILE_NAME " does not hold a version: "
-                               "\"%.*s\"",
-                               f->dir, (int)(len < 32 ? len : 32), buf);
+                               "\"%s\"%s", f->dir, shown,
+                               len == 0 ? " (empty)" : "");
+    }
     return rc;
 }
 
@@ -389,21 +406,31 @@ static int lease_io(const fs_ann *f, int err, const char *what)
                                 f->dir);
 }
 
-static int fa_lease(hollow_announcer *a, hollow_lease_op op, const char *owner,
-                    int64_t ttl_ms, char *holder, size_t holder_cap)
+/* open the lease file and take its exclusive flock; the fd or an error */
+static int lease_lock(const fs_ann *f)
 {
-    fs_ann *f = FA(a);
     int fd = openat(f->dirfd, LEASE_NAME, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (fd < 0)
         return lease_io(f, errno, "open");
-    int rc = 0;
     int lr;
     while ((lr = flock(fd, LOCK_EX)) != 0 && errno == EINTR)
         ;
     if (lr != 0) {
-        rc = lease_io(f, errno, "lock");
-        goto done;
+        int rc = lease_io(f, errno, "lock");
+        close(fd);
+        return rc;
     }
+    return fd;
+}
+
+static int fa_lease(hollow_announcer *a, hollow_lease_op op, const char *owner,
+                    int64_t ttl_ms, char *holder, size_t holder_cap)
+{
+    fs_ann *f = FA(a);
+    int fd = lease_lock(f);
+    if (fd < 0)
+        return fd;
+    int rc = 0;
     char buf[HOLLOW_LEASE_OWNER_MAX + 32];
     ssize_t n;
     while ((n = pread(fd, buf, sizeof buf, 0)) < 0 && errno == EINTR)
@@ -439,6 +466,49 @@ static int fa_lease(hollow_announcer *a, hollow_lease_op op, const char *owner,
             rc = lease_io(f, errno, "release");
     }
 done:
+    close(fd); /* releases the flock */
+    return rc;
+}
+
+/*
+ * Compare-and-announce under the lease file's flock: every lease call and
+ * every announce_if, in any process, is serialised with it, so a producer
+ * cannot announce after another took its lease or announced past its base.
+ */
+static int fa_announce_if(hollow_announcer *a, int64_t expected,
+                          const char *owner, int64_t version)
+{
+    fs_ann *f = FA(a);
+    int fd = lease_lock(f);
+    if (fd < 0)
+        return fd;
+    int rc = 0;
+    if (owner != NULL) {
+        char buf[HOLLOW_LEASE_OWNER_MAX + 32];
+        char cur[HOLLOW_LEASE_OWNER_MAX];
+        int64_t expiry = 0;
+        ssize_t n;
+        while ((n = pread(fd, buf, sizeof buf, 0)) < 0 && errno == EINTR)
+            ;
+        if (n < 0)
+            rc = lease_io(f, errno, "read");
+        else if (!parse_lease(&expiry, cur, sizeof cur, buf, (size_t)n) ||
+                 expiry <= wall_ms() || strcmp(cur, owner) != 0)
+            rc = hollow__error_set(HOLLOW_ESTATE, "%s does not hold the lease",
+                                   owner);
+    }
+    int64_t now = 0;
+    if (rc == 0 && (rc = read_file(&now, f)) == HOLLOW_ENOTFOUND) {
+        hollow_error_clear();
+        now = 0;
+        rc = 0;
+    }
+    if (rc == 0 && now != expected)
+        rc = hollow__error_set(HOLLOW_ESTATE, "version %lld is announced, not "
+                               "%lld: another producer announced meanwhile",
+                               (long long)now, (long long)expected);
+    if (rc == 0)
+        rc = fa_announce(a, version);
     close(fd); /* releases the flock */
     return rc;
 }
@@ -553,6 +623,7 @@ int hollow_announcer_fs_new(hollow_announcer **out,
     f->parent.stats = fa_stats;
     f->parent.free = fa_free;
     f->parent.lease = fa_lease;
+    f->parent.announce_if = fa_announce_if;
     *out = &f->parent;
     return 0;
 fail:

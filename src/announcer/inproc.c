@@ -107,6 +107,33 @@ static int ip_lease(hollow_announcer *a, hollow_lease_op op, const char *owner,
     return rc;
 }
 
+/* compare-and-announce under the lease mutex (serialised with ip_lease) */
+static int ip_announce_if(hollow_announcer *a, int64_t expected,
+                          const char *owner, int64_t version)
+{
+    inproc *ip = (inproc *)a;
+    int rc = 0;
+    hollow__mutex_lock(&ip->lease_lock);
+    if (owner != NULL && !(ip->lease_set && ip->lease_expiry_ns > hollow__now_ns() &&
+                           strcmp(ip->lease_owner, owner) == 0))
+        rc = hollow__error_set(HOLLOW_ESTATE, "%s does not hold the lease",
+                               owner);
+    if (rc == 0) {
+        hollow_announcer_stats st;
+        hollow__hub_stats(&st, HUB(a));
+        int64_t cur = st.has_latest ? st.latest : 0;
+        if (cur != expected)
+            rc = hollow__error_set(HOLLOW_ESTATE, "version %lld is announced, "
+                                   "not %lld: another producer announced "
+                                   "meanwhile", (long long)cur,
+                                   (long long)expected);
+    }
+    if (rc == 0)
+        rc = hollow__hub_announce(HUB(a), version);
+    hollow__mutex_unlock(&ip->lease_lock);
+    return rc;
+}
+
 static void ip_free(hollow_announcer *a)
 {
     hollow__hub_destroy(HUB(a));
@@ -154,6 +181,7 @@ int hollow_announcer_inproc_new(hollow_announcer **out,
     ip->parent.stats = ip_stats;
     ip->parent.free = ip_free;
     ip->parent.lease = ip_lease;
+    ip->parent.announce_if = ip_announce_if;
     *out = &ip->parent;
     return 0;
 }

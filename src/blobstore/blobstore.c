@@ -181,6 +181,33 @@ int hollow_blobstore_put_bytes(hollow_blobstore *bs, const hollow_blob_key *key,
     return rc;
 }
 
+int hollow__blobstore_put_new(hollow_blobstore *bs, const hollow_blob_key *key,
+                              const void *data, size_t len)
+{
+    hollow_blob_key k;
+    HOLLOW_TRY(check_args(&k, bs, key));
+    hollow_stream *s;
+    HOLLOW_TRY(hollow_stream_from_memory(&s, data, len));
+    int rc = hollow__fs_put_new(bs, &k, s);
+    if (rc == HOLLOW_ENOTSUPPORTED)
+        rc = hollow__mem_put_new(bs, &k, s);
+    if (rc == HOLLOW_ENOTSUPPORTED) {
+        hollow_stream *g = NULL;
+        rc = bs->get(&g, bs, &k);
+        hollow_stream_close(g);
+        if (rc == 0) {
+            char name[HOLLOW_BLOB_NAME_MAX];
+            hollow_blob_key_name(name, sizeof name, &k);
+            rc = hollow__error_set(HOLLOW_EEXISTS, "%s is already stored", name);
+        } else if (rc == HOLLOW_ENOTFOUND) {
+            hollow_error_clear();
+            rc = bs->put(bs, &k, s);
+        }
+    }
+    hollow_stream_close(s);
+    return rc;
+}
+
 int hollow_blobstore_put_file(hollow_blobstore *bs, const hollow_blob_key *key,
                               const char *path)
 {

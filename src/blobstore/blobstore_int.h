@@ -31,4 +31,19 @@ int hollow__stream_from_fd(hollow_stream **out, int fd, int64_t size_hint);
  */
 int hollow__stream_read_all(uint8_t **out, size_t *len_out, hollow_stream *s);
 
+/*
+ * Store a blob only if nothing is stored under its key (the producer
+ * claims a version name this way): HOLLOW_EEXISTS if something is. Atomic
+ * in the filesystem store (link(2)) and the memory store; for other
+ * backends a look-up before the put (not atomic).
+ */
+int hollow__blobstore_put_new(hollow_blobstore *bs, const hollow_blob_key *key,
+                              const void *data, size_t len);
+/* the two backends' exclusive puts; HOLLOW_ENOTSUPPORTED (no error set)
+ * for a store of another kind */
+int hollow__fs_put_new(hollow_blobstore *bs, const hollow_blob_key *key,
+                       hollow_stream *src);
+int hollow__mem_put_new(hollow_blobstore *bs, const hollow_blob_key *key,
+                        hollow_stream *src);
+
 #endif

@@ -13,7 +13,8 @@
  * A put writes a temporary file whose name starts with '.', so neither
  * Java's retriever nor our list ever sees it, fsyncs it, renames it over
  * the final name (atomic within one filesystem) and fsyncs the directory
- * so the rename itself survives a crash. Invariants: a blob name in the
+ * so the rename itself survives a crash. Opening a store removes the
+ * temporary files of writers that died mid-put. Invariants: a blob name in the
  * directory always holds a complete blob; every failure path of put()
  * unlinks its temporary file; a process killed mid-put leaves only its
  * '.'-file behind. Errors of the OS are HOLLOW_EIO with errno kept.
@@ -27,6 +28,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <limits.h>
 #include <dirent.h>
 #include <stdatomic.h>
@@ -57,6 +59,39 @@ static int fs_error(int err, const fs_store *s, const char *what,
                     const char *name)
 {
     return hollow__error_set_os(HOLLOW_EIO, err, "%s %s/%s", what, s->dir, name);
+}
+
+/*
+ * Past RLIMIT_FSIZE, write(2) raises SIGXFSZ, whose default action kills
+ * the process. We block it in this thread while writing, so the write
+ * fails with EFBIG (a HOLLOW_EIO), and take back a SIGXFSZ our write
+ * raised before unblocking it.
+ */
+static void xfsz_block(sigset_t *old)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGXFSZ);
+    pthread_sigmask(SIG_BLOCK, &set, old);
+}
+
+static void xfsz_restore(const sigset_t *old, bool was_pending)
+{
+    sigset_t pend, set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGXFSZ);
+    if (!was_pending && sigpending(&pend) == 0 && sigismember(&pend, SIGXFSZ)) {
+        struct timespec zero = {0, 0};
+        while (sigtimedwait(&set, NULL, &zero) < 0 && errno == EINTR)
+            ;
+    }
+    pthread_sigmask(SIG_SETMASK, old, NULL);
+}
+
+static bool xfsz_pending(void)
+{
+    sigset_t pend;
+    return sigpending(&pend) == 0 && sigismember(&pend, SIGXFSZ);
 }
 
 /* write all of buf at `offset`, through the test hook */
@@ -109,8 +144,8 @@ static int sync_dir(const fs_store *s)
     return 0;
 }
 
-static int fs_put(hollow_blobstore *bs, const hollow_blob_key *key,
-                  hollow_stream *src)
+static int put_blob(hollow_blobstore *bs, const hollow_blob_key *key,
+                    hollow_stream *src, bool exclusive)
 {
     fs_store *s = (fs_store *)bs;
     char name[HOLLOW_BLOB_NAME_MAX];
@@ -125,16 +160,22 @@ static int fs_put(hollow_blobstore *bs, const hollow_blob_key *key,
         goto done;
     }
     size_t offset = 0;
+    sigset_t old;
+    bool was_pending = xfsz_pending();
+    xfsz_block(&old);
     for (;;) {
         size_t n;
         if ((rc = hollow_stream_read(&n, src, buf, COPY_CHUNK)) < 0)
-            goto done;
+            break;
         if (n == 0)
             break;
         if ((rc = write_all(s, fd, buf, n, offset, tmp)) < 0)
-            goto done;
+            break;
         offset += n;
     }
+    xfsz_restore(&old, was_pending);
+    if (rc < 0)
+        goto done;
     if (s->fsync && fsync(fd) != 0) {
         rc = fs_error(errno, s, "fsync", tmp);
         goto done;
@@ -145,7 +186,17 @@ static int fs_put(hollow_blobstore *bs, const hollow_blob_key *key,
         rc = fs_error(errno, s, "close", tmp);
         goto done;
     }
-    if (renameat(s->dirfd, tmp, s->dirfd, name) != 0) {
+    if (exclusive) {
+        /* link(2) fails if the name exists: a claim no other put can steal */
+        if (linkat(s->dirfd, tmp, s->dirfd, name, 0) != 0) {
+            rc = errno == EEXIST
+                     ? hollow__error_set(HOLLOW_EEXISTS, "%s/%s already exists",
+                                         s->dir, name)
+                     : fs_error(errno, s, "link into", name);
+            goto done;
+        }
+        unlinkat(s->dirfd, tmp, 0);
+    } else if (renameat(s->dirfd, tmp, s->dirfd, name) != 0) {
         rc = fs_error(errno, s, "rename into", name);
         goto done;
     }
@@ -158,6 +209,21 @@ done:
         unlinkat(s->dirfd, tmp, 0);
     hollow__free(buf);
     return rc;
+}
+
+static int fs_put(hollow_blobstore *bs, const hollow_blob_key *key,
+                  hollow_stream *src)
+{
+    return put_blob(bs, key, src, false);
+}
+
+static void fs_free(hollow_blobstore *bs);
+
+int hollow__fs_put_new(hollow_blobstore *bs, const hollow_blob_key *key,
+                       hollow_stream *src)
+{
+    return bs->free == fs_free ? put_blob(bs, key, src, true)
+                               : HOLLOW_ENOTSUPPORTED;
 }
 
 static int not_found(const fs_store *s, const char *name)
@@ -274,6 +340,51 @@ static void fs_free(hollow_blobstore *bs)
     hollow__free(s);
 }
 
+/*
+ * Remove the temporary files of puts whose process is gone (killed
+ * mid-put): ".<blob name>.<pid>.<n>.tmp" with no process <pid> on this
+ * machine. Best effort: a read-only directory keeps them.
+ */
+static void sweep_tmp(int dirfd)
+{
+    int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    DIR *d = fdopendir(fd);
+    if (d == NULL) {
+        close(fd);
+        return;
+    }
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        const char *n = e->d_name;
+        size_t len = strlen(n);
+        if (n[0] != '.' || len < 8 || strcmp(n + len - 4, ".tmp") != 0)
+            continue;
+        /* the pid is the second-last dot-separated field before "tmp" */
+        char copy[NAME_MAX + 1];
+        snprintf(copy, sizeof copy, "%.*s", (int)(len - 4), n);
+        char *last = strrchr(copy, '.');
+        if (last == NULL || last == copy)
+            continue;
+        *last = '\0';
+        char *pid_at = strrchr(copy, '.');
+        if (pid_at == NULL || pid_at == copy)
+            continue;
+        *pid_at = '\0';
+        hollow_blob_key k;
+        if (!hollow__blob_key_match(&k, copy + 1))
+            continue;
+        char *end;
+        long pid = strtol(pid_at + 1, &end, 10);
+        if (*end != '\0' || pid <= 0 || pid == (long)getpid())
+            continue;
+        if (kill((pid_t)pid, 0) != 0 && errno == ESRCH)
+            unlinkat(dirfd, n, 0);
+    }
+    closedir(d);
+}
+
 /* mkdir -p; errno-style result */
 static int make_dirs(const char *dir)
 {
@@ -352,6 +463,7 @@ int hollow_blobstore_fs_new(hollow_blobstore **out,
     if (strcmp(s->dir, "/") == 0)
         s->dir[0] = '\0'; /* "/" + "/" + name would double the slash */
     s->dirfd = dirfd;
+    sweep_tmp(dirfd);
     s->fsync = opts->fsync;
     s->write_fault = opts->write_fault;
     s->write_fault_ctx = opts->write_fault_ctx;

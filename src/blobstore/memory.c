@@ -118,8 +118,8 @@ fail:
     return rc;
 }
 
-static int mem_put(hollow_blobstore *bs, const hollow_blob_key *key,
-                   hollow_stream *src)
+static int put_blob(hollow_blobstore *bs, const hollow_blob_key *key,
+                    hollow_stream *src, bool exclusive)
 {
     mem_store *m = (mem_store *)bs;
     mem_blob *b;
@@ -129,7 +129,10 @@ static int mem_put(hollow_blobstore *bs, const hollow_blob_key *key,
     hollow__mutex_lock(&m->lock);
     bool found;
     size_t i = find(m, key, &found);
-    if (found) {
+    if (found && exclusive) {
+        rc = hollow__error_set(HOLLOW_EEXISTS, "the blob is already stored");
+        old = b; /* not stored: released below */
+    } else if (found) {
         old = m->v[i].blob;
         m->v[i].blob = b;
     } else {
@@ -153,6 +156,21 @@ unlock:
     hollow__mutex_unlock(&m->lock);
     blob_release(old);
     return rc;
+}
+
+static int mem_put(hollow_blobstore *bs, const hollow_blob_key *key,
+                   hollow_stream *src)
+{
+    return put_blob(bs, key, src, false);
+}
+
+static void mem_free(hollow_blobstore *bs);
+
+int hollow__mem_put_new(hollow_blobstore *bs, const hollow_blob_key *key,
+                        hollow_stream *src)
+{
+    return bs->free == mem_free ? put_blob(bs, key, src, true)
+                                : HOLLOW_ENOTSUPPORTED;
 }
 
 typedef struct mem_reader {

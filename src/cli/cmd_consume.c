@@ -5,7 +5,9 @@
  *
  * Refreshes a consumer over a filesystem blob store to version V (default:
  * the version in DIR/announced.version, else the latest the store
- * reaches), then prints the version and each type's record count, or the
+ * reaches; an announced.version that cannot be read is an error without
+ * --version and a warning with it), then prints the version and each
+ * type's record count, or the
  * canonical (--dump) or deep (--deep TYPE) dump of that state, or with
  * --query the record(s) of TYPE whose primary key is KEY... as deep-dump
  * JSON (exit 1 when none matches).
@@ -245,13 +247,26 @@ int cmd_consume(int argc, char **argv)
         cli_fail_hollow("consume", "%s", dir);
         goto done;
     }
-    /* the announced version, if the directory has one */
+    /* the announced version, if the directory has one; one that cannot be
+     * read fails the command (the store's newest version may never have
+     * been announced), unless --version says which to load */
     hollow_announcer_fs_options ao = HOLLOW_ANNOUNCER_FS_OPTIONS_INIT;
     ao.dir = dir;
-    if (version == HOLLOW_VERSION_LATEST && hollow_announcer_fs_new(&an, &ao) == 0) {
+    ao.force_polling = true;
+    if (hollow_announcer_fs_new(&an, &ao) == 0) {
         int64_t latest = 0;
-        if (hollow_announcer_latest(&latest, an) == 0 && latest > 0)
+        int arc = hollow_announcer_latest(&latest, an);
+        if (arc == 0 && latest > 0 && version == HOLLOW_VERSION_LATEST)
             version = latest;
+        else if (arc < 0 && arc != HOLLOW_ENOTFOUND) {
+            if (version == HOLLOW_VERSION_LATEST) {
+                cli_fail_hollow("consume", "the announced version");
+                goto done;
+            }
+            fprintf(stderr, "hollow-cli consume: warning: %s; loading version "
+                    "%lld as asked\n", hollow_error_last()->message,
+                    (long long)version);
+        }
     }
     hollow_consumer_options co = HOLLOW_CONSUMER_OPTIONS_INIT;
     co.blobstore = bs;

@@ -5,6 +5,7 @@
 int cmd_consume(int argc, char **argv);
 int cmd_dump(int argc, char **argv);
 int cmd_filter(int argc, char **argv);
+int cmd_gc(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
 int cmd_schema(int argc, char **argv);
 

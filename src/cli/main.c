@@ -20,6 +20,7 @@ static const command COMMANDS[] = {
     {"consume", cmd_consume, "refresh a consumer over a blob store; counts or dump"},
     {"dump", cmd_dump, "print the canonical or deep dump of a state"},
     {"filter", cmd_filter, "rewrite a snapshot, keeping or dropping types"},
+    {"gc", cmd_gc, "remove unannounced leftovers and old versions of a store"},
     {"inspect", cmd_inspect, "show a blob's header, types and a few records"},
     {"schema", cmd_schema, "validate schema files (line:column errors)"},
 };

@@ -4,9 +4,10 @@
  * never blocked), optionally follows an announcer on its watcher thread.
  *
  * A refresh builds every intermediate state aside; only the final one is
- * published, and only when every step succeeded. If a step fails with a
- * chain error (a delta that does not start from the state, or a schema it
- * cannot take), the refresh is planned once more from a snapshot.
+ * published, and only when every step succeeded. If a step fails (a
+ * delta that does not start from the state, a damaged or missing blob),
+ * the refresh is planned again without what failed (see the loop in
+ * hollow_consumer_refresh).
  *
  * The watcher: the announcer's worker thread calls announced(), which only
  * records the version and signals; the watcher thread does the refreshing,
@@ -193,9 +194,11 @@ static void describe(char **out, const hollow__plan *p)
 /* what listeners get when describe() ran out of memory, or before a plan */
 #define PLAN_TEXT(desc) ((desc) != NULL ? (desc) : "")
 
-/* run a plan from `base` (may be NULL); *out is the final state */
+/* run a plan from `base` (may be NULL); *out is the final state, *failed
+ * the step that failed */
 static int run_plan(hollow_read_state **out, hollow_consumer *c,
-                    hollow_read_state *base, const hollow__plan *p)
+                    hollow_read_state *base, const hollow__plan *p,
+                    size_t *failed)
 {
     hollow_read_state *rs = base;
     if (rs != NULL)
@@ -220,6 +223,7 @@ static int run_plan(hollow_read_state **out, hollow_consumer *c,
             char name[HOLLOW_BLOB_NAME_MAX];
             hollow_blob_key_name(name, sizeof name, k);
             hollow__error_prefix("%s", name);
+            *failed = i;
             break;
         }
         next->version = k->version;
@@ -374,24 +378,55 @@ int hollow_consumer_refresh(hollow_consumer *c, int64_t version)
         goto done; /* already there */
     uint32_t limit = c->opts.double_snapshot_limit ? c->opts.double_snapshot_limit
                                                    : 32;
-    rc = hollow__plan_make(&plan, &cat, from, version, limit, true);
-    if (rc == 0) {
+    /*
+     * When a plan fails the next is tried: a blob that cannot be read (a
+     * damaged one, one deleted meanwhile) is left out; after a chain from
+     * our state that does not fit, a snapshot; after a snapshot whose
+     * chain does not fit (a randomized-tag mismatch), another snapshot.
+     * Only when no plan is left does the refresh fail, with the first
+     * failure's error.
+     */
+    bool allow_chain = true, started = false;
+    int first_rc = 0;
+    char first_msg[512] = "";
+    for (int attempt = 0; attempt < 64; attempt++) {
+        hollow__plan_free(&plan);
+        rc = hollow__plan_make(&plan, &cat, from, version, limit, allow_chain);
+        if (rc < 0)
+            break;
         describe(&desc, &plan);
-        hollow_refresh_event ev = {from, version, false, 0, PLAN_TEXT(desc), NULL,
-                                   0, NULL};
-        notify(c, &ev);
-        bool chain = plan.count > 0 && plan.steps[0].kind != HOLLOW_BLOB_SNAPSHOT;
-        rc = run_plan(&next, c, chain ? cur : NULL, &plan);
-        if ((rc == HOLLOW_ECHAIN || rc == HOLLOW_ECORRUPT) && chain) {
-            /* the chain does not fit this state, or a delta is damaged:
-             * start from a snapshot */
-            hollow__plan_free(&plan);
-            rc = hollow__plan_make(&plan, &cat, from, version, limit, false);
-            if (rc == 0) {
-                describe(&desc, &plan);
-                rc = run_plan(&next, c, NULL, &plan);
-            }
+        if (!started) {
+            hollow_refresh_event ev = {from, version, false, 0, PLAN_TEXT(desc),
+                                       NULL, 0, NULL};
+            notify(c, &ev);
+            started = true;
         }
+        bool chain = plan.count > 0 && plan.steps[0].kind != HOLLOW_BLOB_SNAPSHOT;
+        size_t failed = 0;
+        rc = run_plan(&next, c, chain ? cur : NULL, &plan, &failed);
+        if (rc == 0 || (rc != HOLLOW_ECHAIN && rc != HOLLOW_ECORRUPT &&
+                        rc != HOLLOW_EIO && rc != HOLLOW_ENOTFOUND &&
+                        rc != HOLLOW_EVERSION))
+            break;
+        if (first_rc == 0) {
+            first_rc = rc;
+            snprintf(first_msg, sizeof first_msg, "%s",
+                     hollow_error_last()->message);
+        }
+        if (chain)
+            allow_chain = false; /* the chain may not fit our state at all */
+        else if (rc == HOLLOW_ECHAIN)
+            /* a delta that does not fit what the snapshot gave: take
+             * another snapshot (a stale one, under a reused name, is the
+             * usual cause) */
+            hollow__catalog_remove(&cat, &plan.steps[0]);
+        if (rc != HOLLOW_ECHAIN)
+            hollow__catalog_remove(&cat, &plan.steps[failed]);
+    }
+    if (rc < 0 && first_rc != 0) {
+        /* report the blob that failed, not that nothing else was left */
+        rc = hollow__error_set(first_rc, "%s (no other plan reaches version "
+                               "%lld)", first_msg, (long long)version);
     }
     hollow_index **ixs = NULL;
     size_t nix = atomic_load(&c->index_count);

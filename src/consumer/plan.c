@@ -42,6 +42,16 @@ void hollow__catalog_free(hollow__catalog *c)
     memset(c, 0, sizeof *c);
 }
 
+void hollow__catalog_remove(hollow__catalog *c, const hollow_blob_key *key)
+{
+    size_t j = 0;
+    for (size_t i = 0; i < c->count; i++)
+        if (c->keys[i].kind != key->kind || c->keys[i].version != key->version ||
+            c->keys[i].from_version != key->from_version)
+            c->keys[j++] = c->keys[i];
+    c->count = j;
+}
+
 int64_t hollow__catalog_latest(const hollow__catalog *c)
 {
     int64_t v = 0;

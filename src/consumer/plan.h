@@ -20,6 +20,8 @@ typedef struct hollow__catalog {
 
 int hollow__catalog_load(hollow__catalog *c, hollow_blobstore *bs);
 void hollow__catalog_free(hollow__catalog *c);
+/* leave `key` out of later plans (a blob that failed to load) */
+void hollow__catalog_remove(hollow__catalog *c, const hollow_blob_key *key);
 /* the largest version any blob leads to (0 if none) */
 int64_t hollow__catalog_latest(const hollow__catalog *c);
 

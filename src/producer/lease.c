@@ -9,8 +9,10 @@
  */
 #include "lease.h"
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/alloc.h"
@@ -20,7 +22,7 @@
 
 struct hollow__lease {
     hollow_announcer *a;
-    char owner[192];
+    char owner[HOLLOW_LEASE_OWNER_MAX];
     int64_t ttl_ms;
     hollow__mutex mu;
     hollow__cond cond;
@@ -43,7 +45,7 @@ static void *renew(void *arg)
         if (!l->held)
             continue;
         hollow__mutex_unlock(&l->mu);
-        char holder[192] = "";
+        char holder[HOLLOW_LEASE_OWNER_MAX];
         int rc = hollow_announcer_lease(l->a, HOLLOW_LEASE_ACQUIRE, l->owner,
                                         l->ttl_ms, holder, sizeof holder);
         /* on this thread nobody else would hear of it */
@@ -62,6 +64,26 @@ static void *renew(void *arg)
     return NULL;
 }
 
+/* 64 random bits: /dev/urandom, else the clock and our address mixed */
+static uint64_t random_token(const void *salt)
+{
+    uint64_t t = 0;
+    int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        if (read(fd, &t, sizeof t) != (ssize_t)sizeof t)
+            t = 0;
+        close(fd);
+    }
+    if (t == 0) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        t = ((uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec) ^
+            ((uint64_t)(uintptr_t)salt << 17) ^ ((uint64_t)getpid() << 40);
+        t *= 0x9E3779B97F4A7C15ull;
+    }
+    return t;
+}
+
 int hollow__lease_new(hollow__lease **out, hollow_announcer *a,
                       hollow_blobstore *bs, const char *owner, int64_t ttl_ms)
 {
@@ -74,14 +96,22 @@ int hollow__lease_new(hollow__lease **out, hollow_announcer *a,
     HOLLOW_CHECK_ALLOC(l);
     l->a = a;
     l->ttl_ms = ttl_ms;
+    /* the owner name is a label; the random token makes each producer
+     * instance a distinct owner, whatever name two producers are given */
+    char label[160];
     if (owner != NULL) {
-        snprintf(l->owner, sizeof l->owner, "%s", owner);
+        snprintf(label, sizeof label, "%s", owner);
     } else {
         char host[64] = "host";
         gethostname(host, sizeof host - 1);
-        snprintf(l->owner, sizeof l->owner, "%s:%ld:%p", host, (long)getpid(),
-                 (void *)l);
+        host[sizeof host - 1] = '\0';
+        snprintf(label, sizeof label, "%s:%ld", host, (long)getpid());
     }
+    for (char *c = label; *c; c++)
+        if (*c == '\n')
+            *c = ' ';
+    snprintf(l->owner, sizeof l->owner, "%s#%016llx", label,
+             (unsigned long long)random_token(l));
     hollow__mutex_init(&l->mu);
     hollow__cond_init(&l->cond);
     *out = l;
@@ -109,7 +139,7 @@ void hollow__lease_free(hollow__lease *l)
 
 int hollow__lease_acquire(hollow__lease *l)
 {
-    char holder[192] = "";
+    char holder[HOLLOW_LEASE_OWNER_MAX] = "";
     int rc = hollow_announcer_lease(l->a, HOLLOW_LEASE_ACQUIRE, l->owner,
                                     l->ttl_ms, holder, sizeof holder);
     hollow__mutex_lock(&l->mu);
@@ -136,6 +166,8 @@ int hollow__lease_check(hollow__lease *l)
                                  "before announcing");
     return rc;
 }
+
+const char *hollow__lease_owner(const hollow__lease *l) { return l->owner; }
 
 bool hollow__lease_held(hollow__lease *l)
 {

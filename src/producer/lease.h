@@ -19,5 +19,7 @@ int hollow__lease_acquire(hollow__lease *l);
 /* still ours and not expired; HOLLOW_ESTATE otherwise */
 int hollow__lease_check(hollow__lease *l);
 bool hollow__lease_held(hollow__lease *l);
+/* "<label>#<random token>": unique to this producer instance */
+const char *hollow__lease_owner(const hollow__lease *l);
 
 #endif

@@ -8,8 +8,16 @@
  * must give the write state's checksum; the reverse delta must lead back),
  * run the validators on the new state, put the blobs (header, delta,
  * reverse delta, snapshot: Java's order), and announce. Any failure before
- * the announcement rolls the write state back, so the next cycle starts
- * from the last announced version again.
+ * the announcement rolls the write state back and deletes the blobs the
+ * cycle wrote, so the next cycle starts from the last announced version
+ * again.
+ *
+ * One linear history (issue 12): a cycle first takes the lease (by
+ * default), restores from the announced version if another producer
+ * announced since our last version, mints above every version the store
+ * names, claims that name by creating the header blob exclusively, and
+ * announces with announce_if (only while its base is still announced and
+ * it holds the lease).
  */
 #include "hollow/producer.h"
 
@@ -18,6 +26,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "blobstore/blobstore_int.h"
 #include "common/alloc.h"
 #include "common/buf.h"
 #include "common/error.h"
@@ -50,6 +59,8 @@ struct hollow_producer {
     app_tag *tags;
     size_t tag_count;
     hollow__lease *lease;
+    bool lease_default;          /* no ttl given: dropped if unsupported */
+    bool listed;                 /* the store's largest version was read */
 };
 
 /* ------------------------------------------------------------- minting */
@@ -93,9 +104,16 @@ int hollow_producer_new(hollow_producer **out, const hollow_producer_options *op
     }
     if (rc == 0)
         rc = hollow_write_state_new(&p->ws, p->schemas, &opts->write);
-    if (rc == 0 && opts->lease_ttl_ms > 0)
+    /* single producer by default wherever there is an announcer to hold
+     * the lease; a negative ttl opts out */
+    int64_t ttl = opts->lease_ttl_ms;
+    if (ttl == 0 && opts->announcer != NULL) {
+        ttl = HOLLOW_PRODUCER_DEFAULT_LEASE_TTL_MS;
+        p->lease_default = true;
+    }
+    if (rc == 0 && ttl > 0)
         rc = hollow__lease_new(&p->lease, opts->announcer, opts->blobstore,
-                               opts->lease_owner, opts->lease_ttl_ms);
+                               opts->lease_owner, ttl);
     if (rc < 0) {
         hollow_producer_free(p);
         return rc;
@@ -186,6 +204,45 @@ bool hollow_producer_is_primary(hollow_producer *p)
 }
 
 /* ------------------------------------------------------------- cycle */
+
+static int restore_at(hollow_producer *p, int64_t version);
+
+/* the announced version, pins aside; 0 when nothing was announced */
+static int announced_version(int64_t *out, hollow_announcer *a)
+{
+    hollow_announcer_stats st;
+    if (hollow_announcer_stats_get(&st, a) == 0 && st.pinned) {
+        *out = st.has_latest ? st.latest : 0;
+        return 0;
+    }
+    hollow_error_clear();
+    int rc = hollow_announcer_latest(out, a);
+    if (rc == HOLLOW_ENOTFOUND) {
+        hollow_error_clear();
+        *out = 0;
+        return 0;
+    }
+    return rc < 0 ? hollow__error_prefix("reading the announced version") : 0;
+}
+
+static int max_version_cb(const hollow_blob_key *k, void *payload)
+{
+    int64_t *max = payload;
+    if (k->version > *max)
+        *max = k->version;
+    if (k->from_version > *max)
+        *max = k->from_version;
+    return 0;
+}
+
+/* what a failed cycle put, deleted again (best effort: it is garbage) */
+static void remove_written(hollow_producer *p, const hollow_blob_key *keys,
+                           size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (hollow_blobstore_delete(p->opts.blobstore, &keys[i]) < 0)
+            hollow_error_clear();
+}
 
 static int mem_sink(void *payload, const void *data, size_t len)
 {
@@ -367,19 +424,49 @@ int hollow_producer_run_cycle(int64_t *version_out, hollow_producer *p,
         return hollow__error_set(HOLLOW_EINVAL, "null argument");
     *version_out = p->version;
     int rc;
-    if (p->lease != NULL && (rc = hollow__lease_acquire(p->lease)) < 0)
-        return rc;
+    if (p->lease != NULL && (rc = hollow__lease_acquire(p->lease)) < 0) {
+        if (rc != HOLLOW_ENOTSUPPORTED || !p->lease_default)
+            return rc;
+        /* the default lease, and an announcer without leases */
+        hollow_error_clear();
+        hollow__lease_free(p->lease);
+        p->lease = NULL;
+    }
+    /* one linear history: a base that is no longer the announced version
+     * (another producer announced since, e.g. while our lease had lapsed)
+     * is replaced by the announced version before anything is built on it */
+    int64_t announced = 0;
+    if (p->opts.announcer != NULL) {
+        if ((rc = announced_version(&announced, p->opts.announcer)) < 0)
+            return rc;
+        if (announced > 0 && announced != p->version && !p->after_restore) {
+            if ((rc = restore_at(p, announced)) < 0)
+                return rc;
+            *version_out = p->version;
+        }
+    }
     p->ran = true;
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
     int64_t cycle_start = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
     hollow_version_minter_fn mint = p->opts.minter ? p->opts.minter
                                                    : hollow_version_mint_default;
-    int64_t version = mint(p->version, p->opts.minter_payload);
-    if (version <= p->version)
+    /* never a version name the store already has (leftovers of a crashed
+     * cycle, another producer's) or one not above the announced one */
+    int64_t floor = p->version > announced ? p->version : announced;
+    /* the store's names once per producer (a crashed cycle's leftovers
+     * always include its claimed header, which the claim below skips) */
+    if (!p->listed) {
+        if ((rc = hollow_blobstore_list(p->opts.blobstore, max_version_cb,
+                                        &floor)) < 0)
+            return rc;
+        p->listed = true;
+    }
+    int64_t version = mint(floor, p->opts.minter_payload);
+    if (version <= floor)
         return hollow__error_set(HOLLOW_EINVAL, "the minter gave version %lld "
                                  "after %lld", (long long)version,
-                                 (long long)p->version);
+                                 (long long)floor);
     /* a restore already started the first cycle (§10.6) */
     bool restored = p->after_restore;
     p->after_restore = false;
@@ -404,8 +491,37 @@ int hollow_producer_run_cycle(int64_t *version_out, hollow_producer *p,
     hollow__buf header = HOLLOW__BUF_INIT, snap = HOLLOW__BUF_INIT,
                 delta = HOLLOW__BUF_INIT, reverse = HOLLOW__BUF_INIT;
     hollow_read_state *next = NULL;
-    if ((rc = hollow_write_state_write_header(p->ws, mem_sink, &header)) < 0)
-        goto fail;
+    hollow_blob_key written[4];
+    size_t nwritten = 0;
+    /* the header goes first and is created only if its name is free: that
+     * claims the version name, so two producers never write blobs under
+     * one version; when it is taken, the next version is minted and the
+     * tags follow it */
+    for (int attempt = 0;; attempt++) {
+        header.len = 0;
+        if ((rc = hollow_write_state_write_header(p->ws, mem_sink, &header)) < 0)
+            goto fail;
+        hollow_blob_key hk = hollow_blob_key_header(version);
+        rc = hollow__blobstore_put_new(p->opts.blobstore, &hk, header.ptr,
+                                       header.len);
+        if (rc == 0) {
+            written[nwritten++] = hk;
+            break;
+        }
+        if (rc != HOLLOW_EEXISTS || attempt == 100)
+            goto fail;
+        int64_t again = mint(version, p->opts.minter_payload);
+        if (again <= version) {
+            rc = hollow__error_set(HOLLOW_EEXISTS, "version %lld is taken and "
+                                   "the minter gave %lld after it",
+                                   (long long)version, (long long)again);
+            goto fail;
+        }
+        version = again;
+        if ((rc = set_tags(p, version, cycle_start)) < 0 ||
+            (rc = resharding_tag(p)) < 0)
+            goto fail;
+    }
     if (!first && ((rc = hollow_write_state_write_delta(p->ws, mem_sink, &delta)) < 0 ||
                    (rc = hollow_write_state_write_reverse_delta(p->ws, mem_sink,
                                                                 &reverse)) < 0))
@@ -426,20 +542,39 @@ int hollow_producer_run_cycle(int64_t *version_out, hollow_producer *p,
             goto fail;
         }
     }
-    /* publish in Java's order: header, delta, reverse delta, snapshot */
-    if ((rc = put(p, hollow_blob_key_header(version), &header)) < 0)
-        goto fail;
-    if (!first &&
-        ((rc = put(p, hollow_blob_key_delta(p->version, version), &delta)) < 0 ||
-         (rc = put(p, hollow_blob_key_reverse_delta(version, p->version), &reverse)) < 0))
-        goto fail;
-    if (snapshot_due && (rc = put(p, hollow_blob_key_snapshot(version), &snap)) < 0)
-        goto fail;
-    if (p->lease != NULL && (rc = hollow__lease_check(p->lease)) < 0)
-        goto fail; /* lost the lease meanwhile: another producer is primary */
+    /* publish in Java's order: header (above), delta, reverse delta,
+     * snapshot */
+    if (!first) {
+        hollow_blob_key dk = hollow_blob_key_delta(p->version, version);
+        hollow_blob_key rk = hollow_blob_key_reverse_delta(version, p->version);
+        if ((rc = put(p, dk, &delta)) < 0)
+            goto fail;
+        written[nwritten++] = dk;
+        if ((rc = put(p, rk, &reverse)) < 0)
+            goto fail;
+        written[nwritten++] = rk;
+    }
+    if (snapshot_due) {
+        hollow_blob_key sk = hollow_blob_key_snapshot(version);
+        if ((rc = put(p, sk, &snap)) < 0)
+            goto fail;
+        written[nwritten++] = sk;
+    }
+    /* announce only while primary and while our base is still the
+     * announced version: checked and announced in one step */
     if (p->opts.announcer != NULL &&
-        (rc = hollow_announcer_announce(p->opts.announcer, version)) < 0)
+        (rc = hollow_announcer_announce_if(
+             p->opts.announcer, announced,
+             p->lease ? hollow__lease_owner(p->lease) : NULL, version)) < 0) {
+        if (p->lease != NULL && rc == HOLLOW_ESTATE) {
+            /* say which: the lease was lost, or the base was replaced */
+            char msg[512];
+            snprintf(msg, sizeof msg, "%s", hollow_error_last()->message);
+            if (hollow__lease_check(p->lease) == 0)
+                hollow__error_set(rc, "%s", msg);
+        }
         goto fail;
+    }
     hollow_read_state_release(p->state);
     p->state = next;
     next = NULL;
@@ -451,6 +586,18 @@ int hollow_producer_run_cycle(int64_t *version_out, hollow_producer *p,
     rc = 0;
     goto done;
 fail:
+    if (nwritten > 0) {
+        /* keep what an announcement that reported a failure still made
+         * current (e.g. the directory fsync after the rename failed) */
+        int64_t now_ann = -1;
+        char msg[512];
+        snprintf(msg, sizeof msg, "%s", hollow_error_last()->message);
+        if (p->opts.announcer == NULL ||
+            announced_version(&now_ann, p->opts.announcer) < 0 ||
+            now_ann != version)
+            remove_written(p, written, nwritten);
+        hollow__error_set(rc, "%s", msg);
+    }
     rolled_back(p, rc);
 done:
     hollow_read_state_release(next);
@@ -463,14 +610,13 @@ done:
 
 /* ------------------------------------------------------------- restore */
 
-int hollow_producer_restore(hollow_producer *p, int64_t version)
+/*
+ * Load `version` (or the announced one) as a consumer would and make it
+ * the producer's base, in a fresh write state: the next cycle publishes a
+ * delta from it. On failure the producer is as before.
+ */
+static int restore_at(hollow_producer *p, int64_t version)
 {
-    if (p == NULL)
-        return hollow__error_set(HOLLOW_EINVAL, "null argument");
-    if (p->ran || p->state != NULL)
-        return hollow__error_set(HOLLOW_ESTATE, "the producer already ran a "
-                                 "cycle; restore a fresh one");
-    /* load the version as a consumer would */
     hollow_consumer_options co = HOLLOW_CONSUMER_OPTIONS_INIT;
     co.blobstore = p->opts.blobstore;
     co.announcer = p->opts.announcer;
@@ -483,10 +629,15 @@ int hollow_producer_restore(hollow_producer *p, int64_t version)
     hollow_consumer_free(c);
     if (rc < 0)
         return hollow__error_prefix("restoring the producer");
-    if ((rc = hollow_write_state_restore(p->ws, rs)) < 0) {
+    hollow_write_state *ws = NULL;
+    if ((rc = hollow_write_state_new(&ws, p->schemas, &p->opts.write)) < 0 ||
+        (rc = hollow_write_state_restore(ws, rs)) < 0) {
+        hollow_write_state_free(ws);
         hollow_read_state_release(rs);
         return rc;
     }
+    hollow_write_state_free(p->ws);
+    p->ws = ws;
     /* the chain goes on: its counter, and whether the data model changed */
     const char *counter = hollow_read_state_header_tag(rs,
                                                        "hollow.delta.chain.version.counter");
@@ -498,8 +649,19 @@ int hollow_producer_restore(hollow_producer *p, int64_t version)
     snprintf(buf, sizeof buf, "%d", (int)ours);
     p->schema_changed = hash == NULL || strcmp(hash, buf) != 0;
     p->after_restore = true;
+    hollow_read_state_release(p->state);
     p->state = rs;
     p->version = hollow_read_state_version(rs);
     p->since_snapshot = 0;
     return 0;
+}
+
+int hollow_producer_restore(hollow_producer *p, int64_t version)
+{
+    if (p == NULL)
+        return hollow__error_set(HOLLOW_EINVAL, "null argument");
+    if (p->ran || p->state != NULL)
+        return hollow__error_set(HOLLOW_ESTATE, "the producer already ran a "
+                                 "cycle; restore a fresh one");
+    return restore_at(p, version);
 }

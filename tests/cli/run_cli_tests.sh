@@ -162,5 +162,40 @@ expect 1 "consume of a missing directory" -- "$CLI" consume --store fs --dir "$T
 expect 1 "consume of an unreachable version" -- "$CLI" consume --dir "$G/a_primitives" --version 42
 stderr_has "no snapshot and delta chain"
 
+# consume over a damaged announced.version (issue 12): an error naming the
+# file without --version, a warning with it; a FIFO does not block
+S=$TMP/store
+mkdir -p "$S"
+cp "$G"/a_primitives/*-2025* "$S"/
+printf 'garbage' > "$S/announced.version"
+expect 1 "consume with a corrupt announced.version" -- "$CLI" consume --dir "$S"
+stderr_has "announced.version does not hold a version: \"garbage\""
+expect 0 "consume --version with a corrupt announced.version" -- "$CLI" consume --dir "$S" --version 20250101000000002
+stderr_has "warning: "
+grep -q "version 20250101000000002" "$TMP/out" && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL: --version V over a corrupt announced.version"; }
+rm -f "$S/announced.version"
+mkfifo "$S/announced.version"
+expect 1 "consume with a FIFO as announced.version" -- timeout 20 "$CLI" consume --dir "$S"
+stderr_has "announced.version is not a regular file"
+rm -f "$S/announced.version"
+
+# gc: keeps the chain to the announced version, removes the rest
+printf 20250101000000002 > "$S/announced.version"
+cp "$S/delta-20250101000000001-20250101000000002" "$S/delta-20250101000000001-20250101000000009"
+: > "$S/.snapshot-20250101000000009.999999999.1.tmp"
+expect 0 "gc --dry-run" -- "$CLI" gc --store fs --dir "$S" --dry-run
+grep -q "would remove delta-20250101000000001-20250101000000009" "$TMP/out" && [ -e "$S/delta-20250101000000001-20250101000000009" ] && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL: gc --dry-run"; }
+expect 0 "gc --keep 1" -- "$CLI" gc -store=fs -dir="$S" --keep 1
+left=$(cd "$S" && ls | tr '\n' ' ')
+[ "$left" = "announced.version header-20250101000000002 snapshot-20250101000000002 " ] && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL: gc --keep 1 left: $left"; }
+[ ! -e "$S/.snapshot-20250101000000009.999999999.1.tmp" ] && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL: a dead writer's temporary file stayed"; }
+expect 0 "consume after gc" -- "$CLI" consume --dir "$S"
+grep -q "version 20250101000000002" "$TMP/out" && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL: consume after gc"; }
+expect 2 "gc --keep 0" -- "$CLI" gc --dir "$S" --keep 0
+expect 2 "gc without --dir" -- "$CLI" gc
+rm -f "$S/announced.version"
+expect 1 "gc without an announced version" -- "$CLI" gc --dir "$S"
+stderr_has "announced"
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

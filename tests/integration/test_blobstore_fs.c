@@ -712,7 +712,8 @@ END_TEST
  * once 512 KiB are written, tells the parent through a pipe and then
  * trickles forever; the parent kills it with SIGKILL. The blob must not
  * exist; only the child's '.' temporary file may remain, and it holds the
- * bytes written so far (proof that the kill came mid-write).
+ * bytes written so far (proof that the kill came mid-write). Opening the
+ * store again removes it (its writer is gone).
  */
 typedef struct trickle {
     size_t produced;
@@ -775,20 +776,11 @@ START_TEST(blobstore_fs_killed_writer_leaves_no_blob)
     ck_assert_int_eq(waitpid(pid, &status, 0), pid);
     ck_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
 
-    hollow_blobstore *bs = open_store(dir);
-    keylist l;
-    list_keys(&l, bs);
-    ck_assert_int_eq(l.n, 0);
-    hollow_blob_key k = hollow_blob_key_snapshot(20240101000000009);
-    hollow_stream *s = NULL;
-    ck_assert_int_eq(hollow_blobstore_get(&s, bs, &k), HOLLOW_ENOTFOUND);
-    char path[4096];
-    ck_assert_int_eq(hollow_blobstore_get_file(path, sizeof path, bs, &k),
-                     HOLLOW_ENOTFOUND);
     int dot, plain;
     count_entries(dir, &dot, &plain);
     ck_assert_int_eq(plain, 0);
     ck_assert_int_eq(dot, 1);
+    char path[4096];
     DIR *d = opendir(dir);
     struct dirent *e;
     while ((e = readdir(d)) != NULL) {
@@ -804,7 +796,20 @@ START_TEST(blobstore_fs_killed_writer_leaves_no_blob)
     }
     closedir(d);
 
-    /* the next writer succeeds, and the stale '.' file stays invisible */
+    /* opening the store removes the dead writer's temporary file */
+    hollow_blobstore *bs = open_store(dir);
+    count_entries(dir, &dot, &plain);
+    ck_assert_int_eq(dot, 0);
+    keylist l;
+    list_keys(&l, bs);
+    ck_assert_int_eq(l.n, 0);
+    hollow_blob_key k = hollow_blob_key_snapshot(20240101000000009);
+    hollow_stream *s = NULL;
+    ck_assert_int_eq(hollow_blobstore_get(&s, bs, &k), HOLLOW_ENOTFOUND);
+    ck_assert_int_eq(hollow_blobstore_get_file(path, sizeof path, bs, &k),
+                     HOLLOW_ENOTFOUND);
+
+    /* the next writer succeeds */
     HT_OK(hollow_blobstore_put_bytes(bs, &k, "whole", 5));
     list_keys(&l, bs);
     ck_assert_int_eq(l.n, 1);

@@ -72,6 +72,16 @@ struct hollow_announcer {
      */
     int (*lease)(hollow_announcer *a, hollow_lease_op op, const char *owner,
                  int64_t ttl_ms, char *holder, size_t holder_cap);
+
+    /**
+     * Compare-and-announce, as hollow_announcer_announce_if() (arguments
+     * checked): the checks and the announcement must be one step against
+     * every other announce_if and lease call of the backend. Optional: when
+     * NULL the generic call checks and announces in separate steps. A
+     * backend built before this entry existed must have zeroed the struct.
+     */
+    int (*announce_if)(hollow_announcer *a, int64_t expected,
+                       const char *owner, int64_t version);
 };
 
 #ifdef __cplusplus
