@@ -778,13 +778,7 @@ int hollow__delta_apply(hollow_read_state **out, const hollow_read_state *rs,
                                hollow__reader_left(&r), hollow__reader_offset(&r));
         goto done;
     }
-    ns->origin_tag = h.origin_tag;
-    ns->tag = h.dest_tag;
-    ns->tag_count = h.tag_count;
-    ns->tag_keys = h.tag_keys;
-    ns->tag_values = h.tag_values;
-    h.tag_keys = h.tag_values = NULL;
-    h.tag_count = 0;
+    hollow__blob_header_move_tags(ns, &h);
 done:
     hollow_schema_free(ds);
     hollow__free(seen);

@@ -27,6 +27,21 @@ void hollow__blob_header_clear(hollow__blob_header *h)
     memset(h, 0, sizeof *h);
 }
 
+/*
+ * The new state owns the tags from here on; the header keeps its schemas
+ * (the caller still needs them) and frees nothing twice.
+ */
+void hollow__blob_header_move_tags(hollow_read_state *rs, hollow__blob_header *h)
+{
+    rs->origin_tag = h->origin_tag;
+    rs->tag = h->dest_tag;
+    rs->tag_count = h->tag_count;
+    rs->tag_keys = h->tag_keys;
+    rs->tag_values = h->tag_values;
+    h->tag_keys = h->tag_values = NULL;
+    h->tag_count = 0;
+}
+
 static int read_schemas(hollow__blob_header *h, hollow__reader *r)
 {
     int32_t env;

@@ -464,13 +464,7 @@ int hollow__snapshot_read(hollow_read_state **out, const hollow__blob_source *sr
     size_t ntypes = h.has_schemas ? h.schema_count : k;
     if ((rc = hollow__read_state_alloc(&rs, ntypes)) < 0)
         goto done;
-    rs->origin_tag = h.origin_tag;
-    rs->tag = h.dest_tag;
-    rs->tag_count = h.tag_count;
-    rs->tag_keys = h.tag_keys;
-    rs->tag_values = h.tag_values;
-    h.tag_keys = h.tag_values = NULL;
-    h.tag_count = 0;
+    hollow__blob_header_move_tags(rs, &h);
     seen = hollow__calloc(ntypes ? ntypes : 1, sizeof *seen);
     if (seen == NULL) {
         rc = hollow__error_oom();

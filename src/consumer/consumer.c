@@ -216,7 +216,7 @@ static int run_plan(hollow_read_state **out, hollow_consumer *c,
             hollow__error_prefix("%s", name);
             break;
         }
-        next->version = k->version;
+        hollow__read_state_set_version(next, k->version);
         hollow_read_state_release(rs);
         rs = next;
     }
@@ -322,7 +322,7 @@ int hollow_consumer_refresh(hollow_consumer *c, int64_t version)
     hollow__plan plan = {0};
     hollow_read_state *cur = hollow_state_holder_acquire(c->holder);
     hollow_read_state *next = NULL;
-    int64_t from = cur ? cur->version : 0;
+    int64_t from = cur ? hollow_read_state_version(cur) : 0;
     char desc[512] = "";
     int rc = hollow__catalog_load(&cat, c->opts.blobstore);
     if (rc == 0 && version == HOLLOW_VERSION_LATEST)
@@ -392,7 +392,7 @@ done:
 int64_t hollow_consumer_version(hollow_consumer *c)
 {
     hollow_read_state *rs = hollow_state_holder_acquire(c->holder);
-    int64_t v = rs ? rs->version : 0;
+    int64_t v = rs ? hollow_read_state_version(rs) : 0;
     hollow_read_state_release(rs);
     return v;
 }

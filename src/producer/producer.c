@@ -400,7 +400,7 @@ int hollow_producer_run_cycle(int64_t *version_out, hollow_producer *p,
         goto fail;
     if ((rc = verify(&next, p, &snap, &delta, &reverse)) < 0)
         goto fail;
-    next->version = version;
+    hollow__read_state_set_version(next, version);
     for (size_t i = 0; i < p->validator_count; i++) {
         char why[256] = "";
         if (p->validators[i].fn(next, version, why, sizeof why,

@@ -14,7 +14,6 @@
 #include "common/alloc.h"
 #include "common/error.h"
 #include "common/hash.h"
-#include "read/read_int.h"
 #include "write_int.h"
 
 /* ------------------------------------------- rule 1 projections (§10.6) */

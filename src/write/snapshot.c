@@ -8,7 +8,7 @@
  */
 #include <string.h>
 
-#include "blob/blob_int.h"
+#include "blob/format.h"
 #include "common/alloc.h"
 #include "common/bits.h"
 #include "common/error.h"

@@ -16,7 +16,6 @@
 #include "common/error.h"
 #include "common/hash.h"
 #include "common/text.h"
-#include "read/read_int.h"
 #include "write_int.h"
 
 /* ---------------------------------------------------------- bit sets */

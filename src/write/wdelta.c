@@ -13,7 +13,7 @@
  */
 #include <string.h>
 
-#include "blob/blob_int.h"
+#include "blob/format.h"
 #include "common/alloc.h"
 #include "common/error.h"
 #include "write_int.h"
