@@ -156,10 +156,14 @@ static int load_snapshot(hollow_read_state **out, hollow_consumer *c,
     ro.type_filter = (const char *const *)c->filter;
     if (c->opts.memory_mode == HOLLOW_MEMORY_MMAP) {
         char path[4096];
-        if (hollow_blobstore_get_file(path, sizeof path, c->opts.blobstore, key) == 0) {
+        int rc = hollow_blobstore_get_file(path, sizeof path,
+                                           c->opts.blobstore, key);
+        if (rc == 0) {
             ro.memory_mode = HOLLOW_MEMORY_MMAP;
             return hollow_read_state_open(out, path, &ro);
         }
+        if (rc != HOLLOW_ENOTSUPPORTED)
+            return rc; /* a store with files that failed: not a fallback */
         hollow_error_clear(); /* a store without files: read it into memory */
     }
     uint8_t *data = NULL;

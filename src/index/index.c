@@ -52,6 +52,7 @@
 
 #include "index_int.h"
 
+#include "blob/format.h"
 #include "common/alloc.h"
 #include "common/error.h"
 #include "read/access.h"
@@ -386,7 +387,7 @@ static uint64_t inline_key(const ix_val *v, hollow_field_type t)
         return v->bits;
     switch (t) {
     case HOLLOW_FIELD_LONG: return UINT64_MAX;
-    case HOLLOW_FIELD_DOUBLE: return 0x7FF8000000000001ull;
+    case HOLLOW_FIELD_DOUBLE: return HOLLOW__DOUBLE_NULL;
     default: return (uint64_t)1 << 32;
     }
 }
@@ -1294,15 +1295,13 @@ static inline int find_fixed(const hollow_index *ix, const hollow_value *k)
     if (!null) {
         switch (t) { /* as hollow__ix_probe() */
         case HOLLOW_FIELD_LONG: {
-            uint64_t u = (uint64_t)k->u.l;
             null = k->u.l == INT64_MIN;
-            bits = (u << 1) ^ (0 - (u >> 63));
+            bits = hollow__zigzag64(k->u.l);
             break;
         }
         case HOLLOW_FIELD_INT: {
-            uint32_t u = (uint32_t)k->u.i;
             null = k->u.i == INT32_MIN;
-            bits = (u << 1) ^ (0u - (u >> 31));
+            bits = hollow__zigzag32(k->u.i);
             break;
         }
         case HOLLOW_FIELD_FLOAT: {

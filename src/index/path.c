@@ -38,14 +38,13 @@
 
 #include "index_int.h"
 
+#include "blob/format.h"
 #include "common/alloc.h"
 #include "common/error.h"
 #include "common/reader.h"
 #include "common/text.h"
 #include "read/access.h"
 
-#define FLOAT_NULL 0x7FC00001u
-#define DOUBLE_NULL 0x7FF8000000000001ull
 
 /* ========================================================== resolution */
 
@@ -162,7 +161,10 @@ static int expand_end(hop_vec *hops, bool *ordinal, const hollow_read_state *rs,
                                  "primary key: name a field or end the path "
                                  "with '!'",
                                  path, s->name);
-    return resolve_run(hops, ordinal, rs, view, t, sub);
+    int rc = resolve_run(hops, ordinal, rs, view, t, sub);
+    if (rc == HOLLOW_EINVAL) /* the resolver's message names only `sub` */
+        hollow__error_prefix("path %s", path);
+    return rc;
 }
 
 static int resolve_path(ix_path *p, const hollow_read_state *rs,
@@ -302,12 +304,8 @@ static int resolve_path(ix_path *p, const hollow_read_state *rs,
                 ordinal = true;
                 break;
             }
-            if ((rc = expand_end(&hops, &ordinal, rs, view, cur, text)) < 0) {
-                if (rc == HOLLOW_EINVAL &&
-                    strncmp(hollow_error_last()->message, "key path", 8) == 0)
-                    hollow__error_prefix("path %s", text);
+            if ((rc = expand_end(&hops, &ordinal, rs, view, cur, text)) < 0)
                 goto done;
-            }
             break;
         }
     }
@@ -555,11 +553,11 @@ static int read_field(ix_val *v, const hollow_type *t, hollow_ordinal o,
         break;
     case HOLLOW_FIELD_FLOAT:
         v->bits = (uint32_t)raw;
-        v->null = w > 0 && v->bits == FLOAT_NULL;
+        v->null = w > 0 && v->bits == HOLLOW__FLOAT_NULL;
         break;
     case HOLLOW_FIELD_DOUBLE:
         v->bits = raw;
-        v->null = w > 0 && raw == DOUBLE_NULL;
+        v->null = w > 0 && raw == HOLLOW__DOUBLE_NULL;
         break;
     case HOLLOW_FIELD_BOOLEAN:
         v->null = raw == hollow__ones(w);
@@ -959,15 +957,13 @@ int hollow__ix_probe(ix_val *out, uint8_t *heads, const ix_spec *sp,
         }
         switch (want) {
         case HOLLOW_FIELD_INT: {
-            uint32_t u = (uint32_t)k->u.i;
             v->null = k->u.i == INT32_MIN;
-            v->bits = v->null ? 0 : ((u << 1) ^ (0u - (u >> 31)));
+            v->bits = v->null ? 0 : hollow__zigzag32(k->u.i);
             break;
         }
         case HOLLOW_FIELD_LONG: {
-            uint64_t u = (uint64_t)k->u.l;
             v->null = k->u.l == INT64_MIN;
-            v->bits = v->null ? 0 : ((u << 1) ^ (0 - (u >> 63)));
+            v->bits = v->null ? 0 : hollow__zigzag64(k->u.l);
             break;
         }
         case HOLLOW_FIELD_FLOAT: {

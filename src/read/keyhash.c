@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "access.h"
+#include "blob/format.h"
 #include "common/alloc.h"
 #include "common/hash.h"
 #include "common/reader.h"
@@ -124,14 +125,14 @@ static int probe_field_hash(uint32_t *out, const hollow_value *v)
     case HOLLOW_FIELD_BOOLEAN: *out = v->is_null ? 0 : (v->u.b ? 1231 : 1237); break;
     case HOLLOW_FIELD_REFERENCE: *out = (uint32_t)v->u.ref; break;
     case HOLLOW_FIELD_FLOAT: {
-        uint32_t b = 0x7FC00001u;
+        uint32_t b = HOLLOW__FLOAT_NULL;
         if (!v->is_null)
             memcpy(&b, &v->u.f, 4);
         *out = b;
         break;
     }
     case HOLLOW_FIELD_DOUBLE: {
-        uint64_t b = 0x7FF8000000000001ull;
+        uint64_t b = HOLLOW__DOUBLE_NULL;
         if (!v->is_null)
             memcpy(&b, &v->u.d, 8);
         *out = fold64(b);

@@ -10,25 +10,9 @@
 #include <string.h>
 
 #include "access.h"
+#include "blob/format.h"
 #include "common/reader.h"
 #include "common/text.h"
-
-#define FLOAT_NULL 0x7FC00001u
-#define DOUBLE_NULL 0x7FF8000000000001ull
-
-static int check_field(const hollow_type *t, size_t f, hollow_field_type want)
-{
-    const hollow_schema *s = t->schema;
-    if (s->kind != HOLLOW_SCHEMA_OBJECT || f >= s->field_count)
-        return hollow__error_set(HOLLOW_EINVAL, "type %s has no field %zu",
-                                 s->name, f);
-    if (s->fields[f].type != want)
-        return hollow__error_set(HOLLOW_EINVAL, "field %s.%s is %s, not %s",
-                                 s->name, s->fields[f].name,
-                                 hollow_field_type_name(s->fields[f].type),
-                                 hollow_field_type_name(want));
-    return 0;
-}
 
 /* check the field, locate the slot, and read its raw bits */
 static int raw_value(uint64_t *raw, unsigned *width, const hollow_type *t,
@@ -37,7 +21,8 @@ static int raw_value(uint64_t *raw, unsigned *width, const hollow_type *t,
     const hollow__shard *s = NULL;
     uint32_t j = 0;
     int rc;
-    if ((rc = check_field(t, f, want)) < 0 || (rc = hollow__locate(&s, &j, t, o)) < 0)
+    if ((rc = hollow__schema_check_field(t->schema, f, want)) < 0 ||
+        (rc = hollow__locate(&s, &j, t, o)) < 0)
         return rc;
     *width = s->widths[f];
     *raw = hollow__field_raw(s, j, f);
@@ -56,8 +41,7 @@ int hollow_object_int(int32_t *out, const hollow_type *t, hollow_ordinal o,
         *out = INT32_MIN; /* Java's null int (§6.1) */
         return HOLLOW_NULL;
     }
-    uint32_t u = (uint32_t)raw;
-    *out = (int32_t)((u >> 1) ^ (0u - (u & 1)));
+    *out = hollow__unzigzag32((uint32_t)raw);
     return 0;
 }
 
@@ -73,7 +57,7 @@ int hollow_object_long(int64_t *out, const hollow_type *t, hollow_ordinal o,
         *out = INT64_MIN;
         return HOLLOW_NULL;
     }
-    *out = (int64_t)((raw >> 1) ^ (0 - (raw & 1)));
+    *out = hollow__unzigzag64(raw);
     return 0;
 }
 
@@ -86,7 +70,7 @@ int hollow_object_float(float *out, const hollow_type *t, hollow_ordinal o,
     if (rc < 0)
         return rc;
     uint32_t bits = (uint32_t)raw;
-    if (w > 0 && bits == FLOAT_NULL) {
+    if (w > 0 && bits == HOLLOW__FLOAT_NULL) {
         *out = NAN;
         return HOLLOW_NULL;
     }
@@ -102,7 +86,7 @@ int hollow_object_double(double *out, const hollow_type *t, hollow_ordinal o,
     int rc = raw_value(&raw, &w, t, o, field, HOLLOW_FIELD_DOUBLE);
     if (rc < 0)
         return rc;
-    if (w > 0 && raw == DOUBLE_NULL) {
+    if (w > 0 && raw == HOLLOW__DOUBLE_NULL) {
         *out = NAN;
         return HOLLOW_NULL;
     }
@@ -158,7 +142,8 @@ static int var_bytes(const uint8_t **p, size_t *len, const hollow_type *t,
     const hollow__shard *s = NULL;
     uint32_t j = 0;
     int rc;
-    if ((rc = check_field(t, f, want)) < 0 || (rc = hollow__locate(&s, &j, t, o)) < 0)
+    if ((rc = hollow__schema_check_field(t->schema, f, want)) < 0 ||
+        (rc = hollow__locate(&s, &j, t, o)) < 0)
         return rc;
     return hollow__var_range(p, len, t, s, j, f);
 }

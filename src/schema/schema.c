@@ -357,6 +357,20 @@ const char *hollow_schema_key_path(const hollow_schema *s, size_t i)
     return i < s->key_count ? s->key_paths[i] : NULL;
 }
 
+int hollow__schema_check_field(const hollow_schema *s, size_t f,
+                               hollow_field_type want)
+{
+    if (s->kind != HOLLOW_SCHEMA_OBJECT || f >= s->field_count)
+        return hollow__error_set(HOLLOW_EINVAL, "type %s has no field %zu",
+                                 s->name, f);
+    if (s->fields[f].type != want)
+        return hollow__error_set(HOLLOW_EINVAL, "field %s.%s is %s, not %s",
+                                 s->name, s->fields[f].name,
+                                 hollow_field_type_name(s->fields[f].type),
+                                 hollow_field_type_name(want));
+    return 0;
+}
+
 const char *hollow_field_type_name(hollow_field_type t)
 {
     /* the spellings of the binary encoding (§4.1), indexed by enum value */

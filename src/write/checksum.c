@@ -7,6 +7,7 @@
  */
 #include <string.h>
 
+#include "blob/format.h"
 #include "common/alloc.h"
 #include "common/error.h"
 #include "common/hash.h"
@@ -47,10 +48,10 @@ static void object_record(ck *k, const hollow__wtype *t, uint32_t o,
                                                      v->len));
             break;
         case HOLLOW_FIELD_FLOAT:
-            apply_long(k, v->is_null ? 0x7FC00001u : v->v);
+            apply_long(k, v->is_null ? HOLLOW__FLOAT_NULL : v->v);
             break;
         case HOLLOW_FIELD_DOUBLE:
-            apply_long(k, v->is_null ? 0x7FF8000000000001ull : v->v);
+            apply_long(k, v->is_null ? HOLLOW__DOUBLE_NULL : v->v);
             break;
         default: /* null is all ones of the width (§6.1) */
             if (v->is_null)

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "blob/format.h"
 #include "common/alloc.h"
 #include "common/error.h"
 #include "common/hash.h"
@@ -391,9 +392,9 @@ static void project_to(hollow__buf *out, const hollow_schema *ns,
         if (common[f] >= 0) {
             hollow__buf_put(out, at[common[f]], ln[common[f]]);
         } else if (ns->fields[f].type == HOLLOW_FIELD_FLOAT) {
-            hollow__buf_be32(out, 0x7FC00001u);
+            hollow__buf_be32(out, HOLLOW__FLOAT_NULL);
         } else if (ns->fields[f].type == HOLLOW_FIELD_DOUBLE) {
-            hollow__buf_be64(out, 0x7FF8000000000001ull);
+            hollow__buf_be64(out, HOLLOW__DOUBLE_NULL);
         } else {
             hollow__buf_putc(out, 0x80);
         }

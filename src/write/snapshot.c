@@ -128,10 +128,10 @@ uint32_t hollow__wbucket_hash(const hollow_write_state *ws, const hollow__wtype 
         uint32_t fh = 0;
         switch (ft) {
         case HOLLOW_FIELD_INT:
-            fh = v.is_null ? 0 : (uint32_t)(((uint32_t)v.v >> 1) ^ (0u - ((uint32_t)v.v & 1)));
+            fh = v.is_null ? 0 : (uint32_t)hollow__unzigzag32((uint32_t)v.v);
             break;
         case HOLLOW_FIELD_LONG:
-            fh = v.is_null ? 0 : fold64((v.v >> 1) ^ (0 - (v.v & 1)));
+            fh = v.is_null ? 0 : fold64((uint64_t)hollow__unzigzag64(v.v));
             break;
         case HOLLOW_FIELD_BOOLEAN: fh = v.is_null ? 0 : (v.v ? 1231 : 1237); break;
         case HOLLOW_FIELD_FLOAT: fh = (uint32_t)v.v; break;
@@ -282,9 +282,9 @@ static void object_shard(hollow__buf *b, const wctx *c, uint32_t s,
                 if (!val.is_null)
                     v = val.v;
                 else if (ft == HOLLOW_FIELD_FLOAT)
-                    v = 0x7FC00001u;
+                    v = HOLLOW__FLOAT_NULL;
                 else if (ft == HOLLOW_FIELD_DOUBLE)
-                    v = 0x7FF8000000000001ull;
+                    v = HOLLOW__DOUBLE_NULL;
                 else
                     v = hollow__ones(w);
             }

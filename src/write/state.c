@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "blob/format.h"
 #include "common/alloc.h"
 #include "common/error.h"
 #include "common/hash.h"
@@ -624,9 +625,9 @@ int hollow__encode_read_record(hollow__buf *b, const hollow_type *t,
             hollow_field_type ft = s->fields[f].type;
             if (v.is_null) {
                 if (ft == HOLLOW_FIELD_FLOAT)
-                    hollow__buf_be32(b, 0x7FC00001u);
+                    hollow__buf_be32(b, HOLLOW__FLOAT_NULL);
                 else if (ft == HOLLOW_FIELD_DOUBLE)
-                    hollow__buf_be64(b, 0x7FF8000000000001ull);
+                    hollow__buf_be64(b, HOLLOW__DOUBLE_NULL);
                 else
                     hollow__buf_putc(b, 0x80);
                 continue;
@@ -635,12 +636,10 @@ int hollow__encode_read_record(hollow__buf *b, const hollow_type *t,
             uint64_t l;
             switch (ft) {
             case HOLLOW_FIELD_INT:
-                u = (uint32_t)v.u.i;
-                hollow__buf_vint(b, (u << 1) ^ (uint32_t)(v.u.i >> 31));
+                hollow__buf_vint(b, hollow__zigzag32(v.u.i));
                 break;
             case HOLLOW_FIELD_LONG:
-                l = (uint64_t)v.u.l;
-                hollow__buf_vlong(b, (l << 1) ^ (uint64_t)(v.u.l >> 63));
+                hollow__buf_vlong(b, hollow__zigzag64(v.u.l));
                 break;
             case HOLLOW_FIELD_REFERENCE: hollow__buf_vint(b, (uint32_t)v.u.ref); break;
             case HOLLOW_FIELD_BOOLEAN: hollow__buf_putc(b, v.u.b ? 1 : 0); break;
