@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "blobstore_int.h"
+#include "common/array.h"
 #include "common/alloc.h"
 #include "common/error.h"
 
@@ -239,25 +240,16 @@ void hollow_blobstore_free(hollow_blobstore *bs)
 /* Listing                                                             */
 /* ------------------------------------------------------------------ */
 
-typedef struct keyvec {
-    hollow_blob_key *v;
-    size_t n;
-    size_t cap;
-} keyvec;
+typedef hollow__array(hollow_blob_key) keyvec;
 
 static int collect(const hollow_blob_key *key, void *payload)
 {
     keyvec *kv = payload;
     if (!hollow__blob_key_is_valid(key))
         return 0; /* a custom backend's junk is not listed */
-    if (kv->n == kv->cap) {
-        size_t ncap = kv->cap ? kv->cap * 2 : 64;
-        hollow_blob_key *p = hollow__reallocarray(kv->v, ncap, sizeof *p);
-        HOLLOW_CHECK_ALLOC(p);
-        kv->v = p;
-        kv->cap = ncap;
-    }
-    kv->v[kv->n++] = hollow__blob_key_normal(key);
+    hollow_blob_key *slot = hollow__array_push(kv, 64);
+    HOLLOW_CHECK_ALLOC(slot);
+    *slot = hollow__blob_key_normal(key);
     return 0;
 }
 

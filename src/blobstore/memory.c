@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "blobstore_int.h"
+#include "common/array.h"
 #include "common/alloc.h"
 #include "common/error.h"
 #include "common/thread.h"
@@ -133,16 +134,9 @@ static int mem_put(hollow_blobstore *bs, const hollow_blob_key *key,
         old = m->v[i].blob;
         m->v[i].blob = b;
     } else {
-        if (m->n == m->cap) {
-            size_t ncap = m->cap ? m->cap * 2 : 16;
-            entry *p = hollow__reallocarray(m->v, ncap, sizeof *p);
-            if (p == NULL) {
-                rc = hollow__error_oom();
-                old = b; /* not stored: released below */
-                goto unlock;
-            }
-            m->v = p;
-            m->cap = ncap;
+        if ((rc = hollow__grow(m->v, m->cap, m->n + 1, 16)) < 0) {
+            old = b; /* not stored: released below */
+            goto unlock;
         }
         memmove(&m->v[i + 1], &m->v[i], (m->n - i) * sizeof *m->v);
         m->v[i].key = *key;

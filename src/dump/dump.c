@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/array.h"
 #include "common/alloc.h"
 #include "common/buf.h"
 #include "common/error.h"
@@ -245,13 +246,7 @@ static int collect(int32_t **arr, size_t *cap, size_t *n, const hollow_type *t,
     hollow_ordinal k, v;
     while (is_map ? hollow_map_iter_next(&it, &k, &v)
                   : hollow_set_iter_next(&it, &k)) {
-        if ((*n + 1) * width > *cap) {
-            size_t nc = *cap ? *cap * 2 : 64;
-            int32_t *p = hollow__reallocarray(*arr, nc, sizeof *p);
-            HOLLOW_CHECK_ALLOC(p);
-            *arr = p;
-            *cap = nc;
-        }
+        HOLLOW_TRY(hollow__grow(*arr, *cap, (*n + 1) * width, 64));
         (*arr)[*n * width] = k;
         if (is_map)
             (*arr)[*n * width + 1] = v;
@@ -589,16 +584,8 @@ static int deep_collection(deep_ctx *c, hollow__buf *b, const hollow_type *t,
         }
         if (rc >= 0)
             rc = hollow__buf_check(&pb);
-        if (rc >= 0 && n == cap) {
-            size_t nc = cap ? cap * 2 : 16;
-            piece *np = hollow__reallocarray(ps, nc, sizeof *np);
-            if (np == NULL)
-                rc = hollow__error_oom();
-            else {
-                ps = np;
-                cap = nc;
-            }
-        }
+        if (rc >= 0)
+            rc = hollow__grow(ps, cap, n + 1, 16);
         if (rc < 0) {
             hollow__buf_free(&pb);
             free_pieces(ps, n);

@@ -61,14 +61,9 @@
 
 int hollow__ix_ords_push(ix_ords *l, hollow_ordinal o)
 {
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? 2 * l->cap : 64;
-        hollow_ordinal *v = hollow__reallocarray(l->v, cap, sizeof *v);
-        HOLLOW_CHECK_ALLOC(v);
-        l->v = v;
-        l->cap = cap;
-    }
-    l->v[l->n++] = o;
+    hollow_ordinal *slot = hollow__array_push(l, 64);
+    HOLLOW_CHECK_ALLOC(slot);
+    *slot = o;
     return 0;
 }
 
@@ -120,21 +115,13 @@ static bool ords_has(const ix_ords *sorted, hollow_ordinal o)
            bsearch(&o, sorted->v, sorted->n, sizeof o, cmp_ord) != NULL;
 }
 
-typedef struct u32_vec {
-    uint32_t *v;
-    size_t n, cap;
-} u32_vec;
+typedef hollow__array(uint32_t) u32_vec;
 
 static int u32_push(u32_vec *l, uint32_t x)
 {
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? 2 * l->cap : 64;
-        uint32_t *v = hollow__reallocarray(l->v, cap, sizeof *v);
-        HOLLOW_CHECK_ALLOC(v);
-        l->v = v;
-        l->cap = cap;
-    }
-    l->v[l->n++] = x;
+    uint32_t *slot = hollow__array_push(l, 64);
+    HOLLOW_CHECK_ALLOC(slot);
+    *slot = x;
     return 0;
 }
 
@@ -144,23 +131,14 @@ typedef struct hpair {
     hollow_ordinal o;
 } hpair;
 
-typedef struct hpair_vec {
-    hpair *v;
-    size_t n, cap;
-} hpair_vec;
+typedef hollow__array(hpair) hpair_vec;
 
 static int hpair_push(hpair_vec *l, uint32_t h, hollow_ordinal o)
 {
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? 2 * l->cap : 64;
-        hpair *v = hollow__reallocarray(l->v, cap, sizeof *v);
-        HOLLOW_CHECK_ALLOC(v);
-        l->v = v;
-        l->cap = cap;
-    }
-    l->v[l->n].h = h;
-    l->v[l->n].o = o;
-    l->n++;
+    hpair *slot = hollow__array_push(l, 64);
+    HOLLOW_CHECK_ALLOC(slot);
+    slot->h = h;
+    slot->o = o;
     return 0;
 }
 

@@ -34,6 +34,7 @@
 
 #include <stdatomic.h>
 
+#include "common/array.h"
 #include "hollow/index.h"
 #include "read/read_int.h"
 
@@ -164,10 +165,7 @@ struct hollow_index {
 };
 
 /* a growable list of ordinals */
-typedef struct ix_ords {
-    hollow_ordinal *v;
-    size_t n, cap;
-} ix_ords;
+typedef hollow__array(hollow_ordinal) ix_ords;
 
 /* --------------------------------------------------------- path.c */
 

@@ -39,6 +39,7 @@
 #include "index_int.h"
 
 #include "blob/format.h"
+#include "common/array.h"
 #include "common/alloc.h"
 #include "common/error.h"
 #include "common/reader.h"
@@ -63,21 +64,13 @@ static bool is_var(hollow_field_type t)
     return t == HOLLOW_FIELD_STRING || t == HOLLOW_FIELD_BYTES;
 }
 
-typedef struct hop_vec {
-    ix_hop *v;
-    size_t n, cap;
-} hop_vec;
+typedef hollow__array(ix_hop) hop_vec;
 
 static int hop_push(hop_vec *h, ix_hop hop)
 {
-    if (h->n == h->cap) {
-        size_t cap = h->cap ? 2 * h->cap : 8;
-        ix_hop *p = hollow__reallocarray(h->v, cap, sizeof *p);
-        HOLLOW_CHECK_ALLOC(p);
-        h->v = p;
-        h->cap = cap;
-    }
-    h->v[h->n++] = hop;
+    ix_hop *slot = hollow__array_push(h, 8);
+    HOLLOW_CHECK_ALLOC(slot);
+    *slot = hop;
     return 0;
 }
 

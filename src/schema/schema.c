@@ -22,6 +22,7 @@
 
 #include <string.h>
 
+#include "common/array.h"
 #include "common/alloc.h"
 #include "common/error.h"
 #include "common/text.h"
@@ -204,13 +205,7 @@ int hollow_schema_add_field(hollow_schema *s, const char *name,
         return hollow__error_set(HOLLOW_EINVAL,
                                  "type %s: more than %d fields", s->name,
                                  INT16_MAX);
-    if (s->field_count == s->field_cap) {
-        size_t cap = s->field_cap ? 2 * s->field_cap : 8;
-        hollow__field *f = hollow__reallocarray(s->fields, cap, sizeof *f);
-        HOLLOW_CHECK_ALLOC(f);
-        s->fields = f;
-        s->field_cap = cap;
-    }
+    HOLLOW_TRY(hollow__grow(s->fields, s->field_cap, s->field_count + 1, 8));
     hollow__field *f = &s->fields[s->field_count];
     f->name = hollow__strdup(name);
     f->type = type;
@@ -433,17 +428,8 @@ int hollow_schema_list_add(hollow_schema_list *l, hollow_schema *s)
                                s->name);
         goto done;
     }
-    if (l->count == l->cap) {
-        size_t cap = l->cap ? 2 * l->cap : 16;
-        hollow_schema **items =
-            hollow__reallocarray(l->items, cap, sizeof *items);
-        if (items == NULL) {
-            rc = hollow__error_oom();
-            goto done;
-        }
-        l->items = items;
-        l->cap = cap;
-    }
+    if ((rc = hollow__grow(l->items, l->cap, l->count + 1, 16)) < 0)
+        goto done;
     l->items[l->count++] = s;
 done:
     if (rc < 0)

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "blob/format.h"
+#include "common/array.h"
 #include "common/alloc.h"
 #include "common/error.h"
 #include "common/hash.h"
@@ -72,21 +73,12 @@ static void project(hollow__buf *out, const hollow_schema *s, const uint8_t *p,
 
 static int proj_add(hollow__wproj *p, const uint8_t *k, size_t n, uint32_t ord)
 {
-    if (p->count == p->cap) {
-        size_t cap = p->cap ? p->cap * 2 : 256;
-        uint64_t *off = hollow__reallocarray(p->off, cap, sizeof *off);
-        if (off)
-            p->off = off;
-        uint32_t *len = hollow__reallocarray(p->len, cap, sizeof *len);
-        if (len)
-            p->len = len;
-        uint32_t *o = hollow__reallocarray(p->ord, cap, sizeof *o);
-        if (o)
-            p->ord = o;
-        if (!off || !len || !o)
-            return hollow__error_oom();
-        p->cap = cap;
-    }
+    /* three arrays of one capacity: p->cap moves once all have grown */
+    size_t c_off = p->cap, c_len = p->cap, c_ord = p->cap;
+    HOLLOW_TRY(hollow__grow(p->off, c_off, p->count + 1, 256));
+    HOLLOW_TRY(hollow__grow(p->len, c_len, p->count + 1, 256));
+    HOLLOW_TRY(hollow__grow(p->ord, c_ord, p->count + 1, 256));
+    p->cap = c_off;
     p->off[p->count] = p->keys.len;
     p->len[p->count] = (uint32_t)n;
     p->ord[p->count] = ord;
@@ -218,13 +210,7 @@ static int cmp_u32(const void *a, const void *b)
 
 static int free_push(hollow__wtype *t, uint32_t o)
 {
-    if (t->free_count == t->free_cap) {
-        size_t cap = t->free_cap ? t->free_cap * 2 : 256;
-        uint32_t *n = hollow__reallocarray(t->free_list, cap, sizeof *n);
-        HOLLOW_CHECK_ALLOC(n);
-        t->free_list = n;
-        t->free_cap = cap;
-    }
+    HOLLOW_TRY(hollow__grow(t->free_list, t->free_cap, t->free_count + 1, 256));
     t->free_list[t->free_count++] = o;
     return 0;
 }

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "blob/format.h"
+#include "common/array.h"
 #include "common/alloc.h"
 #include "common/error.h"
 #include "common/hash.h"
@@ -203,15 +204,7 @@ int hollow_record_set_string(hollow_record *r, size_t field, const char *utf8,
 static int push(hollow_record *r, int32_t a, int32_t b, bool pair)
 {
     size_t need = r->elem_count + (pair ? 2 : 1);
-    if (need > r->elem_cap) {
-        size_t cap = r->elem_cap ? r->elem_cap * 2 : 16;
-        while (cap < need)
-            cap *= 2;
-        int32_t *e = hollow__reallocarray(r->elems, cap, sizeof *e);
-        HOLLOW_CHECK_ALLOC(e);
-        r->elems = e;
-        r->elem_cap = cap;
-    }
+    HOLLOW_TRY(hollow__grow(r->elems, r->elem_cap, need, 16));
     r->elems[r->elem_count++] = a;
     if (pair)
         r->elems[r->elem_count++] = b;

@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "blob/format.h"
+#include "common/array.h"
 #include "common/alloc.h"
 #include "common/error.h"
 #include "common/hash.h"
@@ -359,14 +360,7 @@ static int store(hollow__wtype *t, uint32_t h, const uint8_t *p, size_t n,
     if (o >= t->next_ordinal)
         t->next_ordinal = o + 1;
     /* remember it for a rollback of this cycle */
-    if (t->new_count == t->new_cap) {
-        size_t cap = t->new_cap ? t->new_cap * 2 : 256;
-        uint32_t *grown = hollow__reallocarray(t->new_ords, cap, sizeof *grown);
-        if (grown == NULL)
-            return hollow__error_oom();
-        t->new_ords = grown;
-        t->new_cap = cap;
-    }
+    HOLLOW_TRY(hollow__grow(t->new_ords, t->new_cap, t->new_count + 1, 256));
     t->new_ords[t->new_count++] = o;
     return 0;
 }
@@ -496,13 +490,7 @@ int hollow__wtags_put(hollow__wtags *t, const char *key, const char *value)
             t->items[i].value = v;
             return 0;
         }
-    if (t->count == t->cap) {
-        size_t cap = t->cap ? t->cap * 2 : 8;
-        hollow__wtag *n = hollow__reallocarray(t->items, cap, sizeof *n);
-        HOLLOW_CHECK_ALLOC(n);
-        t->items = n;
-        t->cap = cap;
-    }
+    HOLLOW_TRY(hollow__grow(t->items, t->cap, t->count + 1, 8));
     char *k = hollow__strdup(key), *v = hollow__strdup(value);
     if (k == NULL || v == NULL) {
         hollow__free(k);
@@ -683,13 +671,7 @@ int hollow__encode_read_record(hollow__buf *b, const hollow_type *t,
         hollow_ordinal k, v;
         while (is_map ? hollow_map_iter_next(&it, &k, &v)
                       : hollow_set_iter_next(&it, &k)) {
-            if ((n + 1) * 2 > *scap) {
-                size_t cap = *scap ? *scap * 2 : 64;
-                int32_t *p = hollow__reallocarray(*scratch, cap, sizeof *p);
-                HOLLOW_CHECK_ALLOC(p);
-                *scratch = p;
-                *scap = cap;
-            }
+            HOLLOW_TRY(hollow__grow(*scratch, *scap, (n + 1) * 2, 64));
             (*scratch)[2 * n] = k;
             (*scratch)[2 * n + 1] = is_map ? v : 0;
             n++;

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "blob/format.h"
+#include "common/array.h"
 #include "common/alloc.h"
 #include "common/error.h"
 #include "write_int.h"
@@ -52,21 +53,13 @@ static void gap_list(hollow__buf *b, const uint32_t *v, size_t n)
     hollow__buf_free(&tmp);
 }
 
-typedef struct ords {
-    uint32_t *v;
-    size_t n, cap;
-} ords;
+typedef hollow__array(uint32_t) ords;
 
 static int ords_push(ords *o, uint32_t x)
 {
-    if (o->n == o->cap) {
-        size_t cap = o->cap ? o->cap * 2 : 256;
-        uint32_t *v = hollow__reallocarray(o->v, cap, sizeof *v);
-        HOLLOW_CHECK_ALLOC(v);
-        o->v = v;
-        o->cap = cap;
-    }
-    o->v[o->n++] = x;
+    uint32_t *slot = hollow__array_push(o, 256);
+    HOLLOW_CHECK_ALLOC(slot);
+    *slot = x;
     return 0;
 }
 
