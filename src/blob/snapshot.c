@@ -286,17 +286,6 @@ static int read_populated(hollow_type *t, hollow__reader *r)
     return 0;
 }
 
-static void type_clear(hollow_type *t)
-{
-    if (t->shards != NULL)
-        for (uint32_t s = 0; s < t->shard_count; s++)
-            hollow__shard_release(t->shards[s]);
-    hollow__free(t->shards);
-    hollow__type_keys_free(t);
-    hollow_schema_free(t->schema);
-    memset(t, 0, sizeof *t);
-}
-
 /* one type section of a snapshot into t (whose schema is set by the caller) */
 static int read_type_section(hollow_type *t, hollow__reader *r,
                              const hollow__blob_source *src)
@@ -547,7 +536,7 @@ int hollow__snapshot_read(hollow_read_state **out, const hollow__blob_source *sr
         sec_schema = NULL;
         rc = read_type_section(t, &r, src);
         if (t == &scratch)
-            type_clear(&scratch);
+            hollow__type_clear(&scratch);
         if (rc < 0)
             goto done;
     }
@@ -565,7 +554,7 @@ int hollow__snapshot_read(hollow_read_state **out, const hollow__blob_source *sr
     rc = hollow__read_state_index(rs);
 done:
     hollow_schema_free(sec_schema);
-    type_clear(&scratch);
+    hollow__type_clear(&scratch);
     hollow__free(seen);
     hollow__blob_header_clear(&h);
     if (rc < 0) {

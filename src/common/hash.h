@@ -40,6 +40,24 @@ static inline uint32_t hollow__hash_long(uint64_t x)
     return (uint32_t)x;
 }
 
+/*
+ * A running checksum of a state (Java's HollowChecksum): each value is
+ * mixed into the sum. The producer and the consumer compute it alike.
+ */
+typedef struct hollow__checksum {
+    uint32_t c;
+} hollow__checksum;
+
+static inline void hollow__checksum_int(hollow__checksum *k, uint32_t x)
+{
+    k->c = hollow__hash_int(k->c ^ hollow__hash_int(x));
+}
+
+static inline void hollow__checksum_long(hollow__checksum *k, uint64_t x)
+{
+    k->c = hollow__hash_int(k->c ^ hollow__hash_long(x));
+}
+
 /* §11.3: MurmurHash3 x86_32 with Hollow's seed 0xEAB524B9 */
 uint32_t hollow__murmur(const uint8_t *p, size_t len);
 

@@ -115,6 +115,8 @@ struct hollow_read_state {
 
 /* free the resolved keys of a type */
 void hollow__type_keys_free(hollow_type *t);
+/* release a type's shards, keys and schema and zero it */
+void hollow__type_clear(hollow_type *t);
 
 void hollow__shard_retain(hollow__shard *s);
 void hollow__shard_release(hollow__shard *s);

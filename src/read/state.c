@@ -160,17 +160,21 @@ int hollow__read_state_index(hollow_read_state *rs)
     return rc;
 }
 
+void hollow__type_clear(hollow_type *t)
+{
+    if (t->shards != NULL)
+        for (uint32_t s = 0; s < t->shard_count; s++)
+            hollow__shard_release(t->shards[s]);
+    hollow__free(t->shards);
+    hollow__type_keys_free(t);
+    hollow_schema_free(t->schema);
+    memset(t, 0, sizeof *t);
+}
+
 static void state_free(hollow_read_state *rs)
 {
-    for (size_t i = 0; i < rs->type_count; i++) {
-        hollow_type *t = &rs->types[i];
-        if (t->shards != NULL)
-            for (uint32_t s = 0; s < t->shard_count; s++)
-                hollow__shard_release(t->shards[s]);
-        hollow__free(t->shards);
-        hollow__type_keys_free(t);
-        hollow_schema_free(t->schema);
-    }
+    for (size_t i = 0; i < rs->type_count; i++)
+        hollow__type_clear(&rs->types[i]);
     for (size_t i = 0; i < rs->tag_count; i++) {
         hollow__free(rs->tag_keys[i]);
         hollow__free(rs->tag_values[i]);

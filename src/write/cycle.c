@@ -337,14 +337,8 @@ bool hollow_write_state_has_changes(hollow_write_state *ws)
         return true; /* let the write report the error */
     for (size_t i = 0; i < ws->type_count; i++) {
         hollow__wtype *t = &ws->types[i];
-        const hollow__wbits *a = hollow__wcur(t), *b = hollow__wprev(t);
-        uint32_t n = a->nwords > b->nwords ? a->nwords : b->nwords;
-        for (uint32_t w = 0; w < n; w++) {
-            uint64_t x = w < a->nwords ? a->words[w] : 0;
-            uint64_t y = w < b->nwords ? b->words[w] : 0;
-            if (x != y)
-                return true;
-        }
+        if (hollow__wbits_differ(hollow__wcur(t), hollow__wprev(t)))
+            return true;
         if (t->prev_shard_count != 0 && t->prev_shard_count != t->shard_count &&
             ws->has_history)
             return true;
@@ -468,10 +462,7 @@ int hollow_write_state_restore(hollow_write_state *ws, const hollow_read_state *
 {
     if (ws == NULL || rs == NULL)
         return hollow__error_set(HOLLOW_EINVAL, "null argument");
-    for (size_t i = 0; i < ws->type_count; i++)
-        if (ws->types[i].next_ordinal > 0 || ws->has_history)
-            return hollow__error_set(HOLLOW_ESTATE,
-                                     "the write state already holds records");
+    HOLLOW_TRY(hollow__ws_check_unused(ws));
     int rc = 0;
     for (size_t i = 0; i < ws->type_count && rc == 0; i++) {
         hollow__wtype *t = &ws->types[i];

@@ -39,6 +39,16 @@ void hollow__warr_emit(hollow__buf *b, hollow__warr *a)
 
 /* ------------------------------------------------------- the header */
 
+hollow__wtype **hollow__ws_type_list(hollow_write_state *ws)
+{
+    hollow__wtype **all = hollow__calloc(ws->type_count ? ws->type_count : 1,
+                                         sizeof *all);
+    if (all != NULL)
+        for (size_t i = 0; i < ws->type_count; i++)
+            all[i] = &ws->types[i];
+    return all;
+}
+
 void hollow__wheader(hollow__buf *b, hollow_write_state *ws, int64_t origin,
                      int64_t dest, hollow__wtype **types, size_t n,
                      const hollow__wtags *tags)
@@ -467,11 +477,8 @@ int hollow_write_state_write_snapshot(hollow_write_state *ws, hollow_sink_fn fn,
     int rc = hollow__ws_choose_shards(ws);
     if (rc < 0)
         return rc;
-    hollow__wtype **all = hollow__calloc(ws->type_count ? ws->type_count : 1,
-                                         sizeof *all);
+    hollow__wtype **all = hollow__ws_type_list(ws);
     HOLLOW_CHECK_ALLOC(all);
-    for (size_t i = 0; i < ws->type_count; i++)
-        all[i] = &ws->types[i];
     hollow__buf b = HOLLOW__BUF_INIT;
     int64_t dest = hollow_write_state_randomized_tag(ws);
     hollow__wheader(&b, ws, ws->prev_tag, dest, all, ws->type_count, &ws->tags);

@@ -55,6 +55,18 @@ int hollow__wbits_set(hollow__wbits *b, uint32_t o)
     return 0;
 }
 
+bool hollow__wbits_differ(const hollow__wbits *a, const hollow__wbits *b)
+{
+    uint32_t n = a->nwords > b->nwords ? a->nwords : b->nwords;
+    for (uint32_t w = 0; w < n; w++) {
+        uint64_t x = w < a->nwords ? a->words[w] : 0;
+        uint64_t y = w < b->nwords ? b->words[w] : 0;
+        if (x != y)
+            return true;
+    }
+    return false;
+}
+
 void hollow__wbits_clear_all(hollow__wbits *b)
 {
     if (b->words != NULL)
@@ -707,15 +719,21 @@ int hollow__encode_read_record(hollow__buf *b, const hollow_type *t,
     return hollow__buf_check(b);
 }
 
+int hollow__ws_check_unused(const hollow_write_state *ws)
+{
+    for (size_t i = 0; i < ws->type_count; i++)
+        if (ws->types[i].next_ordinal > 0 || ws->has_history)
+            return hollow__error_set(HOLLOW_ESTATE,
+                                     "the write state already holds records");
+    return 0;
+}
+
 int hollow_write_state_copy_from(hollow_write_state *ws,
                                  const hollow_read_state *rs)
 {
     if (ws == NULL || rs == NULL)
         return hollow__error_set(HOLLOW_EINVAL, "null argument");
-    for (size_t i = 0; i < ws->type_count; i++)
-        if (ws->types[i].next_ordinal > 0 || ws->has_history)
-            return hollow__error_set(HOLLOW_ESTATE,
-                                     "the write state already holds records");
+    HOLLOW_TRY(hollow__ws_check_unused(ws));
     hollow__buf b = HOLLOW__BUF_INIT;
     int32_t *scratch = NULL;
     size_t scap = 0;
