@@ -25,6 +25,8 @@ typedef struct hollow__blob_header {
 /* Parse the header; on failure everything allocated is freed. */
 int hollow__blob_header_read(hollow__blob_header *out, hollow__reader *r);
 void hollow__blob_header_clear(hollow__blob_header *h);
+/* 0 at the end of the blob, else HOLLOW_ECORRUPT (trailing bytes) */
+int hollow__blob_check_end(const hollow__reader *r);
 /* Give the header's tags (and origin and destination tags) to `rs`. */
 void hollow__blob_header_move_tags(hollow_read_state *rs, hollow__blob_header *h);
 

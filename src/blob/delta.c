@@ -772,12 +772,8 @@ int hollow__delta_apply(hollow_read_state **out, const hollow_read_state *rs,
         hollow_schema_free(ds);
         ds = NULL;
     }
-    if (hollow__reader_left(&r) != 0) {
-        rc = hollow__error_set(HOLLOW_ECORRUPT, "%zu trailing bytes after the "
-                               "last type section at offset %zu",
-                               hollow__reader_left(&r), hollow__reader_offset(&r));
+    if ((rc = hollow__blob_check_end(&r)) < 0)
         goto done;
-    }
     hollow__blob_header_move_tags(ns, &h);
 done:
     hollow_schema_free(ds);

@@ -27,6 +27,16 @@ void hollow__blob_header_clear(hollow__blob_header *h)
     memset(h, 0, sizeof *h);
 }
 
+int hollow__blob_check_end(const hollow__reader *r)
+{
+    if (hollow__reader_left(r) == 0)
+        return 0;
+    return hollow__error_set(HOLLOW_ECORRUPT,
+                             "%zu trailing bytes after the last type section "
+                             "at offset %zu",
+                             hollow__reader_left(r), hollow__reader_offset(r));
+}
+
 /*
  * The new state owns the tags from here on; the header keeps its schemas
  * (the caller still needs them) and frees nothing twice.

@@ -543,14 +543,8 @@ int hollow__snapshot_read(hollow_read_state **out, const hollow__blob_source *sr
     for (size_t i = 0; i < rs->type_count; i++)
         if (!seen[i] && (rc = make_empty_type(&rs->types[i])) < 0)
             goto done;
-    if (hollow__reader_left(&r) != 0) {
-        rc = hollow__error_set(HOLLOW_ECORRUPT,
-                               "%zu trailing bytes after the last type section "
-                               "at offset %zu",
-                               hollow__reader_left(&r),
-                               hollow__reader_offset(&r));
+    if ((rc = hollow__blob_check_end(&r)) < 0)
         goto done;
-    }
     rc = hollow__read_state_index(rs);
 done:
     hollow_schema_free(sec_schema);

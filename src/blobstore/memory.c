@@ -257,11 +257,9 @@ int hollow_blobstore_memory_new(hollow_blobstore **out,
     if (out == NULL)
         return hollow__error_set(HOLLOW_EINVAL, "memory store: out is NULL");
     *out = NULL;
-    if (opts != NULL && opts->version != HOLLOW_BLOBSTORE_MEMORY_OPTIONS_VERSION)
-        return hollow__error_set(HOLLOW_EINVAL,
-                                 "memory store: options version %u, expected %u",
-                                 opts->version,
-                                 HOLLOW_BLOBSTORE_MEMORY_OPTIONS_VERSION);
+    if (opts != NULL)
+        HOLLOW_TRY(hollow__check_options_version(
+            "memory store", opts->version, HOLLOW_BLOBSTORE_MEMORY_OPTIONS_VERSION));
     mem_store *m = hollow__calloc(1, sizeof *m);
     HOLLOW_CHECK_ALLOC(m);
     if (hollow__mutex_init(&m->lock) != 0) {

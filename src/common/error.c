@@ -116,3 +116,11 @@ const char *hollow_strerror(int code)
     default: return "unknown error";
     }
 }
+
+int hollow__check_options_version(const char *who, unsigned got, unsigned want)
+{
+    if (got == want)
+        return 0;
+    return hollow__error_set(HOLLOW_EINVAL, "%s: options version %u, expected %u",
+                             who, got, want);
+}

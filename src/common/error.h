@@ -21,6 +21,10 @@ int hollow__error_set_os(int code, int err, const char *fmt, ...)
 /* prefix the current message with "<prefix>: " and return the current code */
 int hollow__error_prefix(const char *fmt, ...) HOLLOW__PRINTF(1, 2);
 int hollow__error_oom(void);
+/* 0 if an options struct has the version we know, else HOLLOW_EINVAL
+ * "<who>: options version <got>, expected <want>" */
+int hollow__check_options_version(const char *who, unsigned got,
+                                  unsigned want);
 
 #define HOLLOW_TRY(expr)                                                       \
     do {                                                                       \

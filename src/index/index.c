@@ -237,8 +237,11 @@ static int type_diff(ix_ords *removed, ix_ords *added, bool *changed,
     return rc;
 }
 
-/* visit counts for a fresh build: zeroed, one per ordinal of each type */
-static int counts_alloc(hollow_index *ix)
+/*
+ * Visit counts, one per ordinal of each type: zeroed for a fresh build
+ * (old NULL); for a patch, the old ones, long enough for both states.
+ */
+static int counts_alloc(hollow_index *ix, const hollow_index *old)
 {
     size_t n = ix->spec.nvtypes;
     if (n == 0)
@@ -249,31 +252,13 @@ static int counts_alloc(hollow_index *ix)
     HOLLOW_CHECK_ALLOC(ix->count_len);
     for (size_t v = 0; v < n; v++) {
         uint32_t len = (uint32_t)(ix->spec.vtypes[v]->max_ordinal + 1);
-        ix->counts[v] = hollow__calloc(len ? len : 1, sizeof **ix->counts);
-        HOLLOW_CHECK_ALLOC(ix->counts[v]);
-        ix->count_len[v] = len;
-    }
-    return 0;
-}
-
-/* visit counts for a patch: the old ones, long enough for both states */
-static int counts_copy(hollow_index *ix, const hollow_index *old)
-{
-    size_t n = ix->spec.nvtypes;
-    if (n == 0)
-        return 0;
-    ix->counts = hollow__calloc(n, sizeof *ix->counts);
-    ix->count_len = hollow__calloc(n, sizeof *ix->count_len);
-    HOLLOW_CHECK_ALLOC(ix->counts);
-    HOLLOW_CHECK_ALLOC(ix->count_len);
-    for (size_t v = 0; v < n; v++) {
-        uint32_t len = (uint32_t)(ix->spec.vtypes[v]->max_ordinal + 1);
-        if (old->count_len[v] > len)
+        if (old != NULL && old->count_len[v] > len)
             len = old->count_len[v];
         ix->counts[v] = hollow__calloc(len ? len : 1, sizeof **ix->counts);
         HOLLOW_CHECK_ALLOC(ix->counts[v]);
-        memcpy(ix->counts[v], old->counts[v],
-               (size_t)old->count_len[v] * sizeof **ix->counts);
+        if (old != NULL)
+            memcpy(ix->counts[v], old->counts[v],
+                   (size_t)old->count_len[v] * sizeof **ix->counts);
         ix->count_len[v] = len;
     }
     return 0;
@@ -991,7 +976,7 @@ static int index_new(hollow_index **out, hollow_index_kind kind,
 
 static int index_build(hollow_index *ix)
 {
-    int rc = counts_alloc(ix);
+    int rc = counts_alloc(ix, NULL);
     if (rc == 0)
         rc = ix->kind == HOLLOW_INDEX_HASH ? hollow__ix_hash_build(ix)
                                            : pk_build(ix);
@@ -1076,7 +1061,7 @@ static int patch(hollow_index *ix, const hollow_index *old)
         rc = IX_REBUILD;
         goto done;
     }
-    if ((rc = counts_copy(ix, old)) < 0)
+    if ((rc = counts_alloc(ix, old)) < 0)
         goto done;
     rc = ix->kind == HOLLOW_INDEX_HASH
              ? hollow__ix_hash_patch(ix, old, &removed, &added, vremoved)

@@ -869,8 +869,7 @@ uint32_t hollow__ix_hash(const ix_val *vals, size_t n)
 static size_t encode_char(uint8_t *out, size_t *outlen, const char *s,
                           size_t left)
 {
-    uint8_t b = (uint8_t)s[0];
-    size_t clen = b >= 0xF0 ? 4 : b >= 0xE0 ? 3 : b >= 0xC0 ? 2 : 1;
+    size_t clen = hollow__utf8_seq_len((uint8_t)s[0]);
     if (clen > left)
         return 0;
     uint16_t u[2];

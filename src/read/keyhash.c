@@ -149,11 +149,7 @@ static int probe_field_hash(uint32_t *out, const hollow_value *v)
         size_t left = v->u.str.len;
         /* decode one character at a time: no allocation */
         while (left > 0) {
-            size_t clen = 1;
-            uint8_t b = (uint8_t)*p;
-            if (b >= 0xF0) clen = 4;
-            else if (b >= 0xE0) clen = 3;
-            else if (b >= 0xC0) clen = 2;
+            size_t clen = hollow__utf8_seq_len((uint8_t)*p);
             long u = hollow__utf8_to_utf16(tmp, p, clen);
             for (long i = 0; i < u; i++)
                 h = 31u * h + tmp[i];
@@ -214,11 +210,7 @@ static bool string_equals(hollow_bytes stored, hollow_str probe)
     size_t left = probe.len;
     uint16_t tmp[2];
     while (left > 0) {
-        size_t clen = 1;
-        uint8_t b = (uint8_t)*p;
-        if (b >= 0xF0) clen = 4;
-        else if (b >= 0xE0) clen = 3;
-        else if (b >= 0xC0) clen = 2;
+        size_t clen = hollow__utf8_seq_len((uint8_t)*p);
         if (clen > left)
             return false;
         long u = hollow__utf8_to_utf16(tmp, p, clen);

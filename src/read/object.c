@@ -14,9 +14,13 @@
 #include "common/reader.h"
 #include "common/text.h"
 
-/* check the field, locate the slot, and read its raw bits */
-static int raw_value(uint64_t *raw, unsigned *width, const hollow_type *t,
-                     hollow_ordinal o, size_t f, hollow_field_type want)
+/*
+ * Check the field, locate the slot and read its raw bits. 0, HOLLOW_NULL
+ * when the bits are the null of the field's type (§6.1: all ones of the
+ * width, or the null NaN of FLOAT and DOUBLE), or an error.
+ */
+static int raw_value(uint64_t *raw, const hollow_type *t, hollow_ordinal o,
+                     size_t f, hollow_field_type want)
 {
     const hollow__shard *s = NULL;
     uint32_t j = 0;
@@ -24,88 +28,76 @@ static int raw_value(uint64_t *raw, unsigned *width, const hollow_type *t,
     if ((rc = hollow__schema_check_field(t->schema, f, want)) < 0 ||
         (rc = hollow__locate(&s, &j, t, o)) < 0)
         return rc;
-    *width = s->widths[f];
+    unsigned w = s->widths[f];
     *raw = hollow__field_raw(s, j, f);
-    return 0;
+    switch (want) {
+    case HOLLOW_FIELD_FLOAT:
+        return w > 0 && (uint32_t)*raw == HOLLOW__FLOAT_NULL ? HOLLOW_NULL : 0;
+    case HOLLOW_FIELD_DOUBLE:
+        return w > 0 && *raw == HOLLOW__DOUBLE_NULL ? HOLLOW_NULL : 0;
+    default: return *raw == hollow__ones(w) ? HOLLOW_NULL : 0;
+    }
 }
 
 int hollow_object_int(int32_t *out, const hollow_type *t, hollow_ordinal o,
                       size_t field)
 {
     uint64_t raw;
-    unsigned w;
-    int rc = raw_value(&raw, &w, t, o, field, HOLLOW_FIELD_INT);
-    if (rc < 0)
-        return rc;
-    if (raw == hollow__ones(w)) {
+    int rc = raw_value(&raw, t, o, field, HOLLOW_FIELD_INT);
+    if (rc == HOLLOW_NULL)
         *out = INT32_MIN; /* Java's null int (§6.1) */
-        return HOLLOW_NULL;
-    }
-    *out = hollow__unzigzag32((uint32_t)raw);
-    return 0;
+    else if (rc == 0)
+        *out = hollow__unzigzag32((uint32_t)raw);
+    return rc;
 }
 
 int hollow_object_long(int64_t *out, const hollow_type *t, hollow_ordinal o,
                        size_t field)
 {
     uint64_t raw;
-    unsigned w;
-    int rc = raw_value(&raw, &w, t, o, field, HOLLOW_FIELD_LONG);
-    if (rc < 0)
-        return rc;
-    if (raw == hollow__ones(w)) {
+    int rc = raw_value(&raw, t, o, field, HOLLOW_FIELD_LONG);
+    if (rc == HOLLOW_NULL)
         *out = INT64_MIN;
-        return HOLLOW_NULL;
-    }
-    *out = hollow__unzigzag64(raw);
-    return 0;
+    else if (rc == 0)
+        *out = hollow__unzigzag64(raw);
+    return rc;
 }
 
 int hollow_object_float(float *out, const hollow_type *t, hollow_ordinal o,
                         size_t field)
 {
     uint64_t raw;
-    unsigned w;
-    int rc = raw_value(&raw, &w, t, o, field, HOLLOW_FIELD_FLOAT);
-    if (rc < 0)
-        return rc;
-    uint32_t bits = (uint32_t)raw;
-    if (w > 0 && bits == HOLLOW__FLOAT_NULL) {
+    int rc = raw_value(&raw, t, o, field, HOLLOW_FIELD_FLOAT);
+    if (rc == HOLLOW_NULL) {
         *out = NAN;
-        return HOLLOW_NULL;
+    } else if (rc == 0) {
+        uint32_t bits = (uint32_t)raw;
+        memcpy(out, &bits, 4);
     }
-    memcpy(out, &bits, 4);
-    return 0;
+    return rc;
 }
 
 int hollow_object_double(double *out, const hollow_type *t, hollow_ordinal o,
                          size_t field)
 {
     uint64_t raw;
-    unsigned w;
-    int rc = raw_value(&raw, &w, t, o, field, HOLLOW_FIELD_DOUBLE);
-    if (rc < 0)
-        return rc;
-    if (w > 0 && raw == HOLLOW__DOUBLE_NULL) {
+    int rc = raw_value(&raw, t, o, field, HOLLOW_FIELD_DOUBLE);
+    if (rc == HOLLOW_NULL)
         *out = NAN;
-        return HOLLOW_NULL;
-    }
-    memcpy(out, &raw, 8);
-    return 0;
+    else if (rc == 0)
+        memcpy(out, &raw, 8);
+    return rc;
 }
 
 int hollow_object_bool(bool *out, const hollow_type *t, hollow_ordinal o,
                        size_t field)
 {
     uint64_t raw;
-    unsigned w;
-    int rc = raw_value(&raw, &w, t, o, field, HOLLOW_FIELD_BOOLEAN);
-    if (rc < 0)
-        return rc;
-    if (raw == hollow__ones(w)) {
+    int rc = raw_value(&raw, t, o, field, HOLLOW_FIELD_BOOLEAN);
+    if (rc == HOLLOW_NULL)
         *out = false;
-        return HOLLOW_NULL;
-    }
+    if (rc != 0)
+        return rc;
     if (raw > 1)
         return hollow__error_set(HOLLOW_ECORRUPT,
                                  "type %s ordinal %d: boolean value %llu",
@@ -119,14 +111,11 @@ int hollow_object_ref(hollow_ordinal *out, const hollow_type *t,
                       hollow_ordinal o, size_t field)
 {
     uint64_t raw;
-    unsigned w;
-    int rc = raw_value(&raw, &w, t, o, field, HOLLOW_FIELD_REFERENCE);
-    if (rc < 0)
-        return rc;
-    if (raw == hollow__ones(w)) {
+    int rc = raw_value(&raw, t, o, field, HOLLOW_FIELD_REFERENCE);
+    if (rc == HOLLOW_NULL)
         *out = HOLLOW_ORDINAL_NONE;
-        return HOLLOW_NULL;
-    }
+    if (rc != 0)
+        return rc;
     if (raw > INT32_MAX)
         return hollow__error_set(HOLLOW_ECORRUPT,
                                  "type %s ordinal %d: reference %llu too large",
