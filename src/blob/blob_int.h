@@ -68,6 +68,13 @@ int hollow__shard_read_body(hollow__shard *s, hollow__reader *r,
 int hollow__delta_apply(hollow_read_state **out, const hollow_read_state *rs,
                         const uint8_t *data, size_t len);
 
+/*
+ * The end of a state build: on success hand `rs` out through *out; on
+ * failure (rc < 0) release it. Returns rc.
+ */
+int hollow__blob_state_done(hollow_read_state **out, hollow_read_state *rs,
+                            int rc);
+
 /* Copy the shard's arrays into one heap block (heap mode). */
 int hollow__shard_materialize(hollow__shard *s, const hollow_schema *schema);
 

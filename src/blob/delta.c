@@ -779,10 +779,5 @@ done:
     hollow_schema_free(ds);
     hollow__free(seen);
     hollow__blob_header_clear(&h);
-    if (rc < 0) {
-        hollow_read_state_release(ns);
-        return rc;
-    }
-    *out = ns;
-    return 0;
+    return hollow__blob_state_done(out, ns, rc);
 }

@@ -551,10 +551,5 @@ done:
     hollow__type_clear(&scratch);
     hollow__free(seen);
     hollow__blob_header_clear(&h);
-    if (rc < 0) {
-        hollow_read_state_release(rs);
-        return rc;
-    }
-    *out = rs;
-    return 0;
+    return hollow__blob_state_done(out, rs, rc);
 }

@@ -279,14 +279,22 @@ static int collect_sorted(keyvec *kv, hollow_blobstore *bs)
     return 0;
 }
 
+/* the checks of both listings, then the sorted keys */
+static int list_start(keyvec *kv, hollow_blobstore *bs, bool have_cb)
+{
+    kv->v = NULL;
+    kv->n = 0;
+    HOLLOW_TRY(check_store(bs));
+    if (!have_cb)
+        return hollow__error_set(HOLLOW_EINVAL, "list: callback is NULL");
+    return collect_sorted(kv, bs);
+}
+
 int hollow_blobstore_list(hollow_blobstore *bs, hollow_blob_key_cb cb,
                           void *payload)
 {
-    HOLLOW_TRY(check_store(bs));
-    if (cb == NULL)
-        return hollow__error_set(HOLLOW_EINVAL, "list: callback is NULL");
     keyvec kv;
-    int rc = collect_sorted(&kv, bs);
+    int rc = list_start(&kv, bs, cb != NULL);
     for (size_t i = 0; rc == 0 && i < kv.n; i++)
         rc = cb(&kv.v[i], payload);
     hollow__free(kv.v);
@@ -301,11 +309,8 @@ static int qsort_i64_cmp(const void *a, const void *b)
 int hollow_blobstore_list_versions(hollow_blobstore *bs, hollow_version_cb cb,
                                    void *payload)
 {
-    HOLLOW_TRY(check_store(bs));
-    if (cb == NULL)
-        return hollow__error_set(HOLLOW_EINVAL, "list: callback is NULL");
     keyvec kv;
-    HOLLOW_TRY(collect_sorted(&kv, bs));
+    HOLLOW_TRY(list_start(&kv, bs, cb != NULL));
     int rc = 0;
     int64_t *vs = hollow__mallocarray(kv.n * 2 + 1, sizeof *vs);
     if (vs == NULL) {

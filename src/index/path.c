@@ -947,6 +947,16 @@ int hollow__ix_probe(ix_val *out, uint8_t *heads, const ix_spec *sp,
             set_null(v);
             continue;
         }
+        if (want == HOLLOW_FIELD_BYTES || (want == HOLLOW_FIELD_STRING && stored)) {
+            /* bytes as they are stored (a STRING's when `stored`) */
+            if (k->u.bytes.len > 0 && k->u.bytes.ptr == NULL)
+                return hollow__error_set(HOLLOW_EINVAL, "value %zu: NULL %s", i,
+                                         want == HOLLOW_FIELD_BYTES ? "bytes"
+                                                                    : "string");
+            v->ptr = k->u.bytes.ptr;
+            v->have = v->bits = k->u.bytes.len;
+            continue;
+        }
         switch (want) {
         case HOLLOW_FIELD_INT: {
             v->null = k->u.i == INT32_MIN;
@@ -970,22 +980,7 @@ int hollow__ix_probe(ix_val *out, uint8_t *heads, const ix_spec *sp,
             v->null = k->u.ref < 0;
             v->bits = v->null ? 0 : (uint64_t)(uint32_t)k->u.ref;
             break;
-        case HOLLOW_FIELD_BYTES:
-            if (k->u.bytes.len > 0 && k->u.bytes.ptr == NULL)
-                return hollow__error_set(HOLLOW_EINVAL, "value %zu: NULL "
-                                         "bytes", i);
-            v->ptr = k->u.bytes.ptr;
-            v->have = v->bits = k->u.bytes.len;
-            break;
-        default: { /* STRING */
-            if (stored) {
-                if (k->u.bytes.len > 0 && k->u.bytes.ptr == NULL)
-                    return hollow__error_set(HOLLOW_EINVAL, "value %zu: "
-                                             "NULL string", i);
-                v->ptr = k->u.bytes.ptr;
-                v->have = v->bits = k->u.bytes.len;
-                break;
-            }
+        default: { /* STRING, not in stored form */
             uint8_t *head = heads + i * IX_HEAD;
             const char *s = k->u.str.ptr;
             size_t left = k->u.str.len;
