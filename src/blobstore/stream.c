@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "blobstore_int.h"
+#include "common/array.h"
 #include "common/alloc.h"
 #include "common/error.h"
 
@@ -226,20 +227,8 @@ int hollow__stream_read_all(uint8_t **out, size_t *len_out, hollow_stream *s)
     size_t len = 0;
     int rc;
     for (;;) {
-        if (len == cap) {
-            size_t ncap;
-            if (hollow__mul_overflow(cap, 2, &ncap)) {
-                rc = hollow__error_oom();
-                goto fail;
-            }
-            uint8_t *p = hollow__realloc(buf, ncap);
-            if (p == NULL) {
-                rc = hollow__error_oom();
-                goto fail;
-            }
-            buf = p;
-            cap = ncap;
-        }
+        if ((rc = hollow__grow(buf, cap, len + 1, cap)) < 0)
+            goto fail;
         size_t n;
         if ((rc = hollow_stream_read(&n, s, buf + len, cap - len)) < 0)
             goto fail;

@@ -40,6 +40,14 @@ static inline uint32_t hollow__hash_long(uint64_t x)
     return (uint32_t)x;
 }
 
+/* The finalizer of SplitMix64: a cheap bijection that mixes every bit. */
+static inline uint64_t hollow__mix64(uint64_t x)
+{
+    x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
+    x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
+    return x ^ (x >> 31);
+}
+
 /*
  * A running checksum of a state (Java's HollowChecksum): each value is
  * mixed into the sum. The producer and the consumer compute it alike.

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "blobstore/blobstore_int.h"
 #include "common/alloc.h"
 #include "common/cell.h"
 #include "common/error.h"
@@ -104,39 +105,6 @@ static int derive_indexes(hollow_index **out, hollow_consumer *c,
 
 /* ------------------------------------------------------------ loading */
 
-static int read_stream(uint8_t **out, size_t *len, hollow_stream *s)
-{
-    size_t cap = 1 << 16, n = 0;
-    int64_t size = hollow_stream_size(s);
-    if (size > 0)
-        cap = (size_t)size + 1;
-    uint8_t *buf = hollow__malloc(cap);
-    HOLLOW_CHECK_ALLOC(buf);
-    for (;;) {
-        if (n == cap) {
-            uint8_t *nb = hollow__realloc(buf, cap * 2);
-            if (nb == NULL) {
-                hollow__free(buf);
-                return hollow__error_oom();
-            }
-            buf = nb;
-            cap *= 2;
-        }
-        size_t got = 0;
-        int rc = hollow_stream_read(&got, s, buf + n, cap - n);
-        if (rc < 0) {
-            hollow__free(buf);
-            return rc;
-        }
-        if (got == 0)
-            break;
-        n += got;
-    }
-    *out = buf;
-    *len = n;
-    return 0;
-}
-
 static int fetch(uint8_t **out, size_t *len, hollow_blobstore *bs,
                  const hollow_blob_key *key)
 {
@@ -144,7 +112,7 @@ static int fetch(uint8_t **out, size_t *len, hollow_blobstore *bs,
     int rc = hollow_blobstore_get(&s, bs, key);
     if (rc < 0)
         return rc;
-    rc = read_stream(out, len, s);
+    rc = hollow__stream_read_all(out, len, s);
     hollow_stream_close(s);
     return rc;
 }

@@ -257,6 +257,10 @@ static int collect(int32_t **arr, size_t *cap, size_t *n, const hollow_type *t,
     return 0;
 }
 
+struct deep_ctx;
+static int object_json(dump_out *o, hollow__buf *b, const hollow_type *t,
+                       hollow_ordinal ord, struct deep_ctx *deep);
+
 static int canonical_record(dump_out *o, const hollow_type *t, hollow_ordinal ord,
                             int32_t **arr, size_t *cap)
 {
@@ -265,16 +269,7 @@ static int canonical_record(dump_out *o, const hollow_type *t, hollow_ordinal or
     int rc = 0;
     switch (s->kind) {
     case HOLLOW_SCHEMA_OBJECT:
-        hollow__buf_putc(b, '{');
-        for (size_t f = 0; f < s->field_count && rc >= 0; f++) {
-            if (f > 0)
-                hollow__buf_putc(b, ',');
-            if ((rc = json_name(o, b, s->fields[f].name)) < 0)
-                break;
-            hollow__buf_putc(b, ':');
-            rc = field_value(o, b, t, ord, f, NULL);
-        }
-        hollow__buf_putc(b, '}');
+        rc = object_json(o, b, t, ord, NULL);
         break;
     case HOLLOW_SCHEMA_LIST: {
         uint32_t n;
@@ -602,6 +597,34 @@ static int deep_collection(deep_ctx *c, hollow__buf *b, const hollow_type *t,
     return 0;
 }
 
+/*
+ * An OBJECT record as {"field":value,...}. With `deep` (a deep dump),
+ * references are followed; without, they are ordinals.
+ */
+static int object_json(dump_out *o, hollow__buf *b, const hollow_type *t,
+                       hollow_ordinal ord, deep_ctx *deep)
+{
+    const hollow_schema *s = t->schema;
+    int rc = 0;
+    hollow__buf_putc(b, '{');
+    for (size_t f = 0; f < s->field_count && rc >= 0; f++) {
+        if (f > 0)
+            hollow__buf_putc(b, ',');
+        if ((rc = json_name(o, b, s->fields[f].name)) < 0)
+            break;
+        hollow__buf_putc(b, ':');
+        if (deep != NULL && s->fields[f].type == HOLLOW_FIELD_REFERENCE) {
+            hollow_ordinal r;
+            if ((rc = field_value(o, b, t, ord, f, &r)) >= 0 && r >= 0)
+                rc = deep_ref(deep, b, s->fields[f].ref_type, r);
+        } else {
+            rc = field_value(o, b, t, ord, f, NULL);
+        }
+    }
+    hollow__buf_putc(b, '}');
+    return rc;
+}
+
 static int deep_render(deep_ctx *c, hollow__buf *b, const hollow_type *t,
                        hollow_ordinal ord)
 {
@@ -609,22 +632,7 @@ static int deep_render(deep_ctx *c, hollow__buf *b, const hollow_type *t,
     int rc = 0;
     switch (s->kind) {
     case HOLLOW_SCHEMA_OBJECT:
-        hollow__buf_putc(b, '{');
-        for (size_t f = 0; f < s->field_count && rc >= 0; f++) {
-            if (f > 0)
-                hollow__buf_putc(b, ',');
-            if ((rc = json_name(c->o, b, s->fields[f].name)) < 0)
-                break;
-            hollow__buf_putc(b, ':');
-            if (s->fields[f].type == HOLLOW_FIELD_REFERENCE) {
-                hollow_ordinal r;
-                if ((rc = field_value(c->o, b, t, ord, f, &r)) >= 0 && r >= 0)
-                    rc = deep_ref(c, b, s->fields[f].ref_type, r);
-            } else {
-                rc = field_value(c->o, b, t, ord, f, NULL);
-            }
-        }
-        hollow__buf_putc(b, '}');
+        rc = object_json(c->o, b, t, ord, c);
         return rc < 0 ? rc : 0;
     case HOLLOW_SCHEMA_LIST: {
         uint32_t n;

@@ -1286,7 +1286,7 @@ static inline int find_fixed(const hollow_index *ix, const hollow_value *k)
     pv.bits = null ? 0 : bits;
     uint64_t key = inline_key(&pv, t);
     uint64_t c = null ? IX_HASH_NULL : bits;
-    uint32_t h = (uint32_t)(hollow__ix_mix64(IX_HASH_SEED ^ c) >> 32);
+    uint32_t h = (uint32_t)(hollow__mix64(IX_HASH_SEED ^ c) >> 32);
     const uint64_t *slots = ix->slots;
     uint32_t cap = ix->cap;
     for (uint32_t i = hollow__ix_home(h, cap);; i = next_slot(i, cap)) {

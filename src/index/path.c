@@ -859,7 +859,7 @@ uint32_t hollow__ix_hash(const ix_val *vals, size_t n)
             c = bytes_hash(v->ptr, v->bits);
         else
             c = v->bits;
-        h = hollow__ix_mix64(h ^ c);
+        h = hollow__mix64(h ^ c);
     }
     return (uint32_t)(h >> 32);
 }

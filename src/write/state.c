@@ -573,10 +573,7 @@ size_t *hollow__wtags_order(const hollow__wtags *t)
 
 static uint64_t next_random(uint64_t *s)
 {
-    uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
+    return hollow__mix64(*s += 0x9E3779B97F4A7C15ull);
 }
 
 void hollow_write_state_set_randomized_tag(hollow_write_state *ws, int64_t tag)
