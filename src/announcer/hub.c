@@ -58,8 +58,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "common/array.h"
 #include "common/alloc.h"
+#include "common/array.h"
 #include "common/error.h"
 
 /* ------------------------------------------------------------------ */

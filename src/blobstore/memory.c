@@ -20,8 +20,8 @@
 #include <string.h>
 
 #include "blobstore_int.h"
-#include "common/array.h"
 #include "common/alloc.h"
+#include "common/array.h"
 #include "common/error.h"
 #include "common/thread.h"
 

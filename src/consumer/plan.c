@@ -10,8 +10,8 @@
 
 #include <string.h>
 
-#include "common/array.h"
 #include "common/alloc.h"
+#include "common/array.h"
 #include "common/error.h"
 
 static int collect(const hollow_blob_key *key, void *payload)

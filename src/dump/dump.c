@@ -18,8 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/array.h"
 #include "common/alloc.h"
+#include "common/array.h"
 #include "common/buf.h"
 #include "common/error.h"
 #include "common/reader.h"
@@ -454,6 +454,16 @@ typedef struct deep_ctx {
     size_t limit;  /* what a hostile DAG may make us hold at most */
 } deep_ctx;
 
+/* free the memo and the output of a deep dump */
+static void deep_free(deep_ctx *c)
+{
+    for (size_t i = 0; i < c->memo_cap; i++)
+        hollow__free(c->memo[i].text);
+    hollow__free(c->memo);
+    hollow__free(c->o->units);
+    hollow__buf_free(&c->o->b);
+}
+
 /* count text the deep dump holds; HOLLOW_ERANGE past the limit */
 static int hold(deep_ctx *c, size_t n)
 {
@@ -774,11 +784,7 @@ int hollow_dump_deep(const hollow_read_state *rs, const char *type,
     rc = flush(&o, true);
 done:
     free_pieces(ps, n);
-    for (size_t i = 0; i < c.memo_cap; i++)
-        hollow__free(c.memo[i].text);
-    hollow__free(c.memo);
-    hollow__free(o.units);
-    hollow__buf_free(&o.b);
+    deep_free(&c);
     return rc;
 }
 
@@ -798,10 +804,6 @@ int hollow_dump_deep_record(const hollow_type *t, hollow_ordinal o,
     int rc = deep_value(&c, &out.b, t, o);
     if (rc >= 0)
         rc = flush(&out, true);
-    for (size_t i = 0; i < c.memo_cap; i++)
-        hollow__free(c.memo[i].text);
-    hollow__free(c.memo);
-    hollow__free(out.units);
-    hollow__buf_free(&out.b);
+    deep_free(&c);
     return rc;
 }

@@ -30,8 +30,8 @@
 
 #include "index_int.h"
 
-#include "common/array.h"
 #include "common/alloc.h"
+#include "common/array.h"
 #include "common/error.h"
 
 static bool is_var(hollow_field_type t)

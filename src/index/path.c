@@ -39,8 +39,8 @@
 #include "index_int.h"
 
 #include "blob/format.h"
-#include "common/array.h"
 #include "common/alloc.h"
+#include "common/array.h"
 #include "common/error.h"
 #include "common/reader.h"
 #include "common/text.h"

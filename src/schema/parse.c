@@ -36,8 +36,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "common/array.h"
 #include "common/alloc.h"
+#include "common/array.h"
 #include "common/error.h"
 
 enum { TK_EOF, TK_WORD, TK_CHAR };

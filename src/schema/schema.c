@@ -22,8 +22,8 @@
 
 #include <string.h>
 
-#include "common/array.h"
 #include "common/alloc.h"
+#include "common/array.h"
 #include "common/error.h"
 #include "common/text.h"
 

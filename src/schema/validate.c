@@ -33,8 +33,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/array.h"
 #include "common/alloc.h"
+#include "common/array.h"
 #include "common/error.h"
 
 static const char *kind_name(hollow_schema_kind k)

@@ -12,8 +12,8 @@
 #include <string.h>
 
 #include "blob/format.h"
-#include "common/array.h"
 #include "common/alloc.h"
+#include "common/array.h"
 #include "common/error.h"
 #include "common/hash.h"
 #include "write_int.h"

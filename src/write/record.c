@@ -18,8 +18,8 @@
 #include <string.h>
 
 #include "blob/format.h"
-#include "common/array.h"
 #include "common/alloc.h"
+#include "common/array.h"
 #include "common/error.h"
 #include "common/hash.h"
 #include "common/reader.h"

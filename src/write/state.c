@@ -13,8 +13,8 @@
 #include <time.h>
 
 #include "blob/format.h"
-#include "common/array.h"
 #include "common/alloc.h"
+#include "common/array.h"
 #include "common/error.h"
 #include "common/hash.h"
 #include "common/text.h"

@@ -14,8 +14,8 @@
 #include <string.h>
 
 #include "blob/format.h"
-#include "common/array.h"
 #include "common/alloc.h"
+#include "common/array.h"
 #include "common/error.h"
 #include "write_int.h"
 
