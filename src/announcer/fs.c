@@ -549,11 +549,8 @@ int hollow_announcer_fs_new(hollow_announcer **out,
     if (opts == NULL || opts->dir == NULL || opts->dir[0] == '\0')
         return hollow__error_set(HOLLOW_EINVAL,
                                  "fs announcer: no directory given");
-    if (opts->version != HOLLOW_ANNOUNCER_FS_OPTIONS_VERSION)
-        return hollow__error_set(HOLLOW_EINVAL,
-                                 "fs announcer: options version %u, expected %u",
-                                 opts->version,
-                                 HOLLOW_ANNOUNCER_FS_OPTIONS_VERSION);
+    HOLLOW_TRY(hollow__check_options_version(
+        "fs announcer", opts->version, HOLLOW_ANNOUNCER_FS_OPTIONS_VERSION));
     fs_ann *f = hollow__calloc(1, sizeof *f);
     HOLLOW_CHECK_ALLOC(f);
     f->dirfd = f->inotify_fd = f->wake[0] = f->wake[1] = -1;

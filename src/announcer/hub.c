@@ -59,6 +59,7 @@
 #include <unistd.h>
 
 #include "common/alloc.h"
+#include "common/array.h"
 #include "common/error.h"
 
 /* ------------------------------------------------------------------ */
@@ -88,14 +89,7 @@ static int full_error(const hollow__hub *h)
 /* room for one more entry in an array of subscribers */
 static int reserve(hollow__hub_sub **v, size_t n, size_t *cap)
 {
-    if (n < *cap)
-        return 0;
-    size_t ncap = *cap ? *cap * 2 : 16;
-    hollow__hub_sub *p = hollow__reallocarray(*v, ncap, sizeof *p);
-    HOLLOW_CHECK_ALLOC(p);
-    *v = p;
-    *cap = ncap;
-    return 0;
+    return hollow__grow(*v, *cap, n + 1, 16);
 }
 
 static void close_sub(const hollow__hub_sub *s)

@@ -151,11 +151,8 @@ int hollow_announcer_inproc_new(hollow_announcer **out,
         HOLLOW_ANNOUNCER_INPROC_OPTIONS_INIT;
     if (opts == NULL)
         opts = &defaults;
-    if (opts->version != HOLLOW_ANNOUNCER_INPROC_OPTIONS_VERSION)
-        return hollow__error_set(HOLLOW_EINVAL,
-                                 "announcer: options version %u, expected %u",
-                                 opts->version,
-                                 HOLLOW_ANNOUNCER_INPROC_OPTIONS_VERSION);
+    HOLLOW_TRY(hollow__check_options_version(
+        "announcer", opts->version, HOLLOW_ANNOUNCER_INPROC_OPTIONS_VERSION));
     inproc *ip = hollow__calloc(1, sizeof *ip);
     HOLLOW_CHECK_ALLOC(ip);
     if (hollow__mutex_init(&ip->lease_lock) != 0) {

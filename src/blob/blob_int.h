@@ -1,13 +1,14 @@
 /*
- * Private interface of the blob codecs (blob-format.md §3, §5-§9).
+ * Private interface of the blob codecs (blob-format.md §3, §5-§9). The
+ * codecs build read states, so this header sits above read/read_int.h in
+ * the include order (docs/architecture.md §3); read/ never includes it.
  */
 #ifndef HOLLOW_SRC_BLOB_BLOB_INT_H
 #define HOLLOW_SRC_BLOB_BLOB_INT_H
 
+#include "blob/format.h"
 #include "common/reader.h"
 #include "read/read_int.h"
-
-#define HOLLOW__BLOB_VERSION 1030 /* §3.1 */
 
 /* The main header of every blob (§3.1). */
 typedef struct hollow__blob_header {
@@ -24,6 +25,10 @@ typedef struct hollow__blob_header {
 /* Parse the header; on failure everything allocated is freed. */
 int hollow__blob_header_read(hollow__blob_header *out, hollow__reader *r);
 void hollow__blob_header_clear(hollow__blob_header *h);
+/* 0 at the end of the blob, else HOLLOW_ECORRUPT (trailing bytes) */
+int hollow__blob_check_end(const hollow__reader *r);
+/* Give the header's tags (and origin and destination tags) to `rs`. */
+void hollow__blob_header_move_tags(hollow_read_state *rs, hollow__blob_header *h);
 
 /*
  * The shard envelope of a type section (§3.4): A, then X and its bytes,
@@ -31,13 +36,6 @@ void hollow__blob_header_clear(hollow__blob_header *h);
  * power of two (0 is passed through for deltas, §14; snapshots refuse it).
  */
 int hollow__blob_shard_envelope(uint32_t *n, hollow__reader *r);
-
-/* §5: the largest shard ordinal of shard s given the global max M */
-static inline int32_t hollow__max_shard_ordinal(int32_t M, uint32_t n, uint32_t s)
-{
-    int64_t q = ((int64_t)M + 1) / n, rem = ((int64_t)M + 1) % n;
-    return (int32_t)((int64_t)s < rem ? q : q - 1);
-}
 
 /* Where the bytes a read state points into come from. */
 typedef struct hollow__blob_source {
@@ -69,6 +67,13 @@ int hollow__shard_read_body(hollow__shard *s, hollow__reader *r,
 /* Apply a delta or reverse delta (§9) to `rs`, making a new state. */
 int hollow__delta_apply(hollow_read_state **out, const hollow_read_state *rs,
                         const uint8_t *data, size_t len);
+
+/*
+ * The end of a state build: on success hand `rs` out through *out; on
+ * failure (rc < 0) release it. Returns rc.
+ */
+int hollow__blob_state_done(hollow_read_state **out, hollow_read_state *rs,
+                            int rc);
 
 /* Copy the shard's arrays into one heap block (heap mode). */
 int hollow__shard_materialize(hollow__shard *s, const hollow_schema *schema);

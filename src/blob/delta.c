@@ -772,27 +772,12 @@ int hollow__delta_apply(hollow_read_state **out, const hollow_read_state *rs,
         hollow_schema_free(ds);
         ds = NULL;
     }
-    if (hollow__reader_left(&r) != 0) {
-        rc = hollow__error_set(HOLLOW_ECORRUPT, "%zu trailing bytes after the "
-                               "last type section at offset %zu",
-                               hollow__reader_left(&r), hollow__reader_offset(&r));
+    if ((rc = hollow__blob_check_end(&r)) < 0)
         goto done;
-    }
-    ns->origin_tag = h.origin_tag;
-    ns->tag = h.dest_tag;
-    ns->tag_count = h.tag_count;
-    ns->tag_keys = h.tag_keys;
-    ns->tag_values = h.tag_values;
-    h.tag_keys = h.tag_values = NULL;
-    h.tag_count = 0;
+    hollow__blob_header_move_tags(ns, &h);
 done:
     hollow_schema_free(ds);
     hollow__free(seen);
     hollow__blob_header_clear(&h);
-    if (rc < 0) {
-        hollow_read_state_release(ns);
-        return rc;
-    }
-    *out = ns;
-    return 0;
+    return hollow__blob_state_done(out, ns, rc);
 }

@@ -27,6 +27,42 @@ void hollow__blob_header_clear(hollow__blob_header *h)
     memset(h, 0, sizeof *h);
 }
 
+int hollow__blob_state_done(hollow_read_state **out, hollow_read_state *rs,
+                            int rc)
+{
+    if (rc < 0) {
+        hollow_read_state_release(rs);
+        return rc;
+    }
+    *out = rs;
+    return 0;
+}
+
+int hollow__blob_check_end(const hollow__reader *r)
+{
+    if (hollow__reader_left(r) == 0)
+        return 0;
+    return hollow__error_set(HOLLOW_ECORRUPT,
+                             "%zu trailing bytes after the last type section "
+                             "at offset %zu",
+                             hollow__reader_left(r), hollow__reader_offset(r));
+}
+
+/*
+ * The new state owns the tags from here on; the header keeps its schemas
+ * (the caller still needs them) and frees nothing twice.
+ */
+void hollow__blob_header_move_tags(hollow_read_state *rs, hollow__blob_header *h)
+{
+    rs->origin_tag = h->origin_tag;
+    rs->tag = h->dest_tag;
+    rs->tag_count = h->tag_count;
+    rs->tag_keys = h->tag_keys;
+    rs->tag_values = h->tag_values;
+    h->tag_keys = h->tag_values = NULL;
+    h->tag_count = 0;
+}
+
 static int read_schemas(hollow__blob_header *h, hollow__reader *r)
 {
     int32_t env;
@@ -64,15 +100,10 @@ static int read_schemas(hollow__blob_header *h, hollow__reader *r)
 
 static int read_tags(hollow__blob_header *h, hollow__reader *r)
 {
-    int16_t n;
-    size_t at = hollow__reader_offset(r);
-    int rc = hollow__reader_i16(r, &n, "header tag count");
+    uint32_t n;
+    int rc = hollow__reader_count16(r, &n, "header tag count");
     if (rc < 0)
         return rc;
-    if (n < 0)
-        return hollow__error_set(HOLLOW_ECORRUPT,
-                                 "negative header tag count %d at offset %zu",
-                                 (int)n, at);
     if ((size_t)n > hollow__reader_left(r) / 4)
         return hollow__reader_truncated(r, "header tags", (size_t)n * 4);
     size_t cap = n ? (size_t)n : 1;
@@ -80,7 +111,7 @@ static int read_tags(hollow__blob_header *h, hollow__reader *r)
     h->tag_values = hollow__calloc(cap, sizeof(char *));
     if (h->tag_keys == NULL || h->tag_values == NULL)
         return hollow__error_oom();
-    for (int i = 0; i < n; i++) {
+    for (uint32_t i = 0; i < n; i++) {
         if ((rc = hollow__reader_mutf(r, &h->tag_keys[i], "header tag key")) < 0)
             return rc;
         h->tag_count++;

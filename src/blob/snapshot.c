@@ -286,17 +286,6 @@ static int read_populated(hollow_type *t, hollow__reader *r)
     return 0;
 }
 
-static void type_clear(hollow_type *t)
-{
-    if (t->shards != NULL)
-        for (uint32_t s = 0; s < t->shard_count; s++)
-            hollow__shard_release(t->shards[s]);
-    hollow__free(t->shards);
-    hollow__type_keys_free(t);
-    hollow_schema_free(t->schema);
-    memset(t, 0, sizeof *t);
-}
-
 /* one type section of a snapshot into t (whose schema is set by the caller) */
 static int read_type_section(hollow_type *t, hollow__reader *r,
                              const hollow__blob_source *src)
@@ -464,13 +453,7 @@ int hollow__snapshot_read(hollow_read_state **out, const hollow__blob_source *sr
     size_t ntypes = h.has_schemas ? h.schema_count : k;
     if ((rc = hollow__read_state_alloc(&rs, ntypes)) < 0)
         goto done;
-    rs->origin_tag = h.origin_tag;
-    rs->tag = h.dest_tag;
-    rs->tag_count = h.tag_count;
-    rs->tag_keys = h.tag_keys;
-    rs->tag_values = h.tag_values;
-    h.tag_keys = h.tag_values = NULL;
-    h.tag_count = 0;
+    hollow__blob_header_move_tags(rs, &h);
     seen = hollow__calloc(ntypes ? ntypes : 1, sizeof *seen);
     if (seen == NULL) {
         rc = hollow__error_oom();
@@ -553,31 +536,20 @@ int hollow__snapshot_read(hollow_read_state **out, const hollow__blob_source *sr
         sec_schema = NULL;
         rc = read_type_section(t, &r, src);
         if (t == &scratch)
-            type_clear(&scratch);
+            hollow__type_clear(&scratch);
         if (rc < 0)
             goto done;
     }
     for (size_t i = 0; i < rs->type_count; i++)
         if (!seen[i] && (rc = make_empty_type(&rs->types[i])) < 0)
             goto done;
-    if (hollow__reader_left(&r) != 0) {
-        rc = hollow__error_set(HOLLOW_ECORRUPT,
-                               "%zu trailing bytes after the last type section "
-                               "at offset %zu",
-                               hollow__reader_left(&r),
-                               hollow__reader_offset(&r));
+    if ((rc = hollow__blob_check_end(&r)) < 0)
         goto done;
-    }
     rc = hollow__read_state_index(rs);
 done:
     hollow_schema_free(sec_schema);
-    type_clear(&scratch);
+    hollow__type_clear(&scratch);
     hollow__free(seen);
     hollow__blob_header_clear(&h);
-    if (rc < 0) {
-        hollow_read_state_release(rs);
-        return rc;
-    }
-    *out = rs;
-    return 0;
+    return hollow__blob_state_done(out, rs, rc);
 }

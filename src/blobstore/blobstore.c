@@ -24,6 +24,7 @@
 
 #include "blobstore_int.h"
 #include "common/alloc.h"
+#include "common/array.h"
 #include "common/error.h"
 
 /* ------------------------------------------------------------------ */
@@ -266,25 +267,16 @@ void hollow_blobstore_free(hollow_blobstore *bs)
 /* Listing                                                             */
 /* ------------------------------------------------------------------ */
 
-typedef struct keyvec {
-    hollow_blob_key *v;
-    size_t n;
-    size_t cap;
-} keyvec;
+typedef hollow__array(hollow_blob_key) keyvec;
 
 static int collect(const hollow_blob_key *key, void *payload)
 {
     keyvec *kv = payload;
     if (!hollow__blob_key_is_valid(key))
         return 0; /* a custom backend's junk is not listed */
-    if (kv->n == kv->cap) {
-        size_t ncap = kv->cap ? kv->cap * 2 : 64;
-        hollow_blob_key *p = hollow__reallocarray(kv->v, ncap, sizeof *p);
-        HOLLOW_CHECK_ALLOC(p);
-        kv->v = p;
-        kv->cap = ncap;
-    }
-    kv->v[kv->n++] = hollow__blob_key_normal(key);
+    hollow_blob_key *slot = hollow__array_push(kv, 64);
+    HOLLOW_CHECK_ALLOC(slot);
+    *slot = hollow__blob_key_normal(key);
     return 0;
 }
 
@@ -314,14 +306,22 @@ static int collect_sorted(keyvec *kv, hollow_blobstore *bs)
     return 0;
 }
 
+/* the checks of both listings, then the sorted keys */
+static int list_start(keyvec *kv, hollow_blobstore *bs, bool have_cb)
+{
+    kv->v = NULL;
+    kv->n = 0;
+    HOLLOW_TRY(check_store(bs));
+    if (!have_cb)
+        return hollow__error_set(HOLLOW_EINVAL, "list: callback is NULL");
+    return collect_sorted(kv, bs);
+}
+
 int hollow_blobstore_list(hollow_blobstore *bs, hollow_blob_key_cb cb,
                           void *payload)
 {
-    HOLLOW_TRY(check_store(bs));
-    if (cb == NULL)
-        return hollow__error_set(HOLLOW_EINVAL, "list: callback is NULL");
     keyvec kv;
-    int rc = collect_sorted(&kv, bs);
+    int rc = list_start(&kv, bs, cb != NULL);
     for (size_t i = 0; rc == 0 && i < kv.n; i++)
         rc = cb(&kv.v[i], payload);
     hollow__free(kv.v);
@@ -336,11 +336,8 @@ static int qsort_i64_cmp(const void *a, const void *b)
 int hollow_blobstore_list_versions(hollow_blobstore *bs, hollow_version_cb cb,
                                    void *payload)
 {
-    HOLLOW_TRY(check_store(bs));
-    if (cb == NULL)
-        return hollow__error_set(HOLLOW_EINVAL, "list: callback is NULL");
     keyvec kv;
-    HOLLOW_TRY(collect_sorted(&kv, bs));
+    HOLLOW_TRY(list_start(&kv, bs, cb != NULL));
     int rc = 0;
     int64_t *vs = hollow__mallocarray(kv.n * 2 + 1, sizeof *vs);
     if (vs == NULL) {

@@ -435,11 +435,8 @@ int hollow_blobstore_fs_new(hollow_blobstore **out,
     *out = NULL;
     if (opts == NULL || opts->dir == NULL || opts->dir[0] == '\0')
         return hollow__error_set(HOLLOW_EINVAL, "fs store: no directory given");
-    if (opts->version != HOLLOW_BLOBSTORE_FS_OPTIONS_VERSION)
-        return hollow__error_set(HOLLOW_EINVAL,
-                                 "fs store: options version %u, expected %u",
-                                 opts->version,
-                                 HOLLOW_BLOBSTORE_FS_OPTIONS_VERSION);
+    HOLLOW_TRY(hollow__check_options_version(
+        "fs store", opts->version, HOLLOW_BLOBSTORE_FS_OPTIONS_VERSION));
     if (opts->create_dir) {
         int err = make_dirs(opts->dir);
         if (err != 0)

@@ -21,6 +21,7 @@
 
 #include "blobstore_int.h"
 #include "common/alloc.h"
+#include "common/array.h"
 #include "common/error.h"
 #include "common/thread.h"
 
@@ -136,16 +137,9 @@ static int put_blob(hollow_blobstore *bs, const hollow_blob_key *key,
         old = m->v[i].blob;
         m->v[i].blob = b;
     } else {
-        if (m->n == m->cap) {
-            size_t ncap = m->cap ? m->cap * 2 : 16;
-            entry *p = hollow__reallocarray(m->v, ncap, sizeof *p);
-            if (p == NULL) {
-                rc = hollow__error_oom();
-                old = b; /* not stored: released below */
-                goto unlock;
-            }
-            m->v = p;
-            m->cap = ncap;
+        if ((rc = hollow__grow(m->v, m->cap, m->n + 1, 16)) < 0) {
+            old = b; /* not stored: released below */
+            goto unlock;
         }
         memmove(&m->v[i + 1], &m->v[i], (m->n - i) * sizeof *m->v);
         m->v[i].key = *key;
@@ -281,11 +275,9 @@ int hollow_blobstore_memory_new(hollow_blobstore **out,
     if (out == NULL)
         return hollow__error_set(HOLLOW_EINVAL, "memory store: out is NULL");
     *out = NULL;
-    if (opts != NULL && opts->version != HOLLOW_BLOBSTORE_MEMORY_OPTIONS_VERSION)
-        return hollow__error_set(HOLLOW_EINVAL,
-                                 "memory store: options version %u, expected %u",
-                                 opts->version,
-                                 HOLLOW_BLOBSTORE_MEMORY_OPTIONS_VERSION);
+    if (opts != NULL)
+        HOLLOW_TRY(hollow__check_options_version(
+            "memory store", opts->version, HOLLOW_BLOBSTORE_MEMORY_OPTIONS_VERSION));
     mem_store *m = hollow__calloc(1, sizeof *m);
     HOLLOW_CHECK_ALLOC(m);
     if (hollow__mutex_init(&m->lock) != 0) {

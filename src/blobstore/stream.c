@@ -21,6 +21,7 @@
 
 #include "blobstore_int.h"
 #include "common/alloc.h"
+#include "common/array.h"
 #include "common/error.h"
 
 struct hollow_stream {
@@ -30,8 +31,13 @@ struct hollow_stream {
     int64_t size_hint;
 };
 
-/* a stream with `extra` bytes of built-in state after it (payload) */
-static int stream_alloc(hollow_stream **out, size_t extra)
+/*
+ * A stream with `extra` bytes of built-in state after it (payload), the
+ * given callbacks, and a size hint (negative: unknown).
+ */
+static int stream_alloc(hollow_stream **out, size_t extra,
+                        hollow_stream_read_fn read, hollow_stream_close_fn close,
+                        int64_t size_hint)
 {
     *out = NULL;
     size_t size;
@@ -40,7 +46,9 @@ static int stream_alloc(hollow_stream **out, size_t extra)
     hollow_stream *s = hollow__calloc(1, size);
     HOLLOW_CHECK_ALLOC(s);
     s->payload = extra ? (void *)(s + 1) : NULL;
-    s->size_hint = -1;
+    s->read = read;
+    s->close = close;
+    s->size_hint = size_hint < 0 ? -1 : size_hint;
     *out = s;
     return 0;
 }
@@ -54,13 +62,8 @@ int hollow_stream_new(hollow_stream **out, hollow_stream_read_fn read,
     *out = NULL;
     if (read == NULL)
         return hollow__error_set(HOLLOW_EINVAL, "stream: read callback is NULL");
-    hollow_stream *s;
-    HOLLOW_TRY(stream_alloc(&s, 0));
-    s->read = read;
-    s->close = close;
-    s->payload = payload;
-    s->size_hint = size_hint < 0 ? -1 : size_hint;
-    *out = s;
+    HOLLOW_TRY(stream_alloc(out, 0, read, close, size_hint));
+    (*out)->payload = payload;
     return 0;
 }
 
@@ -94,14 +97,10 @@ int hollow_stream_from_memory(hollow_stream **out, const void *data, size_t len)
     *out = NULL;
     if (data == NULL && len != 0)
         return hollow__error_set(HOLLOW_EINVAL, "stream: data is NULL");
-    hollow_stream *s;
-    HOLLOW_TRY(stream_alloc(&s, sizeof(mem_src)));
-    mem_src *m = s->payload;
+    HOLLOW_TRY(stream_alloc(out, sizeof(mem_src), mem_read, NULL, (int64_t)len));
+    mem_src *m = (*out)->payload;
     m->ptr = data;
     m->len = len;
-    s->read = mem_read;
-    s->size_hint = (int64_t)len;
-    *out = s;
     return 0;
 }
 
@@ -136,14 +135,8 @@ static void fd_close(void *payload)
 
 int hollow__stream_from_fd(hollow_stream **out, int fd, int64_t size_hint)
 {
-    hollow_stream *s;
-    HOLLOW_TRY(stream_alloc(&s, sizeof(fd_src)));
-    fd_src *f = s->payload;
-    f->fd = fd;
-    s->read = fd_read;
-    s->close = fd_close;
-    s->size_hint = size_hint < 0 ? -1 : size_hint;
-    *out = s;
+    HOLLOW_TRY(stream_alloc(out, sizeof(fd_src), fd_read, fd_close, size_hint));
+    ((fd_src *)(*out)->payload)->fd = fd;
     return 0;
 }
 
@@ -226,20 +219,8 @@ int hollow__stream_read_all(uint8_t **out, size_t *len_out, hollow_stream *s)
     size_t len = 0;
     int rc;
     for (;;) {
-        if (len == cap) {
-            size_t ncap;
-            if (hollow__mul_overflow(cap, 2, &ncap)) {
-                rc = hollow__error_oom();
-                goto fail;
-            }
-            uint8_t *p = hollow__realloc(buf, ncap);
-            if (p == NULL) {
-                rc = hollow__error_oom();
-                goto fail;
-            }
-            buf = p;
-            cap = ncap;
-        }
+        if ((rc = hollow__grow(buf, cap, len + 1, cap)) < 0)
+            goto fail;
         size_t n;
         if ((rc = hollow_stream_read(&n, s, buf + len, cap - len)) < 0)
             goto fail;

@@ -84,14 +84,6 @@ int hollow__error_null(const char *name)
     return hollow__error_set(HOLLOW_EINVAL, "null argument: %s", name);
 }
 
-int hollow__error_opts_version(const char *what, unsigned int version,
-                               unsigned int expected)
-{
-    return hollow__error_set(HOLLOW_EINVAL, "%s options version %u, expected "
-                             "%u (HOLLOW_*_OPTIONS_INIT)", what, version,
-                             expected);
-}
-
 const hollow_error *hollow_error_last(void)
 {
     if (tl_error.err.message == NULL)
@@ -128,4 +120,12 @@ const char *hollow_strerror(int code)
     case HOLLOW_EUSER: return "stopped by a callback";
     default: return "unknown error";
     }
+}
+
+int hollow__check_options_version(const char *who, unsigned got, unsigned want)
+{
+    if (got == want)
+        return 0;
+    return hollow__error_set(HOLLOW_EINVAL, "%s: options version %u, expected %u",
+                             who, got, want);
 }

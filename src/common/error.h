@@ -28,10 +28,6 @@ int hollow__error_oom(void);
 /* a NULL argument at a public entry point (style.md B4.6): sets
  * HOLLOW_EINVAL, "null argument: <name>", and returns it */
 int hollow__error_null(const char *name) HOLLOW__COLD;
-/* an options struct whose `version` this library does not know */
-int hollow__error_opts_version(const char *what, unsigned int version,
-                               unsigned int expected) HOLLOW__COLD;
-
 /* return HOLLOW_EINVAL from a public entry point when `p` is NULL; the
  * branch is predicted not taken, so hot accessors can afford it */
 #define HOLLOW__ARG_NOT_NULL(p)                                                \
@@ -39,6 +35,10 @@ int hollow__error_opts_version(const char *what, unsigned int version,
         if (HOLLOW__UNLIKELY((p) == NULL))                                     \
             return hollow__error_null(#p);                                     \
     } while (0)
+/* 0 if an options struct has the version we know, else HOLLOW_EINVAL
+ * "<who>: options version <got>, expected <want>" */
+int hollow__check_options_version(const char *who, unsigned got,
+                                  unsigned want);
 
 #define HOLLOW_TRY(expr)                                                       \
     do {                                                                       \

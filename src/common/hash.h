@@ -40,6 +40,32 @@ static inline uint32_t hollow__hash_long(uint64_t x)
     return (uint32_t)x;
 }
 
+/* The finalizer of SplitMix64: a cheap bijection that mixes every bit. */
+static inline uint64_t hollow__mix64(uint64_t x)
+{
+    x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
+    x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
+    return x ^ (x >> 31);
+}
+
+/*
+ * A running checksum of a state (Java's HollowChecksum): each value is
+ * mixed into the sum. The producer and the consumer compute it alike.
+ */
+typedef struct hollow__checksum {
+    uint32_t c;
+} hollow__checksum;
+
+static inline void hollow__checksum_int(hollow__checksum *k, uint32_t x)
+{
+    k->c = hollow__hash_int(k->c ^ hollow__hash_int(x));
+}
+
+static inline void hollow__checksum_long(hollow__checksum *k, uint64_t x)
+{
+    k->c = hollow__hash_int(k->c ^ hollow__hash_long(x));
+}
+
 /* §11.3: MurmurHash3 x86_32 with Hollow's seed 0xEAB524B9 */
 uint32_t hollow__murmur(const uint8_t *p, size_t len);
 

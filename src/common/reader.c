@@ -124,6 +124,20 @@ int hollow__reader_vlong(hollow__reader *r, int64_t *out, const char *what)
     return rc;
 }
 
+int hollow__reader_count16(hollow__reader *r, uint32_t *out, const char *what)
+{
+    size_t at = hollow__reader_offset(r);
+    int16_t v = 0;
+    int rc = hollow__reader_i16(r, &v, what);
+    if (rc < 0)
+        return rc;
+    if (v < 0)
+        return hollow__error_set(HOLLOW_ECORRUPT, "negative %s %d at offset %zu",
+                                 what, (int)v, at);
+    *out = (uint32_t)v;
+    return 0;
+}
+
 int hollow__reader_count(hollow__reader *r, uint32_t *out, uint32_t max,
                          const char *what)
 {

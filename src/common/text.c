@@ -1,6 +1,8 @@
 /* Conversions between UTF-16 units, modified UTF-8 and UTF-8 (see text.h). */
 #include "text.h"
 
+#include <stdbool.h>
+
 #include "alloc.h"
 #include "error.h"
 
@@ -66,34 +68,42 @@ size_t hollow__utf16_to_mutf8(uint8_t *out, const uint16_t *u, size_t n)
     return o;
 }
 
+/*
+ * Decode the one- to three-byte sequence at p (four-byte too with `four`),
+ * n bytes left, without range checks: its length, or -1 if malformed.
+ */
+static int decode_seq(uint32_t *c, const uint8_t *p, size_t n, bool four)
+{
+    static const uint8_t lead_bits[] = {0, 0x7F, 0x1F, 0x0F, 0x07};
+    uint8_t b = p[0];
+    int len = b < 0x80                          ? 1
+              : (b & 0xE0) == 0xC0              ? 2
+              : (b & 0xF0) == 0xE0              ? 3
+              : four && (b & 0xF8) == 0xF0      ? 4
+                                                : -1;
+    if (len < 0 || (size_t)len > n)
+        return -1;
+    uint32_t v = b & lead_bits[len];
+    for (int j = 1; j < len; j++) {
+        if ((p[j] & 0xC0) != 0x80)
+            return -1;
+        v = (v << 6) | (p[j] & 0x3F);
+    }
+    *c = v;
+    return len;
+}
+
 /* decode MUTF-8 into units; returns count or -1 */
 static long mutf8_units(uint16_t *out, const uint8_t *p, size_t n)
 {
     size_t i = 0;
     long k = 0;
     while (i < n) {
-        uint8_t b = p[i];
         uint32_t c;
-        if (b < 0x80) {
-            if (b == 0)
-                return -1; /* MUTF-8 never holds a raw NUL */
-            c = b;
-            i += 1;
-        } else if ((b & 0xE0) == 0xC0) {
-            if (i + 1 >= n || (p[i + 1] & 0xC0) != 0x80)
-                return -1;
-            c = ((uint32_t)(b & 0x1F) << 6) | (p[i + 1] & 0x3F);
-            i += 2;
-        } else if ((b & 0xF0) == 0xE0) {
-            if (i + 2 >= n || (p[i + 1] & 0xC0) != 0x80 ||
-                (p[i + 2] & 0xC0) != 0x80)
-                return -1;
-            c = ((uint32_t)(b & 0x0F) << 12) |
-                ((uint32_t)(p[i + 1] & 0x3F) << 6) | (p[i + 2] & 0x3F);
-            i += 3;
-        } else {
-            return -1;
-        }
+        int len = decode_seq(&c, p + i, n - i, false);
+        if (len < 0 || (len == 1 && c == 0))
+            return -1; /* MUTF-8 never holds a raw NUL */
+        i += (size_t)len;
         if (out != NULL)
             out[k] = (uint16_t)c;
         k++;
@@ -133,37 +143,15 @@ long hollow__utf8_to_utf16(uint16_t *out, const char *str, size_t n)
     size_t i = 0;
     long k = 0;
     while (i < n) {
-        uint8_t b = p[i];
         uint32_t c;
-        if (b < 0x80) {
-            c = b;
-            i += 1;
-        } else if ((b & 0xE0) == 0xC0) {
-            if (i + 1 >= n || (p[i + 1] & 0xC0) != 0x80)
-                return -1;
-            c = ((uint32_t)(b & 0x1F) << 6) | (p[i + 1] & 0x3F);
-            if (c < 0x80 && c != 0)
-                return -1;
-            i += 2;
-        } else if ((b & 0xF0) == 0xE0) {
-            if (i + 2 >= n || (p[i + 1] & 0xC0) != 0x80 ||
-                (p[i + 2] & 0xC0) != 0x80)
-                return -1;
-            c = ((uint32_t)(b & 0x0F) << 12) |
-                ((uint32_t)(p[i + 1] & 0x3F) << 6) | (p[i + 2] & 0x3F);
-            if (c < 0x800)
-                return -1;
-            i += 3;
-        } else if ((b & 0xF8) == 0xF0) {
-            if (i + 3 >= n || (p[i + 1] & 0xC0) != 0x80 ||
-                (p[i + 2] & 0xC0) != 0x80 || (p[i + 3] & 0xC0) != 0x80)
-                return -1;
-            c = ((uint32_t)(b & 0x07) << 18) |
-                ((uint32_t)(p[i + 1] & 0x3F) << 12) |
-                ((uint32_t)(p[i + 2] & 0x3F) << 6) | (p[i + 3] & 0x3F);
-            if (c < 0x10000 || c > 0x10FFFF)
-                return -1;
-            i += 4;
+        int len = decode_seq(&c, p + i, n - i, true);
+        /* overlong forms are malformed, except C0 80 for U+0000 */
+        if (len < 0 || (len == 2 && c < 0x80 && c != 0) ||
+            (len == 3 && c < 0x800) ||
+            (len == 4 && (c < 0x10000 || c > 0x10FFFF)))
+            return -1;
+        i += (size_t)len;
+        if (len == 4) {
             c -= 0x10000;
             if (out != NULL) {
                 out[k] = (uint16_t)(0xD800 + (c >> 10));
@@ -171,8 +159,6 @@ long hollow__utf8_to_utf16(uint16_t *out, const char *str, size_t n)
             }
             k += 2;
             continue;
-        } else {
-            return -1;
         }
         if (out != NULL)
             out[k] = (uint16_t)c;

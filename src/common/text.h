@@ -32,4 +32,11 @@ size_t hollow__utf16_to_utf8(char *out, const uint16_t *u, size_t n,
 /* UTF-16 units -> MUTF-8 bytes (out must hold 3 bytes per unit). */
 size_t hollow__utf16_to_mutf8(uint8_t *out, const uint16_t *u, size_t n);
 
+/* The length of the UTF-8 sequence that lead byte b starts (1 for ASCII
+ * and for a byte that starts none: the decoder then reports it). */
+static inline size_t hollow__utf8_seq_len(uint8_t b)
+{
+    return b >= 0xF0 ? 4 : b >= 0xE0 ? 3 : b >= 0xC0 ? 2 : 1;
+}
+
 #endif

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "blobstore/blobstore_int.h"
 #include "common/alloc.h"
 #include "common/buf.h"
 #include "common/cell.h"
@@ -107,39 +108,6 @@ static int derive_indexes(hollow_index **out, hollow_consumer *c,
 
 /* ------------------------------------------------------------ loading */
 
-static int read_stream(uint8_t **out, size_t *len, hollow_stream *s)
-{
-    size_t cap = 1 << 16, n = 0;
-    int64_t size = hollow_stream_size(s);
-    if (size > 0)
-        cap = (size_t)size + 1;
-    uint8_t *buf = hollow__malloc(cap);
-    HOLLOW_CHECK_ALLOC(buf);
-    for (;;) {
-        if (n == cap) {
-            uint8_t *nb = hollow__realloc(buf, cap * 2);
-            if (nb == NULL) {
-                hollow__free(buf);
-                return hollow__error_oom();
-            }
-            buf = nb;
-            cap *= 2;
-        }
-        size_t got = 0;
-        int rc = hollow_stream_read(&got, s, buf + n, cap - n);
-        if (rc < 0) {
-            hollow__free(buf);
-            return rc;
-        }
-        if (got == 0)
-            break;
-        n += got;
-    }
-    *out = buf;
-    *len = n;
-    return 0;
-}
-
 static int fetch(uint8_t **out, size_t *len, hollow_blobstore *bs,
                  const hollow_blob_key *key)
 {
@@ -147,7 +115,7 @@ static int fetch(uint8_t **out, size_t *len, hollow_blobstore *bs,
     int rc = hollow_blobstore_get(&s, bs, key);
     if (rc < 0)
         return rc;
-    rc = read_stream(out, len, s);
+    rc = hollow__stream_read_all(out, len, s);
     hollow_stream_close(s);
     return rc;
 }
@@ -159,10 +127,14 @@ static int load_snapshot(hollow_read_state **out, hollow_consumer *c,
     ro.type_filter = (const char *const *)c->filter;
     if (c->opts.memory_mode == HOLLOW_MEMORY_MMAP) {
         char path[4096];
-        if (hollow_blobstore_get_file(path, sizeof path, c->opts.blobstore, key) == 0) {
+        int rc = hollow_blobstore_get_file(path, sizeof path,
+                                           c->opts.blobstore, key);
+        if (rc == 0) {
             ro.memory_mode = HOLLOW_MEMORY_MMAP;
             return hollow_read_state_open(out, path, &ro);
         }
+        if (rc != HOLLOW_ENOTSUPPORTED)
+            return rc; /* a store with files that failed: not a fallback */
         hollow_error_clear(); /* a store without files: read it into memory */
     }
     uint8_t *data = NULL;
@@ -226,7 +198,7 @@ static int run_plan(hollow_read_state **out, hollow_consumer *c,
             *failed = i;
             break;
         }
-        next->version = k->version;
+        hollow__read_state_set_version(next, k->version);
         hollow_read_state_release(rs);
         rs = next;
     }
@@ -366,7 +338,7 @@ int hollow_consumer_refresh(hollow_consumer *c, int64_t version)
     hollow__plan plan = {0};
     hollow_read_state *cur = hollow_state_holder_acquire(c->holder);
     hollow_read_state *next = NULL;
-    int64_t from = cur ? cur->version : 0;
+    int64_t from = cur ? hollow_read_state_version(cur) : 0;
     bool refreshed = false;
     char *desc = NULL;
     int rc = hollow__catalog_load(&cat, c->opts.blobstore);
@@ -478,7 +450,7 @@ int64_t hollow_consumer_version(hollow_consumer *c)
     if (c == NULL)
         return 0;
     hollow_read_state *rs = hollow_state_holder_acquire(c->holder);
-    int64_t v = rs ? rs->version : 0;
+    int64_t v = rs ? hollow_read_state_version(rs) : 0;
     hollow_read_state_release(rs);
     return v;
 }
@@ -750,8 +722,8 @@ int hollow_consumer_new(hollow_consumer **out, const hollow_consumer_options *op
         return hollow__error_set(HOLLOW_EINVAL, "a consumer needs a blob store");
     *out = NULL;
     if (opts->version != HOLLOW_CONSUMER_OPTIONS_VERSION)
-        return hollow__error_opts_version("consumer", opts->version,
-                                          HOLLOW_CONSUMER_OPTIONS_VERSION);
+        return hollow__check_options_version("consumer", opts->version,
+                                             HOLLOW_CONSUMER_OPTIONS_VERSION);
     if (opts->memory_mode != HOLLOW_MEMORY_HEAP &&
         opts->memory_mode != HOLLOW_MEMORY_MMAP)
         return hollow__error_set(HOLLOW_EINVAL, "unknown memory mode %d",

@@ -11,18 +11,13 @@
 #include <string.h>
 
 #include "common/alloc.h"
+#include "common/array.h"
 #include "common/error.h"
 
 static int collect(const hollow_blob_key *key, void *payload)
 {
     hollow__catalog *c = payload;
-    if (c->count == c->cap) {
-        size_t cap = c->cap ? c->cap * 2 : 64;
-        hollow_blob_key *k = hollow__reallocarray(c->keys, cap, sizeof *k);
-        HOLLOW_CHECK_ALLOC(k);
-        c->keys = k;
-        c->cap = cap;
-    }
+    HOLLOW_TRY(hollow__grow(c->keys, c->cap, c->count + 1, 64));
     c->keys[c->count++] = *key;
     return 0;
 }

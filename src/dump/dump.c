@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "common/alloc.h"
+#include "common/array.h"
 #include "common/buf.h"
 #include "common/error.h"
 #include "common/reader.h"
@@ -249,13 +250,7 @@ static int collect(int32_t **arr, size_t *cap, size_t *n, const hollow_type *t,
     hollow_ordinal k, v;
     while (is_map ? hollow_map_iter_next(&it, &k, &v)
                   : hollow_set_iter_next(&it, &k)) {
-        if ((*n + 1) * width > *cap) {
-            size_t nc = *cap ? *cap * 2 : 64;
-            int32_t *p = hollow__reallocarray(*arr, nc, sizeof *p);
-            HOLLOW_CHECK_ALLOC(p);
-            *arr = p;
-            *cap = nc;
-        }
+        HOLLOW_TRY(hollow__grow(*arr, *cap, (*n + 1) * width, 64));
         (*arr)[*n * width] = k;
         if (is_map)
             (*arr)[*n * width + 1] = v;
@@ -266,6 +261,10 @@ static int collect(int32_t **arr, size_t *cap, size_t *n, const hollow_type *t,
     return 0;
 }
 
+struct deep_ctx;
+static int object_json(dump_out *o, hollow__buf *b, const hollow_type *t,
+                       hollow_ordinal ord, struct deep_ctx *deep);
+
 static int canonical_record(dump_out *o, const hollow_type *t, hollow_ordinal ord,
                             int32_t **arr, size_t *cap)
 {
@@ -274,16 +273,7 @@ static int canonical_record(dump_out *o, const hollow_type *t, hollow_ordinal or
     int rc = 0;
     switch (s->kind) {
     case HOLLOW_SCHEMA_OBJECT:
-        hollow__buf_putc(b, '{');
-        for (size_t f = 0; f < s->field_count && rc >= 0; f++) {
-            if (f > 0)
-                hollow__buf_putc(b, ',');
-            if ((rc = json_name(o, b, s->fields[f].name)) < 0)
-                break;
-            hollow__buf_putc(b, ':');
-            rc = field_value(o, b, t, ord, f, NULL);
-        }
-        hollow__buf_putc(b, '}');
+        rc = object_json(o, b, t, ord, NULL);
         break;
     case HOLLOW_SCHEMA_LIST: {
         uint32_t n;
@@ -468,6 +458,16 @@ typedef struct deep_ctx {
     size_t limit;  /* what a hostile DAG may make us hold at most */
 } deep_ctx;
 
+/* free the memo and the output of a deep dump */
+static void deep_free(deep_ctx *c)
+{
+    for (size_t i = 0; i < c->memo_cap; i++)
+        hollow__free(c->memo[i].text);
+    hollow__free(c->memo);
+    hollow__free(c->o->units);
+    hollow__buf_free(&c->o->b);
+}
+
 /* count text the deep dump holds; HOLLOW_ERANGE past the limit */
 static int hold(deep_ctx *c, size_t n)
 {
@@ -593,16 +593,8 @@ static int deep_collection(deep_ctx *c, hollow__buf *b, const hollow_type *t,
         }
         if (rc >= 0)
             rc = hollow__buf_check(&pb);
-        if (rc >= 0 && n == cap) {
-            size_t nc = cap ? cap * 2 : 16;
-            piece *np = hollow__reallocarray(ps, nc, sizeof *np);
-            if (np == NULL)
-                rc = hollow__error_oom();
-            else {
-                ps = np;
-                cap = nc;
-            }
-        }
+        if (rc >= 0)
+            rc = hollow__grow(ps, cap, n + 1, 16);
         if (rc < 0) {
             hollow__buf_free(&pb);
             free_pieces(ps, n);
@@ -619,6 +611,34 @@ static int deep_collection(deep_ctx *c, hollow__buf *b, const hollow_type *t,
     return 0;
 }
 
+/*
+ * An OBJECT record as {"field":value,...}. With `deep` (a deep dump),
+ * references are followed; without, they are ordinals.
+ */
+static int object_json(dump_out *o, hollow__buf *b, const hollow_type *t,
+                       hollow_ordinal ord, deep_ctx *deep)
+{
+    const hollow_schema *s = t->schema;
+    int rc = 0;
+    hollow__buf_putc(b, '{');
+    for (size_t f = 0; f < s->field_count && rc >= 0; f++) {
+        if (f > 0)
+            hollow__buf_putc(b, ',');
+        if ((rc = json_name(o, b, s->fields[f].name)) < 0)
+            break;
+        hollow__buf_putc(b, ':');
+        if (deep != NULL && s->fields[f].type == HOLLOW_FIELD_REFERENCE) {
+            hollow_ordinal r;
+            if ((rc = field_value(o, b, t, ord, f, &r)) >= 0 && r >= 0)
+                rc = deep_ref(deep, b, s->fields[f].ref_type, r);
+        } else {
+            rc = field_value(o, b, t, ord, f, NULL);
+        }
+    }
+    hollow__buf_putc(b, '}');
+    return rc;
+}
+
 static int deep_render(deep_ctx *c, hollow__buf *b, const hollow_type *t,
                        hollow_ordinal ord)
 {
@@ -626,22 +646,7 @@ static int deep_render(deep_ctx *c, hollow__buf *b, const hollow_type *t,
     int rc = 0;
     switch (s->kind) {
     case HOLLOW_SCHEMA_OBJECT:
-        hollow__buf_putc(b, '{');
-        for (size_t f = 0; f < s->field_count && rc >= 0; f++) {
-            if (f > 0)
-                hollow__buf_putc(b, ',');
-            if ((rc = json_name(c->o, b, s->fields[f].name)) < 0)
-                break;
-            hollow__buf_putc(b, ':');
-            if (s->fields[f].type == HOLLOW_FIELD_REFERENCE) {
-                hollow_ordinal r;
-                if ((rc = field_value(c->o, b, t, ord, f, &r)) >= 0 && r >= 0)
-                    rc = deep_ref(c, b, s->fields[f].ref_type, r);
-            } else {
-                rc = field_value(c->o, b, t, ord, f, NULL);
-            }
-        }
-        hollow__buf_putc(b, '}');
+        rc = object_json(c->o, b, t, ord, c);
         return rc < 0 ? rc : 0;
     case HOLLOW_SCHEMA_LIST: {
         uint32_t n;
@@ -783,11 +788,7 @@ int hollow_dump_deep(const hollow_read_state *rs, const char *type,
     rc = flush(&o, true);
 done:
     free_pieces(ps, n);
-    for (size_t i = 0; i < c.memo_cap; i++)
-        hollow__free(c.memo[i].text);
-    hollow__free(c.memo);
-    hollow__free(o.units);
-    hollow__buf_free(&o.b);
+    deep_free(&c);
     return rc;
 }
 
@@ -807,10 +808,6 @@ int hollow_dump_deep_record(const hollow_type *t, hollow_ordinal o,
     int rc = deep_value(&c, &out.b, t, o);
     if (rc >= 0)
         rc = flush(&out, true);
-    for (size_t i = 0; i < c.memo_cap; i++)
-        hollow__free(c.memo[i].text);
-    hollow__free(c.memo);
-    hollow__free(out.units);
-    hollow__buf_free(&out.b);
+    deep_free(&c);
     return rc;
 }

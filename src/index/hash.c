@@ -31,6 +31,7 @@
 #include "index_int.h"
 
 #include "common/alloc.h"
+#include "common/array.h"
 #include "common/error.h"
 
 static bool is_var(hollow_field_type t)
@@ -176,13 +177,7 @@ static bool tuple_seen(const hx_work *w, size_t i)
 
 static int change_push(hx_work *w, uint32_t g, hollow_ordinal o, int32_t sign)
 {
-    if (w->nch == w->chcap) {
-        size_t cap = w->chcap ? 2 * w->chcap : 256;
-        change *c = hollow__reallocarray(w->ch, cap, sizeof *c);
-        HOLLOW_CHECK_ALLOC(c);
-        w->ch = c;
-        w->chcap = cap;
-    }
+    HOLLOW_TRY(hollow__grow(w->ch, w->chcap, w->nch + 1, 256));
     w->ch[w->nch].g = g;
     w->ch[w->nch].o = o;
     w->ch[w->nch].sign = sign;
@@ -225,16 +220,7 @@ static int new_group(hx_work *w, uint32_t h, const ix_val *vals, uint32_t *out)
         size_t len = (size_t)v->bits;
         if (len > UINT32_MAX)
             return hollow__error_set(HOLLOW_ERANGE, "key value too long");
-        if (ix->arena_len + len > w->acap) {
-            size_t cap = w->acap ? 2 * w->acap : 4096;
-            while (cap < ix->arena_len + len)
-                cap *= 2;
-            uint8_t *a = hollow__realloc(ix->arena, cap);
-            if (a == NULL)
-                return hollow__error_oom();
-            ix->arena = a;
-            w->acap = cap;
-        }
+        HOLLOW_TRY(hollow__grow(ix->arena, w->acap, ix->arena_len + len, 4096));
         if (len > 0)
             memcpy(ix->arena + ix->arena_len, v->ptr, len);
         k->bits = ix->arena_len;

@@ -52,6 +52,7 @@
 
 #include "index_int.h"
 
+#include "blob/format.h"
 #include "common/alloc.h"
 #include "common/error.h"
 #include "read/access.h"
@@ -60,14 +61,9 @@
 
 int hollow__ix_ords_push(ix_ords *l, hollow_ordinal o)
 {
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? 2 * l->cap : 64;
-        hollow_ordinal *v = hollow__reallocarray(l->v, cap, sizeof *v);
-        HOLLOW_CHECK_ALLOC(v);
-        l->v = v;
-        l->cap = cap;
-    }
-    l->v[l->n++] = o;
+    hollow_ordinal *slot = hollow__array_push(l, 64);
+    HOLLOW_CHECK_ALLOC(slot);
+    *slot = o;
     return 0;
 }
 
@@ -119,21 +115,13 @@ static bool ords_has(const ix_ords *sorted, hollow_ordinal o)
            bsearch(&o, sorted->v, sorted->n, sizeof o, cmp_ord) != NULL;
 }
 
-typedef struct u32_vec {
-    uint32_t *v;
-    size_t n, cap;
-} u32_vec;
+typedef hollow__array(uint32_t) u32_vec;
 
 static int u32_push(u32_vec *l, uint32_t x)
 {
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? 2 * l->cap : 64;
-        uint32_t *v = hollow__reallocarray(l->v, cap, sizeof *v);
-        HOLLOW_CHECK_ALLOC(v);
-        l->v = v;
-        l->cap = cap;
-    }
-    l->v[l->n++] = x;
+    uint32_t *slot = hollow__array_push(l, 64);
+    HOLLOW_CHECK_ALLOC(slot);
+    *slot = x;
     return 0;
 }
 
@@ -143,23 +131,14 @@ typedef struct hpair {
     hollow_ordinal o;
 } hpair;
 
-typedef struct hpair_vec {
-    hpair *v;
-    size_t n, cap;
-} hpair_vec;
+typedef hollow__array(hpair) hpair_vec;
 
 static int hpair_push(hpair_vec *l, uint32_t h, hollow_ordinal o)
 {
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? 2 * l->cap : 64;
-        hpair *v = hollow__reallocarray(l->v, cap, sizeof *v);
-        HOLLOW_CHECK_ALLOC(v);
-        l->v = v;
-        l->cap = cap;
-    }
-    l->v[l->n].h = h;
-    l->v[l->n].o = o;
-    l->n++;
+    hpair *slot = hollow__array_push(l, 64);
+    HOLLOW_CHECK_ALLOC(slot);
+    slot->h = h;
+    slot->o = o;
     return 0;
 }
 
@@ -258,8 +237,11 @@ static int type_diff(ix_ords *removed, ix_ords *added, bool *changed,
     return rc;
 }
 
-/* visit counts for a fresh build: zeroed, one per ordinal of each type */
-static int counts_alloc(hollow_index *ix)
+/*
+ * Visit counts, one per ordinal of each type: zeroed for a fresh build
+ * (old NULL); for a patch, the old ones, long enough for both states.
+ */
+static int counts_alloc(hollow_index *ix, const hollow_index *old)
 {
     size_t n = ix->spec.nvtypes;
     if (n == 0)
@@ -270,31 +252,13 @@ static int counts_alloc(hollow_index *ix)
     HOLLOW_CHECK_ALLOC(ix->count_len);
     for (size_t v = 0; v < n; v++) {
         uint32_t len = (uint32_t)(ix->spec.vtypes[v]->max_ordinal + 1);
-        ix->counts[v] = hollow__calloc(len ? len : 1, sizeof **ix->counts);
-        HOLLOW_CHECK_ALLOC(ix->counts[v]);
-        ix->count_len[v] = len;
-    }
-    return 0;
-}
-
-/* visit counts for a patch: the old ones, long enough for both states */
-static int counts_copy(hollow_index *ix, const hollow_index *old)
-{
-    size_t n = ix->spec.nvtypes;
-    if (n == 0)
-        return 0;
-    ix->counts = hollow__calloc(n, sizeof *ix->counts);
-    ix->count_len = hollow__calloc(n, sizeof *ix->count_len);
-    HOLLOW_CHECK_ALLOC(ix->counts);
-    HOLLOW_CHECK_ALLOC(ix->count_len);
-    for (size_t v = 0; v < n; v++) {
-        uint32_t len = (uint32_t)(ix->spec.vtypes[v]->max_ordinal + 1);
-        if (old->count_len[v] > len)
+        if (old != NULL && old->count_len[v] > len)
             len = old->count_len[v];
         ix->counts[v] = hollow__calloc(len ? len : 1, sizeof **ix->counts);
         HOLLOW_CHECK_ALLOC(ix->counts[v]);
-        memcpy(ix->counts[v], old->counts[v],
-               (size_t)old->count_len[v] * sizeof **ix->counts);
+        if (old != NULL)
+            memcpy(ix->counts[v], old->counts[v],
+                   (size_t)old->count_len[v] * sizeof **ix->counts);
         ix->count_len[v] = len;
     }
     return 0;
@@ -386,7 +350,7 @@ static uint64_t inline_key(const ix_val *v, hollow_field_type t)
         return v->bits;
     switch (t) {
     case HOLLOW_FIELD_LONG: return UINT64_MAX;
-    case HOLLOW_FIELD_DOUBLE: return 0x7FF8000000000001ull;
+    case HOLLOW_FIELD_DOUBLE: return HOLLOW__DOUBLE_NULL;
     default: return (uint64_t)1 << 32;
     }
 }
@@ -1012,7 +976,7 @@ static int index_new(hollow_index **out, hollow_index_kind kind,
 
 static int index_build(hollow_index *ix)
 {
-    int rc = counts_alloc(ix);
+    int rc = counts_alloc(ix, NULL);
     if (rc == 0)
         rc = ix->kind == HOLLOW_INDEX_HASH ? hollow__ix_hash_build(ix)
                                            : pk_build(ix);
@@ -1104,7 +1068,7 @@ static int patch(hollow_index *ix, const hollow_index *old)
         rc = IX_REBUILD;
         goto done;
     }
-    if ((rc = counts_copy(ix, old)) < 0)
+    if ((rc = counts_alloc(ix, old)) < 0)
         goto done;
     rc = ix->kind == HOLLOW_INDEX_HASH
              ? hollow__ix_hash_patch(ix, old, &removed, &added, vremoved)
@@ -1311,15 +1275,13 @@ static inline int find_fixed(const hollow_index *ix, const hollow_value *k)
     if (!null) {
         switch (t) { /* as hollow__ix_probe() */
         case HOLLOW_FIELD_LONG: {
-            uint64_t u = (uint64_t)k->u.l;
             null = k->u.l == INT64_MIN;
-            bits = (u << 1) ^ (0 - (u >> 63));
+            bits = hollow__zigzag64(k->u.l);
             break;
         }
         case HOLLOW_FIELD_INT: {
-            uint32_t u = (uint32_t)k->u.i;
             null = k->u.i == INT32_MIN;
-            bits = (u << 1) ^ (0u - (u >> 31));
+            bits = hollow__zigzag32(k->u.i);
             break;
         }
         case HOLLOW_FIELD_FLOAT: {
@@ -1341,7 +1303,7 @@ static inline int find_fixed(const hollow_index *ix, const hollow_value *k)
     pv.bits = null ? 0 : bits;
     uint64_t key = inline_key(&pv, t);
     uint64_t c = null ? IX_HASH_NULL : bits;
-    uint32_t h = (uint32_t)(hollow__ix_mix64(IX_HASH_SEED ^ c) >> 32);
+    uint32_t h = (uint32_t)(hollow__mix64(IX_HASH_SEED ^ c) >> 32);
     const uint64_t *slots = ix->slots;
     uint32_t cap = ix->cap;
     for (uint32_t i = hollow__ix_home(h, cap);; i = next_slot(i, cap)) {

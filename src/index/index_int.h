@@ -34,6 +34,8 @@
 
 #include <stdatomic.h>
 
+#include "common/array.h"
+#include "common/hash.h"
 #include "hollow/index.h"
 #include "read/read_int.h"
 
@@ -164,10 +166,7 @@ struct hollow_index {
 };
 
 /* a growable list of ordinals */
-typedef struct ix_ords {
-    hollow_ordinal *v;
-    size_t n, cap;
-} ix_ords;
+typedef hollow__array(hollow_ordinal) ix_ords;
 
 /* --------------------------------------------------------- path.c */
 
@@ -207,16 +206,6 @@ uint32_t hollow__ix_hash(const ix_val *vals, size_t n);
 /* the pieces of hollow__ix_hash(), for the one-value fast path */
 #define IX_HASH_SEED 0x243F6A8885A308D3ull
 #define IX_HASH_NULL 0x6A09E667F3BCC909ull
-
-static inline uint64_t hollow__ix_mix64(uint64_t x)
-{
-    x ^= x >> 30;
-    x *= 0xBF58476D1CE4E5B9ull;
-    x ^= x >> 27;
-    x *= 0x94D049BB133111EBull;
-    x ^= x >> 31;
-    return x;
-}
 
 /* whether two values are equal (either may be a probe) */
 bool hollow__ix_val_eq(const ix_val *rec, const ix_val *probe);

@@ -38,14 +38,14 @@
 
 #include "index_int.h"
 
+#include "blob/format.h"
 #include "common/alloc.h"
+#include "common/array.h"
 #include "common/error.h"
 #include "common/reader.h"
 #include "common/text.h"
 #include "read/access.h"
 
-#define FLOAT_NULL 0x7FC00001u
-#define DOUBLE_NULL 0x7FF8000000000001ull
 
 /* ========================================================== resolution */
 
@@ -64,21 +64,13 @@ static bool is_var(hollow_field_type t)
     return t == HOLLOW_FIELD_STRING || t == HOLLOW_FIELD_BYTES;
 }
 
-typedef struct hop_vec {
-    ix_hop *v;
-    size_t n, cap;
-} hop_vec;
+typedef hollow__array(ix_hop) hop_vec;
 
 static int hop_push(hop_vec *h, ix_hop hop)
 {
-    if (h->n == h->cap) {
-        size_t cap = h->cap ? 2 * h->cap : 8;
-        ix_hop *p = hollow__reallocarray(h->v, cap, sizeof *p);
-        HOLLOW_CHECK_ALLOC(p);
-        h->v = p;
-        h->cap = cap;
-    }
-    h->v[h->n++] = hop;
+    ix_hop *slot = hollow__array_push(h, 8);
+    HOLLOW_CHECK_ALLOC(slot);
+    *slot = hop;
     return 0;
 }
 
@@ -162,7 +154,10 @@ static int expand_end(hop_vec *hops, bool *ordinal, const hollow_read_state *rs,
                                  "primary key: name a field or end the path "
                                  "with '!'",
                                  path, s->name);
-    return resolve_run(hops, ordinal, rs, view, t, sub);
+    int rc = resolve_run(hops, ordinal, rs, view, t, sub);
+    if (rc == HOLLOW_EINVAL) /* the resolver's message names only `sub` */
+        hollow__error_prefix("path %s", path);
+    return rc;
 }
 
 static int resolve_path(ix_path *p, const hollow_read_state *rs,
@@ -302,12 +297,8 @@ static int resolve_path(ix_path *p, const hollow_read_state *rs,
                 ordinal = true;
                 break;
             }
-            if ((rc = expand_end(&hops, &ordinal, rs, view, cur, text)) < 0) {
-                if (rc == HOLLOW_EINVAL &&
-                    strncmp(hollow_error_last()->message, "key path", 8) == 0)
-                    hollow__error_prefix("path %s", text);
+            if ((rc = expand_end(&hops, &ordinal, rs, view, cur, text)) < 0)
                 goto done;
-            }
             break;
         }
     }
@@ -555,11 +546,11 @@ static int read_field(ix_val *v, const hollow_type *t, hollow_ordinal o,
         break;
     case HOLLOW_FIELD_FLOAT:
         v->bits = (uint32_t)raw;
-        v->null = w > 0 && v->bits == FLOAT_NULL;
+        v->null = w > 0 && v->bits == HOLLOW__FLOAT_NULL;
         break;
     case HOLLOW_FIELD_DOUBLE:
         v->bits = raw;
-        v->null = w > 0 && raw == DOUBLE_NULL;
+        v->null = w > 0 && raw == HOLLOW__DOUBLE_NULL;
         break;
     case HOLLOW_FIELD_BOOLEAN:
         v->null = raw == hollow__ones(w);
@@ -868,7 +859,7 @@ uint32_t hollow__ix_hash(const ix_val *vals, size_t n)
             c = bytes_hash(v->ptr, v->bits);
         else
             c = v->bits;
-        h = hollow__ix_mix64(h ^ c);
+        h = hollow__mix64(h ^ c);
     }
     return (uint32_t)(h >> 32);
 }
@@ -878,8 +869,7 @@ uint32_t hollow__ix_hash(const ix_val *vals, size_t n)
 static size_t encode_char(uint8_t *out, size_t *outlen, const char *s,
                           size_t left)
 {
-    uint8_t b = (uint8_t)s[0];
-    size_t clen = b >= 0xF0 ? 4 : b >= 0xE0 ? 3 : b >= 0xC0 ? 2 : 1;
+    size_t clen = hollow__utf8_seq_len((uint8_t)s[0]);
     if (clen > left)
         return 0;
     uint16_t u[2];
@@ -957,17 +947,25 @@ int hollow__ix_probe(ix_val *out, uint8_t *heads, const ix_spec *sp,
             set_null(v);
             continue;
         }
+        if (want == HOLLOW_FIELD_BYTES || (want == HOLLOW_FIELD_STRING && stored)) {
+            /* bytes as they are stored (a STRING's when `stored`) */
+            if (k->u.bytes.len > 0 && k->u.bytes.ptr == NULL)
+                return hollow__error_set(HOLLOW_EINVAL, "value %zu: NULL %s", i,
+                                         want == HOLLOW_FIELD_BYTES ? "bytes"
+                                                                    : "string");
+            v->ptr = k->u.bytes.ptr;
+            v->have = v->bits = k->u.bytes.len;
+            continue;
+        }
         switch (want) {
         case HOLLOW_FIELD_INT: {
-            uint32_t u = (uint32_t)k->u.i;
             v->null = k->u.i == INT32_MIN;
-            v->bits = v->null ? 0 : ((u << 1) ^ (0u - (u >> 31)));
+            v->bits = v->null ? 0 : hollow__zigzag32(k->u.i);
             break;
         }
         case HOLLOW_FIELD_LONG: {
-            uint64_t u = (uint64_t)k->u.l;
             v->null = k->u.l == INT64_MIN;
-            v->bits = v->null ? 0 : ((u << 1) ^ (0 - (u >> 63)));
+            v->bits = v->null ? 0 : hollow__zigzag64(k->u.l);
             break;
         }
         case HOLLOW_FIELD_FLOAT: {
@@ -982,22 +980,7 @@ int hollow__ix_probe(ix_val *out, uint8_t *heads, const ix_spec *sp,
             v->null = k->u.ref < 0;
             v->bits = v->null ? 0 : (uint64_t)(uint32_t)k->u.ref;
             break;
-        case HOLLOW_FIELD_BYTES:
-            if (k->u.bytes.len > 0 && k->u.bytes.ptr == NULL)
-                return hollow__error_set(HOLLOW_EINVAL, "value %zu: NULL "
-                                         "bytes", i);
-            v->ptr = k->u.bytes.ptr;
-            v->have = v->bits = k->u.bytes.len;
-            break;
-        default: { /* STRING */
-            if (stored) {
-                if (k->u.bytes.len > 0 && k->u.bytes.ptr == NULL)
-                    return hollow__error_set(HOLLOW_EINVAL, "value %zu: "
-                                             "NULL string", i);
-                v->ptr = k->u.bytes.ptr;
-                v->have = v->bits = k->u.bytes.len;
-                break;
-            }
+        default: { /* STRING, not in stored form */
             uint8_t *head = heads + i * IX_HEAD;
             const char *s = k->u.str.ptr;
             size_t left = k->u.str.len;

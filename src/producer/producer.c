@@ -89,8 +89,8 @@ int hollow_producer_new(hollow_producer **out, const hollow_producer_options *op
                                  "a producer needs a blob store and schemas");
     *out = NULL;
     if (opts->version != HOLLOW_PRODUCER_OPTIONS_VERSION)
-        return hollow__error_opts_version("producer", opts->version,
-                                          HOLLOW_PRODUCER_OPTIONS_VERSION);
+        return hollow__check_options_version("producer", opts->version,
+                                             HOLLOW_PRODUCER_OPTIONS_VERSION);
     hollow_producer *p = hollow__calloc(1, sizeof *p);
     HOLLOW_CHECK_ALLOC(p);
     p->opts = *opts;
@@ -531,7 +531,7 @@ int hollow_producer_run_cycle(int64_t *version_out, hollow_producer *p,
         goto fail;
     if ((rc = verify(&next, p, &snap, &delta, &reverse)) < 0)
         goto fail;
-    next->version = version;
+    hollow__read_state_set_version(next, version);
     for (size_t i = 0; i < p->validator_count; i++) {
         char why[256] = "";
         if (p->validators[i].fn(next, version, why, sizeof why,

@@ -11,21 +11,7 @@
 #include "common/alloc.h"
 #include "common/hash.h"
 
-typedef struct ck {
-    uint32_t c;
-} ck;
-
-static inline void apply_int(ck *k, uint32_t x)
-{
-    k->c = hollow__hash_int(k->c ^ hollow__hash_int(x));
-}
-
-static inline void apply_long(ck *k, uint64_t x)
-{
-    k->c = hollow__hash_int(k->c ^ hollow__hash_long(x));
-}
-
-static int object_record(ck *k, const hollow_type *t, const hollow__shard *s,
+static int object_record(hollow__checksum *k, const hollow_type *t, const hollow__shard *s,
                          uint32_t j, const size_t *order, size_t nfields)
 {
     const hollow_schema *sc = t->schema;
@@ -38,20 +24,20 @@ static int object_record(ck *k, const hollow_type *t, const hollow__shard *s,
             int rc = hollow__var_range(&p, &len, t, s, j, f);
             if (rc < 0)
                 return rc;
-            apply_int(k, rc == HOLLOW_NULL ? 0xFFFFFFFFu
+            hollow__checksum_int(k, rc == HOLLOW_NULL ? 0xFFFFFFFFu
                                            : hollow__murmur(p ? p : (const uint8_t *)"", len));
         } else {
             uint64_t raw = hollow__field_raw(s, j, f);
             if (raw == hollow__ones(s->widths[f]))
-                apply_int(k, 0x7FFFFFFFu);
+                hollow__checksum_int(k, 0x7FFFFFFFu);
             else
-                apply_long(k, raw);
+                hollow__checksum_long(k, raw);
         }
     }
     return 0;
 }
 
-static int collection_record(ck *k, const hollow_type *t, hollow_ordinal o)
+static int collection_record(hollow__checksum *k, const hollow_type *t, hollow_ordinal o)
 {
     int rc;
     switch (t->schema->kind) {
@@ -63,7 +49,7 @@ static int collection_record(ck *k, const hollow_type *t, hollow_ordinal o)
             hollow_ordinal e;
             if ((rc = hollow_list_get(&e, t, o, i)) < 0)
                 return rc;
-            apply_int(k, (uint32_t)e);
+            hollow__checksum_int(k, (uint32_t)e);
         }
         return 0;
     }
@@ -83,10 +69,10 @@ static int collection_record(ck *k, const hollow_type *t, hollow_ordinal o)
             uint64_t key = hollow__bits_read(s->elems, b * width, s->elem_bits);
             if (key == hollow__ones(s->elem_bits))
                 continue;
-            apply_int(k, (uint32_t)(b - start));
-            apply_int(k, (uint32_t)key);
+            hollow__checksum_int(k, (uint32_t)(b - start));
+            hollow__checksum_int(k, (uint32_t)key);
             if (is_map)
-                apply_int(k, (uint32_t)hollow__bits_read(
+                hollow__checksum_int(k, (uint32_t)hollow__bits_read(
                                  s->elems, b * width + s->elem_bits,
                                  s->value_bits));
         }
@@ -126,7 +112,7 @@ static int type_checksum(uint32_t *out, const hollow_type *t,
         }
         order[j] = v;
     }
-    ck k = {0};
+    hollow__checksum k = {0};
     int rc = 0;
     for (uint32_t s = 0; s < t->shard_count && rc >= 0; s++) {
         const hollow__shard *sh = t->shards[s];
@@ -137,7 +123,7 @@ static int type_checksum(uint32_t *out, const hollow_type *t,
                 word &= word - 1;
                 hollow_ordinal o =
                     (hollow_ordinal)(((uint64_t)j << t->shard_bits) | s);
-                apply_int(&k, (uint32_t)o);
+                hollow__checksum_int(&k, (uint32_t)o);
                 rc = sc->kind == HOLLOW_SCHEMA_OBJECT
                          ? object_record(&k, t, sh, j, order, kept)
                          : collection_record(&k, t, o);
@@ -182,7 +168,7 @@ int hollow_read_state_checksum_common(uint32_t *out, const hollow_read_state *rs
 static int state_checksum(uint32_t *out, const hollow_read_state *rs,
                           const hollow_read_state *with)
 {
-    ck k = {0};
+    hollow__checksum k = {0};
     for (size_t i = 0; i < rs->type_count; i++) {
         const hollow_type *t = hollow_read_state_type_sorted(rs, i);
         const hollow_schema *ws = NULL;
@@ -196,7 +182,7 @@ static int state_checksum(uint32_t *out, const hollow_read_state *rs,
         int rc = type_checksum(&c, t, ws);
         if (rc < 0)
             return rc;
-        apply_int(&k, c);
+        hollow__checksum_int(&k, c);
     }
     *out = k.c;
     return 0;

@@ -127,19 +127,26 @@ int hollow_map_size(uint32_t *out, const hollow_type *t, hollow_ordinal o)
     return rc;
 }
 
-int hollow_set_iter_init(hollow_iter *it, const hollow_type *t, hollow_ordinal o)
+/* an iterator over the buckets of SET or MAP record o */
+static int iter_init(hollow_iter *it, const hollow_type *t, hollow_ordinal o,
+                     hollow_schema_kind kind)
 {
     HOLLOW__ARG_NOT_NULL(it);
     HOLLOW__ARG_NOT_NULL(t);
     range r;
     memset(it, 0, sizeof *it);
-    int rc = get_range(&r, t, o, HOLLOW_SCHEMA_SET);
+    int rc = get_range(&r, t, o, kind);
     if (rc < 0)
         return rc;
     it->shard_ = r.s;
     it->pos_ = r.start;
     it->end_ = r.end;
     return 0;
+}
+
+int hollow_set_iter_init(hollow_iter *it, const hollow_type *t, hollow_ordinal o)
+{
+    return iter_init(it, t, o, HOLLOW_SCHEMA_SET);
 }
 
 bool hollow_set_iter_next(hollow_iter *it, hollow_ordinal *elem)
@@ -161,17 +168,7 @@ bool hollow_set_iter_next(hollow_iter *it, hollow_ordinal *elem)
 
 int hollow_map_iter_init(hollow_iter *it, const hollow_type *t, hollow_ordinal o)
 {
-    HOLLOW__ARG_NOT_NULL(it);
-    HOLLOW__ARG_NOT_NULL(t);
-    range r;
-    memset(it, 0, sizeof *it);
-    int rc = get_range(&r, t, o, HOLLOW_SCHEMA_MAP);
-    if (rc < 0)
-        return rc;
-    it->shard_ = r.s;
-    it->pos_ = r.start;
-    it->end_ = r.end;
-    return 0;
+    return iter_init(it, t, o, HOLLOW_SCHEMA_MAP);
 }
 
 static inline void read_entry(const hollow__shard *s, uint64_t b, uint64_t *k,

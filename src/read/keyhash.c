@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "access.h"
+#include "blob/format.h"
 #include "common/alloc.h"
 #include "common/hash.h"
 #include "common/reader.h"
@@ -131,14 +132,14 @@ static int probe_field_hash(uint32_t *out, const hollow_value *v)
     case HOLLOW_FIELD_BOOLEAN: *out = v->is_null ? 0 : (v->u.b ? 1231 : 1237); break;
     case HOLLOW_FIELD_REFERENCE: *out = (uint32_t)v->u.ref; break;
     case HOLLOW_FIELD_FLOAT: {
-        uint32_t b = 0x7FC00001u;
+        uint32_t b = HOLLOW__FLOAT_NULL;
         if (!v->is_null)
             memcpy(&b, &v->u.f, 4);
         *out = b;
         break;
     }
     case HOLLOW_FIELD_DOUBLE: {
-        uint64_t b = 0x7FF8000000000001ull;
+        uint64_t b = HOLLOW__DOUBLE_NULL;
         if (!v->is_null)
             memcpy(&b, &v->u.d, 8);
         *out = fold64(b);
@@ -155,11 +156,7 @@ static int probe_field_hash(uint32_t *out, const hollow_value *v)
         size_t left = v->u.str.len;
         /* decode one character at a time: no allocation */
         while (left > 0) {
-            size_t clen = 1;
-            uint8_t b = (uint8_t)*p;
-            if (b >= 0xF0) clen = 4;
-            else if (b >= 0xE0) clen = 3;
-            else if (b >= 0xC0) clen = 2;
+            size_t clen = hollow__utf8_seq_len((uint8_t)*p);
             long u = hollow__utf8_to_utf16(tmp, p, clen);
             for (long i = 0; i < u; i++)
                 h = 31u * h + tmp[i];
@@ -220,11 +217,7 @@ static bool string_equals(hollow_bytes stored, hollow_str probe)
     size_t left = probe.len;
     uint16_t tmp[2];
     while (left > 0) {
-        size_t clen = 1;
-        uint8_t b = (uint8_t)*p;
-        if (b >= 0xF0) clen = 4;
-        else if (b >= 0xE0) clen = 3;
-        else if (b >= 0xC0) clen = 2;
+        size_t clen = hollow__utf8_seq_len((uint8_t)*p);
         if (clen > left)
             return false;
         long u = hollow__utf8_to_utf16(tmp, p, clen);

@@ -10,38 +10,33 @@
 #include <string.h>
 
 #include "access.h"
+#include "blob/format.h"
 #include "common/reader.h"
 #include "common/text.h"
 
-#define FLOAT_NULL 0x7FC00001u
-#define DOUBLE_NULL 0x7FF8000000000001ull
-
-static int check_field(const hollow_type *t, size_t f, hollow_field_type want)
-{
-    const hollow_schema *s = t->schema;
-    if (s->kind != HOLLOW_SCHEMA_OBJECT || f >= s->field_count)
-        return hollow__error_set(HOLLOW_EINVAL, "type %s has no field %zu",
-                                 s->name, f);
-    if (s->fields[f].type != want)
-        return hollow__error_set(HOLLOW_EINVAL, "field %s.%s is %s, not %s",
-                                 s->name, s->fields[f].name,
-                                 hollow_field_type_name(s->fields[f].type),
-                                 hollow_field_type_name(want));
-    return 0;
-}
-
-/* check the field, locate the slot, and read its raw bits */
-static int raw_value(uint64_t *raw, unsigned *width, const hollow_type *t,
-                     hollow_ordinal o, size_t f, hollow_field_type want)
+/*
+ * Check the field, locate the slot and read its raw bits. 0, HOLLOW_NULL
+ * when the bits are the null of the field's type (§6.1: all ones of the
+ * width, or the null NaN of FLOAT and DOUBLE), or an error.
+ */
+static int raw_value(uint64_t *raw, const hollow_type *t, hollow_ordinal o,
+                     size_t f, hollow_field_type want)
 {
     const hollow__shard *s = NULL;
     uint32_t j = 0;
     int rc;
-    if ((rc = check_field(t, f, want)) < 0 || (rc = hollow__locate(&s, &j, t, o)) < 0)
+    if ((rc = hollow__schema_check_field(t->schema, f, want)) < 0 ||
+        (rc = hollow__locate(&s, &j, t, o)) < 0)
         return rc;
-    *width = s->widths[f];
+    unsigned w = s->widths[f];
     *raw = hollow__field_raw(s, j, f);
-    return 0;
+    switch (want) {
+    case HOLLOW_FIELD_FLOAT:
+        return w > 0 && (uint32_t)*raw == HOLLOW__FLOAT_NULL ? HOLLOW_NULL : 0;
+    case HOLLOW_FIELD_DOUBLE:
+        return w > 0 && *raw == HOLLOW__DOUBLE_NULL ? HOLLOW_NULL : 0;
+    default: return *raw == hollow__ones(w) ? HOLLOW_NULL : 0;
+    }
 }
 
 int hollow_object_int(int32_t *out, const hollow_type *t, hollow_ordinal o,
@@ -50,17 +45,12 @@ int hollow_object_int(int32_t *out, const hollow_type *t, hollow_ordinal o,
     HOLLOW__ARG_NOT_NULL(out);
     HOLLOW__ARG_NOT_NULL(t);
     uint64_t raw;
-    unsigned w;
-    int rc = raw_value(&raw, &w, t, o, field, HOLLOW_FIELD_INT);
-    if (rc < 0)
-        return rc;
-    if (raw == hollow__ones(w)) {
+    int rc = raw_value(&raw, t, o, field, HOLLOW_FIELD_INT);
+    if (rc == HOLLOW_NULL)
         *out = INT32_MIN; /* Java's null int (§6.1) */
-        return HOLLOW_NULL;
-    }
-    uint32_t u = (uint32_t)raw;
-    *out = (int32_t)((u >> 1) ^ (0u - (u & 1)));
-    return 0;
+    else if (rc == 0)
+        *out = hollow__unzigzag32((uint32_t)raw);
+    return rc;
 }
 
 int hollow_object_long(int64_t *out, const hollow_type *t, hollow_ordinal o,
@@ -69,16 +59,12 @@ int hollow_object_long(int64_t *out, const hollow_type *t, hollow_ordinal o,
     HOLLOW__ARG_NOT_NULL(out);
     HOLLOW__ARG_NOT_NULL(t);
     uint64_t raw;
-    unsigned w;
-    int rc = raw_value(&raw, &w, t, o, field, HOLLOW_FIELD_LONG);
-    if (rc < 0)
-        return rc;
-    if (raw == hollow__ones(w)) {
+    int rc = raw_value(&raw, t, o, field, HOLLOW_FIELD_LONG);
+    if (rc == HOLLOW_NULL)
         *out = INT64_MIN;
-        return HOLLOW_NULL;
-    }
-    *out = (int64_t)((raw >> 1) ^ (0 - (raw & 1)));
-    return 0;
+    else if (rc == 0)
+        *out = hollow__unzigzag64(raw);
+    return rc;
 }
 
 int hollow_object_float(float *out, const hollow_type *t, hollow_ordinal o,
@@ -87,17 +73,14 @@ int hollow_object_float(float *out, const hollow_type *t, hollow_ordinal o,
     HOLLOW__ARG_NOT_NULL(out);
     HOLLOW__ARG_NOT_NULL(t);
     uint64_t raw;
-    unsigned w;
-    int rc = raw_value(&raw, &w, t, o, field, HOLLOW_FIELD_FLOAT);
-    if (rc < 0)
-        return rc;
-    uint32_t bits = (uint32_t)raw;
-    if (w > 0 && bits == FLOAT_NULL) {
+    int rc = raw_value(&raw, t, o, field, HOLLOW_FIELD_FLOAT);
+    if (rc == HOLLOW_NULL) {
         *out = NAN;
-        return HOLLOW_NULL;
+    } else if (rc == 0) {
+        uint32_t bits = (uint32_t)raw;
+        memcpy(out, &bits, 4);
     }
-    memcpy(out, &bits, 4);
-    return 0;
+    return rc;
 }
 
 int hollow_object_double(double *out, const hollow_type *t, hollow_ordinal o,
@@ -106,16 +89,12 @@ int hollow_object_double(double *out, const hollow_type *t, hollow_ordinal o,
     HOLLOW__ARG_NOT_NULL(out);
     HOLLOW__ARG_NOT_NULL(t);
     uint64_t raw;
-    unsigned w;
-    int rc = raw_value(&raw, &w, t, o, field, HOLLOW_FIELD_DOUBLE);
-    if (rc < 0)
-        return rc;
-    if (w > 0 && raw == DOUBLE_NULL) {
+    int rc = raw_value(&raw, t, o, field, HOLLOW_FIELD_DOUBLE);
+    if (rc == HOLLOW_NULL)
         *out = NAN;
-        return HOLLOW_NULL;
-    }
-    memcpy(out, &raw, 8);
-    return 0;
+    else if (rc == 0)
+        memcpy(out, &raw, 8);
+    return rc;
 }
 
 int hollow_object_bool(bool *out, const hollow_type *t, hollow_ordinal o,
@@ -124,14 +103,11 @@ int hollow_object_bool(bool *out, const hollow_type *t, hollow_ordinal o,
     HOLLOW__ARG_NOT_NULL(out);
     HOLLOW__ARG_NOT_NULL(t);
     uint64_t raw;
-    unsigned w;
-    int rc = raw_value(&raw, &w, t, o, field, HOLLOW_FIELD_BOOLEAN);
-    if (rc < 0)
-        return rc;
-    if (raw == hollow__ones(w)) {
+    int rc = raw_value(&raw, t, o, field, HOLLOW_FIELD_BOOLEAN);
+    if (rc == HOLLOW_NULL)
         *out = false;
-        return HOLLOW_NULL;
-    }
+    if (rc != 0)
+        return rc;
     if (raw > 1)
         return hollow__error_set(HOLLOW_ECORRUPT,
                                  "type %s ordinal %d: boolean value %llu",
@@ -147,14 +123,11 @@ int hollow_object_ref(hollow_ordinal *out, const hollow_type *t,
     HOLLOW__ARG_NOT_NULL(out);
     HOLLOW__ARG_NOT_NULL(t);
     uint64_t raw;
-    unsigned w;
-    int rc = raw_value(&raw, &w, t, o, field, HOLLOW_FIELD_REFERENCE);
-    if (rc < 0)
-        return rc;
-    if (raw == hollow__ones(w)) {
+    int rc = raw_value(&raw, t, o, field, HOLLOW_FIELD_REFERENCE);
+    if (rc == HOLLOW_NULL)
         *out = HOLLOW_ORDINAL_NONE;
-        return HOLLOW_NULL;
-    }
+    if (rc != 0)
+        return rc;
     if (raw > INT32_MAX)
         return hollow__error_set(HOLLOW_ECORRUPT,
                                  "type %s ordinal %d: reference %llu too large",
@@ -170,7 +143,8 @@ static int var_bytes(const uint8_t **p, size_t *len, const hollow_type *t,
     const hollow__shard *s = NULL;
     uint32_t j = 0;
     int rc;
-    if ((rc = check_field(t, f, want)) < 0 || (rc = hollow__locate(&s, &j, t, o)) < 0)
+    if ((rc = hollow__schema_check_field(t->schema, f, want)) < 0 ||
+        (rc = hollow__locate(&s, &j, t, o)) < 0)
         return rc;
     return hollow__var_range(p, len, t, s, j, f);
 }

@@ -110,11 +110,13 @@ struct hollow_read_state {
     hollow_type *types;       /* blob order */
     uint32_t *by_name;        /* indexes into types, sorted by name */
     hollow_memory_mode mode;
-    int64_t version;          /* set by the consumer that made it, else 0 */
+    int64_t version;          /* hollow__read_state_set_version, else 0 */
 };
 
 /* free the resolved keys of a type */
 void hollow__type_keys_free(hollow_type *t);
+/* release a type's shards, keys and schema and zero it */
+void hollow__type_clear(hollow_type *t);
 
 void hollow__shard_retain(hollow__shard *s);
 void hollow__shard_release(hollow__shard *s);
@@ -123,6 +125,14 @@ void hollow__shard_release(hollow__shard *s);
 int hollow__read_state_alloc(hollow_read_state **out, size_t type_count);
 /* sort the by-name index and resolve hash keys once the types are in */
 int hollow__read_state_index(hollow_read_state *rs);
+
+/*
+ * Record the version a state stands for. Only the component that made the
+ * state (consumer after a refresh step, producer after a cycle) calls it,
+ * before the state is published to any other thread; from then on the
+ * state is immutable.
+ */
+void hollow__read_state_set_version(hollow_read_state *rs, int64_t version);
 
 /* is shard ordinal j of shard s populated */
 static inline bool hollow__shard_has(const hollow__shard *s, uint32_t j)

@@ -6,16 +6,11 @@
  * counts are atomics: acquire is a relaxed increment, release an acq_rel
  * decrement, as for any shared immutable object.
  */
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-#include "blob/blob_int.h"
 #include "common/alloc.h"
 #include "common/error.h"
 #include "read_int.h"
@@ -165,17 +160,21 @@ int hollow__read_state_index(hollow_read_state *rs)
     return rc;
 }
 
+void hollow__type_clear(hollow_type *t)
+{
+    if (t->shards != NULL)
+        for (uint32_t s = 0; s < t->shard_count; s++)
+            hollow__shard_release(t->shards[s]);
+    hollow__free(t->shards);
+    hollow__type_keys_free(t);
+    hollow_schema_free(t->schema);
+    memset(t, 0, sizeof *t);
+}
+
 static void state_free(hollow_read_state *rs)
 {
-    for (size_t i = 0; i < rs->type_count; i++) {
-        hollow_type *t = &rs->types[i];
-        if (t->shards != NULL)
-            for (uint32_t s = 0; s < t->shard_count; s++)
-                hollow__shard_release(t->shards[s]);
-        hollow__free(t->shards);
-        hollow__type_keys_free(t);
-        hollow_schema_free(t->schema);
-    }
+    for (size_t i = 0; i < rs->type_count; i++)
+        hollow__type_clear(&rs->types[i]);
     for (size_t i = 0; i < rs->tag_count; i++) {
         hollow__free(rs->tag_keys[i]);
         hollow__free(rs->tag_values[i]);
@@ -206,151 +205,6 @@ void hollow_read_state_release(hollow_read_state *rs)
 
 void hollow_read_state_free(hollow_read_state *rs) { hollow_read_state_release(rs); }
 
-/* style.md B5.7: an options struct of another version, or a memory mode
- * outside the enum, is a programmer error */
-static int check_opts(const hollow_read_options *opts)
-{
-    if (opts == NULL)
-        return 0;
-    if (opts->version != HOLLOW_READ_OPTIONS_VERSION)
-        return hollow__error_opts_version("read", opts->version,
-                                          HOLLOW_READ_OPTIONS_VERSION);
-    if (opts->memory_mode != HOLLOW_MEMORY_HEAP &&
-        opts->memory_mode != HOLLOW_MEMORY_MMAP)
-        return hollow__error_set(HOLLOW_EINVAL, "unknown memory mode %d",
-                                 (int)opts->memory_mode);
-    return 0;
-}
-
-int hollow_read_state_from_snapshot(hollow_read_state **out, const void *data,
-                                    size_t len, const hollow_read_options *opts)
-{
-    if (out == NULL || (data == NULL && len > 0))
-        return hollow__error_set(HOLLOW_EINVAL, "null argument");
-    *out = NULL;
-    HOLLOW_TRY(check_opts(opts));
-    if (opts != NULL && opts->memory_mode == HOLLOW_MEMORY_MMAP)
-        return hollow__error_set(HOLLOW_EINVAL,
-                                 "mmap mode needs a file: use "
-                                 "hollow_read_state_open");
-    hollow__blob_source src = {data, len, NULL, opts ? opts->type_filter : NULL};
-    return hollow__snapshot_read(out, &src);
-}
-
-static int read_whole_file(uint8_t **out, size_t *len, int fd, const char *path)
-{
-    struct stat st;
-    if (fstat(fd, &st) != 0)
-        return hollow__error_set_os(HOLLOW_EIO, errno, "cannot stat %s", path);
-    size_t n = (size_t)st.st_size;
-    uint8_t *p = hollow__malloc(n ? n : 1);
-    HOLLOW_CHECK_ALLOC(p);
-    size_t got = 0;
-    while (got < n) {
-        ssize_t k = read(fd, p + got, n - got);
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k <= 0) {
-            int e = k < 0 ? errno : 0;
-            hollow__free(p);
-            return e ? hollow__error_set_os(HOLLOW_EIO, e, "cannot read %s", path)
-                     : hollow__error_set(HOLLOW_EIO, "%s shrank while reading",
-                                         path);
-        }
-        got += (size_t)k;
-    }
-    *out = p;
-    *len = n;
-    return 0;
-}
-
-int hollow_read_state_open(hollow_read_state **out, const char *path,
-                           const hollow_read_options *opts)
-{
-    if (out == NULL || path == NULL)
-        return hollow__error_set(HOLLOW_EINVAL, "null argument");
-    *out = NULL;
-    HOLLOW_TRY(check_opts(opts));
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return hollow__error_set_os(HOLLOW_EIO, errno, "cannot open %s", path);
-    int rc;
-    if (opts != NULL && opts->memory_mode == HOLLOW_MEMORY_MMAP) {
-        struct stat st;
-        if (fstat(fd, &st) != 0) {
-            rc = hollow__error_set_os(HOLLOW_EIO, errno, "cannot stat %s", path);
-            close(fd);
-            return rc;
-        }
-        hollow__mapping *m = hollow__calloc(1, sizeof *m);
-        if (m == NULL) {
-            close(fd);
-            return hollow__error_oom();
-        }
-        atomic_init(&m->refs, 1);
-        m->len = (size_t)st.st_size;
-        if (m->len > 0) {
-            m->addr = mmap(NULL, m->len, PROT_READ, MAP_PRIVATE, fd, 0);
-            if (m->addr == MAP_FAILED) {
-                rc = hollow__error_set_os(HOLLOW_EIO, errno, "cannot map %s",
-                                          path);
-                m->addr = NULL;
-                hollow__mapping_release(m);
-                close(fd);
-                return rc;
-            }
-        }
-        close(fd);
-        hollow__blob_source src = {m->addr, m->len, m, opts->type_filter};
-        rc = hollow__snapshot_read(out, &src);
-        hollow__mapping_release(m); /* the shards hold their own references */
-        if (rc == 0)
-            (*out)->mode = HOLLOW_MEMORY_MMAP;
-        return rc;
-    }
-    uint8_t *data = NULL;
-    size_t len = 0;
-    rc = read_whole_file(&data, &len, fd, path);
-    close(fd);
-    if (rc < 0)
-        return rc;
-    hollow__blob_source src = {data, len, NULL, opts ? opts->type_filter : NULL};
-    rc = hollow__snapshot_read(out, &src);
-    hollow__free(data);
-    return rc;
-}
-
-int hollow_read_state_apply_delta(hollow_read_state **out,
-                                  const hollow_read_state *rs, const void *data,
-                                  size_t len)
-{
-    if (out == NULL || rs == NULL || (data == NULL && len > 0))
-        return hollow__error_set(HOLLOW_EINVAL, "null argument");
-    *out = NULL;
-    return hollow__delta_apply(out, rs, data, len);
-}
-
-int hollow_read_state_apply_delta_file(hollow_read_state **out,
-                                       const hollow_read_state *rs,
-                                       const char *path)
-{
-    if (out == NULL || rs == NULL || path == NULL)
-        return hollow__error_set(HOLLOW_EINVAL, "null argument");
-    *out = NULL;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return hollow__error_set_os(HOLLOW_EIO, errno, "cannot open %s", path);
-    uint8_t *data = NULL;
-    size_t len = 0;
-    int rc = read_whole_file(&data, &len, fd, path);
-    close(fd);
-    if (rc < 0)
-        return rc;
-    rc = hollow__delta_apply(out, rs, data, len);
-    hollow__free(data);
-    return rc;
-}
-
 /* NULL states give the documented sentinels (read.h) */
 int64_t hollow_read_state_randomized_tag(const hollow_read_state *rs)
 {
@@ -360,6 +214,11 @@ int64_t hollow_read_state_randomized_tag(const hollow_read_state *rs)
 int64_t hollow_read_state_version(const hollow_read_state *rs)
 {
     return rs ? rs->version : 0;
+}
+
+void hollow__read_state_set_version(hollow_read_state *rs, int64_t version)
+{
+    rs->version = version;
 }
 
 int64_t hollow_read_state_origin_tag(const hollow_read_state *rs)

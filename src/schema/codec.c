@@ -150,22 +150,18 @@ done:
 
 static int read_fields(hollow_schema *s, hollow__reader *r)
 {
-    int16_t count;
+    uint32_t count;
     size_t at = hollow__reader_offset(r);
-    int rc = hollow__reader_i16(r, &count, "field count");
+    int rc = hollow__reader_count16(r, &count, "field count");
     if (rc < 0)
         return rc;
-    if (count < 0)
-        return hollow__error_set(HOLLOW_ECORRUPT,
-                                 "negative field count %d at offset %zu",
-                                 (int)count, at);
     /* each field is at least two mutf strings of 2 bytes */
     if ((size_t)count > hollow__reader_left(r) / 4)
         return hollow__error_set(HOLLOW_ECORRUPT,
                                  "field count %d at offset %zu exceeds the %zu "
                                  "bytes left",
                                  (int)count, at, hollow__reader_left(r));
-    for (int i = 0; i < count; i++) {
+    for (uint32_t i = 0; i < count; i++) {
         char *name = NULL, *type_name = NULL, *ref = NULL;
         hollow_field_type type = HOLLOW_FIELD_INT;
         size_t type_at = 0, name_at = hollow__reader_offset(r);

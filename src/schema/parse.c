@@ -37,6 +37,7 @@
 #include <string.h>
 
 #include "common/alloc.h"
+#include "common/array.h"
 #include "common/error.h"
 
 enum { TK_EOF, TK_WORD, TK_CHAR };
@@ -323,16 +324,8 @@ static int parse_key(parser *ps, hollow_schema *s, const char *annotation)
                                        : "expected a key path");
             goto done;
         }
-        if (count == cap) {
-            size_t ncap = cap ? 2 * cap : 4;
-            char **np = hollow__reallocarray(paths, ncap, sizeof *np);
-            if (np == NULL) {
-                rc = hollow__error_oom();
-                goto done;
-            }
-            paths = np;
-            cap = ncap;
-        }
+        if ((rc = hollow__grow(paths, cap, count + 1, 4)) < 0)
+            goto done;
         if ((rc = word_dup(ps, &paths[count])) < 0)
             goto done;
         count++;

@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "common/alloc.h"
+#include "common/array.h"
 #include "common/error.h"
 #include "common/text.h"
 
@@ -205,13 +206,7 @@ int hollow_schema_add_field(hollow_schema *s, const char *name,
         return hollow__error_set(HOLLOW_EINVAL,
                                  "type %s: more than %d fields", s->name,
                                  INT16_MAX);
-    if (s->field_count == s->field_cap) {
-        size_t cap = s->field_cap ? 2 * s->field_cap : 8;
-        hollow__field *f = hollow__reallocarray(s->fields, cap, sizeof *f);
-        HOLLOW_CHECK_ALLOC(f);
-        s->fields = f;
-        s->field_cap = cap;
-    }
+    HOLLOW_TRY(hollow__grow(s->fields, s->field_cap, s->field_count + 1, 8));
     hollow__field *f = &s->fields[s->field_count];
     f->name = hollow__strdup(name);
     f->type = type;
@@ -368,6 +363,20 @@ const char *hollow_schema_key_path(const hollow_schema *s, size_t i)
     return s && i < s->key_count ? s->key_paths[i] : NULL;
 }
 
+int hollow__schema_check_field(const hollow_schema *s, size_t f,
+                               hollow_field_type want)
+{
+    if (s->kind != HOLLOW_SCHEMA_OBJECT || f >= s->field_count)
+        return hollow__error_set(HOLLOW_EINVAL, "type %s has no field %zu",
+                                 s->name, f);
+    if (s->fields[f].type != want)
+        return hollow__error_set(HOLLOW_EINVAL, "field %s.%s is %s, not %s",
+                                 s->name, s->fields[f].name,
+                                 hollow_field_type_name(s->fields[f].type),
+                                 hollow_field_type_name(want));
+    return 0;
+}
+
 const char *hollow_field_type_name(hollow_field_type t)
 {
     /* the spellings of the binary encoding (§4.1), indexed by enum value */
@@ -430,17 +439,8 @@ int hollow_schema_list_add(hollow_schema_list *l, hollow_schema *s)
                                s->name);
         goto done;
     }
-    if (l->count == l->cap) {
-        size_t cap = l->cap ? 2 * l->cap : 16;
-        hollow_schema **items =
-            hollow__reallocarray(l->items, cap, sizeof *items);
-        if (items == NULL) {
-            rc = hollow__error_oom();
-            goto done;
-        }
-        l->items = items;
-        l->cap = cap;
-    }
+    if ((rc = hollow__grow(l->items, l->cap, l->count + 1, 16)) < 0)
+        goto done;
     l->items[l->count++] = s;
 done:
     if (rc < 0)

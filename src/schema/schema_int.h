@@ -54,6 +54,14 @@ void hollow__schema_write(hollow__buf *b, const hollow_schema *s);
 /* Deep copy. */
 int hollow__schema_clone(hollow_schema **out, const hollow_schema *s);
 
+/*
+ * Check that field `f` of `s` exists and has type `want`, as the typed
+ * accessors of records and read states require.
+ * @return 0; HOLLOW_EINVAL naming the type, field and both types.
+ */
+int hollow__schema_check_field(const hollow_schema *s, size_t f,
+                               hollow_field_type want);
+
 /* ------------------------------------------------------------ names */
 
 /*

@@ -34,6 +34,7 @@
 #include <string.h>
 
 #include "common/alloc.h"
+#include "common/array.h"
 #include "common/error.h"
 
 static const char *kind_name(hollow_schema_kind k)
@@ -100,13 +101,7 @@ static int fail(const resolver *rv, const char *fmt, ...)
 
 static int push(resolver *rv, const hollow_schema *s, size_t field)
 {
-    if (rv->count == rv->cap) {
-        size_t cap = rv->cap ? 2 * rv->cap : 4;
-        hollow__schema_hop *h = hollow__reallocarray(rv->hops, cap, sizeof *h);
-        HOLLOW_CHECK_ALLOC(h);
-        rv->hops = h;
-        rv->cap = cap;
-    }
+    HOLLOW_TRY(hollow__grow(rv->hops, rv->cap, rv->count + 1, 4));
     rv->hops[rv->count].schema = s;
     rv->hops[rv->count].field = field;
     rv->count++;

@@ -7,27 +7,14 @@
  */
 #include <string.h>
 
+#include "blob/format.h"
 #include "common/alloc.h"
 #include "common/error.h"
 #include "common/hash.h"
 #include "common/reader.h"
 #include "write_int.h"
 
-typedef struct ck {
-    uint32_t c;
-} ck;
-
-static inline void apply_int(ck *k, uint32_t x)
-{
-    k->c = hollow__hash_int(k->c ^ hollow__hash_int(x));
-}
-
-static inline void apply_long(ck *k, uint64_t x)
-{
-    k->c = hollow__hash_int(k->c ^ hollow__hash_long(x));
-}
-
-static void object_record(ck *k, const hollow__wtype *t, uint32_t o,
+static void object_record(hollow__checksum *k, const hollow__wtype *t, uint32_t o,
                           const size_t *order, hollow__wval *vals)
 {
     const hollow_schema *s = t->schema;
@@ -41,22 +28,22 @@ static void object_record(ck *k, const hollow__wtype *t, uint32_t o,
         switch (s->fields[f].type) {
         case HOLLOW_FIELD_STRING:
         case HOLLOW_FIELD_BYTES:
-            apply_int(k, v->is_null ? 0xFFFFFFFFu
+            hollow__checksum_int(k, v->is_null ? 0xFFFFFFFFu
                                     : hollow__murmur(v->bytes ? v->bytes
                                                               : (const uint8_t *)"",
                                                      v->len));
             break;
         case HOLLOW_FIELD_FLOAT:
-            apply_long(k, v->is_null ? 0x7FC00001u : v->v);
+            hollow__checksum_long(k, v->is_null ? HOLLOW__FLOAT_NULL : v->v);
             break;
         case HOLLOW_FIELD_DOUBLE:
-            apply_long(k, v->is_null ? 0x7FF8000000000001ull : v->v);
+            hollow__checksum_long(k, v->is_null ? HOLLOW__DOUBLE_NULL : v->v);
             break;
         default: /* null is all ones of the width (§6.1) */
             if (v->is_null)
-                apply_int(k, 0x7FFFFFFFu);
+                hollow__checksum_int(k, 0x7FFFFFFFu);
             else
-                apply_long(k, v->v);
+                hollow__checksum_long(k, v->v);
             break;
         }
     }
@@ -86,7 +73,7 @@ static int type_checksum(uint32_t *out, const hollow_write_state *ws,
     uint32_t bits = (uint32_t)__builtin_ctz(n);
     const hollow__wbits *cur = &t->bits[t->cur_bits];
     hollow__wplacer pl = {0};
-    ck k = {0};
+    hollow__checksum k = {0};
     int rc = 0;
     for (uint32_t sh = 0; sh < n && rc == 0; sh++) {
         for (uint64_t j = 0;; j++) {
@@ -96,7 +83,7 @@ static int type_checksum(uint32_t *out, const hollow_write_state *ws,
             uint32_t o = (uint32_t)o64;
             if (!hollow__wbits_has(cur, o))
                 continue;
-            apply_int(&k, o);
+            hollow__checksum_int(&k, o);
             if (s->kind == HOLLOW_SCHEMA_OBJECT) {
                 object_record(&k, t, o, order, vals);
             } else if (s->kind == HOLLOW_SCHEMA_LIST) {
@@ -106,7 +93,7 @@ static int type_checksum(uint32_t *out, const hollow_write_state *ws,
                 p += hollow__vint_decode(p, 5, &size);
                 for (uint32_t i = 0; i < size; i++) {
                     p += hollow__vint_decode(p, 5, &e);
-                    apply_int(&k, e);
+                    hollow__checksum_int(&k, e);
                 }
             } else {
                 uint32_t tsize;
@@ -115,10 +102,10 @@ static int type_checksum(uint32_t *out, const hollow_write_state *ws,
                 for (uint32_t b = 0; b < tsize; b++) {
                     if (pl.table[b] == UINT32_MAX)
                         continue;
-                    apply_int(&k, b);
-                    apply_int(&k, pl.keys[pl.table[b]]);
+                    hollow__checksum_int(&k, b);
+                    hollow__checksum_int(&k, pl.keys[pl.table[b]]);
                     if (s->kind == HOLLOW_SCHEMA_MAP)
-                        apply_int(&k, pl.vals[pl.table[b]]);
+                        hollow__checksum_int(&k, pl.vals[pl.table[b]]);
                 }
             }
         }
@@ -150,11 +137,11 @@ int hollow_write_state_checksum(uint32_t *out, hollow_write_state *ws)
         }
         idx[j] = i;
     }
-    ck k = {0};
+    hollow__checksum k = {0};
     for (size_t i = 0; i < n && rc == 0; i++) {
         uint32_t c = 0;
         rc = type_checksum(&c, ws, &ws->types[idx[i]]);
-        apply_int(&k, c);
+        hollow__checksum_int(&k, c);
     }
     hollow__free(idx);
     if (rc == 0)

@@ -11,10 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "blob/format.h"
 #include "common/alloc.h"
+#include "common/array.h"
 #include "common/error.h"
 #include "common/hash.h"
-#include "read/read_int.h"
 #include "write_int.h"
 
 /* ------------------------------------------- rule 1 projections (§10.6) */
@@ -72,21 +73,12 @@ static void project(hollow__buf *out, const hollow_schema *s, const uint8_t *p,
 
 static int proj_add(hollow__wproj *p, const uint8_t *k, size_t n, uint32_t ord)
 {
-    if (p->count == p->cap) {
-        size_t cap = p->cap ? p->cap * 2 : 256;
-        uint64_t *off = hollow__reallocarray(p->off, cap, sizeof *off);
-        if (off)
-            p->off = off;
-        uint32_t *len = hollow__reallocarray(p->len, cap, sizeof *len);
-        if (len)
-            p->len = len;
-        uint32_t *o = hollow__reallocarray(p->ord, cap, sizeof *o);
-        if (o)
-            p->ord = o;
-        if (!off || !len || !o)
-            return hollow__error_oom();
-        p->cap = cap;
-    }
+    /* three arrays of one capacity: p->cap moves once all have grown */
+    size_t c_off = p->cap, c_len = p->cap, c_ord = p->cap;
+    HOLLOW_TRY(hollow__grow(p->off, c_off, p->count + 1, 256));
+    HOLLOW_TRY(hollow__grow(p->len, c_len, p->count + 1, 256));
+    HOLLOW_TRY(hollow__grow(p->ord, c_ord, p->count + 1, 256));
+    p->cap = c_off;
     p->off[p->count] = p->keys.len;
     p->len[p->count] = (uint32_t)n;
     p->ord[p->count] = ord;
@@ -218,13 +210,7 @@ static int cmp_u32(const void *a, const void *b)
 
 static int free_push(hollow__wtype *t, uint32_t o)
 {
-    if (t->free_count == t->free_cap) {
-        size_t cap = t->free_cap ? t->free_cap * 2 : 256;
-        uint32_t *n = hollow__reallocarray(t->free_list, cap, sizeof *n);
-        HOLLOW_CHECK_ALLOC(n);
-        t->free_list = n;
-        t->free_cap = cap;
-    }
+    HOLLOW_TRY(hollow__grow(t->free_list, t->free_cap, t->free_count + 1, 256));
     t->free_list[t->free_count++] = o;
     return 0;
 }
@@ -353,14 +339,8 @@ bool hollow_write_state_has_changes(hollow_write_state *ws)
         return true; /* let the write report the error */
     for (size_t i = 0; i < ws->type_count; i++) {
         hollow__wtype *t = &ws->types[i];
-        const hollow__wbits *a = hollow__wcur(t), *b = hollow__wprev(t);
-        uint32_t n = a->nwords > b->nwords ? a->nwords : b->nwords;
-        for (uint32_t w = 0; w < n; w++) {
-            uint64_t x = w < a->nwords ? a->words[w] : 0;
-            uint64_t y = w < b->nwords ? b->words[w] : 0;
-            if (x != y)
-                return true;
-        }
+        if (hollow__wbits_differ(hollow__wcur(t), hollow__wprev(t)))
+            return true;
         if (t->prev_shard_count != 0 && t->prev_shard_count != t->shard_count &&
             ws->has_history)
             return true;
@@ -394,9 +374,9 @@ static void project_to(hollow__buf *out, const hollow_schema *ns,
         if (common[f] >= 0) {
             hollow__buf_put(out, at[common[f]], ln[common[f]]);
         } else if (ns->fields[f].type == HOLLOW_FIELD_FLOAT) {
-            hollow__buf_be32(out, 0x7FC00001u);
+            hollow__buf_be32(out, HOLLOW__FLOAT_NULL);
         } else if (ns->fields[f].type == HOLLOW_FIELD_DOUBLE) {
-            hollow__buf_be64(out, 0x7FF8000000000001ull);
+            hollow__buf_be64(out, HOLLOW__DOUBLE_NULL);
         } else {
             hollow__buf_putc(out, 0x80);
         }
@@ -484,10 +464,7 @@ int hollow_write_state_restore(hollow_write_state *ws, const hollow_read_state *
 {
     if (ws == NULL || rs == NULL)
         return hollow__error_set(HOLLOW_EINVAL, "null argument");
-    for (size_t i = 0; i < ws->type_count; i++)
-        if (ws->types[i].next_ordinal > 0 || ws->has_history)
-            return hollow__error_set(HOLLOW_ESTATE,
-                                     "the write state already holds records");
+    HOLLOW_TRY(hollow__ws_check_unused(ws));
     int rc = 0;
     for (size_t i = 0; i < ws->type_count && rc == 0; i++) {
         hollow__wtype *t = &ws->types[i];

@@ -17,15 +17,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "blob/format.h"
 #include "common/alloc.h"
+#include "common/array.h"
 #include "common/error.h"
 #include "common/hash.h"
 #include "common/reader.h"
 #include "common/text.h"
 #include "write_int.h"
-
-#define FLOAT_NULL 0x7FC00001u
-#define DOUBLE_NULL 0x7FF8000000000001ull
 
 int hollow_record_new(hollow_record **out, const hollow_write_state *ws,
                       const char *type)
@@ -79,24 +78,10 @@ const hollow_schema *hollow_record_schema(const hollow_record *r)
     return r->schema;
 }
 
-static int field_check(hollow_record *r, size_t f, hollow_field_type want)
-{
-    const hollow_schema *s = r->schema;
-    if (s->kind != HOLLOW_SCHEMA_OBJECT || f >= s->field_count)
-        return hollow__error_set(HOLLOW_EINVAL, "type %s has no field %zu",
-                                 s->name, f);
-    if (s->fields[f].type != want)
-        return hollow__error_set(HOLLOW_EINVAL, "field %s.%s is %s, not %s",
-                                 s->name, s->fields[f].name,
-                                 hollow_field_type_name(s->fields[f].type),
-                                 hollow_field_type_name(want));
-    return 0;
-}
-
 static int set_fixed(hollow_record *r, size_t f, hollow_field_type t,
                      bool is_null, uint64_t v)
 {
-    int rc = field_check(r, f, t);
+    int rc = hollow__schema_check_field(r->schema, f, t);
     if (rc < 0)
         return rc;
     r->fields[f].set = true;
@@ -108,17 +93,15 @@ static int set_fixed(hollow_record *r, size_t f, hollow_field_type t,
 int hollow_record_set_int(hollow_record *r, size_t field, int32_t v)
 {
     HOLLOW__ARG_NOT_NULL(r);
-    uint32_t u = (uint32_t)v;
-    uint32_t zz = (u << 1) ^ (uint32_t)(v >> 31); /* §1.3 */
-    return set_fixed(r, field, HOLLOW_FIELD_INT, v == INT32_MIN, zz);
+    return set_fixed(r, field, HOLLOW_FIELD_INT, v == INT32_MIN,
+                     hollow__zigzag32(v));
 }
 
 int hollow_record_set_long(hollow_record *r, size_t field, int64_t v)
 {
     HOLLOW__ARG_NOT_NULL(r);
-    uint64_t u = (uint64_t)v;
-    uint64_t zz = (u << 1) ^ (uint64_t)(v >> 63);
-    return set_fixed(r, field, HOLLOW_FIELD_LONG, v == INT64_MIN, zz);
+    return set_fixed(r, field, HOLLOW_FIELD_LONG, v == INT64_MIN,
+                     hollow__zigzag64(v));
 }
 
 int hollow_record_set_float(hollow_record *r, size_t field, float v)
@@ -172,7 +155,7 @@ int hollow_record_set_null(hollow_record *r, size_t field)
 static int set_var(hollow_record *r, size_t f, hollow_field_type t,
                    const void *p, size_t n)
 {
-    int rc = field_check(r, f, t);
+    int rc = hollow__schema_check_field(r->schema, f, t);
     if (rc < 0)
         return rc;
     r->fields[f].set = true;
@@ -198,7 +181,7 @@ int hollow_record_set_string_utf16(hollow_record *r, size_t field,
     HOLLOW__ARG_NOT_NULL(r);
     if (units == NULL && n > 0)
         return hollow__error_null("units");
-    int rc = field_check(r, field, HOLLOW_FIELD_STRING);
+    int rc = hollow__schema_check_field(r->schema, field, HOLLOW_FIELD_STRING);
     if (rc < 0)
         return rc;
     r->fields[field].set = true;
@@ -216,7 +199,7 @@ int hollow_record_set_string(hollow_record *r, size_t field, const char *utf8,
     HOLLOW__ARG_NOT_NULL(r);
     if (utf8 == NULL && len > 0)
         return hollow__error_null("utf8");
-    int rc = field_check(r, field, HOLLOW_FIELD_STRING);
+    int rc = hollow__schema_check_field(r->schema, field, HOLLOW_FIELD_STRING);
     if (rc < 0)
         return rc;
     size_t i = 0;
@@ -241,15 +224,7 @@ int hollow_record_set_string(hollow_record *r, size_t field, const char *utf8,
 static int push(hollow_record *r, int32_t a, int32_t b, bool pair)
 {
     size_t need = r->elem_count + (pair ? 2 : 1);
-    if (need > r->elem_cap) {
-        size_t cap = r->elem_cap ? r->elem_cap * 2 : 16;
-        while (cap < need)
-            cap *= 2;
-        int32_t *e = hollow__reallocarray(r->elems, cap, sizeof *e);
-        HOLLOW_CHECK_ALLOC(e);
-        r->elems = e;
-        r->elem_cap = cap;
-    }
+    HOLLOW_TRY(hollow__grow(r->elems, r->elem_cap, need, 16));
     r->elems[r->elem_count++] = a;
     if (pair)
         r->elems[r->elem_count++] = b;
@@ -318,9 +293,9 @@ static void encode_object(hollow_record *r, hollow__buf *b)
         hollow_field_type t = s->fields[f].type;
         if (!v->set || v->is_null) {
             if (t == HOLLOW_FIELD_FLOAT)
-                hollow__buf_be32(b, FLOAT_NULL);
+                hollow__buf_be32(b, HOLLOW__FLOAT_NULL);
             else if (t == HOLLOW_FIELD_DOUBLE)
-                hollow__buf_be64(b, DOUBLE_NULL);
+                hollow__buf_be64(b, HOLLOW__DOUBLE_NULL);
             else
                 hollow__buf_putc(b, 0x80);
             continue;
@@ -432,12 +407,12 @@ size_t hollow__wdecode_field(hollow__wval *out, const uint8_t *p,
     case HOLLOW_FIELD_FLOAT:
         out->v = ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) |
                  ((uint32_t)p[2] << 8) | p[3];
-        out->is_null = out->v == FLOAT_NULL;
+        out->is_null = out->v == HOLLOW__FLOAT_NULL;
         return 4;
     case HOLLOW_FIELD_DOUBLE:
         for (int i = 0; i < 8; i++)
             out->v = (out->v << 8) | p[i];
-        out->is_null = out->v == DOUBLE_NULL;
+        out->is_null = out->v == HOLLOW__DOUBLE_NULL;
         return 8;
     default:
         break;

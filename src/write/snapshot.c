@@ -8,7 +8,7 @@
  */
 #include <string.h>
 
-#include "blob/blob_int.h"
+#include "blob/format.h"
 #include "common/alloc.h"
 #include "common/bits.h"
 #include "common/error.h"
@@ -38,6 +38,16 @@ void hollow__warr_emit(hollow__buf *b, hollow__warr *a)
 }
 
 /* ------------------------------------------------------- the header */
+
+hollow__wtype **hollow__ws_type_list(hollow_write_state *ws)
+{
+    hollow__wtype **all = hollow__calloc(ws->type_count ? ws->type_count : 1,
+                                         sizeof *all);
+    if (all != NULL)
+        for (size_t i = 0; i < ws->type_count; i++)
+            all[i] = &ws->types[i];
+    return all;
+}
 
 void hollow__wheader(hollow__buf *b, hollow_write_state *ws, int64_t origin,
                      int64_t dest, hollow__wtype **types, size_t n,
@@ -128,10 +138,10 @@ uint32_t hollow__wbucket_hash(const hollow_write_state *ws, const hollow__wtype 
         uint32_t fh = 0;
         switch (ft) {
         case HOLLOW_FIELD_INT:
-            fh = v.is_null ? 0 : (uint32_t)(((uint32_t)v.v >> 1) ^ (0u - ((uint32_t)v.v & 1)));
+            fh = v.is_null ? 0 : (uint32_t)hollow__unzigzag32((uint32_t)v.v);
             break;
         case HOLLOW_FIELD_LONG:
-            fh = v.is_null ? 0 : fold64((v.v >> 1) ^ (0 - (v.v & 1)));
+            fh = v.is_null ? 0 : fold64((uint64_t)hollow__unzigzag64(v.v));
             break;
         case HOLLOW_FIELD_BOOLEAN: fh = v.is_null ? 0 : (v.v ? 1231 : 1237); break;
         case HOLLOW_FIELD_FLOAT: fh = (uint32_t)v.v; break;
@@ -282,9 +292,9 @@ static void object_shard(hollow__buf *b, const wctx *c, uint32_t s,
                 if (!val.is_null)
                     v = val.v;
                 else if (ft == HOLLOW_FIELD_FLOAT)
-                    v = 0x7FC00001u;
+                    v = HOLLOW__FLOAT_NULL;
                 else if (ft == HOLLOW_FIELD_DOUBLE)
-                    v = 0x7FF8000000000001ull;
+                    v = HOLLOW__DOUBLE_NULL;
                 else
                     v = hollow__ones(w);
             }
@@ -467,11 +477,8 @@ int hollow_write_state_write_snapshot(hollow_write_state *ws, hollow_sink_fn fn,
     int rc = hollow__ws_choose_shards(ws);
     if (rc < 0)
         return rc;
-    hollow__wtype **all = hollow__calloc(ws->type_count ? ws->type_count : 1,
-                                         sizeof *all);
+    hollow__wtype **all = hollow__ws_type_list(ws);
     HOLLOW_CHECK_ALLOC(all);
-    for (size_t i = 0; i < ws->type_count; i++)
-        all[i] = &ws->types[i];
     hollow__buf b = HOLLOW__BUF_INIT;
     int64_t dest = hollow_write_state_randomized_tag(ws);
     hollow__wheader(&b, ws, ws->prev_tag, dest, all, ws->type_count, &ws->tags);

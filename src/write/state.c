@@ -12,11 +12,12 @@
 #include <string.h>
 #include <time.h>
 
+#include "blob/format.h"
 #include "common/alloc.h"
+#include "common/array.h"
 #include "common/error.h"
 #include "common/hash.h"
 #include "common/text.h"
-#include "read/read_int.h"
 #include "write_int.h"
 
 /* ---------------------------------------------------------- bit sets */
@@ -52,6 +53,18 @@ int hollow__wbits_set(hollow__wbits *b, uint32_t o)
     b->words[o >> 6] |= (uint64_t)1 << (o & 63);
     hollow__wbits_cover(b, o);
     return 0;
+}
+
+bool hollow__wbits_differ(const hollow__wbits *a, const hollow__wbits *b)
+{
+    uint32_t n = a->nwords > b->nwords ? a->nwords : b->nwords;
+    for (uint32_t w = 0; w < n; w++) {
+        uint64_t x = w < a->nwords ? a->words[w] : 0;
+        uint64_t y = w < b->nwords ? b->words[w] : 0;
+        if (x != y)
+            return true;
+    }
+    return false;
 }
 
 void hollow__wbits_clear_all(hollow__wbits *b)
@@ -148,8 +161,8 @@ int hollow_write_state_new(hollow_write_state **out,
         return hollow__error_set(HOLLOW_EINVAL, "null argument");
     *out = NULL;
     if (opts != NULL && opts->version != HOLLOW_WRITE_OPTIONS_VERSION)
-        return hollow__error_opts_version("write", opts->version,
-                                          HOLLOW_WRITE_OPTIONS_VERSION);
+        return hollow__check_options_version("write", opts->version,
+                                             HOLLOW_WRITE_OPTIONS_VERSION);
     int rc = hollow_schema_list_validate(schemas);
     if (rc < 0)
         return rc;
@@ -395,14 +408,7 @@ static int store(hollow__wtype *t, uint32_t h, const uint8_t *p, size_t n,
     if (o >= t->next_ordinal)
         t->next_ordinal = o + 1;
     /* remember it for a rollback of this cycle */
-    if (t->new_count == t->new_cap) {
-        size_t cap = t->new_cap ? t->new_cap * 2 : 256;
-        uint32_t *grown = hollow__reallocarray(t->new_ords, cap, sizeof *grown);
-        if (grown == NULL)
-            return hollow__error_oom();
-        t->new_ords = grown;
-        t->new_cap = cap;
-    }
+    HOLLOW_TRY(hollow__grow(t->new_ords, t->new_cap, t->new_count + 1, 256));
     t->new_ords[t->new_count++] = o;
     return 0;
 }
@@ -594,13 +600,7 @@ int hollow__wtags_put(hollow__wtags *t, const char *key, const char *value)
             t->items[i].value = v;
             return 0;
         }
-    if (t->count == t->cap) {
-        size_t cap = t->cap ? t->cap * 2 : 8;
-        hollow__wtag *n = hollow__reallocarray(t->items, cap, sizeof *n);
-        HOLLOW_CHECK_ALLOC(n);
-        t->items = n;
-        t->cap = cap;
-    }
+    HOLLOW_TRY(hollow__grow(t->items, t->cap, t->count + 1, 8));
     char *k = hollow__strdup(key), *v = hollow__strdup(value);
     if (k == NULL || v == NULL) {
         hollow__free(k);
@@ -673,10 +673,7 @@ size_t *hollow__wtags_order(const hollow__wtags *t)
 
 static uint64_t next_random(uint64_t *s)
 {
-    uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
+    return hollow__mix64(*s += 0x9E3779B97F4A7C15ull);
 }
 
 void hollow_write_state_set_randomized_tag(hollow_write_state *ws, int64_t tag)
@@ -729,9 +726,9 @@ int hollow__encode_read_record(hollow__buf *b, const hollow_type *t,
             hollow_field_type ft = s->fields[f].type;
             if (v.is_null) {
                 if (ft == HOLLOW_FIELD_FLOAT)
-                    hollow__buf_be32(b, 0x7FC00001u);
+                    hollow__buf_be32(b, HOLLOW__FLOAT_NULL);
                 else if (ft == HOLLOW_FIELD_DOUBLE)
-                    hollow__buf_be64(b, 0x7FF8000000000001ull);
+                    hollow__buf_be64(b, HOLLOW__DOUBLE_NULL);
                 else
                     hollow__buf_putc(b, 0x80);
                 continue;
@@ -740,12 +737,10 @@ int hollow__encode_read_record(hollow__buf *b, const hollow_type *t,
             uint64_t l;
             switch (ft) {
             case HOLLOW_FIELD_INT:
-                u = (uint32_t)v.u.i;
-                hollow__buf_vint(b, (u << 1) ^ (uint32_t)(v.u.i >> 31));
+                hollow__buf_vint(b, hollow__zigzag32(v.u.i));
                 break;
             case HOLLOW_FIELD_LONG:
-                l = (uint64_t)v.u.l;
-                hollow__buf_vlong(b, (l << 1) ^ (uint64_t)(v.u.l >> 63));
+                hollow__buf_vlong(b, hollow__zigzag64(v.u.l));
                 break;
             case HOLLOW_FIELD_REFERENCE: hollow__buf_vint(b, (uint32_t)v.u.ref); break;
             case HOLLOW_FIELD_BOOLEAN: hollow__buf_putc(b, v.u.b ? 1 : 0); break;
@@ -789,13 +784,7 @@ int hollow__encode_read_record(hollow__buf *b, const hollow_type *t,
         hollow_ordinal k, v;
         while (is_map ? hollow_map_iter_next(&it, &k, &v)
                       : hollow_set_iter_next(&it, &k)) {
-            if ((n + 1) * 2 > *scap) {
-                size_t cap = *scap ? *scap * 2 : 64;
-                int32_t *p = hollow__reallocarray(*scratch, cap, sizeof *p);
-                HOLLOW_CHECK_ALLOC(p);
-                *scratch = p;
-                *scap = cap;
-            }
+            HOLLOW_TRY(hollow__grow(*scratch, *scap, (n + 1) * 2, 64));
             (*scratch)[2 * n] = k;
             (*scratch)[2 * n + 1] = is_map ? v : 0;
             n++;
@@ -831,15 +820,21 @@ int hollow__encode_read_record(hollow__buf *b, const hollow_type *t,
     return hollow__buf_check(b);
 }
 
+int hollow__ws_check_unused(const hollow_write_state *ws)
+{
+    for (size_t i = 0; i < ws->type_count; i++)
+        if (ws->types[i].next_ordinal > 0 || ws->has_history)
+            return hollow__error_set(HOLLOW_ESTATE,
+                                     "the write state already holds records");
+    return 0;
+}
+
 int hollow_write_state_copy_from(hollow_write_state *ws,
                                  const hollow_read_state *rs)
 {
     if (ws == NULL || rs == NULL)
         return hollow__error_set(HOLLOW_EINVAL, "null argument");
-    for (size_t i = 0; i < ws->type_count; i++)
-        if (ws->types[i].next_ordinal > 0 || ws->has_history)
-            return hollow__error_set(HOLLOW_ESTATE,
-                                     "the write state already holds records");
+    HOLLOW_TRY(hollow__ws_check_unused(ws));
     hollow__buf b = HOLLOW__BUF_INIT;
     int32_t *scratch = NULL;
     size_t scap = 0;

@@ -13,8 +13,9 @@
  */
 #include <string.h>
 
-#include "blob/blob_int.h"
+#include "blob/format.h"
 #include "common/alloc.h"
+#include "common/array.h"
 #include "common/error.h"
 #include "write_int.h"
 
@@ -22,18 +23,6 @@ static bool shards_changed(const hollow_write_state *ws, const hollow__wtype *t)
 {
     return ws->has_history && t->prev_shard_count != 0 &&
            t->prev_shard_count != t->shard_count;
-}
-
-static bool sets_differ(const hollow__wbits *a, const hollow__wbits *b)
-{
-    uint32_t n = a->nwords > b->nwords ? a->nwords : b->nwords;
-    for (uint32_t w = 0; w < n; w++) {
-        uint64_t x = w < a->nwords ? a->words[w] : 0;
-        uint64_t y = w < b->nwords ? b->words[w] : 0;
-        if (x != y)
-            return true;
-    }
-    return false;
 }
 
 /* §1.6: vlong byte count, then the gaps as vints */
@@ -52,21 +41,13 @@ static void gap_list(hollow__buf *b, const uint32_t *v, size_t n)
     hollow__buf_free(&tmp);
 }
 
-typedef struct ords {
-    uint32_t *v;
-    size_t n, cap;
-} ords;
+typedef hollow__array(uint32_t) ords;
 
 static int ords_push(ords *o, uint32_t x)
 {
-    if (o->n == o->cap) {
-        size_t cap = o->cap ? o->cap * 2 : 256;
-        uint32_t *v = hollow__reallocarray(o->v, cap, sizeof *v);
-        HOLLOW_CHECK_ALLOC(v);
-        o->v = v;
-        o->cap = cap;
-    }
-    o->v[o->n++] = x;
+    uint32_t *slot = hollow__array_push(o, 256);
+    HOLLOW_CHECK_ALLOC(slot);
+    *slot = x;
     return 0;
 }
 
@@ -133,7 +114,7 @@ static int write_delta(hollow_write_state *ws, bool reverse, hollow_sink_fn fn,
     size_t k = 0;
     for (size_t i = 0; i < ws->type_count; i++) {
         hollow__wtype *t = &ws->types[i];
-        if (sets_differ(hollow__wcur(t), hollow__wprev(t)) || shards_changed(ws, t))
+        if (hollow__wbits_differ(hollow__wcur(t), hollow__wprev(t)) || shards_changed(ws, t))
             changed[k++] = t;
     }
     hollow__buf b = HOLLOW__BUF_INIT;
@@ -170,11 +151,8 @@ int hollow_write_state_write_header(hollow_write_state *ws, hollow_sink_fn fn,
 {
     if (ws == NULL || fn == NULL)
         return hollow__error_set(HOLLOW_EINVAL, "null argument");
-    hollow__wtype **all = hollow__calloc(ws->type_count ? ws->type_count : 1,
-                                         sizeof *all);
+    hollow__wtype **all = hollow__ws_type_list(ws);
     HOLLOW_CHECK_ALLOC(all);
-    for (size_t i = 0; i < ws->type_count; i++)
-        all[i] = &ws->types[i];
     hollow__buf b = HOLLOW__BUF_INIT;
     int64_t tag = hollow_write_state_randomized_tag(ws);
     hollow__wheader(&b, ws, ws->has_history ? ws->prev_tag : -1, tag, all,

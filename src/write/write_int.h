@@ -41,6 +41,8 @@ static inline bool hollow__wbits_has(const hollow__wbits *b, uint32_t o)
     uint32_t w = o >> 6;
     return w < b->nwords && ((b->words[w] >> (o & 63)) & 1);
 }
+/* do the two sets hold different ordinals */
+bool hollow__wbits_differ(const hollow__wbits *a, const hollow__wbits *b);
 
 /* resolved SET/MAP hash key path: hops of (type index, field) */
 typedef struct hollow__whop {
@@ -292,6 +294,12 @@ int hollow__wflush(hollow__buf *b, hollow_sink_fn fn, void *payload, bool force)
 
 /* choose shard counts for this cycle (§10.8) */
 int hollow__ws_choose_shards(hollow_write_state *ws);
+
+/* every type of the write state, in order, as a new array (NULL: ENOMEM) */
+hollow__wtype **hollow__ws_type_list(hollow_write_state *ws);
+
+/* HOLLOW_ESTATE unless the write state has never held a record */
+int hollow__ws_check_unused(const hollow_write_state *ws);
 
 /* write the header of a blob (§3.1) with the given types' schemas */
 void hollow__wheader(hollow__buf *b, hollow_write_state *ws, int64_t origin,

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "hollow/hollow.h"
+#include "hollow/sys/blobstore.h"
 #include "movie_fixture.h"
 #include "testhelp.h"
 
@@ -278,6 +279,56 @@ START_TEST(consumer_failed_refresh_keeps_state_and_names_blob)
     recorder_destroy(&rec);
     free(good);
     free(before);
+    remove_dir(dir);
+}
+END_TEST
+
+/* a get_file that fails the way a broken file system would */
+static int get_file_calls;
+static int get_file_eio(char *path, size_t cap, hollow_blobstore *bs,
+                        const hollow_blob_key *key)
+{
+    (void)cap, (void)bs, (void)key;
+    get_file_calls++;
+    path[0] = '\0';
+    return HOLLOW_EIO;
+}
+
+/*
+ * An mmap consumer reads a snapshot through get_file. Only a store
+ * without files (get_file: HOLLOW_ENOTSUPPORTED) falls back to reading
+ * the blob into memory; any other get_file failure fails the refresh with
+ * that code, version 0 stays, and nothing is read behind the caller's back.
+ */
+START_TEST(consumer_mmap_falls_back_only_when_not_supported)
+{
+    hollow_schema_list *schemas = schemas_new();
+    hollow_blobstore *mem = mem_store();
+    hollow_producer *p = producer_new(mem, NULL, schemas, 0, true);
+    ck_assert_int_eq(cycle_spec(p, (spec){0, 20, 0, 1, false}), 1);
+    hollow_consumer *c = consumer_new(mem, NULL, false, HOLLOW_MEMORY_MMAP, NULL);
+    HT_OK(hollow_consumer_refresh(c, 1)); /* memory store: heap fallback */
+    ck_assert_int_eq(hollow_consumer_version(c), 1);
+    hollow_consumer_free(c);
+    hollow_producer_free(p);
+
+    char dir[512];
+    make_tmpdir(dir, sizeof dir);
+    hollow_blobstore *fs = fs_store(dir);
+    p = producer_new(fs, NULL, schemas, 0, true);
+    ck_assert_int_eq(cycle_spec(p, (spec){0, 20, 0, 1, false}), 1);
+    fs->get_file = get_file_eio;
+    get_file_calls = 0;
+    c = consumer_new(fs, NULL, false, HOLLOW_MEMORY_MMAP, NULL);
+    ck_assert_int_eq(hollow_consumer_refresh(c, 1), HOLLOW_EIO);
+    ck_assert_int_eq(get_file_calls, 1);
+    ck_assert_int_eq(hollow_consumer_version(c), 0);
+    hollow_consumer_free(c);
+
+    hollow_producer_free(p);
+    hollow_blobstore_free(fs);
+    hollow_blobstore_free(mem);
+    hollow_schema_list_free(schemas);
     remove_dir(dir);
 }
 END_TEST
@@ -589,6 +640,7 @@ static Suite *producer_suite(void)
     tcase_add_unchecked_fixture(tc, base_setup, base_teardown);
     tcase_add_test(tc, consumer_failed_refresh_keeps_state_and_names_blob);
     tcase_add_test(tc, consumer_refresh_falls_back_to_snapshot_or_fails);
+    tcase_add_test(tc, consumer_mmap_falls_back_only_when_not_supported);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("restore");

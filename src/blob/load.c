@@ -1,0 +1,163 @@
+/*
+ * Loading read states: the public entry points that turn a snapshot or a
+ * delta (in memory or in a file) into a read state. They live with the
+ * codecs rather than in read/ so that read/ never depends on blob/ (the
+ * include order of docs/architecture.md §3: read builds nothing from
+ * bytes; blob builds read states).
+ *
+ * mmap mode maps the file once; the shards keep the mapping alive through
+ * its reference count, so the mapping outlives this call.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "blob_int.h"
+#include "common/alloc.h"
+#include "common/error.h"
+
+/* style.md B5.7: an options struct of another version, or a memory mode
+ * outside the enum, is a programmer error */
+static int check_opts(const hollow_read_options *opts)
+{
+    if (opts == NULL)
+        return 0;
+    HOLLOW_TRY(hollow__check_options_version("read", opts->version,
+                                             HOLLOW_READ_OPTIONS_VERSION));
+    if (opts->memory_mode != HOLLOW_MEMORY_HEAP &&
+        opts->memory_mode != HOLLOW_MEMORY_MMAP)
+        return hollow__error_set(HOLLOW_EINVAL, "unknown memory mode %d",
+                                 (int)opts->memory_mode);
+    return 0;
+}
+
+int hollow_read_state_from_snapshot(hollow_read_state **out, const void *data,
+                                    size_t len, const hollow_read_options *opts)
+{
+    if (out == NULL || (data == NULL && len > 0))
+        return hollow__error_set(HOLLOW_EINVAL, "null argument");
+    *out = NULL;
+    HOLLOW_TRY(check_opts(opts));
+    if (opts != NULL && opts->memory_mode == HOLLOW_MEMORY_MMAP)
+        return hollow__error_set(HOLLOW_EINVAL,
+                                 "mmap mode needs a file: use "
+                                 "hollow_read_state_open");
+    hollow__blob_source src = {data, len, NULL, opts ? opts->type_filter : NULL};
+    return hollow__snapshot_read(out, &src);
+}
+
+static int read_whole_file(uint8_t **out, size_t *len, int fd, const char *path)
+{
+    struct stat st;
+    if (fstat(fd, &st) != 0)
+        return hollow__error_set_os(HOLLOW_EIO, errno, "cannot stat %s", path);
+    size_t n = (size_t)st.st_size;
+    uint8_t *p = hollow__malloc(n ? n : 1);
+    HOLLOW_CHECK_ALLOC(p);
+    size_t got = 0;
+    while (got < n) {
+        ssize_t k = read(fd, p + got, n - got);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0) {
+            int e = k < 0 ? errno : 0;
+            hollow__free(p);
+            return e ? hollow__error_set_os(HOLLOW_EIO, e, "cannot read %s", path)
+                     : hollow__error_set(HOLLOW_EIO, "%s shrank while reading",
+                                         path);
+        }
+        got += (size_t)k;
+    }
+    *out = p;
+    *len = n;
+    return 0;
+}
+
+int hollow_read_state_open(hollow_read_state **out, const char *path,
+                           const hollow_read_options *opts)
+{
+    if (out == NULL || path == NULL)
+        return hollow__error_set(HOLLOW_EINVAL, "null argument");
+    *out = NULL;
+    HOLLOW_TRY(check_opts(opts));
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return hollow__error_set_os(HOLLOW_EIO, errno, "cannot open %s", path);
+    int rc;
+    if (opts != NULL && opts->memory_mode == HOLLOW_MEMORY_MMAP) {
+        struct stat st;
+        if (fstat(fd, &st) != 0) {
+            rc = hollow__error_set_os(HOLLOW_EIO, errno, "cannot stat %s", path);
+            close(fd);
+            return rc;
+        }
+        hollow__mapping *m = hollow__calloc(1, sizeof *m);
+        if (m == NULL) {
+            close(fd);
+            return hollow__error_oom();
+        }
+        atomic_init(&m->refs, 1);
+        m->len = (size_t)st.st_size;
+        if (m->len > 0) {
+            m->addr = mmap(NULL, m->len, PROT_READ, MAP_PRIVATE, fd, 0);
+            if (m->addr == MAP_FAILED) {
+                rc = hollow__error_set_os(HOLLOW_EIO, errno, "cannot map %s",
+                                          path);
+                m->addr = NULL;
+                hollow__mapping_release(m);
+                close(fd);
+                return rc;
+            }
+        }
+        close(fd);
+        hollow__blob_source src = {m->addr, m->len, m, opts->type_filter};
+        rc = hollow__snapshot_read(out, &src);
+        hollow__mapping_release(m); /* the shards hold their own references */
+        if (rc == 0)
+            (*out)->mode = HOLLOW_MEMORY_MMAP;
+        return rc;
+    }
+    uint8_t *data = NULL;
+    size_t len = 0;
+    rc = read_whole_file(&data, &len, fd, path);
+    close(fd);
+    if (rc < 0)
+        return rc;
+    hollow__blob_source src = {data, len, NULL, opts ? opts->type_filter : NULL};
+    rc = hollow__snapshot_read(out, &src);
+    hollow__free(data);
+    return rc;
+}
+
+int hollow_read_state_apply_delta(hollow_read_state **out,
+                                  const hollow_read_state *rs, const void *data,
+                                  size_t len)
+{
+    if (out == NULL || rs == NULL || (data == NULL && len > 0))
+        return hollow__error_set(HOLLOW_EINVAL, "null argument");
+    *out = NULL;
+    return hollow__delta_apply(out, rs, data, len);
+}
+
+int hollow_read_state_apply_delta_file(hollow_read_state **out,
+                                       const hollow_read_state *rs,
+                                       const char *path)
+{
+    if (out == NULL || rs == NULL || path == NULL)
+        return hollow__error_set(HOLLOW_EINVAL, "null argument");
+    *out = NULL;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return hollow__error_set_os(HOLLOW_EIO, errno, "cannot open %s", path);
+    uint8_t *data = NULL;
+    size_t len = 0;
+    int rc = read_whole_file(&data, &len, fd, path);
+    close(fd);
+    if (rc < 0)
+        return rc;
+    rc = hollow__delta_apply(out, rs, data, len);
+    hollow__free(data);
+    return rc;
+}
