@@ -33,9 +33,12 @@ static uint64_t capacity(const hollow__shard *s, unsigned bits)
     return bits ? s->elem_words * 64 / bits : 0;
 }
 
-static int get_range(range *out, const hollow_type *t, hollow_ordinal o,
-                     hollow_schema_kind want)
+/* check the caller's out parameter and t, then find record o's range */
+static int get_range(range *r, const void *out, const hollow_type *t,
+                     hollow_ordinal o, hollow_schema_kind want)
 {
+    HOLLOW__ARG_NOT_NULL(out);
+    HOLLOW__ARG_NOT_NULL(t);
     if (t->schema->kind != want)
         return kind_error(t, want == HOLLOW_SCHEMA_LIST  ? "LIST"
                              : want == HOLLOW_SCHEMA_SET ? "SET"
@@ -47,25 +50,25 @@ static int get_range(range *out, const hollow_type *t, hollow_ordinal o,
         return rc;
     unsigned P = s->ptr_bits, Z = s->size_bits;
     uint64_t entry = (uint64_t)P + Z;
-    out->s = s;
-    out->end = hollow__bits_read(s->fixed, j * entry, P);
-    out->start = j == 0 ? 0 : hollow__bits_read(s->fixed, (j - 1) * entry, P);
-    out->size = want == HOLLOW_SCHEMA_LIST
+    r->s = s;
+    r->end = hollow__bits_read(s->fixed, j * entry, P);
+    r->start = j == 0 ? 0 : hollow__bits_read(s->fixed, (j - 1) * entry, P);
+    r->size = want == HOLLOW_SCHEMA_LIST
                     ? 0
                     : (uint32_t)hollow__bits_read(s->fixed, j * entry + P, Z);
     unsigned bits = want == HOLLOW_SCHEMA_MAP
                         ? (unsigned)s->elem_bits + s->value_bits
                         : s->elem_bits;
     uint64_t cap = capacity(s, bits);
-    if (out->start > out->end || out->end > cap)
+    if (r->start > r->end || r->end > cap)
         return hollow__error_set(HOLLOW_ECORRUPT,
                                  "type %s ordinal %d: pointers %llu..%llu outside "
                                  "an array of %llu entries",
                                  t->schema->name, (int)o,
-                                 (unsigned long long)out->start,
-                                 (unsigned long long)out->end,
+                                 (unsigned long long)r->start,
+                                 (unsigned long long)r->end,
                                  (unsigned long long)cap);
-    if (want == HOLLOW_SCHEMA_LIST && out->end - out->start > INT32_MAX)
+    if (want == HOLLOW_SCHEMA_LIST && r->end - r->start > INT32_MAX)
         return hollow__error_set(HOLLOW_ECORRUPT, "type %s ordinal %d: list too "
                                  "long", t->schema->name, (int)o);
     return 0;
@@ -73,10 +76,8 @@ static int get_range(range *out, const hollow_type *t, hollow_ordinal o,
 
 int hollow_list_size(uint32_t *out, const hollow_type *t, hollow_ordinal o)
 {
-    HOLLOW__ARG_NOT_NULL(out);
-    HOLLOW__ARG_NOT_NULL(t);
     range r;
-    int rc = get_range(&r, t, o, HOLLOW_SCHEMA_LIST);
+    int rc = get_range(&r, out, t, o, HOLLOW_SCHEMA_LIST);
     if (rc < 0)
         return rc;
     *out = (uint32_t)(r.end - r.start);
@@ -86,10 +87,8 @@ int hollow_list_size(uint32_t *out, const hollow_type *t, hollow_ordinal o)
 int hollow_list_get(hollow_ordinal *out, const hollow_type *t, hollow_ordinal o,
                     uint32_t i)
 {
-    HOLLOW__ARG_NOT_NULL(out);
-    HOLLOW__ARG_NOT_NULL(t);
     range r;
-    int rc = get_range(&r, t, o, HOLLOW_SCHEMA_LIST);
+    int rc = get_range(&r, out, t, o, HOLLOW_SCHEMA_LIST);
     if (rc < 0)
         return rc;
     if (i >= r.end - r.start)
@@ -107,10 +106,8 @@ int hollow_list_get(hollow_ordinal *out, const hollow_type *t, hollow_ordinal o,
 
 int hollow_set_size(uint32_t *out, const hollow_type *t, hollow_ordinal o)
 {
-    HOLLOW__ARG_NOT_NULL(out);
-    HOLLOW__ARG_NOT_NULL(t);
     range r;
-    int rc = get_range(&r, t, o, HOLLOW_SCHEMA_SET);
+    int rc = get_range(&r, out, t, o, HOLLOW_SCHEMA_SET);
     if (rc == 0)
         *out = r.size;
     return rc;
@@ -118,10 +115,8 @@ int hollow_set_size(uint32_t *out, const hollow_type *t, hollow_ordinal o)
 
 int hollow_map_size(uint32_t *out, const hollow_type *t, hollow_ordinal o)
 {
-    HOLLOW__ARG_NOT_NULL(out);
-    HOLLOW__ARG_NOT_NULL(t);
     range r;
-    int rc = get_range(&r, t, o, HOLLOW_SCHEMA_MAP);
+    int rc = get_range(&r, out, t, o, HOLLOW_SCHEMA_MAP);
     if (rc == 0)
         *out = r.size;
     return rc;
@@ -135,7 +130,7 @@ static int iter_init(hollow_iter *it, const hollow_type *t, hollow_ordinal o,
     HOLLOW__ARG_NOT_NULL(t);
     range r;
     memset(it, 0, sizeof *it);
-    int rc = get_range(&r, t, o, kind);
+    int rc = get_range(&r, it, t, o, kind);
     if (rc < 0)
         return rc;
     it->shard_ = r.s;
@@ -245,10 +240,9 @@ int hollow_set_contains(bool *out, const hollow_type *t, hollow_ordinal o,
                         hollow_ordinal elem)
 {
     HOLLOW__ARG_NOT_NULL(out);
-    HOLLOW__ARG_NOT_NULL(t);
     range r;
     *out = false;
-    int rc = get_range(&r, t, o, HOLLOW_SCHEMA_SET);
+    int rc = get_range(&r, out, t, o, HOLLOW_SCHEMA_SET);
     if (rc < 0)
         return rc;
     if (elem < 0)
@@ -271,10 +265,9 @@ int hollow_map_get(hollow_ordinal *value, const hollow_type *t,
                    hollow_ordinal o, hollow_ordinal key)
 {
     HOLLOW__ARG_NOT_NULL(value);
-    HOLLOW__ARG_NOT_NULL(t);
     range r;
     *value = HOLLOW_ORDINAL_NONE;
-    int rc = get_range(&r, t, o, HOLLOW_SCHEMA_MAP);
+    int rc = get_range(&r, value, t, o, HOLLOW_SCHEMA_MAP);
     if (rc < 0)
         return rc;
     uint32_t h;
@@ -324,7 +317,7 @@ static int find_keyed(int64_t *bucket, range *r, const hollow_type *t,
                       hollow_ordinal o, const hollow_value *keys, size_t n,
                       hollow_schema_kind kind)
 {
-    int rc = get_range(r, t, o, kind);
+    int rc = get_range(r, keys, t, o, kind);
     if (rc < 0)
         return rc;
     uint32_t h;

@@ -15,13 +15,15 @@
 #include "common/text.h"
 
 /*
- * Check the field, locate the slot and read its raw bits. 0, HOLLOW_NULL
+ * Check the arguments and the field, locate the slot and read its raw bits. 0, HOLLOW_NULL
  * when the bits are the null of the field's type (§6.1: all ones of the
  * width, or the null NaN of FLOAT and DOUBLE), or an error.
  */
-static int raw_value(uint64_t *raw, const hollow_type *t, hollow_ordinal o,
-                     size_t f, hollow_field_type want)
+static int raw_value(uint64_t *raw, const void *out, const hollow_type *t,
+                     hollow_ordinal o, size_t f, hollow_field_type want)
 {
+    HOLLOW__ARG_NOT_NULL(out); /* the caller's out parameter */
+    HOLLOW__ARG_NOT_NULL(t);
     const hollow__shard *s = NULL;
     uint32_t j = 0;
     int rc;
@@ -42,10 +44,8 @@ static int raw_value(uint64_t *raw, const hollow_type *t, hollow_ordinal o,
 int hollow_object_int(int32_t *out, const hollow_type *t, hollow_ordinal o,
                       size_t field)
 {
-    HOLLOW__ARG_NOT_NULL(out);
-    HOLLOW__ARG_NOT_NULL(t);
     uint64_t raw;
-    int rc = raw_value(&raw, t, o, field, HOLLOW_FIELD_INT);
+    int rc = raw_value(&raw, out, t, o, field, HOLLOW_FIELD_INT);
     if (rc == HOLLOW_NULL)
         *out = INT32_MIN; /* Java's null int (§6.1) */
     else if (rc == 0)
@@ -56,10 +56,8 @@ int hollow_object_int(int32_t *out, const hollow_type *t, hollow_ordinal o,
 int hollow_object_long(int64_t *out, const hollow_type *t, hollow_ordinal o,
                        size_t field)
 {
-    HOLLOW__ARG_NOT_NULL(out);
-    HOLLOW__ARG_NOT_NULL(t);
     uint64_t raw;
-    int rc = raw_value(&raw, t, o, field, HOLLOW_FIELD_LONG);
+    int rc = raw_value(&raw, out, t, o, field, HOLLOW_FIELD_LONG);
     if (rc == HOLLOW_NULL)
         *out = INT64_MIN;
     else if (rc == 0)
@@ -70,10 +68,8 @@ int hollow_object_long(int64_t *out, const hollow_type *t, hollow_ordinal o,
 int hollow_object_float(float *out, const hollow_type *t, hollow_ordinal o,
                         size_t field)
 {
-    HOLLOW__ARG_NOT_NULL(out);
-    HOLLOW__ARG_NOT_NULL(t);
     uint64_t raw;
-    int rc = raw_value(&raw, t, o, field, HOLLOW_FIELD_FLOAT);
+    int rc = raw_value(&raw, out, t, o, field, HOLLOW_FIELD_FLOAT);
     if (rc == HOLLOW_NULL) {
         *out = NAN;
     } else if (rc == 0) {
@@ -86,10 +82,8 @@ int hollow_object_float(float *out, const hollow_type *t, hollow_ordinal o,
 int hollow_object_double(double *out, const hollow_type *t, hollow_ordinal o,
                          size_t field)
 {
-    HOLLOW__ARG_NOT_NULL(out);
-    HOLLOW__ARG_NOT_NULL(t);
     uint64_t raw;
-    int rc = raw_value(&raw, t, o, field, HOLLOW_FIELD_DOUBLE);
+    int rc = raw_value(&raw, out, t, o, field, HOLLOW_FIELD_DOUBLE);
     if (rc == HOLLOW_NULL)
         *out = NAN;
     else if (rc == 0)
@@ -100,10 +94,8 @@ int hollow_object_double(double *out, const hollow_type *t, hollow_ordinal o,
 int hollow_object_bool(bool *out, const hollow_type *t, hollow_ordinal o,
                        size_t field)
 {
-    HOLLOW__ARG_NOT_NULL(out);
-    HOLLOW__ARG_NOT_NULL(t);
     uint64_t raw;
-    int rc = raw_value(&raw, t, o, field, HOLLOW_FIELD_BOOLEAN);
+    int rc = raw_value(&raw, out, t, o, field, HOLLOW_FIELD_BOOLEAN);
     if (rc == HOLLOW_NULL)
         *out = false;
     if (rc != 0)
@@ -120,10 +112,8 @@ int hollow_object_bool(bool *out, const hollow_type *t, hollow_ordinal o,
 int hollow_object_ref(hollow_ordinal *out, const hollow_type *t,
                       hollow_ordinal o, size_t field)
 {
-    HOLLOW__ARG_NOT_NULL(out);
-    HOLLOW__ARG_NOT_NULL(t);
     uint64_t raw;
-    int rc = raw_value(&raw, t, o, field, HOLLOW_FIELD_REFERENCE);
+    int rc = raw_value(&raw, out, t, o, field, HOLLOW_FIELD_REFERENCE);
     if (rc == HOLLOW_NULL)
         *out = HOLLOW_ORDINAL_NONE;
     if (rc != 0)
@@ -149,24 +139,27 @@ static int var_bytes(const uint8_t **p, size_t *len, const hollow_type *t,
     return hollow__var_range(p, len, t, s, j, f);
 }
 
-int hollow_object_bytes(hollow_bytes *out, const hollow_type *t,
-                        hollow_ordinal o, size_t field)
+/* a borrowed view of a BYTES or STRING field's stored bytes */
+static int stored_view(hollow_bytes *out, const hollow_type *t, hollow_ordinal o,
+                       size_t field, hollow_field_type want)
 {
     HOLLOW__ARG_NOT_NULL(out);
     HOLLOW__ARG_NOT_NULL(t);
     out->ptr = NULL;
     out->len = 0;
-    return var_bytes(&out->ptr, &out->len, t, o, field, HOLLOW_FIELD_BYTES);
+    return var_bytes(&out->ptr, &out->len, t, o, field, want);
+}
+
+int hollow_object_bytes(hollow_bytes *out, const hollow_type *t,
+                        hollow_ordinal o, size_t field)
+{
+    return stored_view(out, t, o, field, HOLLOW_FIELD_BYTES);
 }
 
 int hollow_object_string_raw(hollow_bytes *out, const hollow_type *t,
                              hollow_ordinal o, size_t field)
 {
-    HOLLOW__ARG_NOT_NULL(out);
-    HOLLOW__ARG_NOT_NULL(t);
-    out->ptr = NULL;
-    out->len = 0;
-    return var_bytes(&out->ptr, &out->len, t, o, field, HOLLOW_FIELD_STRING);
+    return stored_view(out, t, o, field, HOLLOW_FIELD_STRING);
 }
 
 int hollow_object_string_length(size_t *units, const hollow_type *t,
