@@ -27,8 +27,10 @@ UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
 echo "== configure build-tsan (threaded tests under ThreadSanitizer)"
 cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHOLLOW_WERROR=ON \
   -DHOLLOW_SANITIZE=thread >/dev/null
-targets=$( (cd tests/threaded && ls test_*.c; cd ../integration 2>/dev/null &&
-  ls test_*_threads.c 2>/dev/null) | sed 's/\.c$//')
+# the suites labelled "threaded" in tests/CMakeLists.txt (test name = target)
+targets=$(ctest --test-dir build-tsan -N -L threaded |
+  sed -n 's/^ *Test *#[0-9]*: *\([A-Za-z0-9_]*\).*/\1/p')
+[ -n "$targets" ] || { echo "no tests labelled threaded"; exit 1; }
 echo "== build build-tsan: $targets"
 # shellcheck disable=SC2086
 cmake --build build-tsan -j"$JOBS" --target $targets >build-tsan/build.log 2>&1 ||

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the hollow-cli binary: option forms, exit codes, error messages.
 # usage: run_cli_tests.sh HOLLOW_CLI TESTS_DIR MAKE_WIDE_SNAPSHOT
+#        (PYTHON: the interpreter)
 set -uo pipefail
 CLI=$1
 TESTS=$2
@@ -155,7 +156,7 @@ expect 1 "filter of a missing file" -- "$CLI" filter "$TMP/nope" "$TMP/x"
 expect 2 "filter without OUT" -- "$CLI" filter "$B"
 
 # consume: every version of every vector directory, as Java wrote it
-if out=$(python3 "$TESTS/cli/consume_vectors.py" "$CLI" "$G"); then
+if out=$(${PYTHON:-python3} "$TESTS/cli/consume_vectors.py" "$CLI" "$G"); then
   pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: consume over the vectors:"; echo "$out" | tail -20; fi
 expect 2 "consume without --dir" -- "$CLI" consume --store fs
 expect 1 "consume of a missing directory" -- "$CLI" consume --store fs --dir "$TMP/none"

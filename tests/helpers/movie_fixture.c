@@ -26,23 +26,7 @@
  */
 char g_base[256];
 
-void remove_dir(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (d == NULL)
-        return;
-    struct dirent *e;
-    char path[1024];
-    while ((e = readdir(d)) != NULL) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-            continue;
-        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        if (unlink(path) != 0) /* a test's directory */
-            remove_dir(path);
-    }
-    closedir(d);
-    rmdir(dir);
-}
+void remove_dir(const char *dir) { ht_remove_dir(dir); }
 
 void base_setup(void)
 {

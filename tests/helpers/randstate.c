@@ -2435,7 +2435,8 @@ static char *command(const char *tool, const char *opts,
 {
     rs_buf b = {0};
     char *head =
-        xprintf("python3 '%s/tools/%s' %s", HOLLOW_TESTS_DIR, tool, opts);
+        xprintf("%s '%s/tools/%s' %s", HOLLOW_PYTHON, HOLLOW_TESTS_DIR, tool,
+                opts);
     rs_buf_put(&b, head, strlen(head));
     free(head);
     for (size_t i = 0; i < n; i++) {

@@ -1,11 +1,16 @@
 /* Test helpers (see testhelp.h). */
 #include "testhelp.h"
 
+#include <dirent.h>
+#include <errno.h>
+#include <jansson.h>
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "hollow/read.h"
 #include "hollow/write.h"
@@ -66,6 +71,118 @@ int ht_scale(void)
     const char *env = getenv("HOLLOW_TEST_SCALE");
     int s = env ? atoi(env) : 1;
     return s > 0 ? s : 1;
+}
+
+void ht_tmpdir(char *dir, size_t cap, const char *prefix)
+{
+    const char *tmp = getenv("TMPDIR");
+    snprintf(dir, cap, "%s/%s.XXXXXX", tmp != NULL && *tmp ? tmp : "/tmp",
+             prefix);
+    ck_assert_msg(mkdtemp(dir) != NULL, "mkdtemp %s: %s", dir,
+                  strerror(errno));
+}
+
+void ht_remove_dir(const char *dir)
+{
+    chmod(dir, 0755); /* some tests make a directory read-only */
+    DIR *d = opendir(dir);
+    if (d == NULL)
+        return;
+    struct dirent *e;
+    char path[4096];
+    while ((e = readdir(d)) != NULL) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        if (unlink(path) != 0)
+            ht_remove_dir(path);
+    }
+    closedir(d);
+    rmdir(dir);
+}
+
+int64_t ht_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void ht_sleep_ms(int ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
+}
+
+struct timespec ht_deadline(int ms)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += ms / 1000;
+    ts.tv_nsec += (long)(ms % 1000) * 1000000;
+    if (ts.tv_nsec >= 1000000000) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000;
+    }
+    return ts;
+}
+
+static ht_blob chain_blob(const char *dir, const char *name)
+{
+    char path[1400];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    ht_blob b;
+    b.p = ht_read_file(path, &b.len);
+    return b;
+}
+
+void ht_chain_load(ht_chain *c, const char *scenario)
+{
+    char dir[1024], path[1100], name[256];
+    snprintf(dir, sizeof dir, "%s/%s", HOLLOW_GOLDEN_DIR, scenario);
+    snprintf(path, sizeof path, "%s/manifest.json", dir);
+    json_error_t err;
+    json_t *m = json_load_file(path, 0, &err);
+    ck_assert_msg(m != NULL, "%s: %s", path, err.text);
+    json_t *vs = json_object_get(m, "versions");
+    size_t nv = json_array_size(vs);
+    ck_assert_uint_gt(nv, 0);
+    ck_assert_uint_le(2 * (nv - 1), HT_CHAIN_MAX_STEPS);
+    snprintf(name, sizeof name, "snapshot-%lld",
+             (long long)json_integer_value(json_array_get(vs, 0)));
+    c->snapshot = chain_blob(dir, name);
+    c->nsteps = 0;
+    for (size_t i = 0; i + 1 < nv; i++) {
+        snprintf(name, sizeof name, "delta-%lld-%lld",
+                 (long long)json_integer_value(json_array_get(vs, i)),
+                 (long long)json_integer_value(json_array_get(vs, i + 1)));
+        c->steps[c->nsteps++] = chain_blob(dir, name);
+    }
+    for (size_t i = nv - 1; i > 0; i--) {
+        snprintf(name, sizeof name, "reversedelta-%lld-%lld",
+                 (long long)json_integer_value(json_array_get(vs, i)),
+                 (long long)json_integer_value(json_array_get(vs, i - 1)));
+        c->steps[c->nsteps++] = chain_blob(dir, name);
+    }
+    json_decref(m);
+}
+
+void ht_chain_free(ht_chain *c)
+{
+    free(c->snapshot.p);
+    for (int i = 0; i < c->nsteps; i++)
+        free(c->steps[i].p);
+}
+
+/*
+ * Check reads CK_DEFAULT_TIMEOUT when a TCase is created (default 4 s), so
+ * set it before main(): a test binary run by hand gets the same 600 s as
+ * under CTest. A TCase's own tcase_set_timeout() still wins.
+ */
+__attribute__((constructor)) static void ht_default_timeout(void)
+{
+    setenv("CK_DEFAULT_TIMEOUT", "600", 0);
 }
 
 int ht_run_suite(Suite *s)

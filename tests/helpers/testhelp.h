@@ -9,15 +9,31 @@
 #include <check.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "hollow/error.h"
+
+/*
+ * Check's ck_assert_msg, and so every ck_assert_* built on it, records a
+ * checkpoint on success: one write(2) to the parent per passing assertion
+ * (6 M of them in one run of test_write_cycles). Here a success costs a
+ * branch; a failure reports as before. The cost: a test killed by a signal
+ * is reported at its START_TEST line, not at its last passing assertion
+ * (the sanitizers' stack traces give the place).
+ */
+#undef ck_assert_msg
+#define ck_assert_msg(expr, ...)                                               \
+    ((expr) ? (void)0                                                          \
+            : _ck_assert_failed(__FILE__, __LINE__,                            \
+                                "Assertion '" #expr "' failed", __VA_ARGS__))
 
 /* assert that a hollow call returned rc >= 0, printing the last error */
 #define HT_OK(expr)                                                            \
     do {                                                                       \
         int ht_rc_ = (expr);                                                   \
-        ck_assert_msg(ht_rc_ >= 0, "%s returned %d: %s", #expr, ht_rc_,        \
-                      hollow_error_last()->message);                          \
+        if (ht_rc_ < 0)                                                        \
+            ck_abort_msg("%s returned %d: %s", #expr, ht_rc_,                  \
+                         hollow_error_last()->message);                        \
     } while (0)
 
 /* read a whole file; aborts the test on failure. Free with free(). */
@@ -30,8 +46,39 @@ void ht_sha256_hex(const void *p, size_t len, char out[65]);
 uint64_t ht_seed(const char *test_name);
 /* SplitMix64 */
 uint64_t ht_rand(uint64_t *state);
-/* scale knob: HOLLOW_TEST_SCALE (default 1) */
+/*
+ * Scale knob of the long randomized suites: HOLLOW_TEST_SCALE (default 1,
+ * the counts CI runs) multiplies their iterations (tests/README.md).
+ */
 int ht_scale(void);
+
+/* a new directory $TMPDIR/<prefix>.XXXXXX (or under /tmp); aborts on
+ * failure */
+void ht_tmpdir(char *dir, size_t cap, const char *prefix);
+/* remove a directory and all it holds (made writable first) */
+void ht_remove_dir(const char *dir);
+
+/* milliseconds on CLOCK_MONOTONIC */
+int64_t ht_now_ms(void);
+/* sleep `ms` milliseconds (resumed after a signal) */
+void ht_sleep_ms(int ms);
+/* CLOCK_REALTIME deadline `ms` from now, for pthread_cond_timedwait */
+struct timespec ht_deadline(int ms);
+
+/* a golden scenario's chain (tests/golden/<scenario>/manifest.json): its
+ * first snapshot, then every delta forwards, then every reverse delta back */
+#define HT_CHAIN_MAX_STEPS 64
+typedef struct ht_blob {
+    uint8_t *p;
+    size_t len;
+} ht_blob;
+typedef struct ht_chain {
+    ht_blob snapshot;
+    ht_blob steps[HT_CHAIN_MAX_STEPS];
+    int nsteps;
+} ht_chain;
+void ht_chain_load(ht_chain *c, const char *scenario);
+void ht_chain_free(ht_chain *c);
 /* a growing memory buffer and the sinks that fill it (blobs, dumps) */
 typedef struct ht_mem {
     uint8_t *p;

@@ -23,141 +23,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "announce_rec.h"
 #include "hollow/announcer.h"
 #include "testhelp.h"
 
 #define TIMEOUT_MS 10000
-#define MAXREC 4096
 
 /* ---------------------------------------------------------- helpers */
-
-typedef struct rec {
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    int64_t v[MAXREC];
-    int n;
-    bool block;
-    bool entered;
-    bool release;
-} rec;
-
-static void rec_init(rec *r)
-{
-    memset(r, 0, sizeof *r);
-    pthread_mutex_init(&r->mu, NULL);
-    pthread_cond_init(&r->cv, NULL);
-}
-
-static void rec_destroy(rec *r)
-{
-    pthread_mutex_destroy(&r->mu);
-    pthread_cond_destroy(&r->cv);
-}
-
-static int rec_cb(int64_t version, void *payload)
-{
-    rec *r = payload;
-    pthread_mutex_lock(&r->mu);
-    if (r->n < MAXREC)
-        r->v[r->n] = version;
-    r->n++;
-    if (r->block && r->n == 1) {
-        r->entered = true;
-        pthread_cond_broadcast(&r->cv);
-        while (!r->release)
-            pthread_cond_wait(&r->cv, &r->mu);
-    }
-    pthread_cond_broadcast(&r->cv);
-    pthread_mutex_unlock(&r->mu);
-    return 0;
-}
-
-static struct timespec deadline_in(int ms)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    ts.tv_sec += ms / 1000;
-    ts.tv_nsec += (long)(ms % 1000) * 1000000;
-    if (ts.tv_nsec >= 1000000000) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000;
-    }
-    return ts;
-}
-
-/* wait until the recorder's last version is `v`; false on timeout */
-static bool rec_wait_last(rec *r, int64_t v, int ms)
-{
-    struct timespec dl = deadline_in(ms);
-    pthread_mutex_lock(&r->mu);
-    int rc = 0;
-    while ((r->n == 0 || r->v[(r->n - 1) % MAXREC] != v) && rc != ETIMEDOUT)
-        rc = pthread_cond_timedwait(&r->cv, &r->mu, &dl);
-    bool ok = r->n > 0 && r->v[(r->n - 1) % MAXREC] == v;
-    pthread_mutex_unlock(&r->mu);
-    return ok;
-}
-
-static bool rec_wait_entered(rec *r)
-{
-    struct timespec dl = deadline_in(TIMEOUT_MS);
-    pthread_mutex_lock(&r->mu);
-    int rc = 0;
-    while (!r->entered && rc != ETIMEDOUT)
-        rc = pthread_cond_timedwait(&r->cv, &r->mu, &dl);
-    bool ok = r->entered;
-    pthread_mutex_unlock(&r->mu);
-    return ok;
-}
-
-static void rec_release(rec *r)
-{
-    pthread_mutex_lock(&r->mu);
-    r->release = true;
-    pthread_cond_broadcast(&r->cv);
-    pthread_mutex_unlock(&r->mu);
-}
-
-/* strictly increasing, within [lo, hi] */
-static void rec_expect_increasing(rec *r, int64_t lo, int64_t hi)
-{
-    pthread_mutex_lock(&r->mu);
-    int n = r->n < MAXREC ? r->n : MAXREC;
-    int bad = -1;
-    for (int i = 0; i < n && bad < 0; i++)
-        if (r->v[i] < lo || r->v[i] > hi || (i > 0 && r->v[i] <= r->v[i - 1]))
-            bad = i;
-    int64_t bv = bad >= 0 ? r->v[bad] : 0;
-    int64_t prev = bad > 0 ? r->v[bad - 1] : 0;
-    pthread_mutex_unlock(&r->mu);
-    ck_assert_msg(bad < 0, "delivery %d is %lld after %lld (range %lld..%lld)",
-                  bad, (long long)bv, (long long)prev, (long long)lo,
-                  (long long)hi);
-}
-
-static void make_tmpdir(char *dir, size_t cap)
-{
-    const char *base = getenv("TMPDIR");
-    snprintf(dir, cap, "%s/hollow-annfs-XXXXXX", base ? base : "/tmp");
-    ck_assert_msg(mkdtemp(dir) != NULL, "mkdtemp: %s", strerror(errno));
-}
-
-static void remove_dir(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (d == NULL)
-        return;
-    struct dirent *e;
-    char path[4096];
-    while ((e = readdir(d)) != NULL) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-            continue;
-        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        unlink(path);
-    }
-    closedir(d);
-    rmdir(dir);
-}
 
 static hollow_announcer *open_fs(const char *dir, bool polling,
                                  unsigned poll_ms, size_t capacity)
@@ -202,7 +74,7 @@ static bool exists(const char *dir, const char *name)
 START_TEST(announcer_fs_file_format_and_latest)
 {
     char dir[256];
-    make_tmpdir(dir, sizeof dir);
+    ht_tmpdir(dir, sizeof dir, "hollow-annfs");
     hollow_announcer *a = open_fs(dir, false, 1000, 64);
     int64_t v = 0;
     ck_assert_int_eq(hollow_announcer_latest(&v, a), HOLLOW_ENOTFOUND);
@@ -247,7 +119,7 @@ START_TEST(announcer_fs_file_format_and_latest)
     o.dir = missing;
     ck_assert_int_eq(hollow_announcer_fs_new(&a, &o), HOLLOW_ENOTFOUND);
     ck_assert_ptr_null(a);
-    remove_dir(dir);
+    ht_remove_dir(dir);
 }
 END_TEST
 
@@ -286,7 +158,7 @@ static void *read_loop(void *p)
 START_TEST(announcer_fs_replaces_file_atomically)
 {
     char dir[256];
-    make_tmpdir(dir, sizeof dir);
+    ht_tmpdir(dir, sizeof dir, "hollow-annfs");
     hollow_announcer_fs_options o = HOLLOW_ANNOUNCER_FS_OPTIONS_INIT;
     o.dir = dir;
     o.fsync = false; /* atomicity is the rename's; keep the loop fast */
@@ -318,7 +190,7 @@ START_TEST(announcer_fs_replaces_file_atomically)
     HT_OK(hollow_announcer_latest(&v, a));
     ck_assert_int_eq(v, 20240101000000200);
     hollow_announcer_free(a);
-    remove_dir(dir);
+    ht_remove_dir(dir);
 }
 END_TEST
 
@@ -333,14 +205,14 @@ END_TEST
 static void watch_and_deliver(bool polling, unsigned poll_ms)
 {
     char dir[256];
-    make_tmpdir(dir, sizeof dir);
+    ht_tmpdir(dir, sizeof dir, "hollow-annfs");
     java_announce(dir, "100"); /* there before anyone watches */
     hollow_announcer *a = open_fs(dir, false, 1000, 64);
     hollow_announcer *b = open_fs(dir, polling, poll_ms, 1024);
-    rec r;
-    rec_init(&r);
+    ht_rec r;
+    ht_rec_init(&r);
     hollow_subscription_id id;
-    HT_OK(hollow_announcer_subscribe(&id, b, rec_cb, &r));
+    HT_OK(hollow_announcer_subscribe(&id, b, ht_rec_cb, &r));
     int fd;
     hollow_subscription_id fid;
     HT_OK(hollow_announcer_subscribe_fd(&fd, &fid, b));
@@ -350,7 +222,7 @@ static void watch_and_deliver(bool polling, unsigned poll_ms)
 
     for (int64_t i = 101; i <= 120; i++) {
         HT_OK(hollow_announcer_announce(a, i));
-        ck_assert_msg(rec_wait_last(&r, i, TIMEOUT_MS),
+        ck_assert_msg(ht_rec_wait_last(&r, i, TIMEOUT_MS),
                       "version %lld never reached the watcher", (long long)i);
     }
     pthread_mutex_lock(&r.mu);
@@ -379,11 +251,11 @@ static void watch_and_deliver(bool polling, unsigned poll_ms)
         }
         HT_OK(rc);
     }
-    ck_assert_msg(rec_wait_last(&r, 400, TIMEOUT_MS), "the burst's end never came");
-    rec_expect_increasing(&r, 101, 400);
+    ck_assert_msg(ht_rec_wait_last(&r, 400, TIMEOUT_MS), "the burst's end never came");
+    ht_rec_expect_increasing(&r, 101, 400);
 
     java_announce(dir, "20240101000000001");
-    ck_assert(rec_wait_last(&r, 20240101000000001, TIMEOUT_MS));
+    ck_assert(ht_rec_wait_last(&r, 20240101000000001, TIMEOUT_MS));
     HT_OK(hollow_announcer_wait_for_version(b, 20240101000000001, 0));
 
     hollow_announcer_stats st;
@@ -393,8 +265,8 @@ static void watch_and_deliver(bool polling, unsigned poll_ms)
     close(fd);
     hollow_announcer_free(b);
     hollow_announcer_free(a);
-    rec_destroy(&r);
-    remove_dir(dir);
+    ht_rec_destroy(&r);
+    ht_remove_dir(dir);
 }
 
 START_TEST(announcer_fs_watcher_inotify_delivers_in_order)
@@ -418,8 +290,7 @@ typedef struct later {
 static void *java_later(void *p)
 {
     later *l = p;
-    struct timespec ts = {0, (long)l->delay_ms * 1000000};
-    nanosleep(&ts, NULL);
+    ht_sleep_ms(l->delay_ms);
     java_announce(l->dir, "77");
     return NULL;
 }
@@ -427,7 +298,7 @@ static void *java_later(void *p)
 START_TEST(announcer_fs_wait_for_version_sees_other_writers)
 {
     char dir[256];
-    make_tmpdir(dir, sizeof dir);
+    ht_tmpdir(dir, sizeof dir, "hollow-annfs");
     hollow_announcer *b = open_fs(dir, true, 10, 16);
     ck_assert_int_eq(hollow_announcer_wait_for_version(b, 77, 30),
                      HOLLOW_ENOTFOUND);
@@ -439,7 +310,7 @@ START_TEST(announcer_fs_wait_for_version_sees_other_writers)
     java_announce(dir, "78");
     HT_OK(hollow_announcer_wait_for_version(b, 78, 0)); /* reads at once */
     hollow_announcer_free(b);
-    remove_dir(dir);
+    ht_remove_dir(dir);
 }
 END_TEST
 
@@ -448,12 +319,12 @@ END_TEST
 START_TEST(announcer_fs_pin_is_local)
 {
     char dir[256];
-    make_tmpdir(dir, sizeof dir);
+    ht_tmpdir(dir, sizeof dir, "hollow-annfs");
     hollow_announcer *a = open_fs(dir, false, 1000, 16);
-    rec r;
-    rec_init(&r);
+    ht_rec r;
+    ht_rec_init(&r);
     hollow_subscription_id id;
-    HT_OK(hollow_announcer_subscribe(&id, a, rec_cb, &r));
+    HT_OK(hollow_announcer_subscribe(&id, a, ht_rec_cb, &r));
     HT_OK(hollow_announcer_announce(a, 5));
     HT_OK(hollow_announcer_pin(a, 2));
     int64_t v;
@@ -466,7 +337,7 @@ START_TEST(announcer_fs_pin_is_local)
     ck_assert_int_eq(text[0], '6');
     free(text);
     HT_OK(hollow_announcer_unpin(a));
-    ck_assert(rec_wait_last(&r, 6, TIMEOUT_MS));
+    ck_assert(ht_rec_wait_last(&r, 6, TIMEOUT_MS));
     HT_OK(hollow_announcer_drain(a, TIMEOUT_MS));
     pthread_mutex_lock(&r.mu);
     ck_assert_int_eq(r.n, 3);
@@ -477,23 +348,23 @@ START_TEST(announcer_fs_pin_is_local)
     HT_OK(hollow_announcer_latest(&v, a));
     ck_assert_int_eq(v, 6);
     hollow_announcer_free(a);
-    rec_destroy(&r);
-    remove_dir(dir);
+    ht_rec_destroy(&r);
+    ht_remove_dir(dir);
 }
 END_TEST
 
 START_TEST(announcer_fs_full_queue_leaves_file_alone)
 {
     char dir[256];
-    make_tmpdir(dir, sizeof dir);
+    ht_tmpdir(dir, sizeof dir, "hollow-annfs");
     hollow_announcer *a = open_fs(dir, false, 1000, 2);
-    rec r;
-    rec_init(&r);
+    ht_rec r;
+    ht_rec_init(&r);
     r.block = true;
     hollow_subscription_id id;
-    HT_OK(hollow_announcer_subscribe(&id, a, rec_cb, &r));
+    HT_OK(hollow_announcer_subscribe(&id, a, ht_rec_cb, &r));
     HT_OK(hollow_announcer_announce(a, 1));
-    ck_assert(rec_wait_entered(&r));
+    ck_assert(ht_rec_wait_entered(&r, TIMEOUT_MS));
     HT_OK(hollow_announcer_announce(a, 2));
     HT_OK(hollow_announcer_announce(a, 3));
     ck_assert_int_eq(hollow_announcer_announce(a, 4), HOLLOW_EBACKEND);
@@ -505,17 +376,17 @@ START_TEST(announcer_fs_full_queue_leaves_file_alone)
     hollow_announcer_stats st;
     HT_OK(hollow_announcer_stats_get(&st, a));
     ck_assert_uint_eq(st.dropped, 1);
-    rec_release(&r);
+    ht_rec_release(&r);
     HT_OK(hollow_announcer_drain(a, TIMEOUT_MS));
     HT_OK(hollow_announcer_announce(a, 4));
-    ck_assert(rec_wait_last(&r, 4, TIMEOUT_MS));
+    ck_assert(ht_rec_wait_last(&r, 4, TIMEOUT_MS));
     HT_OK(hollow_announcer_drain(a, TIMEOUT_MS));
     pthread_mutex_lock(&r.mu);
     ck_assert_int_eq(r.n, 4); /* the watcher fed nothing twice */
     pthread_mutex_unlock(&r.mu);
     hollow_announcer_free(a);
-    rec_destroy(&r);
-    remove_dir(dir);
+    ht_rec_destroy(&r);
+    ht_remove_dir(dir);
 }
 END_TEST
 
@@ -524,7 +395,7 @@ END_TEST
 START_TEST(announcer_fs_lease_across_objects_and_processes)
 {
     char dir[256];
-    make_tmpdir(dir, sizeof dir);
+    ht_tmpdir(dir, sizeof dir, "hollow-annfs");
     /* the other process is forked first, while this one has no threads
      * (ThreadSanitizer refuses threads in the child of a threaded fork);
      * it waits for a byte on `go` before it competes */
@@ -579,8 +450,7 @@ START_TEST(announcer_fs_lease_across_objects_and_processes)
     ck_assert_int_eq(hollow_announcer_lease(a, HOLLOW_LEASE_CHECK, "host:1", 0,
                                             NULL, 0),
                      HOLLOW_ESTATE);
-    struct timespec ts = {0, 40 * 1000 * 1000};
-    nanosleep(&ts, NULL);
+    ht_sleep_ms(40);
     HT_OK(hollow_announcer_lease(a, HOLLOW_LEASE_ACQUIRE, "host:1", 60000, NULL, 0));
 
     /* a torn lease file is no lease */
@@ -590,7 +460,7 @@ START_TEST(announcer_fs_lease_across_objects_and_processes)
     HT_OK(hollow_announcer_lease(b, HOLLOW_LEASE_ACQUIRE, "host:2", 60000, NULL, 0));
     hollow_announcer_free(a);
     hollow_announcer_free(b);
-    remove_dir(dir);
+    ht_remove_dir(dir);
 }
 END_TEST
 

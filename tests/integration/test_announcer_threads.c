@@ -20,137 +20,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "announce_rec.h"
 #include "hollow/announcer.h"
 #include "testhelp.h"
 
 #define TIMEOUT_MS 10000
-#define MAXREC 4096
 
-/* ---------------------------------------------------------- recorder */
-
-/* a callback subscriber that records what it sees */
-typedef struct rec {
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    int64_t v[MAXREC];
-    int n;
-    int fail_at;       /* return 1 on this call (1-based); 0: never */
-    bool block;        /* the first call waits for `release` */
-    bool entered;
-    bool release;
-    pthread_t main_thread;
-    bool off_main;     /* every call ran on another thread */
-} rec;
-
-static void rec_init(rec *r)
-{
-    memset(r, 0, sizeof *r);
-    pthread_mutex_init(&r->mu, NULL);
-    pthread_cond_init(&r->cv, NULL);
-    r->main_thread = pthread_self();
-    r->off_main = true;
-}
-
-static void rec_destroy(rec *r)
-{
-    pthread_mutex_destroy(&r->mu);
-    pthread_cond_destroy(&r->cv);
-}
-
-static int rec_cb(int64_t version, void *payload)
-{
-    rec *r = payload;
-    pthread_mutex_lock(&r->mu);
-    if (pthread_equal(pthread_self(), r->main_thread))
-        r->off_main = false;
-    if (r->n < MAXREC)
-        r->v[r->n] = version;
-    r->n++;
-    int call = r->n;
-    if (r->block && call == 1) {
-        r->entered = true;
-        pthread_cond_broadcast(&r->cv);
-        while (!r->release)
-            pthread_cond_wait(&r->cv, &r->mu);
-    }
-    pthread_cond_broadcast(&r->cv);
-    pthread_mutex_unlock(&r->mu);
-    return call == r->fail_at ? 1 : 0;
-}
-
-static struct timespec deadline_in(int ms)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    ts.tv_sec += ms / 1000;
-    ts.tv_nsec += (long)(ms % 1000) * 1000000;
-    if (ts.tv_nsec >= 1000000000) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000;
-    }
-    return ts;
-}
-
-/* wait until the recorder saw `n` calls; false on timeout */
-static bool rec_wait(rec *r, int n)
-{
-    struct timespec dl = deadline_in(TIMEOUT_MS);
-    pthread_mutex_lock(&r->mu);
-    int rc = 0;
-    while (r->n < n && rc != ETIMEDOUT)
-        rc = pthread_cond_timedwait(&r->cv, &r->mu, &dl);
-    bool ok = r->n >= n;
-    pthread_mutex_unlock(&r->mu);
-    return ok;
-}
-
-static bool rec_wait_entered(rec *r)
-{
-    struct timespec dl = deadline_in(TIMEOUT_MS);
-    pthread_mutex_lock(&r->mu);
-    int rc = 0;
-    while (!r->entered && rc != ETIMEDOUT)
-        rc = pthread_cond_timedwait(&r->cv, &r->mu, &dl);
-    bool ok = r->entered;
-    pthread_mutex_unlock(&r->mu);
-    return ok;
-}
-
-static void rec_release(rec *r)
-{
-    pthread_mutex_lock(&r->mu);
-    r->release = true;
-    pthread_cond_broadcast(&r->cv);
-    pthread_mutex_unlock(&r->mu);
-}
-
-static int rec_count(rec *r)
-{
-    pthread_mutex_lock(&r->mu);
-    int n = r->n;
-    pthread_mutex_unlock(&r->mu);
-    return n;
-}
-
-/* the recorder saw exactly first, first+1, ..., last */
-static void rec_expect_range(rec *r, int64_t first, int64_t last)
-{
-    pthread_mutex_lock(&r->mu);
-    int n = r->n;
-    int64_t v0 = n > 0 ? r->v[0] : -1;
-    bool ok = n == (int)(last - first + 1);
-    int bad = -1;
-    for (int i = 0; ok && i < n && i < MAXREC; i++)
-        if (r->v[i] != first + i) {
-            ok = false;
-            bad = i;
-        }
-    int64_t badv = bad >= 0 ? r->v[bad] : 0;
-    pthread_mutex_unlock(&r->mu);
-    ck_assert_msg(ok, "saw %d versions from %lld (at %d: %lld), want %lld..%lld",
-                  n, (long long)v0, bad, (long long)badv, (long long)first,
-                  (long long)last);
-}
+/* ---------------------------------------------------------- helpers */
 
 static hollow_announcer *new_announcer(size_t capacity)
 {
@@ -162,25 +38,12 @@ static hollow_announcer *new_announcer(size_t capacity)
     return a;
 }
 
-static void sleep_ms(int ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000};
-    nanosleep(&ts, NULL);
-}
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* read `n` versions from a descriptor subscription, polling for them */
 static int fd_read_n(int fd, int64_t *out, int n)
 {
     int got = 0;
-    double end = now_s() + TIMEOUT_MS / 1000.0;
-    while (got < n && now_s() < end) {
+    int64_t end = ht_now_ms() + TIMEOUT_MS;
+    while (got < n && ht_now_ms() < end) {
         struct pollfd p = {fd, POLLIN, 0};
         poll(&p, 1, 100);
         size_t k;
@@ -197,11 +60,11 @@ static int fd_read_n(int fd, int64_t *out, int n)
 START_TEST(announcer_subscription_and_ordering)
 {
     hollow_announcer *a = new_announcer(2048);
-    rec r[3];
+    ht_rec r[3];
     hollow_subscription_id id[3];
     for (int i = 0; i < 3; i++) {
-        rec_init(&r[i]);
-        HT_OK(hollow_announcer_subscribe(&id[i], a, rec_cb, &r[i]));
+        ht_rec_init(&r[i]);
+        HT_OK(hollow_announcer_subscribe(&id[i], a, ht_rec_cb, &r[i]));
         ck_assert_uint_ne(id[i], 0);
     }
     ck_assert_uint_ne(id[0], id[1]);
@@ -213,8 +76,8 @@ START_TEST(announcer_subscription_and_ordering)
     for (int64_t v = 1; v <= 1000; v++)
         HT_OK(hollow_announcer_announce(a, v));
     for (int i = 0; i < 3; i++) {
-        ck_assert(rec_wait(&r[i], 1000));
-        rec_expect_range(&r[i], 1, 1000);
+        ck_assert(ht_rec_wait(&r[i], 1000, TIMEOUT_MS));
+        ht_rec_expect_range(&r[i], 1, 1000);
         ck_assert_msg(r[i].off_main, "callback ran on the announcing thread");
     }
     static int64_t got[1000];
@@ -226,16 +89,16 @@ START_TEST(announcer_subscription_and_ordering)
     ck_assert_int_eq(k, 0);
 
     /* a late subscriber sees exactly what comes after it subscribed */
-    rec late;
-    rec_init(&late);
+    ht_rec late;
+    ht_rec_init(&late);
     hollow_subscription_id lid;
-    HT_OK(hollow_announcer_subscribe(&lid, a, rec_cb, &late));
+    HT_OK(hollow_announcer_subscribe(&lid, a, ht_rec_cb, &late));
     for (int64_t v = 1001; v <= 1010; v++)
         HT_OK(hollow_announcer_announce(a, v));
-    ck_assert(rec_wait(&late, 10));
+    ck_assert(ht_rec_wait(&late, 10, TIMEOUT_MS));
     HT_OK(hollow_announcer_drain(a, TIMEOUT_MS));
-    rec_expect_range(&late, 1001, 1010);
-    rec_expect_range(&r[0], 1, 1010);
+    ht_rec_expect_range(&late, 1001, 1010);
+    ht_rec_expect_range(&r[0], 1, 1010);
 
     /* after unsubscribe: nothing more, and the descriptor reads EOF */
     HT_OK(hollow_announcer_unsubscribe(a, id[1]));
@@ -243,8 +106,8 @@ START_TEST(announcer_subscription_and_ordering)
     ck_assert_int_eq(hollow_announcer_unsubscribe(a, id[1]), HOLLOW_ENOTFOUND);
     HT_OK(hollow_announcer_announce(a, 1011));
     HT_OK(hollow_announcer_drain(a, TIMEOUT_MS));
-    rec_expect_range(&r[1], 1, 1010);
-    rec_expect_range(&r[0], 1, 1011);
+    ht_rec_expect_range(&r[1], 1, 1010);
+    ht_rec_expect_range(&r[0], 1, 1011);
     ck_assert_int_eq(fd_read_n(fd, got, 20), 10); /* 1001..1010 were queued */
     ck_assert_int_eq(got[9], 1010);
     ck_assert_int_eq(hollow_announcer_fd_read(got, 10, &k, fd), HOLLOW_ESTATE);
@@ -256,8 +119,8 @@ START_TEST(announcer_subscription_and_ordering)
     ck_assert_int_eq(hollow_announcer_announce(a, -1), HOLLOW_EINVAL);
     hollow_announcer_free(a);
     for (int i = 0; i < 3; i++)
-        rec_destroy(&r[i]);
-    rec_destroy(&late);
+        ht_rec_destroy(&r[i]);
+    ht_rec_destroy(&late);
 }
 END_TEST
 
@@ -265,7 +128,7 @@ END_TEST
  * unsubscribes itself on its 4th */
 typedef struct nested {
     hollow_announcer *a;
-    rec *other;
+    ht_rec *other;
     hollow_subscription_id self;
     hollow_subscription_id other_id;
     int calls;
@@ -277,7 +140,7 @@ static int nested_cb(int64_t version, void *payload)
     nested *n = payload;
     n->seen[n->calls++] = version;
     if (n->calls == 2)
-        HT_OK(hollow_announcer_subscribe(&n->other_id, n->a, rec_cb, n->other));
+        HT_OK(hollow_announcer_subscribe(&n->other_id, n->a, ht_rec_cb, n->other));
     if (n->calls == 4) {
         HT_OK(hollow_announcer_unsubscribe(n->a, n->self));
         ck_assert_int_eq(hollow_announcer_unsubscribe(n->a, n->self),
@@ -290,8 +153,8 @@ static int nested_cb(int64_t version, void *payload)
 START_TEST(announcer_subscribe_and_unsubscribe_inside_callbacks)
 {
     hollow_announcer *a = new_announcer(64);
-    rec other;
-    rec_init(&other);
+    ht_rec other;
+    ht_rec_init(&other);
     nested n;
     memset(&n, 0, sizeof n);
     n.a = a;
@@ -305,13 +168,13 @@ START_TEST(announcer_subscribe_and_unsubscribe_inside_callbacks)
     for (int i = 0; i < 4; i++)
         ck_assert_int_eq(n.seen[i], i + 1);
     /* subscribed during the delivery of 2: starts with 3 */
-    rec_expect_range(&other, 3, 8);
+    ht_rec_expect_range(&other, 3, 8);
     hollow_announcer_stats st;
     HT_OK(hollow_announcer_stats_get(&st, a));
     ck_assert_uint_eq(st.subscribers, 1);
     ck_assert_uint_eq(st.removed, 0); /* unsubscribed, not removed */
     hollow_announcer_free(a);
-    rec_destroy(&other);
+    ht_rec_destroy(&other);
 }
 END_TEST
 
@@ -397,10 +260,10 @@ END_TEST
 START_TEST(announcer_pin_and_unpin_notify_subscribers)
 {
     hollow_announcer *a = new_announcer(64);
-    rec r;
-    rec_init(&r);
+    ht_rec r;
+    ht_rec_init(&r);
     hollow_subscription_id id;
-    HT_OK(hollow_announcer_subscribe(&id, a, rec_cb, &r));
+    HT_OK(hollow_announcer_subscribe(&id, a, ht_rec_cb, &r));
     int fd;
     hollow_subscription_id fid;
     HT_OK(hollow_announcer_subscribe_fd(&fd, &fid, a));
@@ -408,7 +271,7 @@ START_TEST(announcer_pin_and_unpin_notify_subscribers)
     ck_assert_int_eq(hollow_announcer_unpin(a), HOLLOW_ESTATE);
     HT_OK(hollow_announcer_announce(a, 5));
     HT_OK(hollow_announcer_pin(a, 3));
-    ck_assert(rec_wait(&r, 2));
+    ck_assert(ht_rec_wait(&r, 2, TIMEOUT_MS));
     int64_t latest;
     HT_OK(hollow_announcer_latest(&latest, a));
     ck_assert_int_eq(latest, 3);
@@ -426,14 +289,14 @@ START_TEST(announcer_pin_and_unpin_notify_subscribers)
     ck_assert_int_eq(latest, 3);
     HT_OK(hollow_announcer_wait_for_version(a, 3, 0));
     ck_assert_int_eq(hollow_announcer_wait_for_version(a, 6, 20), HOLLOW_ENOTFOUND);
-    ck_assert_int_eq(rec_count(&r), 2);
+    ck_assert_int_eq(ht_rec_count(&r), 2);
 
     /* moving the pin tells them again; unpin tells the real latest */
     HT_OK(hollow_announcer_pin(a, 4));
     HT_OK(hollow_announcer_unpin(a));
-    ck_assert(rec_wait(&r, 4));
+    ck_assert(ht_rec_wait(&r, 4, TIMEOUT_MS));
     HT_OK(hollow_announcer_drain(a, TIMEOUT_MS));
-    ck_assert_int_eq(rec_count(&r), 4);
+    ck_assert_int_eq(ht_rec_count(&r), 4);
     ck_assert_int_eq(r.v[0], 5);
     ck_assert_int_eq(r.v[1], 3);
     ck_assert_int_eq(r.v[2], 4);
@@ -451,17 +314,17 @@ START_TEST(announcer_pin_and_unpin_notify_subscribers)
     HT_OK(hollow_announcer_wait_for_version(a, 7, 0));
     close(fd);
     hollow_announcer_free(a);
-    rec_destroy(&r);
+    ht_rec_destroy(&r);
 }
 END_TEST
 
 START_TEST(announcer_pin_before_any_announcement)
 {
     hollow_announcer *a = new_announcer(8);
-    rec r;
-    rec_init(&r);
+    ht_rec r;
+    ht_rec_init(&r);
     hollow_subscription_id id;
-    HT_OK(hollow_announcer_subscribe(&id, a, rec_cb, &r));
+    HT_OK(hollow_announcer_subscribe(&id, a, ht_rec_cb, &r));
     int64_t latest = 99;
     ck_assert_int_eq(hollow_announcer_latest(&latest, a), HOLLOW_ENOTFOUND);
     HT_OK(hollow_announcer_pin(a, 10));
@@ -469,11 +332,11 @@ START_TEST(announcer_pin_before_any_announcement)
     ck_assert_int_eq(latest, 10);
     HT_OK(hollow_announcer_unpin(a)); /* no real latest: nothing to tell */
     HT_OK(hollow_announcer_drain(a, TIMEOUT_MS));
-    rec_expect_range(&r, 10, 10);
+    ht_rec_expect_range(&r, 10, 10);
     ck_assert_int_eq(hollow_announcer_latest(&latest, a), HOLLOW_ENOTFOUND);
     ck_assert_int_eq(hollow_announcer_pin(a, -2), HOLLOW_EINVAL);
     hollow_announcer_free(a);
-    rec_destroy(&r);
+    ht_rec_destroy(&r);
 }
 END_TEST
 
@@ -488,7 +351,7 @@ typedef struct later {
 static void *announce_later(void *p)
 {
     later *l = p;
-    sleep_ms(l->delay_ms);
+    ht_sleep_ms(l->delay_ms);
     HT_OK(hollow_announcer_announce(l->a, l->version));
     return NULL;
 }
@@ -499,9 +362,9 @@ START_TEST(announcer_wait_for_version_succeeds)
     later l = {a, 7, 30};
     pthread_t t;
     ck_assert_int_eq(pthread_create(&t, NULL, announce_later, &l), 0);
-    double t0 = now_s();
+    int64_t t0 = ht_now_ms();
     HT_OK(hollow_announcer_wait_for_version(a, 7, TIMEOUT_MS));
-    double waited = now_s() - t0;
+    double waited = (double)(ht_now_ms() - t0) / 1000.0;
     pthread_join(t, NULL);
     ck_assert_msg(waited < TIMEOUT_MS / 1000.0 / 2, "waited %.3f s", waited);
     /* already reached (or passed): at once, even with no time to wait */
@@ -520,10 +383,10 @@ END_TEST
 START_TEST(announcer_wait_for_version_times_out)
 {
     hollow_announcer *a = new_announcer(8);
-    double t0 = now_s();
+    int64_t t0 = ht_now_ms();
     ck_assert_int_eq(hollow_announcer_wait_for_version(a, 100, 50),
                      HOLLOW_ENOTFOUND);
-    double waited = now_s() - t0;
+    double waited = (double)(ht_now_ms() - t0) / 1000.0;
     ck_assert_msg(waited >= 0.045 && waited < 5, "waited %.3f s", waited);
     ck_assert_msg(strstr(hollow_error_last()->message,
                          "timed out waiting for version 100") != NULL,
@@ -542,18 +405,18 @@ END_TEST
 START_TEST(announcer_failing_callback_is_removed)
 {
     hollow_announcer *a = new_announcer(64);
-    rec failing, healthy;
-    rec_init(&failing);
-    rec_init(&healthy);
+    ht_rec failing, healthy;
+    ht_rec_init(&failing);
+    ht_rec_init(&healthy);
     failing.fail_at = 3;
     hollow_subscription_id fid, hid;
-    HT_OK(hollow_announcer_subscribe(&fid, a, rec_cb, &failing));
-    HT_OK(hollow_announcer_subscribe(&hid, a, rec_cb, &healthy));
+    HT_OK(hollow_announcer_subscribe(&fid, a, ht_rec_cb, &failing));
+    HT_OK(hollow_announcer_subscribe(&hid, a, ht_rec_cb, &healthy));
     for (int64_t v = 1; v <= 6; v++)
         HT_OK(hollow_announcer_announce(a, v));
     HT_OK(hollow_announcer_drain(a, TIMEOUT_MS));
-    rec_expect_range(&failing, 1, 3);
-    rec_expect_range(&healthy, 1, 6);
+    ht_rec_expect_range(&failing, 1, 3);
+    ht_rec_expect_range(&healthy, 1, 6);
     hollow_announcer_stats st;
     HT_OK(hollow_announcer_stats_get(&st, a));
     ck_assert_uint_eq(st.subscribers, 1);
@@ -561,8 +424,8 @@ START_TEST(announcer_failing_callback_is_removed)
     ck_assert_uint_eq(st.delivered, 2 + 6); /* the failing call is not one */
     ck_assert_int_eq(hollow_announcer_unsubscribe(a, fid), HOLLOW_ENOTFOUND);
     hollow_announcer_free(a);
-    rec_destroy(&failing);
-    rec_destroy(&healthy);
+    ht_rec_destroy(&failing);
+    ht_rec_destroy(&healthy);
 }
 END_TEST
 
@@ -618,18 +481,18 @@ END_TEST
 START_TEST(announcer_full_queue_returns_error_at_once)
 {
     hollow_announcer *a = new_announcer(4);
-    rec r;
-    rec_init(&r);
+    ht_rec r;
+    ht_rec_init(&r);
     r.block = true;
     hollow_subscription_id id;
-    HT_OK(hollow_announcer_subscribe(&id, a, rec_cb, &r));
+    HT_OK(hollow_announcer_subscribe(&id, a, ht_rec_cb, &r));
     HT_OK(hollow_announcer_announce(a, 1));
-    ck_assert(rec_wait_entered(&r)); /* the worker is stuck in 1 */
+    ck_assert(ht_rec_wait_entered(&r, TIMEOUT_MS)); /* the worker is stuck in 1 */
     for (int64_t v = 2; v <= 5; v++)
         HT_OK(hollow_announcer_announce(a, v));
-    double t0 = now_s();
+    int64_t t0 = ht_now_ms();
     ck_assert_int_eq(hollow_announcer_announce(a, 6), HOLLOW_EBACKEND);
-    ck_assert_msg(now_s() - t0 < 1.0, "a full queue blocked the caller");
+    ck_assert_msg(ht_now_ms() - t0 < 1000, "a full queue blocked the caller");
     ck_assert_msg(strstr(hollow_error_last()->message, "queue full") != NULL,
                   "message: %s", hollow_error_last()->message);
     ck_assert_int_eq(hollow_announcer_pin(a, 1), HOLLOW_EBACKEND);
@@ -644,14 +507,14 @@ START_TEST(announcer_full_queue_returns_error_at_once)
     ck_assert_int_eq(latest, 5); /* the refused one changed nothing */
     ck_assert_int_eq(hollow_announcer_drain(a, 10), HOLLOW_ENOTFOUND);
 
-    rec_release(&r);
+    ht_rec_release(&r);
     HT_OK(hollow_announcer_drain(a, TIMEOUT_MS));
-    rec_expect_range(&r, 1, 5);
+    ht_rec_expect_range(&r, 1, 5);
     HT_OK(hollow_announcer_announce(a, 6)); /* room again */
     HT_OK(hollow_announcer_drain(a, TIMEOUT_MS));
-    rec_expect_range(&r, 1, 6);
+    ht_rec_expect_range(&r, 1, 6);
     hollow_announcer_free(a);
-    rec_destroy(&r);
+    ht_rec_destroy(&r);
 }
 END_TEST
 
@@ -664,11 +527,11 @@ START_TEST(announcer_stats_count_everything)
     HT_OK(hollow_announcer_stats_get(&st, a));
     ck_assert_uint_eq(st.subscribers, 0);
     ck_assert(!st.has_latest);
-    rec r[4];
+    ht_rec r[4];
     hollow_subscription_id id[4];
     for (int i = 0; i < 4; i++) {
-        rec_init(&r[i]);
-        HT_OK(hollow_announcer_subscribe(&id[i], a, rec_cb, &r[i]));
+        ht_rec_init(&r[i]);
+        HT_OK(hollow_announcer_subscribe(&id[i], a, ht_rec_cb, &r[i]));
     }
     int fd;
     hollow_subscription_id fid;
@@ -696,7 +559,7 @@ START_TEST(announcer_stats_count_everything)
     close(fd);
     hollow_announcer_free(a);
     for (int i = 0; i < 4; i++)
-        rec_destroy(&r[i]);
+        ht_rec_destroy(&r[i]);
 }
 END_TEST
 
@@ -719,44 +582,44 @@ static void *unsub_thread(void *p)
 START_TEST(announcer_unsubscribe_waits_for_running_callback)
 {
     hollow_announcer *a = new_announcer(8);
-    rec r;
-    rec_init(&r);
+    ht_rec r;
+    ht_rec_init(&r);
     r.block = true;
     unsub_arg u;
     u.a = a;
     atomic_init(&u.returned, 0);
-    HT_OK(hollow_announcer_subscribe(&u.id, a, rec_cb, &r));
+    HT_OK(hollow_announcer_subscribe(&u.id, a, ht_rec_cb, &r));
     HT_OK(hollow_announcer_announce(a, 1));
-    ck_assert(rec_wait_entered(&r));
+    ck_assert(ht_rec_wait_entered(&r, TIMEOUT_MS));
     pthread_t t;
     ck_assert_int_eq(pthread_create(&t, NULL, unsub_thread, &u), 0);
-    sleep_ms(50); /* long enough for a wrong unsubscribe to return */
+    ht_sleep_ms(50); /* long enough for a wrong unsubscribe to return */
     ck_assert_int_eq(atomic_load(&u.returned), 0);
     HT_OK(hollow_announcer_announce(a, 2)); /* queued behind the callback */
-    rec_release(&r);
+    ht_rec_release(&r);
     pthread_join(t, NULL);
     ck_assert_int_eq(atomic_load(&u.returned), 1);
     HT_OK(hollow_announcer_drain(a, TIMEOUT_MS));
-    rec_expect_range(&r, 1, 1); /* never called again after unsubscribe */
+    ht_rec_expect_range(&r, 1, 1); /* never called again after unsubscribe */
     hollow_announcer_free(a);
-    rec_destroy(&r);
+    ht_rec_destroy(&r);
 }
 END_TEST
 
 START_TEST(announcer_free_delivers_queue_and_ends_descriptors)
 {
     hollow_announcer *a = new_announcer(64);
-    rec r;
-    rec_init(&r);
+    ht_rec r;
+    ht_rec_init(&r);
     hollow_subscription_id id;
-    HT_OK(hollow_announcer_subscribe(&id, a, rec_cb, &r));
+    HT_OK(hollow_announcer_subscribe(&id, a, ht_rec_cb, &r));
     int fd;
     hollow_subscription_id fid;
     HT_OK(hollow_announcer_subscribe_fd(&fd, &fid, a));
     for (int64_t v = 1; v <= 50; v++)
         HT_OK(hollow_announcer_announce(a, v));
     hollow_announcer_free(a); /* delivers what was accepted, then joins */
-    rec_expect_range(&r, 1, 50);
+    ht_rec_expect_range(&r, 1, 50);
     int64_t got[64];
     size_t k;
     HT_OK(hollow_announcer_fd_read(got, 64, &k, fd));
@@ -764,7 +627,7 @@ START_TEST(announcer_free_delivers_queue_and_ends_descriptors)
     ck_assert_int_eq(hollow_announcer_fd_read(got, 64, &k, fd), HOLLOW_ESTATE);
     close(fd);
     ck_assert_int_eq(hollow_announcer_fd_read(got, 64, &k, -1), HOLLOW_EINVAL);
-    rec_destroy(&r);
+    ht_rec_destroy(&r);
     hollow_announcer_free(NULL);
 
     hollow_announcer_inproc_options o = HOLLOW_ANNOUNCER_INPROC_OPTIONS_INIT;
@@ -823,7 +686,7 @@ START_TEST(announcer_lease_has_one_holder)
 
     /* an expired lease belongs to nobody */
     HT_OK(hollow_announcer_lease(a, HOLLOW_LEASE_ACQUIRE, "p2", 30, NULL, 0));
-    sleep_ms(40);
+    ht_sleep_ms(40);
     ck_assert_int_eq(hollow_announcer_lease(a, HOLLOW_LEASE_CHECK, "p2", 0, NULL, 0),
                      HOLLOW_ESTATE);
     HT_OK(hollow_announcer_lease(a, HOLLOW_LEASE_ACQUIRE, "p1", 60000, NULL, 0));

@@ -29,32 +29,6 @@
 
 /* ---------------------------------------------------------- helpers */
 
-static void make_tmpdir(char *dir, size_t cap)
-{
-    const char *base = getenv("TMPDIR");
-    snprintf(dir, cap, "%s/hollow-bsfs-XXXXXX", base ? base : "/tmp");
-    ck_assert_msg(mkdtemp(dir) != NULL, "mkdtemp: %s", strerror(errno));
-}
-
-/* remove a directory of plain files (what these tests make) */
-static void remove_dir(const char *dir)
-{
-    chmod(dir, 0755);
-    DIR *d = opendir(dir);
-    if (d == NULL)
-        return;
-    struct dirent *e;
-    char path[4096];
-    while ((e = readdir(d)) != NULL) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-            continue;
-        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        unlink(path);
-    }
-    closedir(d);
-    rmdir(dir);
-}
-
 static hollow_blobstore *open_store(const char *dir)
 {
     hollow_blobstore_fs_options o = HOLLOW_BLOBSTORE_FS_OPTIONS_INIT;
@@ -220,7 +194,7 @@ END_TEST
 START_TEST(blobstore_fs_exact_name_matching)
 {
     char dir[256];
-    make_tmpdir(dir, sizeof dir);
+    ht_tmpdir(dir, sizeof dir, "hollow-bsfs");
     touch(dir, "delta-1-2", "one-two");
     touch(dir, "delta-12-13", "twelve");
     touch(dir, "delta-1-2x", "junk");
@@ -277,7 +251,7 @@ START_TEST(blobstore_fs_exact_name_matching)
 
     hollow_blobstore_free(bs);
     rmdir(sub);
-    remove_dir(dir);
+    ht_remove_dir(dir);
 }
 END_TEST
 
@@ -311,7 +285,7 @@ static void chunky_close(void *payload) { ((chunky *)payload)->closed++; }
 START_TEST(blobstore_fs_put_and_get_streams_and_files)
 {
     char dir[256];
-    make_tmpdir(dir, sizeof dir);
+    ht_tmpdir(dir, sizeof dir, "hollow-bsfs");
     hollow_blobstore *bs = open_store(dir);
     uint64_t seed = ht_seed("blobstore_fs_put_and_get_streams_and_files");
     size_t big_len = 3 * 1024 * 1024 + 17;
@@ -423,14 +397,14 @@ START_TEST(blobstore_fs_put_and_get_streams_and_files)
 
     hollow_blobstore_free(bs);
     free(big);
-    remove_dir(dir);
+    ht_remove_dir(dir);
 }
 END_TEST
 
 START_TEST(blobstore_fs_opening_directories)
 {
     char dir[256], nested[512];
-    make_tmpdir(dir, sizeof dir);
+    ht_tmpdir(dir, sizeof dir, "hollow-bsfs");
     snprintf(nested, sizeof nested, "%s/a/b/c", dir);
     hollow_blobstore_fs_options o = HOLLOW_BLOBSTORE_FS_OPTIONS_INIT;
     hollow_blobstore *bs = (hollow_blobstore *)&o; /* must be reset */
@@ -473,7 +447,7 @@ START_TEST(blobstore_fs_opening_directories)
     rmdir(path);
     snprintf(path, sizeof path, "%s/a", dir);
     rmdir(path);
-    remove_dir(dir);
+    ht_remove_dir(dir);
 }
 END_TEST
 
@@ -535,18 +509,18 @@ static void check_failed_put(const char *dir, int err)
 START_TEST(blobstore_fs_write_fault_no_space)
 {
     char dir[256];
-    make_tmpdir(dir, sizeof dir);
+    ht_tmpdir(dir, sizeof dir, "hollow-bsfs");
     check_failed_put(dir, ENOSPC);
-    remove_dir(dir);
+    ht_remove_dir(dir);
 }
 END_TEST
 
 START_TEST(blobstore_fs_write_fault_read_only_filesystem)
 {
     char dir[256];
-    make_tmpdir(dir, sizeof dir);
+    ht_tmpdir(dir, sizeof dir, "hollow-bsfs");
     check_failed_put(dir, EROFS);
-    remove_dir(dir);
+    ht_remove_dir(dir);
 }
 END_TEST
 
@@ -569,7 +543,7 @@ static int failing_read(size_t *n_out, void *buf, size_t cap, void *payload)
 START_TEST(blobstore_fs_failing_stream_stores_nothing)
 {
     char dir[256];
-    make_tmpdir(dir, sizeof dir);
+    ht_tmpdir(dir, sizeof dir, "hollow-bsfs");
     hollow_blobstore *bs = open_store(dir);
     size_t pos = 0;
     hollow_stream *src = NULL;
@@ -591,7 +565,7 @@ START_TEST(blobstore_fs_failing_stream_stores_nothing)
     hollow_stream *s = NULL;
     ck_assert_int_eq(hollow_blobstore_get(&s, bs, &k), HOLLOW_ENOTFOUND);
     hollow_blobstore_free(bs);
-    remove_dir(dir);
+    ht_remove_dir(dir);
 }
 END_TEST
 
@@ -602,7 +576,7 @@ END_TEST
 START_TEST(blobstore_fs_full_disk_rlimit_fsize)
 {
     char dir[256];
-    make_tmpdir(dir, sizeof dir);
+    ht_tmpdir(dir, sizeof dir, "hollow-bsfs");
     pid_t pid = fork();
     ck_assert_int_ge(pid, 0);
     if (pid == 0) {
@@ -648,7 +622,7 @@ START_TEST(blobstore_fs_full_disk_rlimit_fsize)
     ck_assert_int_eq(dot, 0); /* the failed temporary files were removed */
     ck_assert_int_eq(plain, 1);
     hollow_blobstore_free(bs);
-    remove_dir(dir);
+    ht_remove_dir(dir);
 }
 END_TEST
 
@@ -660,7 +634,7 @@ END_TEST
 START_TEST(blobstore_fs_read_only_directory)
 {
     char dir[256];
-    make_tmpdir(dir, sizeof dir);
+    ht_tmpdir(dir, sizeof dir, "hollow-bsfs");
     touch(dir, "snapshot-1", "one");
     ck_assert_int_eq(chmod(dir, 0555), 0);
     char path[512];
@@ -703,7 +677,7 @@ START_TEST(blobstore_fs_read_only_directory)
     count_entries(dir, &dot, &plain);
     ck_assert_int_eq(dot, 0);
     ck_assert_int_eq(plain, 1);
-    remove_dir(dir);
+    ht_remove_dir(dir);
 }
 END_TEST
 
@@ -747,7 +721,7 @@ static int trickle_read(size_t *n_out, void *buf, size_t cap, void *payload)
 START_TEST(blobstore_fs_killed_writer_leaves_no_blob)
 {
     char dir[256];
-    make_tmpdir(dir, sizeof dir);
+    ht_tmpdir(dir, sizeof dir, "hollow-bsfs");
     int sig[2];
     ck_assert_int_eq(pipe(sig), 0);
     pid_t pid = fork();
@@ -814,7 +788,7 @@ START_TEST(blobstore_fs_killed_writer_leaves_no_blob)
     list_keys(&l, bs);
     ck_assert_int_eq(l.n, 1);
     hollow_blobstore_free(bs);
-    remove_dir(dir);
+    ht_remove_dir(dir);
 }
 END_TEST
 

@@ -122,9 +122,7 @@ static void *reader(void *p)
 START_TEST(blobstore_fs_concurrent_replace_and_read)
 {
     char dir[256];
-    const char *base = getenv("TMPDIR");
-    snprintf(dir, sizeof dir, "%s/hollow-bsfst-XXXXXX", base ? base : "/tmp");
-    ck_assert_ptr_nonnull(mkdtemp(dir));
+    ht_tmpdir(dir, sizeof dir, "hollow-bsfst");
     shared sh;
     memset(&sh, 0, sizeof sh);
     hollow_blobstore_fs_options o = HOLLOW_BLOBSTORE_FS_OPTIONS_INIT;

@@ -36,20 +36,6 @@
 
 /* ================================================================ helpers */
 
-static void sleep_ms(int ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-        ;
-}
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* ------------------------------------------------------------- files */
 
 static bool file_exists(const char *dir, const char *name)
@@ -222,10 +208,10 @@ static int64_t announced_latest(hollow_announcer *a)
 static void add_listener_quiet(hollow_consumer *c, hollow_refresh_listener_fn fn,
                                void *payload)
 {
-    int64_t deadline = now_ms() + WAIT_MS;
+    int64_t deadline = ht_now_ms() + WAIT_MS;
     int rc;
-    while ((rc = hollow_consumer_last_error(c, NULL, 0)) == 0 && now_ms() < deadline)
-        sleep_ms(1);
+    while ((rc = hollow_consumer_last_error(c, NULL, 0)) == 0 && ht_now_ms() < deadline)
+        ht_sleep_ms(1);
     ck_assert_msg(rc == HOLLOW_ENOTFOUND, "the watcher's first refresh gave %d", rc);
     HT_OK(hollow_consumer_add_listener(c, fn, payload));
     (void)hollow_consumer_last_error(c, NULL, 0);
@@ -237,8 +223,8 @@ static int run_lint(const char *dir)
 {
     char cmd[2048];
     snprintf(cmd, sizeof cmd,
-             "python3 %s/tools/hollow_lint.py --must-only --dir %s >&2",
-             HOLLOW_TESTS_DIR, dir);
+             "%s %s/tools/hollow_lint.py --must-only --dir %s >&2",
+             HOLLOW_PYTHON, HOLLOW_TESTS_DIR, dir);
     int st = system(cmd);
     return st == -1 ? -1 : WIFEXITED(st) ? WEXITSTATUS(st) : 128;
 }
@@ -324,7 +310,7 @@ START_TEST(pc_end_to_end_follow_pin_back_and_forth)
     v[5] = cycle_spec(p, specs[5]);
     ck_assert_int_eq(v[5], 6);
     HT_OK(hollow_announcer_drain(ann, WAIT_MS));
-    sleep_ms(200);
+    ht_sleep_ms(200);
     ck_assert_int_eq(hollow_consumer_version(c), v[1]);
     ck_assert_int_eq(hollow_consumer_last_error(c, NULL, 0), 0);
 
@@ -614,7 +600,7 @@ START_TEST(producer_validator_failure_rolls_back_announces_nothing)
     ck_assert_str_eq(after, before);
     free(after);
     HT_OK(hollow_announcer_drain(ann, WAIT_MS));
-    sleep_ms(100);
+    ht_sleep_ms(100);
     ck_assert_int_eq(hollow_consumer_version(c), v2);
     char *consumer_after = dump_consumer(c);
     ck_assert_dump_eq(consumer_after, consumer_before, "consumer after rollbacks");
@@ -863,7 +849,7 @@ START_TEST(producer_lease_inproc_only_primary_announces)
     ck_assert_int_eq(v, 0);
     ck_assert(!hollow_producer_is_primary(p2));
 
-    sleep_ms(1500); /* > 3 lifetimes: only renewing keeps p1's lease */
+    ht_sleep_ms(1500); /* > 3 lifetimes: only renewing keeps p1's lease */
     rc = hollow_producer_run_cycle(&v, p2, populate, &pp);
     ck_assert_int_eq(rc, HOLLOW_ESTATE);
     ck_assert(hollow_producer_is_primary(p1));
@@ -1164,7 +1150,7 @@ static void *reader_main(void *arg)
     }
     int64_t last_own = 0, last_shared = 0;
     int seen_own = 0, seen_shared = 0;
-    int64_t deadline = now_ms() + 120000;
+    int64_t deadline = ht_now_ms() + 120000;
     long reads = 0;
     for (;;) {
         long long fin = atomic_load(&x->final_version);
@@ -1172,7 +1158,7 @@ static void *reader_main(void *arg)
         bool done_shared = fin > 0 && last_shared == fin;
         if ((done_own && done_shared) || atomic_load(&x->failures) > 0)
             break;
-        if (now_ms() > deadline) {
+        if (ht_now_ms() > deadline) {
             follow_fail(x, "timed out at versions %lld (own) and %lld (shared)",
                         (long long)last_own, (long long)last_shared);
             break;
@@ -1191,7 +1177,7 @@ static void *reader_main(void *arg)
         hollow_read_state_release(b);
         reads++;
         if (a == NULL || b == NULL)
-            sleep_ms(1);
+            ht_sleep_ms(1);
         if (!ok)
             break;
     }
@@ -1242,7 +1228,7 @@ START_TEST(pc_eight_consumer_threads_follow_while_reading_pinned_states)
         pthread_mutex_unlock(&x->mu);
         last = cycle(p, &pp);
         ck_assert_int_eq(last, i + 1);
-        sleep_ms(i % 3 == 0 ? 20 : 2);
+        ht_sleep_ms(i % 3 == 0 ? 20 : 2);
     }
     atomic_store(&x->final_version, last);
     for (int i = 0; i < READERS; i++)
@@ -1675,12 +1661,12 @@ START_TEST(consumer_watcher_failed_refresh_keeps_state_says_why)
     ck_assert(!atomic_load(&ms->truncate_next_delta)); /* it was mangled */
 
     /* the watcher tries and fails: wait for its verdict */
-    int64_t deadline = now_ms() + WAIT_MS;
+    int64_t deadline = ht_now_ms() + WAIT_MS;
     char msg[256] = "";
     int err = 0;
     while ((err = hollow_consumer_last_error(c, msg, sizeof msg)) == 0 &&
-           now_ms() < deadline)
-        sleep_ms(5);
+           ht_now_ms() < deadline)
+        ht_sleep_ms(5);
     ck_assert_msg(err < 0, "the watcher reported no error");
     ck_assert_msg(err == HOLLOW_ECORRUPT, "error %d: %s", err, msg);
     ck_assert_msg(strstr(msg, "delta-2-3") != NULL, "message: %s", msg);

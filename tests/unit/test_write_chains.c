@@ -898,10 +898,8 @@ START_TEST(write_chain)
     bool verbose = env_on("HOLLOW_TEST_VERBOSE");
 
     char dir[256], ctx[320], name[96], name2[96];
-    const char *tmp = getenv("TMPDIR");
-    snprintf(dir, sizeof dir, "%s/hollow_chain%d.XXXXXX",
-             tmp != NULL && *tmp ? tmp : "/tmp", _i);
-    ck_assert_msg(mkdtemp(dir) != NULL, "cannot create %s", dir);
+    snprintf(name, sizeof name, "hollow_chain%d", _i);
+    ht_tmpdir(dir, sizeof dir, name);
 
     /* the schema */
     rs_schema_opts so;

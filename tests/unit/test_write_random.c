@@ -75,15 +75,6 @@ static rs_schema_opts profile(int i, uint64_t *rng)
     return o;
 }
 
-/* a new directory under $TMPDIR (or /tmp) */
-static void temp_dir(char *dir, size_t cap, const char *prefix)
-{
-    const char *tmp = getenv("TMPDIR");
-    snprintf(dir, cap, "%s/%s.XXXXXX", tmp != NULL && *tmp ? tmp : "/tmp",
-             prefix);
-    ck_assert_msg(mkdtemp(dir) != NULL, "cannot create %s", dir);
-}
-
 static bool verbose(void)
 {
     const char *v = getenv("HOLLOW_TEST_VERBOSE");
@@ -97,7 +88,7 @@ START_TEST(write_random_state)
     rs_rand(&rng);
 
     char dir[256];
-    temp_dir(dir, sizeof dir, "hollow_wr");
+    ht_tmpdir(dir, sizeof dir, "hollow_wr");
     char path[300], ctx[320];
     snprintf(path, sizeof path, "%s/snapshot-1", dir);
     snprintf(ctx, sizeof ctx, "seed %llu state %d (%s)",
@@ -267,7 +258,7 @@ START_TEST(write_random_cycles)
     uint64_t rng = g_seed ^ (0xC2B2AE3D27D4EB4Full * (uint64_t)(i + 1));
     rs_rand(&rng);
     char dir[256];
-    temp_dir(dir, sizeof dir, "hollow_wrc");
+    ht_tmpdir(dir, sizeof dir, "hollow_wrc");
     char ctx[320], name[64];
 
     rs_schema_opts opts = profile(i, &rng);

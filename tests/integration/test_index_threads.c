@@ -9,7 +9,6 @@
  * indexes belong to, computed single-threaded beforehand, for present and
  * absent keys. Run under ThreadSanitizer by `make test`.
  */
-#include <jansson.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -22,7 +21,6 @@
 #include "testhelp.h"
 
 #define READERS 8
-#define MAX_STEPS 64
 #define MAX_TYPES 16
 
 /* ===================================================== brute force */
@@ -393,63 +391,17 @@ static const char *SCENARIOS[] = {"a_primitives", "b_collections",
                                   "f_random_large"};
 #define NSCEN (sizeof SCENARIOS / sizeof *SCENARIOS)
 
-typedef struct blob {
-    uint8_t *p;
-    size_t len;
-} blob;
-
+/* a golden chain and the expectations of each of its states */
 typedef struct chain {
-    blob snapshot;
-    blob steps[MAX_STEPS]; /* deltas forward, then reverse deltas back */
-    int nsteps;
-    step_expect exp[MAX_STEPS + 1];
+    ht_chain c;
+    step_expect exp[HT_CHAIN_MAX_STEPS + 1];
 } chain;
-
-static blob load(const char *dir, const char *name)
-{
-    char path[1200];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    blob b;
-    b.p = ht_read_file(path, &b.len);
-    return b;
-}
-
-static void load_chain(chain *c, const char *scenario)
-{
-    char dir[1024], path[1100], name[256];
-    snprintf(dir, sizeof dir, "%s/%s", HOLLOW_GOLDEN_DIR, scenario);
-    snprintf(path, sizeof path, "%s/manifest.json", dir);
-    json_error_t err;
-    json_t *m = json_load_file(path, 0, &err);
-    ck_assert_ptr_nonnull(m);
-    json_t *vs = json_object_get(m, "versions");
-    size_t nv = json_array_size(vs);
-    snprintf(name, sizeof name, "snapshot-%lld",
-             (long long)json_integer_value(json_array_get(vs, 0)));
-    c->snapshot = load(dir, name);
-    c->nsteps = 0;
-    for (size_t i = 0; i + 1 < nv; i++) {
-        snprintf(name, sizeof name, "delta-%lld-%lld",
-                 (long long)json_integer_value(json_array_get(vs, i)),
-                 (long long)json_integer_value(json_array_get(vs, i + 1)));
-        c->steps[c->nsteps++] = load(dir, name);
-    }
-    for (size_t i = nv - 1; i > 0; i--) {
-        snprintf(name, sizeof name, "reversedelta-%lld-%lld",
-                 (long long)json_integer_value(json_array_get(vs, i)),
-                 (long long)json_integer_value(json_array_get(vs, i - 1)));
-        c->steps[c->nsteps++] = load(dir, name);
-    }
-    json_decref(m);
-}
 
 static void free_chain(chain *c)
 {
-    free(c->snapshot.p);
-    for (int i = 0; i < c->nsteps; i++)
-        free(c->steps[i].p);
-    for (int i = 0; i <= c->nsteps; i++)
+    for (int i = 0; i <= c->c.nsteps; i++)
         free_expect(&c->exp[i]);
+    ht_chain_free(&c->c);
 }
 
 /*
@@ -462,8 +414,8 @@ static long walk(chain *c, bool publish_steps)
     hollow_read_state *rs = NULL;
     hollow_index *prev[MAX_TYPES];
     size_t nprev = 0;
-    HT_OK(hollow_read_state_from_snapshot(&rs, c->snapshot.p, c->snapshot.len,
-                                          NULL));
+    HT_OK(hollow_read_state_from_snapshot(&rs, c->c.snapshot.p,
+                                          c->c.snapshot.len, NULL));
     for (int i = 0;; i++) {
         if (!publish_steps) {
             expect_state(&c->exp[i], rs);
@@ -490,11 +442,11 @@ static long walk(chain *c, bool publish_steps)
             nprev = e->nt;
             publish(b);
         }
-        if (i == c->nsteps)
+        if (i == c->c.nsteps)
             break;
         hollow_read_state *next = NULL;
-        HT_OK(hollow_read_state_apply_delta(&next, rs, c->steps[i].p,
-                                            c->steps[i].len));
+        HT_OK(hollow_read_state_apply_delta(&next, rs, c->c.steps[i].p,
+                                            c->c.steps[i].len));
         hollow_read_state_release(rs);
         rs = next;
     }
@@ -509,7 +461,7 @@ START_TEST(index_threads_lookup_while_refreshing)
     static chain chains[NSCEN];
     time_t t0 = time(NULL);
     for (size_t i = 0; i < NSCEN; i++) {
-        load_chain(&chains[i], SCENARIOS[i]);
+        ht_chain_load(&chains[i].c, SCENARIOS[i]);
         walk(&chains[i], false);
     }
     fprintf(stderr, "expectations computed in %lds\n",

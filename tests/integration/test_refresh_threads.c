@@ -8,8 +8,6 @@
  * randomized tag had in a single-threaded pass beforehand. Run under
  * ThreadSanitizer by `make test`.
  */
-#include <dirent.h>
-#include <jansson.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -20,19 +18,7 @@
 #include "testhelp.h"
 
 #define READERS 8
-#define MAX_STEPS 64
 #define MAX_EXPECT 4096
-
-typedef struct blob {
-    uint8_t *p;
-    size_t len;
-} blob;
-
-typedef struct chain {
-    blob snapshot;
-    blob steps[MAX_STEPS]; /* deltas forward, then reverse deltas back */
-    int nsteps;
-} chain;
 
 typedef struct expect {
     int64_t tag;
@@ -67,55 +53,8 @@ static bool is_expected(int64_t tag, uint32_t c)
     return false;
 }
 
-static blob load(const char *dir, const char *name)
-{
-    char path[1024];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    blob b;
-    b.p = ht_read_file(path, &b.len);
-    return b;
-}
-
-/* the chain of a scenario: first snapshot, all deltas, all reverse deltas */
-static void load_chain(chain *c, const char *scenario)
-{
-    char dir[1024], path[1100];
-    snprintf(dir, sizeof dir, "%s/%s", HOLLOW_GOLDEN_DIR, scenario);
-    snprintf(path, sizeof path, "%s/manifest.json", dir);
-    json_error_t err;
-    json_t *m = json_load_file(path, 0, &err);
-    ck_assert_ptr_nonnull(m);
-    json_t *versions = json_object_get(m, "versions");
-    size_t nv = json_array_size(versions);
-    char name[256];
-    snprintf(name, sizeof name, "snapshot-%lld",
-             (long long)json_integer_value(json_array_get(versions, 0)));
-    c->snapshot = load(dir, name);
-    c->nsteps = 0;
-    for (size_t i = 0; i + 1 < nv; i++) {
-        snprintf(name, sizeof name, "delta-%lld-%lld",
-                 (long long)json_integer_value(json_array_get(versions, i)),
-                 (long long)json_integer_value(json_array_get(versions, i + 1)));
-        c->steps[c->nsteps++] = load(dir, name);
-    }
-    for (size_t i = nv - 1; i > 0; i--) {
-        snprintf(name, sizeof name, "reversedelta-%lld-%lld",
-                 (long long)json_integer_value(json_array_get(versions, i)),
-                 (long long)json_integer_value(json_array_get(versions, i - 1)));
-        c->steps[c->nsteps++] = load(dir, name);
-    }
-    json_decref(m);
-}
-
-static void free_chain(chain *c)
-{
-    free(c->snapshot.p);
-    for (int i = 0; i < c->nsteps; i++)
-        free(c->steps[i].p);
-}
-
 /* walk the chain; publish each state when `holder_out` is set */
-static void walk(const chain *c, bool publish)
+static void walk(const ht_chain *c, bool publish)
 {
     hollow_read_state *rs = NULL;
     HT_OK(hollow_read_state_from_snapshot(&rs, c->snapshot.p, c->snapshot.len,
@@ -179,9 +118,9 @@ static const char *SCENARIOS[] = {"a_primitives", "b_collections",
 
 START_TEST(threads_read_while_refreshing)
 {
-    static chain chains[NSCEN];
+    static ht_chain chains[NSCEN];
     for (size_t i = 0; i < NSCEN; i++) {
-        load_chain(&chains[i], SCENARIOS[i]);
+        ht_chain_load(&chains[i], SCENARIOS[i]);
         walk(&chains[i], false);
     }
     HT_OK(hollow_state_holder_new(&holder));
@@ -200,15 +139,15 @@ START_TEST(threads_read_while_refreshing)
     ck_assert_int_gt(atomic_load(&reads), READERS);
     hollow_state_holder_free(holder);
     for (size_t i = 0; i < NSCEN; i++)
-        free_chain(&chains[i]);
+        ht_chain_free(&chains[i]);
 }
 END_TEST
 
 /* a pinned state stays readable and unchanged after newer ones replace it */
 START_TEST(threads_pinned_state_survives_publish)
 {
-    chain c;
-    load_chain(&c, "c_primary_keys");
+    ht_chain c;
+    ht_chain_load(&c, "c_primary_keys");
     hollow_read_state *rs = NULL;
     HT_OK(hollow_read_state_from_snapshot(&rs, c.snapshot.p, c.snapshot.len,
                                           NULL));
@@ -233,7 +172,7 @@ START_TEST(threads_pinned_state_survives_publish)
     hollow_read_state_release(pinned);
     hollow_read_state_release(rs);
     hollow_state_holder_free(holder);
-    free_chain(&c);
+    ht_chain_free(&c);
 }
 END_TEST
 
