@@ -36,15 +36,24 @@
 #define HOLLOW__MIN_SHARD_BYTES 2
 
 /*
+ * Shards with slots per snapshot: LIMIT + one per BYTES of blob. Each costs
+ * a struct and per-field arrays (~200 bytes) but may take as little as 2
+ * bytes (an OBJECT type without fields). Java's shards with slots take 12
+ * bytes or more (a width, a word of data, the counts), and Java shards only
+ * types of 16 MiB and more unless told otherwise (§10.8).
+ */
+#define HOLLOW__LIMIT_SLOT_SHARDS 4096u
+#define HOLLOW__BYTES_PER_SLOT_SHARD 8u
+
+/*
  * Snapshot: what a load may allocate, at most GROWTH * blob bytes + SLACK.
  * Not checked as a budget: it follows from the rules above (counts checked
- * against the bytes left, empty shards and empty types shared); the tests
- * of tests/unit/test_hostile.c hold the reader to it. The worst case is a
- * shard with slots of a type without fields: 2 bytes of blob, ~200 bytes
- * of shard struct and arrays.
+ * against the bytes left, empty shards and empty types shared, shards with
+ * slots counted); the tests of tests/unit/test_hostile.c hold the reader
+ * to it.
  */
-#define HOLLOW__SNAPSHOT_GROWTH 128u
-#define HOLLOW__SNAPSHOT_SLACK ((size_t)1 << 20)
+#define HOLLOW__SNAPSHOT_GROWTH 64u
+#define HOLLOW__SNAPSHOT_SLACK ((size_t)2 << 20)
 
 /*
  * Delta: the bytes the rebuilt shards may allocate, at most

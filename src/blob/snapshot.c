@@ -304,12 +304,14 @@ static void type_clear(hollow_type *t)
 
 /*
  * One type section of a snapshot into t (whose schema is set by the caller).
- * A shard with slots takes two bytes or more of the blob; shards without
- * slots are shared as soon as they are read, so that a blob of many empty
- * shards costs a pointer each (limits.h).
+ * Shards without slots are shared as soon as they are read, so that a blob
+ * of many empty shards costs a pointer each; shards with slots cost a
+ * struct and arrays each, and `with_slots` counts down how many more the
+ * blob may have (limits.h).
  */
 static int read_type_section(hollow_type *t, hollow__reader *r,
-                             const hollow__blob_source *src)
+                             const hollow__blob_source *src,
+                             uint64_t *with_slots)
 {
     uint32_t n;
     size_t at = hollow__reader_offset(r);
@@ -348,8 +350,17 @@ static int read_type_section(hollow_type *t, hollow__reader *r,
                                      "ordinal %d",
                                      t->schema->name, s,
                                      (int)t->shards[s]->max + 1, (int)M);
-        if (t->shards[s]->max != -1)
+        if (t->shards[s]->max != -1) {
+            if (*with_slots == 0)
+                return hollow__error_set(
+                    HOLLOW_ERANGE,
+                    "type %s shard %u: over the limit of shards with slots "
+                    "for a blob of %zu bytes (%u + one per %u bytes)",
+                    t->schema->name, s, src->len, HOLLOW__LIMIT_SLOT_SHARDS,
+                    HOLLOW__BYTES_PER_SLOT_SHARD);
+            (*with_slots)--;
             continue;
+        }
         if (empty == NULL) {
             empty = t->shards[s];
         } else {
@@ -535,6 +546,8 @@ int hollow__snapshot_read(hollow_read_state **out, const hollow__blob_source *sr
                                HOLLOW__LIMIT_TYPES, at0);
         goto done;
     }
+    uint64_t with_slots = HOLLOW__LIMIT_SLOT_SHARDS +
+                          src->len / HOLLOW__BYTES_PER_SLOT_SHARD;
     /* §3.2: the header's schema list is the state's type list; a pre-2.2
      * header has none, and then the sections define the types */
     size_t ntypes = h.has_schemas ? h.schema_count : k;
@@ -629,7 +642,7 @@ int hollow__snapshot_read(hollow_read_state **out, const hollow__blob_source *sr
         t->schema = sec_schema;
         t->state = rs;
         sec_schema = NULL;
-        rc = read_type_section(t, &r, src);
+        rc = read_type_section(t, &r, src, &with_slots);
         if (t != &scratch && !h.has_schemas)
             add_type(&names, rs, (size_t)idx);
         if (t == &scratch)
