@@ -136,6 +136,7 @@ typedef struct build {
     uint32_t n, bits;        /* target shard count */
     uint64_t seen_old;       /* old populated records met while rebuilding */
     uint64_t *left;          /* bytes rebuilt shards may still allocate */
+    uint64_t *work_left;     /* slot fields they may still visit */
     uint64_t limit;          /* the whole allowance, for the message */
 } build;
 
@@ -156,6 +157,25 @@ static int charge(build *b, uint64_t bytes)
                                  (unsigned long long)b->limit,
                                  HOLLOW__DELTA_GROWTH, HOLLOW__DELTA_SLACK);
     *b->left -= bytes;
+    return 0;
+}
+
+/*
+ * The same for time: rebuilding a shard visits every slot (and every field
+ * of it) twice, whatever the widths, so a delta whose records are 0 or 1
+ * bit wide could still make us loop over 2^31 slots within its bytes.
+ */
+static int charge_work(build *b, uint64_t steps)
+{
+    if (steps > *b->work_left)
+        return hollow__error_set(HOLLOW_ERANGE,
+                                 "type %s: the delta would rebuild more than "
+                                 "its limit of %llu slot fields (%u x (origin "
+                                 "state + delta bytes) + %zu)",
+                                 b->old->schema->name,
+                                 (unsigned long long)b->limit,
+                                 HOLLOW__DELTA_GROWTH, HOLLOW__DELTA_SLACK);
+    *b->work_left -= steps;
     return 0;
 }
 
@@ -221,8 +241,9 @@ static int set_bits(hollow__shard *ns, build *b, const delta_shard *d,
 {
     uint64_t slots = (uint64_t)((int64_t)d->m + 1);
     uint32_t words = (uint32_t)hollow__ceilw(slots);
-    int rc = charge(b, (uint64_t)(words ? words : 1) * 16);
-    if (rc < 0)
+    size_t nf = b->cs->kind == HOLLOW_SCHEMA_OBJECT ? b->cs->field_count : 0;
+    int rc = charge_work(b, slots * (nf + 1));
+    if (rc < 0 || (rc = charge(b, (uint64_t)(words ? words : 1) * 16)) < 0)
         return rc;
     ns->populated = hollow__calloc(words ? words : 1, sizeof(uint64_t));
     ns->ghosts = hollow__calloc(words ? words : 1, sizeof(uint64_t));
@@ -611,7 +632,7 @@ static int map_fields(int **out, const hollow_schema *cs, const hollow_schema *d
  */
 static int apply_section(hollow_type *nt, const hollow_type *old,
                          const hollow_schema *ds, hollow__reader *r,
-                         uint64_t *left, uint64_t limit)
+                         uint64_t *left, uint64_t *work_left, uint64_t limit)
 {
     uint32_t n;
     size_t at = hollow__reader_offset(r);
@@ -646,6 +667,7 @@ static int apply_section(hollow_type *nt, const hollow_type *old,
         b.n = n;
         b.bits = (uint32_t)__builtin_ctz(n);
         b.left = left;
+        b.work_left = work_left;
         b.limit = limit;
         if ((rc = map_fields(&b.fmap, old->schema, ds)) < 0)
             return rc;
@@ -816,7 +838,7 @@ int hollow__delta_apply(hollow_read_state **out, const hollow_read_state *rs,
         goto done;
     uint64_t limit = HOLLOW__DELTA_GROWTH * (origin_size(rs) + len) +
                      HOLLOW__DELTA_SLACK;
-    uint64_t left = limit;
+    uint64_t left = limit, work_left = limit;
     seen = hollow__calloc(rs->type_count ? rs->type_count : 1, sizeof *seen);
     if (seen == NULL) {
         rc = hollow__error_oom();
@@ -838,7 +860,7 @@ int hollow__delta_apply(hollow_read_state **out, const hollow_read_state *rs,
             seen[idx] = true;
             nt = &ns->types[idx];
         }
-        if ((rc = apply_section(nt, old, ds, &r, &left, limit)) < 0)
+        if ((rc = apply_section(nt, old, ds, &r, &left, &work_left, limit)) < 0)
             goto done;
         hollow_schema_free(ds);
         ds = NULL;

@@ -56,11 +56,14 @@
 #define HOLLOW__SNAPSHOT_SLACK ((size_t)2 << 20)
 
 /*
- * Delta: the bytes the rebuilt shards may allocate, at most
- * GROWTH * (origin state memory + delta bytes) + SLACK. 64 covers a field
- * widened from 1 to 64 bits, which re-encodes every record of its type.
+ * Delta: the bytes the rebuilt shards may allocate, and the slot fields
+ * (slots x (fields + 1)) they may visit, each at most
+ * GROWTH * (origin state size + delta bytes) + SLACK. 64 covers a field
+ * widened from 1 to 64 bits, which re-encodes every record of its type;
+ * the slack covers a small state whose next ordinals leap past its max
+ * ordinal (Java's reuse delay, blob-format.md §10.4).
  */
 #define HOLLOW__DELTA_GROWTH 64u
-#define HOLLOW__DELTA_SLACK ((size_t)1 << 20)
+#define HOLLOW__DELTA_SLACK ((size_t)8 << 20)
 
 #endif

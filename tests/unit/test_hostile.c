@@ -314,6 +314,37 @@ START_TEST(hostile_delta_raises_max_ordinal)
 END_TEST
 
 /*
+ * Found by fuzz_delta: records of 0-bit fields cost no memory per slot but
+ * still a visit of every field of every slot, so a delta raising the max
+ * ordinal of a wide type to 2^24 took minutes within its memory allowance.
+ */
+START_TEST(hostile_delta_wide_type_of_empty_fields)
+{
+    counting_allocator();
+    enum { NF = 200 };
+    hollow__buf sb = HOLLOW__BUF_INIT, sch = HOLLOW__BUF_INIT,
+                db = HOLLOW__BUF_INIT;
+    snapshot_one(&sb, 0x2222, NF, 2, 0);
+    hollow_read_state *rs = load(&sb);
+    schema_ints(&sch, "T", NF);
+    delta_add_one(&db, 0x2222, &sch, NF, 1, 1 << 24, 1 << 24, 0);
+    peak_reset();
+    hollow_read_state *next = NULL;
+    int rc = hollow_read_state_apply_delta(&next, rs, db.ptr, db.len);
+    fprintf(stderr, "hostile_delta_wide_type_of_empty_fields: %zu-byte delta, "
+            "rc %d, peak %zu bytes\n", db.len, rc, peak_above());
+    expect_error(rc, HOLLOW_ERANGE, "slot fields");
+    ck_assert_ptr_null(next);
+    ck_assert_uint_le(peak_above(), delta_bound(rs, db.len));
+    hollow_read_state_release(rs);
+    hollow__buf_free(&sb);
+    hollow__buf_free(&sch);
+    hollow__buf_free(&db);
+    ck_assert_uint_eq(g_live, 0);
+}
+END_TEST
+
+/*
  * What the bound must let through: a delta that widens every field of a
  * type from 1 to 64 bits re-encodes all its records (64x the fixed data),
  * and a delta that appends records past the max ordinal.
@@ -652,6 +683,7 @@ static Suite *hostile_suite(void)
     Suite *s = suite_create("hostile");
     TCase *tc = tcase_create("delta");
     tcase_add_test(tc, hostile_delta_raises_max_ordinal);
+    tcase_add_test(tc, hostile_delta_wide_type_of_empty_fields);
     tcase_add_test(tc, hostile_delta_legitimate_growth);
     suite_add_tcase(s, tc);
     tc = tcase_create("snapshot");
