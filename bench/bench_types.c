@@ -1,5 +1,5 @@
 /*
- * hollow-bench types [--n N] [--tags T] [--repeat R]
+ * hollow-bench types [--n N] [--tags T] [--repeat R] [--out FILE]
  *
  * Time of loading a snapshot of N types (one INT field, one record each)
  * and T header tags, encoded here as Java writes it (blob-format.md §3:
@@ -122,6 +122,7 @@ int bench_types(int argc, char **argv)
 {
     uint32_t n = 200000, tags = 0;
     int repeat = 3;
+    const char *path = NULL;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--n") == 0 && i + 1 < argc)
             n = (uint32_t)strtoul(argv[++i], NULL, 10);
@@ -129,9 +130,11 @@ int bench_types(int argc, char **argv)
             tags = (uint32_t)strtoul(argv[++i], NULL, 10);
         else if (strcmp(argv[i], "--repeat") == 0 && i + 1 < argc)
             repeat = atoi(argv[++i]);
+        else if (strcmp(argv[i], "--out") == 0 && i + 1 < argc)
+            path = argv[++i];
         else {
             fprintf(stderr, "usage: hollow-bench types [--n N] [--tags T] "
-                            "[--repeat R]\n");
+                            "[--repeat R] [--out FILE]\n");
             return 2;
         }
     }
@@ -141,6 +144,14 @@ int bench_types(int argc, char **argv)
     }
     out blob = {NULL, 0, 0};
     make_blob(&blob, n, tags);
+    if (path != NULL) { /* the blob, for hollow-cli */
+        FILE *f = fopen(path, "wb");
+        if (f == NULL || fwrite(blob.p, 1, blob.len, f) != blob.len ||
+            fclose(f) != 0) {
+            fprintf(stderr, "hollow-bench types: cannot write %s\n", path);
+            return 1;
+        }
+    }
     double best = 1e30, best_cpu = 1e30;
     long base = bench_live_bytes(), state_bytes = 0;
     for (int r = 0; r < repeat; r++) {

@@ -92,7 +92,7 @@ static void usage(FILE *f)
                "  announcer [--spin-us N] [--scale F]\n"
                "      in-process announcer: delivery latency, throughput, "
                "bytes per subscriber\n"
-               "  types [--n N] [--tags T] [--repeat R]\n"
+               "  types [--n N] [--tags T] [--repeat R] [--out FILE]\n"
                "      time of loading a snapshot of N types and T header "
                "tags\n");
 }

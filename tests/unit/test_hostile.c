@@ -16,6 +16,7 @@
 #include "blob/limits.h"
 #include "common/buf.h"
 #include "common/reader.h"
+#include "hollow/dump.h"
 #include "hollow/read.h"
 #include "hollow/schema.h"
 #include "schema/schema_int.h"
@@ -579,6 +580,49 @@ START_TEST(hostile_snapshot_many_tags)
 }
 END_TEST
 
+static int text_sink(void *payload, const char *p, size_t n)
+{
+    hollow__buf_put(payload, p, n);
+    return 0;
+}
+
+/*
+ * The canonical dump sorts header tags (was an insertion sort: 32767 tags
+ * took over a second): keys in byte order, the last of equal keys wins.
+ */
+START_TEST(hostile_dump_many_tags)
+{
+    enum { KEYS = HOLLOW__LIMIT_TAGS / 2 };
+    hollow__buf b = HOLLOW__BUF_INIT, d = HOLLOW__BUF_INIT;
+    hollow__buf_be32(&b, 1030);
+    hollow__buf_be64(&b, 0);
+    hollow__buf_be64(&b, 1);
+    put_var(&b, 0);
+    hollow__buf_be16(&b, 2 * KEYS);
+    for (int pass = 0; pass < 2; pass++)
+        for (uint32_t i = KEYS; i-- > 0;) { /* reverse order */
+            char k[16];
+            snprintf(k, sizeof k, "k%05u", i);
+            hollow__buf_mutf(&b, k);
+            hollow__buf_mutf(&b, pass ? "new" : "old");
+        }
+    put_var(&b, 0);
+    hollow_read_state *rs = load(&b);
+    HT_OK(hollow_dump_canonical(rs, text_sink, &d));
+    hollow__buf_putc(&d, 0);
+    const char *text = (const char *)d.ptr;
+    ck_assert_ptr_null(strstr(text, "\"old\""));
+    const char *p = strstr(text, "\"k00000\":\"new\",\"k00001\":\"new\"");
+    ck_assert_ptr_nonnull(p);
+    char last[32];
+    snprintf(last, sizeof last, "\"k%05u\":\"new\"}", KEYS - 1);
+    ck_assert_ptr_nonnull(strstr(p, last));
+    hollow_read_state_release(rs);
+    hollow__buf_free(&b);
+    hollow__buf_free(&d);
+}
+END_TEST
+
 /* ------------------------------------------------------- fuzz seeds */
 
 static void write_seed(const char *dir, const char *sub, const char *name,
@@ -692,6 +736,7 @@ static Suite *hostile_suite(void)
     tcase_add_test(tc, hostile_snapshot_type_count);
     tcase_add_test(tc, hostile_snapshot_many_types);
     tcase_add_test(tc, hostile_snapshot_many_tags);
+    tcase_add_test(tc, hostile_dump_many_tags);
     suite_add_tcase(s, tc);
     tc = tcase_create("seeds");
     tcase_add_test(tc, hostile_fuzz_seeds);
