@@ -316,8 +316,9 @@ END_TEST
 
 /*
  * Found by fuzz_delta: records of 0-bit fields cost no memory per slot but
- * still a visit of every field of every slot, so a delta raising the max
- * ordinal of a wide type to 2^24 took minutes within its memory allowance.
+ * still a visit of every field of every slot: a 4.6 kB delta raising the
+ * max ordinal of a 200-field type to 2^24 took 5 s of CPU in 4 MB, and
+ * more fields or slots take longer (6.7 G field visits here).
  */
 START_TEST(hostile_delta_wide_type_of_empty_fields)
 {
