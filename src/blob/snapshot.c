@@ -426,56 +426,33 @@ static int make_empty_type(hollow_type *t, hollow__shard *empty)
 }
 
 /*
- * The type filter: the named types and, transitively, every type they
- * reference. keep[i] for h->schemas[i].
+ * Type names to indexes while loading: open addressing over an array of
+ * named things (the state's types, or the header's schemas), so that a blob
+ * of many types loads in linear time. The hash is seeded from the table's
+ * address (ASLR) so that a blob cannot be crafted to collide.
  */
-static int filter_types(bool *keep, const hollow__blob_header *h,
-                        const char *const *names)
-{
-    size_t n = h->schema_count;
-    for (size_t i = 0; i < n; i++) {
-        keep[i] = false;
-        for (size_t k = 0; names[k] != NULL; k++)
-            if (strcmp(names[k], h->schemas[i]->name) == 0)
-                keep[i] = true;
-    }
-    for (bool grew = true; grew;) {
-        grew = false;
-        for (size_t i = 0; i < n; i++) {
-            if (!keep[i])
-                continue;
-            const hollow_schema *s = h->schemas[i];
-            const char *refs[3] = {s->elem_type, s->value_type, NULL};
-            for (size_t j = 0; j < n; j++) {
-                if (keep[j])
-                    continue;
-                const char *name = h->schemas[j]->name;
-                bool used = false;
-                for (size_t r = 0; r < 2; r++)
-                    used |= refs[r] != NULL && strcmp(refs[r], name) == 0;
-                for (size_t f = 0; f < s->field_count; f++)
-                    used |= s->fields[f].ref_type != NULL &&
-                            strcmp(s->fields[f].ref_type, name) == 0;
-                if (used)
-                    keep[j] = grew = true;
-            }
-        }
-    }
-    return 0;
-}
+typedef const char *(*name_of_fn)(const void *items, size_t i);
 
-/*
- * Type names to indexes while loading: open addressing over rs->types, so
- * that a blob of many types loads in linear time. The hash is seeded from
- * the table's address (ASLR) so that a blob cannot be crafted to collide.
- */
 typedef struct name_index {
-    uint32_t *slots; /* type index + 1; 0 is empty */
+    uint32_t *slots; /* item index + 1; 0 is empty */
     size_t mask;
     uint32_t seed;
+    const void *items;
+    name_of_fn name_of;
 } name_index;
 
-static int name_index_init(name_index *ix, size_t n)
+static const char *type_name_of(const void *items, size_t i)
+{
+    return ((const hollow_type *)items)[i].schema->name;
+}
+
+static const char *schema_name_of(const void *items, size_t i)
+{
+    return ((hollow_schema *const *)items)[i]->name;
+}
+
+static int name_index_init(name_index *ix, size_t n, const void *items,
+                           name_of_fn name_of)
 {
     size_t cap = 16;
     while (cap < 2 * n)
@@ -484,32 +461,85 @@ static int name_index_init(name_index *ix, size_t n)
     HOLLOW_CHECK_ALLOC(ix->slots);
     ix->mask = cap - 1;
     ix->seed = hollow__hash_long((uint64_t)(uintptr_t)ix->slots);
+    ix->items = items;
+    ix->name_of = name_of;
     return 0;
 }
 
-static size_t name_slot(const name_index *ix, const hollow_read_state *rs,
-                        const char *name)
+static size_t name_slot(const name_index *ix, const char *name)
 {
     size_t i = hollow__murmur_seeded((const uint8_t *)name, strlen(name),
                                      ix->seed) & ix->mask;
     while (ix->slots[i] != 0 &&
-           strcmp(rs->types[ix->slots[i] - 1].schema->name, name) != 0)
+           strcmp(ix->name_of(ix->items, ix->slots[i] - 1), name) != 0)
         i = (i + 1) & ix->mask;
     return i;
 }
 
-/* the index of the type named `name`, or -1 */
-static int find_type(const name_index *ix, const hollow_read_state *rs,
-                     const char *name)
+/* the index of the item named `name`, or -1 */
+static int find_name(const name_index *ix, const char *name)
 {
-    uint32_t v = ix->slots[name_slot(ix, rs, name)];
-    return (int)v - 1;
+    return (int)ix->slots[name_slot(ix, name)] - 1;
 }
 
-/* index type i (whose name is not in yet) */
-static void add_type(name_index *ix, const hollow_read_state *rs, size_t i)
+/* index item i (whose name is not in yet) */
+static void add_name(name_index *ix, size_t i)
 {
-    ix->slots[name_slot(ix, rs, rs->types[i].schema->name)] = (uint32_t)i + 1;
+    ix->slots[name_slot(ix, ix->name_of(ix->items, i))] = (uint32_t)i + 1;
+}
+
+/*
+ * The type filter: the named types and, transitively, every type they
+ * reference. keep[i] for h->schemas[i]. A work list over a name index, so
+ * that it is linear in the schemas and their references.
+ */
+static int filter_types(bool *keep, const hollow__blob_header *h,
+                        const char *const *names)
+{
+    size_t n = h->schema_count, top = 0;
+    name_index ix;
+    int rc = name_index_init(&ix, n, h->schemas, schema_name_of);
+    if (rc < 0)
+        return rc;
+    size_t *work = hollow__calloc(n ? n : 1, sizeof *work);
+    if (work == NULL) {
+        hollow__free(ix.slots);
+        return hollow__error_oom();
+    }
+    for (size_t i = 0; i < n; i++) {
+        keep[i] = false;
+        if (find_name(&ix, h->schemas[i]->name) >= 0) {
+            rc = hollow__error_set(HOLLOW_ECORRUPT,
+                                   "type %s listed twice in the header",
+                                   h->schemas[i]->name);
+            goto done;
+        }
+        add_name(&ix, i);
+    }
+    for (size_t k = 0; names[k] != NULL; k++) {
+        int j = find_name(&ix, names[k]);
+        if (j >= 0 && !keep[j]) {
+            keep[j] = true;
+            work[top++] = (size_t)j;
+        }
+    }
+    while (top > 0) {
+        const hollow_schema *s = h->schemas[work[--top]];
+        for (size_t r = 0; r < 2 + s->field_count; r++) {
+            const char *ref = r == 0   ? s->elem_type
+                              : r == 1 ? s->value_type
+                                       : s->fields[r - 2].ref_type;
+            int j = ref != NULL ? find_name(&ix, ref) : -1;
+            if (j >= 0 && !keep[j]) {
+                keep[j] = true;
+                work[top++] = (size_t)j;
+            }
+        }
+    }
+done:
+    hollow__free(work);
+    hollow__free(ix.slots);
+    return rc;
 }
 
 int hollow__snapshot_read(hollow_read_state **out, const hollow__blob_source *src)
@@ -520,7 +550,8 @@ int hollow__snapshot_read(hollow_read_state **out, const hollow__blob_source *sr
     bool *seen = NULL;
     hollow_schema *sec_schema = NULL;
     hollow__shard *empty = NULL;
-    name_index names = {NULL, 0, 0};
+    name_index names;
+    memset(&names, 0, sizeof names);
     hollow_type scratch;
     memset(&scratch, 0, sizeof scratch);
     int rc;
@@ -552,7 +583,7 @@ int hollow__snapshot_read(hollow_read_state **out, const hollow__blob_source *sr
      * header has none, and then the sections define the types */
     size_t ntypes = h.has_schemas ? h.schema_count : k;
     if ((rc = hollow__read_state_alloc(&rs, ntypes)) < 0 ||
-        (rc = name_index_init(&names, ntypes)) < 0)
+        (rc = name_index_init(&names, ntypes, rs->types, type_name_of)) < 0)
         goto done;
     rs->origin_tag = h.origin_tag;
     rs->tag = h.dest_tag;
@@ -576,12 +607,15 @@ int hollow__snapshot_read(hollow_read_state **out, const hollow__blob_source *sr
                 rc = hollow__error_oom();
                 goto done;
             }
-            filter_types(keep, &h, src->type_filter);
+            if ((rc = filter_types(keep, &h, src->type_filter)) < 0) {
+                hollow__free(keep);
+                goto done;
+            }
         }
         for (size_t i = 0; i < h.schema_count; i++) {
             if (keep != NULL && !keep[i])
                 continue; /* its section will be parsed and dropped */
-            if (find_type(&names, rs, h.schemas[i]->name) >= 0) {
+            if (find_name(&names, h.schemas[i]->name) >= 0) {
                 hollow__free(keep);
                 rc = hollow__error_set(HOLLOW_ECORRUPT,
                                        "type %s listed twice in the header",
@@ -593,7 +627,7 @@ int hollow__snapshot_read(hollow_read_state **out, const hollow__blob_source *sr
             rs->types[at].state = rs;
             h.schemas[i] = NULL;
             rs->type_count = at + 1;
-            add_type(&names, rs, at);
+            add_name(&names, at);
         }
         hollow__free(keep);
         filled = rs->type_count;
@@ -602,7 +636,7 @@ int hollow__snapshot_read(hollow_read_state **out, const hollow__blob_source *sr
         size_t at = hollow__reader_offset(&r);
         if ((rc = hollow__schema_read(&sec_schema, &r)) < 0)
             goto done;
-        int idx = find_type(&names, rs, sec_schema->name);
+        int idx = find_name(&names, sec_schema->name);
         hollow_type *t;
         if (!h.has_schemas) {
             if (idx >= 0) {
@@ -644,7 +678,7 @@ int hollow__snapshot_read(hollow_read_state **out, const hollow__blob_source *sr
         sec_schema = NULL;
         rc = read_type_section(t, &r, src, &with_slots);
         if (t != &scratch && !h.has_schemas)
-            add_type(&names, rs, (size_t)idx);
+            add_name(&names, (size_t)idx);
         if (t == &scratch)
             type_clear(&scratch);
         if (rc < 0)

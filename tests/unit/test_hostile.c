@@ -560,6 +560,55 @@ START_TEST(hostile_snapshot_many_types)
 }
 END_TEST
 
+/*
+ * The type filter keeps the named types and what they reference, found
+ * through a name index (it compared every pair of schemas before); a
+ * chain of 20 000 types, filtered from its head, keeps all of them.
+ */
+START_TEST(hostile_snapshot_type_filter)
+{
+    enum { N = 20000 };
+    hollow__buf sch = HOLLOW__BUF_INIT, b = HOLLOW__BUF_INIT;
+    hollow__buf_putc(&sch, 2); /* LIST of T0 */
+    hollow__buf_mutf(&sch, "L");
+    hollow__buf_mutf(&sch, "T0");
+    hollow__buf_putc(&sch, 0);
+    hollow__buf_mutf(&sch, "Unused");
+    hollow__buf_be16(&sch, 0);
+    for (uint32_t i = 0; i < N; i++) { /* T_i references T_{i+1} */
+        char name[16], next[16];
+        snprintf(name, sizeof name, "T%u", i);
+        snprintf(next, sizeof next, "T%u", i + 1);
+        hollow__buf_putc(&sch, 0);
+        hollow__buf_mutf(&sch, name);
+        hollow__buf_be16(&sch, i + 1 < N ? 1 : 0);
+        if (i + 1 < N) {
+            hollow__buf_mutf(&sch, "next");
+            hollow__buf_mutf(&sch, "REFERENCE");
+            hollow__buf_mutf(&sch, next);
+        }
+    }
+    put_header(&b, 0, 1, &sch, N + 2, 0, 0);
+    static const char *const filter[] = {"L", NULL};
+    hollow_read_options opts = HOLLOW_READ_OPTIONS_INIT;
+    opts.type_filter = filter;
+    hollow_read_state *rs = NULL;
+    HT_OK(hollow_read_state_from_snapshot(&rs, b.ptr, b.len, &opts));
+    ck_assert_uint_eq(hollow_read_state_type_count(rs), N + 1);
+    ck_assert_ptr_nonnull(hollow_read_state_type(rs, "T19999"));
+    ck_assert_ptr_null(hollow_read_state_type(rs, "Unused"));
+    hollow_read_state_release(rs);
+
+    static const char *const none[] = {"Absent", NULL};
+    opts.type_filter = none;
+    HT_OK(hollow_read_state_from_snapshot(&rs, b.ptr, b.len, &opts));
+    ck_assert_uint_eq(hollow_read_state_type_count(rs), 0);
+    hollow_read_state_release(rs);
+    hollow__buf_free(&b);
+    hollow__buf_free(&sch);
+}
+END_TEST
+
 /* the most header tags the format allows (a Java short) */
 START_TEST(hostile_snapshot_many_tags)
 {
@@ -737,6 +786,7 @@ static Suite *hostile_suite(void)
     tcase_add_test(tc, hostile_snapshot_type_count);
     tcase_add_test(tc, hostile_snapshot_many_types);
     tcase_add_test(tc, hostile_snapshot_many_tags);
+    tcase_add_test(tc, hostile_snapshot_type_filter);
     tcase_add_test(tc, hostile_dump_many_tags);
     suite_add_tcase(s, tc);
     tc = tcase_create("seeds");
