@@ -98,7 +98,7 @@ static int resolve_keys(hollow_read_state *rs, hollow_type *t,
         s->key_count == 0)
         return 0;
     hollow__schema_key_path *paths = NULL;
-    int rc = hollow__schema_key_resolve_all(&paths, schemas, s);
+    int rc = hollow__schema_key_resolve_all_sorted(&paths, schemas, s);
     if (rc == HOLLOW_ENOMEM)
         return rc;
     if (rc < 0) {
@@ -141,6 +141,13 @@ static int name_ref_cmp(const void *a, const void *b)
     return strcmp(((const name_ref *)a)->name, ((const name_ref *)b)->name);
 }
 
+/* the resolver's order (hollow__schema_key_resolve_all_sorted) */
+static int schema_cmp(const void *a, const void *b)
+{
+    return hollow__schema_name_cmp((*(hollow_schema *const *)a)->name,
+                                   (*(hollow_schema *const *)b)->name);
+}
+
 int hollow__read_state_index(hollow_read_state *rs)
 {
     size_t n = rs->type_count;
@@ -169,6 +176,7 @@ int hollow__read_state_index(hollow_read_state *rs)
     HOLLOW_CHECK_ALLOC(items);
     for (size_t i = 0; i < n; i++)
         items[i] = rs->types[i].schema;
+    qsort(items, n, sizeof *items, schema_cmp);
     hollow_schema_list view = {items, n, n};
     int rc = 0;
     for (size_t i = 0; i < n && rc == 0; i++)

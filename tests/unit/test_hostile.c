@@ -609,6 +609,44 @@ START_TEST(hostile_snapshot_type_filter)
 }
 END_TEST
 
+/*
+ * Hash keys of SET types are resolved against the state's types by binary
+ * search (each hop was a scan of every type: 20 000 keyed SET types before
+ * their element type took 1.75 s, 200 000 minutes).
+ */
+START_TEST(hostile_snapshot_many_keyed_sets)
+{
+    enum { N = 20000 };
+    hollow__buf sch = HOLLOW__BUF_INIT, b = HOLLOW__BUF_INIT;
+    for (uint32_t i = 0; i < N; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "S%u", i);
+        hollow__buf_putc(&sch, 4); /* SET with a hash key */
+        hollow__buf_mutf(&sch, name);
+        hollow__buf_mutf(&sch, "K");
+        put_var(&sch, 1);
+        hollow__buf_mutf(&sch, "f0");
+    }
+    schema_ints(&sch, "K", 1);
+    put_header(&b, 0, 1, &sch, N + 1, 0, 0);
+    hollow_read_state *rs = load(&b);
+    ck_assert_uint_eq(hollow_read_state_type_count(rs), N + 1);
+    /* the key resolved: a lookup by key value is answered (nothing there) */
+    const hollow_type *t = hollow_read_state_type(rs, "S19999");
+    ck_assert_ptr_nonnull(t);
+    hollow_value key = {0};
+    key.type = HOLLOW_FIELD_INT;
+    key.u.i = 7;
+    hollow_ordinal e;
+    int rc = hollow_set_find(&e, t, 0, &key, 1);
+    ck_assert_msg(rc == HOLLOW_ENOTFOUND, "set_find returned %d: %s", rc,
+                  hollow_error_last()->message);
+    hollow_read_state_release(rs);
+    hollow__buf_free(&b);
+    hollow__buf_free(&sch);
+}
+END_TEST
+
 /* the most header tags the format allows (a Java short) */
 START_TEST(hostile_snapshot_many_tags)
 {
@@ -787,6 +825,7 @@ static Suite *hostile_suite(void)
     tcase_add_test(tc, hostile_snapshot_many_types);
     tcase_add_test(tc, hostile_snapshot_many_tags);
     tcase_add_test(tc, hostile_snapshot_type_filter);
+    tcase_add_test(tc, hostile_snapshot_many_keyed_sets);
     tcase_add_test(tc, hostile_dump_many_tags);
     suite_add_tcase(s, tc);
     tc = tcase_create("seeds");
