@@ -91,7 +91,10 @@ static void usage(FILE *f)
                "      the Movies benchmark of bench-dataset.md\n"
                "  announcer [--spin-us N] [--scale F]\n"
                "      in-process announcer: delivery latency, throughput, "
-               "bytes per subscriber\n");
+               "bytes per subscriber\n"
+               "  types [--n N] [--tags T] [--repeat R] [--out FILE]\n"
+               "      time of loading a snapshot of N types and T header "
+               "tags\n");
 }
 
 int main(int argc, char **argv)
@@ -108,6 +111,8 @@ int main(int argc, char **argv)
         return bench_movies(argc - 1, argv + 1);
     if (strcmp(argv[1], "announcer") == 0)
         return bench_announcer(argc - 1, argv + 1);
+    if (strcmp(argv[1], "types") == 0)
+        return bench_types(argc - 1, argv + 1);
     if (strcmp(argv[1], "--help") == 0) {
         usage(stdout);
         return 0;

@@ -3,7 +3,8 @@
  * (blob-format.md §3, §5-§8, §11, §12; style.md B1.2).
  *
  * Any input may fail to load; that is fine, as long as the failure is a
- * clean HOLLOW_ECORRUPT / HOLLOW_EVERSION / HOLLOW_ENOMEM with a message
+ * clean HOLLOW_ECORRUPT / HOLLOW_EVERSION / HOLLOW_ERANGE (a hard limit of
+ * docs/limits.md) / HOLLOW_ENOMEM with a message
  * and no state. When the input loads, the target walks everything a
  * consumer can reach through the public API:
  *
@@ -27,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "blob_mutator.h"
 #include "hollow/dump.h"
 #include "hollow/error.h"
 #include "hollow/read.h"
@@ -342,7 +344,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (rc != HOLLOW_OK) {
         CHECK(rs == NULL);
         CHECK(rc == HOLLOW_ECORRUPT || rc == HOLLOW_EVERSION ||
-              rc == HOLLOW_ENOMEM);
+              rc == HOLLOW_ERANGE || rc == HOLLOW_ENOMEM);
         CHECK(hollow_error_last()->code == rc);
         CHECK(hollow_error_last()->message[0] != '\0');
         return 0;
@@ -392,3 +394,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     hollow_read_state_release(rs);
     return 0;
 }
+
+#ifdef HOLLOW_LIBFUZZER
+size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size,
+                               unsigned int seed);
+
+/* shard, type and tag counts (blob_mutator.h) */
+size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size,
+                               unsigned int seed)
+{
+    return hollow_fuzz_blob_mutate(data, size, max_size, seed, 0);
+}
+#endif

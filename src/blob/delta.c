@@ -38,6 +38,7 @@
 #include "common/alloc.h"
 #include "common/bits.h"
 #include "common/error.h"
+#include "limits.h"
 #include "read/access.h"
 
 /* ------------------------------------------------------- parsing */
@@ -106,9 +107,10 @@ static int read_delta_shard(delta_shard *d, hollow__reader *r,
     int rc = hollow__reader_vint(r, &d->m, "max shard ordinal");
     if (rc < 0)
         return rc;
-    if (d->m < -1 || d->m == INT32_MAX)
+    if (d->m < -1 || d->m > HOLLOW__LIMIT_MAX_ORDINAL)
         return hollow__error_set(HOLLOW_ECORRUPT, "max shard ordinal %d out of "
-                                 "range at offset %zu", (int)d->m, at);
+                                 "range [-1, %d] at offset %zu", (int)d->m,
+                                 HOLLOW__LIMIT_MAX_ORDINAL, at);
     if ((rc = read_gap_list(&d->removed, &d->nremoved, r, "removed ordinals")) < 0 ||
         (rc = read_gap_list(&d->added, &d->nadded, r, "added ordinals")) < 0)
         return rc;
@@ -133,7 +135,49 @@ typedef struct build {
     int *fmap;               /* consumer field -> delta field, or -1 */
     uint32_t n, bits;        /* target shard count */
     uint64_t seen_old;       /* old populated records met while rebuilding */
+    uint64_t *left;          /* bytes rebuilt shards may still allocate */
+    uint64_t *work_left;     /* slot fields they may still visit */
+    uint64_t limit;          /* the whole allowance, for the message */
 } build;
+
+/*
+ * Count `bytes` that a rebuilt shard is about to allocate against what the
+ * delta may make us allocate (limits.h). Called before each allocation
+ * sized by slots, so that a delta that raises a max ordinal fails before
+ * the allocation and before any loop over the slots.
+ */
+static int charge(build *b, uint64_t bytes)
+{
+    if (bytes > *b->left)
+        return hollow__error_set(HOLLOW_ERANGE,
+                                 "type %s: the delta would allocate more than "
+                                 "its limit of %llu bytes (%u x (origin state "
+                                 "+ delta bytes) + %zu)",
+                                 b->old->schema->name,
+                                 (unsigned long long)b->limit,
+                                 HOLLOW__DELTA_GROWTH, HOLLOW__DELTA_SLACK);
+    *b->left -= bytes;
+    return 0;
+}
+
+/*
+ * The same for time: rebuilding a shard visits every slot (and every field
+ * of it) twice, whatever the widths, so a delta whose records are 0 or 1
+ * bit wide could still make us loop over 2^31 slots within its bytes.
+ */
+static int charge_work(build *b, uint64_t steps)
+{
+    if (steps > *b->work_left)
+        return hollow__error_set(HOLLOW_ERANGE,
+                                 "type %s: the delta would rebuild more than "
+                                 "its limit of %llu slot fields (%u x (origin "
+                                 "state + delta bytes) + %zu)",
+                                 b->old->schema->name,
+                                 (unsigned long long)b->limit,
+                                 HOLLOW__DELTA_GROWTH, HOLLOW__DELTA_SLACK);
+    *b->work_left -= steps;
+    return 0;
+}
 
 /* where slot j of the new shard gets its record from */
 typedef struct src {
@@ -197,6 +241,10 @@ static int set_bits(hollow__shard *ns, build *b, const delta_shard *d,
 {
     uint64_t slots = (uint64_t)((int64_t)d->m + 1);
     uint32_t words = (uint32_t)hollow__ceilw(slots);
+    size_t nf = b->cs->kind == HOLLOW_SCHEMA_OBJECT ? b->cs->field_count : 0;
+    int rc = charge_work(b, slots * (nf + 1));
+    if (rc < 0 || (rc = charge(b, (uint64_t)(words ? words : 1) * 16)) < 0)
+        return rc;
     ns->populated = hollow__calloc(words ? words : 1, sizeof(uint64_t));
     ns->ghosts = hollow__calloc(words ? words : 1, sizeof(uint64_t));
     if (ns->populated == NULL || ns->ghosts == NULL)
@@ -359,9 +407,11 @@ static int build_object(hollow__shard *ns, build *b, const delta_shard *d,
     }
     uint64_t slots = (uint64_t)((int64_t)d->m + 1);
     ns->fixed_words = hollow__ceilw(slots * ns->rec_bits);
-    size_t total = (size_t)ns->fixed_words * 8;
+    uint64_t total = ns->fixed_words * 8;
     for (size_t f = 0; f < nf; f++)
-        total += (size_t)c.var_tot[f];
+        total += c.var_tot[f];
+    if ((rc = charge(b, total)) < 0)
+        goto done;
     uint8_t *block = hollow__calloc(total ? total : 1, 1);
     if (block == NULL) {
         rc = hollow__error_oom();
@@ -508,7 +558,9 @@ static int build_collection(hollow__shard *ns, build *b, const delta_shard *d,
                       : ns->elem_bits;
     ns->fixed_words = hollow__ceilw(slots * entry);
     ns->elem_words = hollow__ceilw(c.total * bw);
-    size_t total = (size_t)(ns->fixed_words + ns->elem_words) * 8;
+    uint64_t total = (ns->fixed_words + ns->elem_words) * 8;
+    if ((rc = charge(b, total)) < 0)
+        return rc;
     uint8_t *block = hollow__calloc(total ? total : 1, 1);
     HOLLOW_CHECK_ALLOC(block);
     ns->block = block;
@@ -522,11 +574,15 @@ static int build_collection(hollow__shard *ns, build *b, const delta_shard *d,
 static int build_shard(hollow__shard **out, build *b, const delta_shard *d,
                        uint32_t s)
 {
+    size_t nf = b->cs->kind == HOLLOW_SCHEMA_OBJECT ? b->cs->field_count : 0;
+    int rc = charge(b, sizeof(hollow__shard) + (nf ? nf : 1) * 21);
+    if (rc < 0)
+        return rc;
     hollow__shard *ns = hollow__calloc(1, sizeof *ns);
     HOLLOW_CHECK_ALLOC(ns);
     atomic_init(&ns->refs, 1);
     ns->max = d->m;
-    int rc = set_bits(ns, b, d, s);
+    rc = set_bits(ns, b, d, s);
     if (rc >= 0)
         rc = b->cs->kind == HOLLOW_SCHEMA_OBJECT ? build_object(ns, b, d, s)
                                                  : build_collection(ns, b, d, s);
@@ -575,7 +631,8 @@ static int map_fields(int **out, const hollow_schema *cs, const hollow_schema *d
  * old shards), or NULL if the state lacks the type (parse and drop).
  */
 static int apply_section(hollow_type *nt, const hollow_type *old,
-                         const hollow_schema *ds, hollow__reader *r)
+                         const hollow_schema *ds, hollow__reader *r,
+                         uint64_t *left, uint64_t *work_left, uint64_t limit)
 {
     uint32_t n;
     size_t at = hollow__reader_offset(r);
@@ -584,7 +641,7 @@ static int apply_section(hollow_type *nt, const hollow_type *old,
         return rc;
     if (n == 0) /* §14: 7.10.0 reverse deltas; means the current count */
         n = old ? old->shard_count : 1;
-    if (n > hollow__reader_left(r))
+    if (n > hollow__reader_left(r) / HOLLOW__MIN_SHARD_BYTES)
         return hollow__error_set(HOLLOW_ECORRUPT, "type %s: shard count %u at "
                                  "offset %zu", ds->name, n, at);
     int32_t M = -1;
@@ -592,9 +649,11 @@ static int apply_section(hollow_type *nt, const hollow_type *old,
         at = hollow__reader_offset(r);
         if ((rc = hollow__reader_vint(r, &M, "max ordinal")) < 0)
             return rc;
-        if (M < -1 || M == INT32_MAX)
+        if (M < -1 || M > HOLLOW__LIMIT_MAX_ORDINAL)
             return hollow__error_set(HOLLOW_ECORRUPT, "type %s: max ordinal %d "
-                                     "at offset %zu", ds->name, (int)M, at);
+                                     "out of range [-1, %d] at offset %zu",
+                                     ds->name, (int)M,
+                                     HOLLOW__LIMIT_MAX_ORDINAL, at);
     }
     build b;
     memset(&b, 0, sizeof b);
@@ -607,6 +666,9 @@ static int apply_section(hollow_type *nt, const hollow_type *old,
         b.ds = ds;
         b.n = n;
         b.bits = (uint32_t)__builtin_ctz(n);
+        b.left = left;
+        b.work_left = work_left;
+        b.limit = limit;
         if ((rc = map_fields(&b.fmap, old->schema, ds)) < 0)
             return rc;
         b.dt.schema = (hollow_schema *)ds;
@@ -683,6 +745,32 @@ done:
     return rc;
 }
 
+/*
+ * The origin state's size for the delta's allowance (limits.h): what its
+ * shards hold, whether on the heap or in a mapping (hollow_read_state_memory
+ * counts only the heap).
+ */
+static uint64_t origin_size(const hollow_read_state *rs)
+{
+    uint64_t n = sizeof *rs;
+    for (size_t i = 0; i < rs->type_count; i++) {
+        const hollow_type *t = &rs->types[i];
+        size_t nf = t->schema->kind == HOLLOW_SCHEMA_OBJECT
+                        ? t->schema->field_count : 0;
+        n += sizeof *t + (uint64_t)t->shard_count * sizeof(void *);
+        for (uint32_t s = 0; s < t->shard_count; s++) {
+            const hollow__shard *sh = t->shards[s];
+            if (s > 0 && sh == t->shards[s - 1])
+                continue; /* a shared empty shard */
+            n += sizeof *sh + (uint64_t)(sh->pop_words + sh->ghost_words) * 8 +
+                 (sh->fixed_words + sh->elem_words) * 8;
+            for (size_t f = 0; f < nf && sh->var_len != NULL; f++)
+                n += sh->var_len[f];
+        }
+    }
+    return n;
+}
+
 /* a new state that shares every type of rs */
 static int copy_state(hollow_read_state **out, const hollow_read_state *rs)
 {
@@ -742,10 +830,15 @@ int hollow__delta_apply(hollow_read_state **out, const hollow_read_state *rs,
         goto done;
     }
     uint32_t k;
-    if ((rc = hollow__reader_count(&r, &k, (uint32_t)hollow__reader_left(&r),
+    if ((rc = hollow__reader_count(&r, &k,
+                                   (uint32_t)(hollow__reader_left(&r) /
+                                              HOLLOW__MIN_SECTION_BYTES),
                                    "type count")) < 0 ||
         (rc = copy_state(&ns, rs)) < 0)
         goto done;
+    uint64_t limit = HOLLOW__DELTA_GROWTH * (origin_size(rs) + len) +
+                     HOLLOW__DELTA_SLACK;
+    uint64_t left = limit, work_left = limit;
     seen = hollow__calloc(rs->type_count ? rs->type_count : 1, sizeof *seen);
     if (seen == NULL) {
         rc = hollow__error_oom();
@@ -767,7 +860,7 @@ int hollow__delta_apply(hollow_read_state **out, const hollow_read_state *rs,
             seen[idx] = true;
             nt = &ns->types[idx];
         }
-        if ((rc = apply_section(nt, old, ds, &r)) < 0)
+        if ((rc = apply_section(nt, old, ds, &r, &left, &work_left, limit)) < 0)
             goto done;
         hollow_schema_free(ds);
         ds = NULL;

@@ -12,6 +12,7 @@
 
 #include "common/alloc.h"
 #include "common/error.h"
+#include "limits.h"
 
 void hollow__blob_header_clear(hollow__blob_header *h)
 {
@@ -79,11 +80,16 @@ static int read_schemas(hollow__blob_header *h, hollow__reader *r)
                                  (int)env, env_at);
     h->has_schemas = true;
     uint32_t count;
+    size_t at = hollow__reader_offset(r);
     /* §3.1: Java only tests E for zero and then parses; so do we */
     if ((rc = hollow__reader_count(r, &count,
                                    (uint32_t)(hollow__reader_left(r) / 3),
                                    "schema count")) < 0)
         return rc;
+    if (count > HOLLOW__LIMIT_TYPES)
+        return hollow__error_set(HOLLOW_ERANGE, "schema count %u over the "
+                                 "limit of %u types per blob at offset %zu",
+                                 count, HOLLOW__LIMIT_TYPES, at);
     h->schemas = hollow__calloc(count ? count : 1, sizeof *h->schemas);
     HOLLOW_CHECK_ALLOC(h->schemas);
     for (uint32_t i = 0; i < count; i++) {
@@ -163,8 +169,17 @@ int hollow__blob_shard_envelope(uint32_t *n, hollow__reader *r)
             0)
         return rc;
     size_t at = hollow__reader_offset(r);
-    if ((rc = hollow__reader_count(r, &count, 1u << 30, "shard count")) < 0)
+    if ((rc = hollow__reader_count(r, &count, INT32_MAX, "shard count")) < 0)
         return rc;
+    if (count > hollow__reader_left(r) / HOLLOW__MIN_SHARD_BYTES)
+        return hollow__error_set(HOLLOW_ECORRUPT, "shard count %u at offset %zu: "
+                                 "%zu bytes left, a shard takes %d or more",
+                                 count, at, hollow__reader_left(r),
+                                 HOLLOW__MIN_SHARD_BYTES);
+    if (count > HOLLOW__LIMIT_SHARDS)
+        return hollow__error_set(HOLLOW_ERANGE, "shard count %u over the limit "
+                                 "of %u shards per type at offset %zu", count,
+                                 HOLLOW__LIMIT_SHARDS, at);
     if (count & (count - 1))
         return hollow__error_set(HOLLOW_ECORRUPT,
                                  "shard count %u is not a power of two at offset "

@@ -19,6 +19,8 @@
 #include "common/alloc.h"
 #include "common/bits.h"
 #include "common/error.h"
+#include "common/hash.h"
+#include "limits.h"
 
 /* ------------------------------------------------------------ shards */
 
@@ -157,10 +159,11 @@ int hollow__shard_read_snapshot(hollow__shard **out, hollow__reader *r,
     int rc = hollow__reader_vint(r, &m, "max shard ordinal");
     if (rc < 0)
         goto done;
-    if (m < -1 || m == INT32_MAX) {
+    if (m < -1 || m > HOLLOW__LIMIT_MAX_ORDINAL) {
         rc = hollow__error_set(HOLLOW_ECORRUPT,
-                               "max shard ordinal %d out of range at offset %zu",
-                               (int)m, at);
+                               "max shard ordinal %d out of range [-1, %d] "
+                               "at offset %zu",
+                               (int)m, HOLLOW__LIMIT_MAX_ORDINAL, at);
         goto done;
     }
     s->max = m;
@@ -258,6 +261,8 @@ static int read_populated(hollow_type *t, hollow__reader *r)
     }
     for (uint32_t s = 0; s < n; s++) {
         hollow__shard *sh = t->shards[s];
+        if (sh->populated != NULL)
+            continue; /* the shared empty shard, done once */
         sh->pop_words = (uint32_t)hollow__ceilw((uint64_t)(top[s] + 1));
         sh->populated =
             hollow__calloc(sh->pop_words ? sh->pop_words : 1, sizeof(uint64_t));
@@ -286,19 +291,28 @@ static int read_populated(hollow_type *t, hollow__reader *r)
     return 0;
 }
 
-/* one type section of a snapshot into t (whose schema is set by the caller) */
+/*
+ * One type section of a snapshot into t (whose schema is set by the caller).
+ * Shards without slots are shared as soon as they are read, so that a blob
+ * of many empty shards costs a pointer each; shards with slots cost a
+ * struct and arrays each, and `with_slots` counts down how many more the
+ * blob may have (limits.h).
+ */
 static int read_type_section(hollow_type *t, hollow__reader *r,
-                             const hollow__blob_source *src)
+                             const hollow__blob_source *src,
+                             uint64_t *with_slots)
 {
     uint32_t n;
     size_t at = hollow__reader_offset(r);
     int rc = hollow__blob_shard_envelope(&n, r);
     if (rc < 0)
         return rc;
-    if (n == 0 || n > hollow__reader_left(r))
+    if (n == 0 || n > hollow__reader_left(r) / HOLLOW__MIN_SHARD_BYTES)
         return hollow__error_set(HOLLOW_ECORRUPT,
-                                 "type %s: shard count %u invalid at offset %zu",
-                                 t->schema->name, n, at);
+                                 "type %s: shard count %u invalid at offset %zu "
+                                 "(each shard takes %d bytes or more)",
+                                 t->schema->name, n, at,
+                                 HOLLOW__MIN_SHARD_BYTES);
     t->shard_count = n;
     t->shard_bits = (uint32_t)__builtin_ctz(n);
     t->shards = hollow__calloc(n, sizeof *t->shards);
@@ -308,12 +322,14 @@ static int read_type_section(hollow_type *t, hollow__reader *r,
         at = hollow__reader_offset(r);
         if ((rc = hollow__reader_vint(r, &M, "max ordinal")) < 0)
             return rc;
-        if (M < -1 || M == INT32_MAX)
+        if (M < -1 || M > HOLLOW__LIMIT_MAX_ORDINAL)
             return hollow__error_set(HOLLOW_ECORRUPT,
-                                     "type %s: max ordinal %d out of range at "
-                                     "offset %zu",
-                                     t->schema->name, (int)M, at);
+                                     "type %s: max ordinal %d out of range "
+                                     "[-1, %d] at offset %zu",
+                                     t->schema->name, (int)M,
+                                     HOLLOW__LIMIT_MAX_ORDINAL, at);
     }
+    hollow__shard *empty = NULL;
     for (uint32_t s = 0; s < n; s++) {
         if ((rc = hollow__shard_read_snapshot(&t->shards[s], r, t->schema)) < 0)
             return hollow__error_prefix("type %s shard %u", t->schema->name, s);
@@ -323,24 +339,28 @@ static int read_type_section(hollow_type *t, hollow__reader *r,
                                      "ordinal %d",
                                      t->schema->name, s,
                                      (int)t->shards[s]->max + 1, (int)M);
+        if (t->shards[s]->max != -1) {
+            if (*with_slots == 0)
+                return hollow__error_set(
+                    HOLLOW_ERANGE,
+                    "type %s shard %u: over the limit of shards with slots "
+                    "for a blob of %zu bytes (%u + one per %u bytes)",
+                    t->schema->name, s, src->len, HOLLOW__LIMIT_SLOT_SHARDS,
+                    HOLLOW__BYTES_PER_SLOT_SHARD);
+            (*with_slots)--;
+            continue;
+        }
+        if (empty == NULL) {
+            empty = t->shards[s];
+        } else {
+            hollow__shard_release(t->shards[s]);
+            hollow__shard_retain(empty);
+            t->shards[s] = empty;
+        }
     }
     t->max_ordinal = n == 1 ? t->shards[0]->max : M;
     if ((rc = read_populated(t, r)) < 0)
         return rc;
-    /* shards without slots hold nothing: share one, so that a blob of many
-     * empty shards costs a pointer per shard, not a shard */
-    hollow__shard *empty = NULL;
-    for (uint32_t s = 0; s < n; s++) {
-        if (t->shards[s]->max != -1)
-            continue;
-        if (empty == NULL) {
-            empty = t->shards[s];
-            continue;
-        }
-        hollow__shard_release(t->shards[s]);
-        hollow__shard_retain(empty);
-        t->shards[s] = empty;
-    }
     for (uint32_t s = 0; s < n; s++) {
         hollow__shard *sh = t->shards[s];
         if (sh == empty && s > 0 && t->shards[s - 1] == empty)
@@ -356,77 +376,159 @@ static int read_type_section(hollow_type *t, hollow__reader *r,
     return 0;
 }
 
-/* an empty type: one shard with no slots */
-static int make_empty_type(hollow_type *t)
+/* a shard with no slots and zeroed arrays for `nf` fields */
+static int make_empty_shard(hollow__shard **out, size_t nf)
 {
-    t->shard_count = 1;
-    t->shard_bits = 0;
-    t->max_ordinal = -1;
-    t->shards = hollow__calloc(1, sizeof *t->shards);
-    HOLLOW_CHECK_ALLOC(t->shards);
     hollow__shard *s = hollow__calloc(1, sizeof *s);
     HOLLOW_CHECK_ALLOC(s);
     atomic_init(&s->refs, 1);
     s->max = -1;
-    size_t nf = t->schema->kind == HOLLOW_SCHEMA_OBJECT
-                    ? t->schema->field_count : 0;
     size_t cap = nf ? nf : 1;
     s->widths = hollow__calloc(cap, 1);
     s->offsets = hollow__calloc(cap, sizeof *s->offsets);
     s->var = hollow__calloc(cap, sizeof *s->var);
     s->var_len = hollow__calloc(cap, sizeof *s->var_len);
     s->populated = hollow__calloc(1, sizeof(uint64_t));
-    t->shards[0] = s;
-    if (!s->widths || !s->offsets || !s->var || !s->var_len || !s->populated)
+    if (!s->widths || !s->offsets || !s->var || !s->var_len || !s->populated) {
+        hollow__shard_release(s);
         return hollow__error_oom();
+    }
+    *out = s;
     return 0;
 }
 
 /*
+ * An empty type: one shard with no slots. Every such type of a state shares
+ * `empty` (arrays sized for the widest of them), so that a header listing
+ * many types without sections costs a pointer per type, not a shard.
+ */
+static int make_empty_type(hollow_type *t, hollow__shard *empty)
+{
+    t->shard_count = 1;
+    t->shard_bits = 0;
+    t->max_ordinal = -1;
+    t->shards = hollow__calloc(1, sizeof *t->shards);
+    HOLLOW_CHECK_ALLOC(t->shards);
+    hollow__shard_retain(empty);
+    t->shards[0] = empty;
+    return 0;
+}
+
+/*
+ * Type names to indexes while loading: open addressing over an array of
+ * named things (the state's types, or the header's schemas), so that a blob
+ * of many types loads in linear time. The hash is seeded from the table's
+ * address (ASLR) so that a blob cannot be crafted to collide.
+ */
+typedef const char *(*name_of_fn)(const void *items, size_t i);
+
+typedef struct name_index {
+    uint32_t *slots; /* item index + 1; 0 is empty */
+    size_t mask;
+    uint32_t seed;
+    const void *items;
+    name_of_fn name_of;
+} name_index;
+
+static const char *type_name_of(const void *items, size_t i)
+{
+    return ((const hollow_type *)items)[i].schema->name;
+}
+
+static const char *schema_name_of(const void *items, size_t i)
+{
+    return ((hollow_schema *const *)items)[i]->name;
+}
+
+static int name_index_init(name_index *ix, size_t n, const void *items,
+                           name_of_fn name_of)
+{
+    size_t cap = 16;
+    while (cap < 2 * n)
+        cap *= 2;
+    ix->slots = hollow__calloc(cap, sizeof *ix->slots);
+    HOLLOW_CHECK_ALLOC(ix->slots);
+    ix->mask = cap - 1;
+    ix->seed = hollow__hash_long((uint64_t)(uintptr_t)ix->slots);
+    ix->items = items;
+    ix->name_of = name_of;
+    return 0;
+}
+
+static size_t name_slot(const name_index *ix, const char *name)
+{
+    size_t i = hollow__murmur_seeded((const uint8_t *)name, strlen(name),
+                                     ix->seed) & ix->mask;
+    while (ix->slots[i] != 0 &&
+           strcmp(ix->name_of(ix->items, ix->slots[i] - 1), name) != 0)
+        i = (i + 1) & ix->mask;
+    return i;
+}
+
+/* the index of the item named `name`, or -1 */
+static int find_name(const name_index *ix, const char *name)
+{
+    return (int)ix->slots[name_slot(ix, name)] - 1;
+}
+
+/* index item i (whose name is not in yet) */
+static void add_name(name_index *ix, size_t i)
+{
+    ix->slots[name_slot(ix, ix->name_of(ix->items, i))] = (uint32_t)i + 1;
+}
+
+/*
  * The type filter: the named types and, transitively, every type they
- * reference. keep[i] for h->schemas[i].
+ * reference. keep[i] for h->schemas[i]. A work list over a name index, so
+ * that it is linear in the schemas and their references.
  */
 static int filter_types(bool *keep, const hollow__blob_header *h,
                         const char *const *names)
 {
-    size_t n = h->schema_count;
+    size_t n = h->schema_count, top = 0;
+    name_index ix;
+    int rc = name_index_init(&ix, n, h->schemas, schema_name_of);
+    if (rc < 0)
+        return rc;
+    size_t *work = hollow__calloc(n ? n : 1, sizeof *work);
+    if (work == NULL) {
+        hollow__free(ix.slots);
+        return hollow__error_oom();
+    }
     for (size_t i = 0; i < n; i++) {
         keep[i] = false;
-        for (size_t k = 0; names[k] != NULL; k++)
-            if (strcmp(names[k], h->schemas[i]->name) == 0)
-                keep[i] = true;
+        if (find_name(&ix, h->schemas[i]->name) >= 0) {
+            rc = hollow__error_set(HOLLOW_ECORRUPT,
+                                   "type %s listed twice in the header",
+                                   h->schemas[i]->name);
+            goto done;
+        }
+        add_name(&ix, i);
     }
-    for (bool grew = true; grew;) {
-        grew = false;
-        for (size_t i = 0; i < n; i++) {
-            if (!keep[i])
-                continue;
-            const hollow_schema *s = h->schemas[i];
-            const char *refs[3] = {s->elem_type, s->value_type, NULL};
-            for (size_t j = 0; j < n; j++) {
-                if (keep[j])
-                    continue;
-                const char *name = h->schemas[j]->name;
-                bool used = false;
-                for (size_t r = 0; r < 2; r++)
-                    used |= refs[r] != NULL && strcmp(refs[r], name) == 0;
-                for (size_t f = 0; f < s->field_count; f++)
-                    used |= s->fields[f].ref_type != NULL &&
-                            strcmp(s->fields[f].ref_type, name) == 0;
-                if (used)
-                    keep[j] = grew = true;
+    for (size_t k = 0; names[k] != NULL; k++) {
+        int j = find_name(&ix, names[k]);
+        if (j >= 0 && !keep[j]) {
+            keep[j] = true;
+            work[top++] = (size_t)j;
+        }
+    }
+    while (top > 0) {
+        const hollow_schema *s = h->schemas[work[--top]];
+        for (size_t r = 0; r < 2 + s->field_count; r++) {
+            const char *ref = r == 0   ? s->elem_type
+                              : r == 1 ? s->value_type
+                                       : s->fields[r - 2].ref_type;
+            int j = ref != NULL ? find_name(&ix, ref) : -1;
+            if (j >= 0 && !keep[j]) {
+                keep[j] = true;
+                work[top++] = (size_t)j;
             }
         }
     }
-    return 0;
-}
-
-static int find_type(const hollow_read_state *rs, size_t n, const char *name)
-{
-    for (size_t i = 0; i < n; i++)
-        if (strcmp(rs->types[i].schema->name, name) == 0)
-            return (int)i;
-    return -1;
+done:
+    hollow__free(work);
+    hollow__free(ix.slots);
+    return rc;
 }
 
 int hollow__snapshot_read(hollow_read_state **out, const hollow__blob_source *src)
@@ -436,6 +538,9 @@ int hollow__snapshot_read(hollow_read_state **out, const hollow__blob_source *sr
     hollow_read_state *rs = NULL;
     bool *seen = NULL;
     hollow_schema *sec_schema = NULL;
+    hollow__shard *empty = NULL;
+    name_index names;
+    memset(&names, 0, sizeof names);
     hollow_type scratch;
     memset(&scratch, 0, sizeof scratch);
     int rc;
@@ -445,13 +550,29 @@ int hollow__snapshot_read(hollow_read_state **out, const hollow__blob_source *sr
     if ((rc = hollow__blob_header_read(&h, &r)) < 0)
         return rc;
     uint32_t k;
-    if ((rc = hollow__reader_count(&r, &k, (uint32_t)hollow__reader_left(&r),
-                                   "type count")) < 0)
+    size_t at0 = hollow__reader_offset(&r);
+    if ((rc = hollow__reader_count(&r, &k, INT32_MAX, "type count")) < 0)
         goto done;
+    if (k > hollow__reader_left(&r) / HOLLOW__MIN_SECTION_BYTES) {
+        rc = hollow__error_set(HOLLOW_ECORRUPT, "type count %u at offset %zu: "
+                               "%zu bytes left, a section takes %d or more", k,
+                               at0, hollow__reader_left(&r),
+                               HOLLOW__MIN_SECTION_BYTES);
+        goto done;
+    }
+    if (k > HOLLOW__LIMIT_TYPES) {
+        rc = hollow__error_set(HOLLOW_ERANGE, "type count %u over the limit of "
+                               "%u types per blob at offset %zu", k,
+                               HOLLOW__LIMIT_TYPES, at0);
+        goto done;
+    }
+    uint64_t with_slots = HOLLOW__LIMIT_SLOT_SHARDS +
+                          src->len / HOLLOW__BYTES_PER_SLOT_SHARD;
     /* §3.2: the header's schema list is the state's type list; a pre-2.2
      * header has none, and then the sections define the types */
     size_t ntypes = h.has_schemas ? h.schema_count : k;
-    if ((rc = hollow__read_state_alloc(&rs, ntypes)) < 0)
+    if ((rc = hollow__read_state_alloc(&rs, ntypes)) < 0 ||
+        (rc = name_index_init(&names, ntypes, rs->types, type_name_of)) < 0)
         goto done;
     hollow__blob_header_move_tags(rs, &h);
     seen = hollow__calloc(ntypes ? ntypes : 1, sizeof *seen);
@@ -469,12 +590,15 @@ int hollow__snapshot_read(hollow_read_state **out, const hollow__blob_source *sr
                 rc = hollow__error_oom();
                 goto done;
             }
-            filter_types(keep, &h, src->type_filter);
+            if ((rc = filter_types(keep, &h, src->type_filter)) < 0) {
+                hollow__free(keep);
+                goto done;
+            }
         }
         for (size_t i = 0; i < h.schema_count; i++) {
             if (keep != NULL && !keep[i])
                 continue; /* its section will be parsed and dropped */
-            if (find_type(rs, rs->type_count, h.schemas[i]->name) >= 0) {
+            if (find_name(&names, h.schemas[i]->name) >= 0) {
                 hollow__free(keep);
                 rc = hollow__error_set(HOLLOW_ECORRUPT,
                                        "type %s listed twice in the header",
@@ -486,6 +610,7 @@ int hollow__snapshot_read(hollow_read_state **out, const hollow__blob_source *sr
             rs->types[at].state = rs;
             h.schemas[i] = NULL;
             rs->type_count = at + 1;
+            add_name(&names, at);
         }
         hollow__free(keep);
         filled = rs->type_count;
@@ -494,7 +619,7 @@ int hollow__snapshot_read(hollow_read_state **out, const hollow__blob_source *sr
         size_t at = hollow__reader_offset(&r);
         if ((rc = hollow__schema_read(&sec_schema, &r)) < 0)
             goto done;
-        int idx = find_type(rs, filled, sec_schema->name);
+        int idx = find_name(&names, sec_schema->name);
         hollow_type *t;
         if (!h.has_schemas) {
             if (idx >= 0) {
@@ -534,19 +659,33 @@ int hollow__snapshot_read(hollow_read_state **out, const hollow__blob_source *sr
         t->schema = sec_schema;
         t->state = rs;
         sec_schema = NULL;
-        rc = read_type_section(t, &r, src);
+        rc = read_type_section(t, &r, src, &with_slots);
+        if (t != &scratch && !h.has_schemas)
+            add_name(&names, (size_t)idx);
         if (t == &scratch)
             hollow__type_clear(&scratch);
         if (rc < 0)
             goto done;
     }
-    for (size_t i = 0; i < rs->type_count; i++)
-        if (!seen[i] && (rc = make_empty_type(&rs->types[i])) < 0)
+    size_t widest = 0;
+    for (size_t i = 0; i < rs->type_count; i++) {
+        const hollow_schema *s = rs->types[i].schema;
+        if (!seen[i] && s->kind == HOLLOW_SCHEMA_OBJECT && s->field_count > widest)
+            widest = s->field_count;
+    }
+    for (size_t i = 0; i < rs->type_count; i++) {
+        if (seen[i])
+            continue;
+        if ((empty == NULL && (rc = make_empty_shard(&empty, widest)) < 0) ||
+            (rc = make_empty_type(&rs->types[i], empty)) < 0)
             goto done;
+    }
     if ((rc = hollow__blob_check_end(&r)) < 0)
         goto done;
     rc = hollow__read_state_index(rs);
 done:
+    hollow__shard_release(empty);
+    hollow__free(names.slots);
     hollow_schema_free(sec_schema);
     hollow__type_clear(&scratch);
     hollow__free(seen);

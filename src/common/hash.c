@@ -8,8 +8,13 @@ static inline uint32_t rotl32(uint32_t x, int r)
 
 uint32_t hollow__murmur(const uint8_t *p, size_t len)
 {
+    return hollow__murmur_seeded(p, len, 0xEAB524B9u);
+}
+
+uint32_t hollow__murmur_seeded(const uint8_t *p, size_t len, uint32_t seed)
+{
     const uint32_t c1 = 0xCC9E2D51u, c2 = 0x1B873593u;
-    uint32_t h = 0xEAB524B9u;
+    uint32_t h = seed;
     size_t nblocks = len / 4;
     for (size_t i = 0; i < nblocks; i++) {
         const uint8_t *b = p + 4 * i;

@@ -68,6 +68,8 @@ static inline void hollow__checksum_long(hollow__checksum *k, uint64_t x)
 
 /* §11.3: MurmurHash3 x86_32 with Hollow's seed 0xEAB524B9 */
 uint32_t hollow__murmur(const uint8_t *p, size_t len);
+/* the same with another seed (private tables keyed against hash flooding) */
+uint32_t hollow__murmur_seeded(const uint8_t *p, size_t len, uint32_t seed);
 
 /* §8.1: buckets of a SET/MAP record of n entries; 0 if n is too large */
 uint32_t hollow__hash_table_size(uint32_t n);

@@ -336,24 +336,44 @@ static const char *kind_name(hollow_schema_kind k)
     }
 }
 
-/* header tag indexes sorted by key bytes; the last of equal keys wins */
+/* a header tag's key and index, for qsort (which has no context pointer) */
+typedef struct tag_ref {
+    const char *key;
+    size_t idx;
+} tag_ref;
+
+static int tag_ref_cmp(const void *a, const void *b)
+{
+    const tag_ref *x = a, *y = b;
+    int c = strcmp(x->key, y->key);
+    return c != 0 ? c : (x->idx > y->idx) - (x->idx < y->idx);
+}
+
+/*
+ * Header tag indexes sorted by key bytes; the last of equal keys wins.
+ * O(n log n): a blob may carry 32767 tags (docs/limits.md).
+ */
 static int sorted_tags(size_t **out, size_t *count, const hollow_read_state *rs)
 {
     size_t n = rs->tag_count, k = 0;
     size_t *idx = hollow__calloc(n ? n : 1, sizeof *idx);
-    HOLLOW_CHECK_ALLOC(idx);
-    for (size_t i = 0; i < n; i++) {
-        size_t j = k;
-        while (j > 0 && strcmp(rs->tag_keys[idx[j - 1]], rs->tag_keys[i]) > 0)
-            j--;
-        if (j > 0 && strcmp(rs->tag_keys[idx[j - 1]], rs->tag_keys[i]) == 0) {
-            idx[j - 1] = i;
-            continue;
-        }
-        memmove(idx + j + 1, idx + j, (k - j) * sizeof *idx);
-        idx[j] = i;
-        k++;
+    tag_ref *refs = hollow__calloc(n ? n : 1, sizeof *refs);
+    if (idx == NULL || refs == NULL) {
+        hollow__free(idx);
+        hollow__free(refs);
+        return hollow__error_oom();
     }
+    for (size_t i = 0; i < n; i++) {
+        refs[i].key = rs->tag_keys[i];
+        refs[i].idx = i;
+    }
+    qsort(refs, n, sizeof *refs, tag_ref_cmp);
+    for (size_t i = 0; i < n; i++) {
+        if (i + 1 < n && strcmp(refs[i].key, refs[i + 1].key) == 0)
+            continue; /* a later tag of the same key follows */
+        idx[k++] = refs[i].idx;
+    }
+    hollow__free(refs);
     *out = idx;
     *count = k;
     return 0;

@@ -93,7 +93,7 @@ static int resolve_keys(hollow_read_state *rs, hollow_type *t,
         s->key_count == 0)
         return 0;
     hollow__schema_key_path *paths = NULL;
-    int rc = hollow__schema_key_resolve_all(&paths, schemas, s);
+    int rc = hollow__schema_key_resolve_all_sorted(&paths, schemas, s);
     if (rc == HOLLOW_ENOMEM)
         return rc;
     if (rc < 0) {
@@ -125,24 +125,43 @@ static int resolve_keys(hollow_read_state *rs, hollow_type *t,
     return rc;
 }
 
+/* a type's name and index, sorted by qsort (which has no context pointer) */
+typedef struct name_ref {
+    const char *name;
+    uint32_t idx;
+} name_ref;
+
+static int name_ref_cmp(const void *a, const void *b)
+{
+    return strcmp(((const name_ref *)a)->name, ((const name_ref *)b)->name);
+}
+
+/* the resolver's order (hollow__schema_key_resolve_all_sorted) */
+static int schema_cmp(const void *a, const void *b)
+{
+    return hollow__schema_name_cmp((*(hollow_schema *const *)a)->name,
+                                   (*(hollow_schema *const *)b)->name);
+}
+
 int hollow__read_state_index(hollow_read_state *rs)
 {
     size_t n = rs->type_count;
     uint32_t *idx = hollow__calloc(n ? n : 1, sizeof *idx);
     HOLLOW_CHECK_ALLOC(idx);
-    for (size_t i = 0; i < n; i++)
-        idx[i] = (uint32_t)i;
-    /* insertion sort: type counts are small, and it needs no global */
-    for (size_t i = 1; i < n; i++) {
-        uint32_t v = idx[i];
-        size_t j = i;
-        while (j > 0 && strcmp(rs->types[idx[j - 1]].schema->name,
-                               rs->types[v].schema->name) > 0) {
-            idx[j] = idx[j - 1];
-            j--;
-        }
-        idx[j] = v;
+    /* O(n log n): a blob may hold many types (docs/limits.md) */
+    name_ref *refs = hollow__calloc(n ? n : 1, sizeof *refs);
+    if (refs == NULL) {
+        hollow__free(idx);
+        return hollow__error_oom();
     }
+    for (size_t i = 0; i < n; i++) {
+        refs[i].name = rs->types[i].schema->name;
+        refs[i].idx = (uint32_t)i;
+    }
+    qsort(refs, n, sizeof *refs, name_ref_cmp);
+    for (size_t i = 0; i < n; i++)
+        idx[i] = refs[i].idx;
+    hollow__free(refs);
     hollow__free(rs->by_name);
     rs->by_name = idx;
     for (size_t i = 0; i < n; i++)
@@ -152,6 +171,7 @@ int hollow__read_state_index(hollow_read_state *rs)
     HOLLOW_CHECK_ALLOC(items);
     for (size_t i = 0; i < n; i++)
         items[i] = rs->types[i].schema;
+    qsort(items, n, sizeof *items, schema_cmp);
     hollow_schema_list view = {items, n, n};
     int rc = 0;
     for (size_t i = 0; i < n && rc == 0; i++)

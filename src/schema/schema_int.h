@@ -137,6 +137,12 @@ const char *hollow__schema_key_root(const hollow_schema *s);
 int hollow__schema_key_resolve_all(hollow__schema_key_path **out,
                                    const hollow_schema_list *l,
                                    const hollow_schema *s);
+/* The same over a list whose items are sorted by hollow__schema_name_cmp
+ * and unique, found by binary search (a read state's types: a blob may
+ * hold many keyed types, docs/limits.md). */
+int hollow__schema_key_resolve_all_sorted(hollow__schema_key_path **out,
+                                          const hollow_schema_list *l,
+                                          const hollow_schema *s);
 
 /* Free the hops of one resolved path and zero it; NULL-safe. */
 void hollow__schema_key_path_clear(hollow__schema_key_path *p);

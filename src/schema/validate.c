@@ -85,7 +85,20 @@ typedef struct resolver {
     hollow__schema_hop *hops;
     size_t count, cap;
     size_t expansions;     /* types entered by auto-expansion */
+    bool sorted;           /* l->items sorted by name: binary search */
 } resolver;
+
+static long find_sorted(hollow_schema *const *sorted, size_t n,
+                        const char *name);
+
+/* the type named `name` in the resolver's list, or NULL */
+static const hollow_schema *find_type(const resolver *rv, const char *name)
+{
+    if (!rv->sorted)
+        return hollow_schema_list_find(rv->l, name);
+    long i = find_sorted(rv->l->items, rv->l->count, name);
+    return i < 0 ? NULL : rv->l->items[i];
+}
 
 static int fail(const resolver *rv, const char *fmt, ...) HOLLOW__PRINTF(2, 3);
 
@@ -113,7 +126,7 @@ static int push(resolver *rv, const hollow_schema *s, size_t field)
 static int enter(const resolver *rv, const hollow_schema **out,
                  const char *name, const char *from)
 {
-    const hollow_schema *t = hollow_schema_list_find(rv->l, name);
+    const hollow_schema *t = find_type(rv, name);
     if (t == NULL)
         return from != NULL
                    ? fail(rv, "%s references unknown type %s", from, name)
@@ -192,7 +205,7 @@ static int walk(resolver *rv, const hollow_schema *start, const char *path,
             if (f->type != HOLLOW_FIELD_REFERENCE)
                 return 0;
             if (no_expand) /* the key is the ordinal, of any kind */
-                return hollow_schema_list_find(rv->l, f->ref_type) != NULL
+                return find_type(rv, f->ref_type) != NULL
                            ? 0
                            : fail(rv,
                                   "field %s of type %s references unknown "
@@ -210,11 +223,11 @@ static int walk(resolver *rv, const hollow_schema *start, const char *path,
     }
 }
 
-int hollow__schema_key_path_resolve(hollow__schema_key_path *out,
-                                    const hollow_schema_list *l,
-                                    const char *type, const char *path)
+static int resolve_path(hollow__schema_key_path *out,
+                        const hollow_schema_list *l, bool sorted,
+                        const char *type, const char *path)
 {
-    resolver rv = {l, path, NULL, 0, 0, 0};
+    resolver rv = {l, path, NULL, 0, 0, 0, sorted};
     const hollow_schema *start = NULL;
     const hollow__schema_hop *last;
     size_t len = strlen(path);
@@ -238,9 +251,16 @@ done:
     return rc;
 }
 
-int hollow__schema_key_resolve_all(hollow__schema_key_path **out,
-                                   const hollow_schema_list *l,
-                                   const hollow_schema *s)
+int hollow__schema_key_path_resolve(hollow__schema_key_path *out,
+                                    const hollow_schema_list *l,
+                                    const char *type, const char *path)
+{
+    return resolve_path(out, l, false, type, path);
+}
+
+static int resolve_all(hollow__schema_key_path **out,
+                       const hollow_schema_list *l, bool sorted,
+                       const hollow_schema *s)
 {
     hollow__schema_key_path *paths = NULL;
     size_t n = 0;
@@ -254,8 +274,8 @@ int hollow__schema_key_resolve_all(hollow__schema_key_path **out,
         return hollow__error_oom();
     const char *root = hollow__schema_key_root(s);
     for (; n < s->key_count; n++)
-        if ((rc = hollow__schema_key_path_resolve(&paths[n], l, root,
-                                                  s->key_paths[n])) < 0)
+        if ((rc = resolve_path(&paths[n], l, sorted, root,
+                               s->key_paths[n])) < 0)
             break;
     if (rc < 0) {
         hollow__schema_key_paths_free(paths, n);
@@ -263,6 +283,20 @@ int hollow__schema_key_resolve_all(hollow__schema_key_path **out,
     }
     *out = paths;
     return 0;
+}
+
+int hollow__schema_key_resolve_all(hollow__schema_key_path **out,
+                                   const hollow_schema_list *l,
+                                   const hollow_schema *s)
+{
+    return resolve_all(out, l, false, s);
+}
+
+int hollow__schema_key_resolve_all_sorted(hollow__schema_key_path **out,
+                                          const hollow_schema_list *l,
+                                          const hollow_schema *s)
+{
+    return resolve_all(out, l, true, s);
 }
 
 /* -------------------------------------------------------- validation */
