@@ -36,6 +36,8 @@ void hollow__blob_header_move_tags(hollow_read_state *rs, hollow__blob_header *h
  * power of two (0 is passed through for deltas, §14; snapshots refuse it).
  */
 int hollow__blob_shard_envelope(uint32_t *n, hollow__reader *r);
+/* a sharded type's max ordinal (§3.5), in [-1, HOLLOW__LIMIT_MAX_ORDINAL] */
+int hollow__blob_max_ordinal(int32_t *M, hollow__reader *r, const char *type);
 
 /* Where the bytes a read state points into come from. */
 typedef struct hollow__blob_source {

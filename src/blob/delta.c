@@ -141,42 +141,36 @@ typedef struct build {
 } build;
 
 /*
- * Count `bytes` that a rebuilt shard is about to allocate against what the
- * delta may make us allocate (limits.h). Called before each allocation
- * sized by slots, so that a delta that raises a max ordinal fails before
- * the allocation and before any loop over the slots.
+ * Count what a rebuilt shard is about to cost against what the delta may
+ * make us spend (limits.h), before the allocation or loop it pays for, so
+ * that a delta that raises a max ordinal fails first. Two budgets: `bytes`
+ * allocated, and slot fields visited (a rebuild visits every slot and
+ * field twice whatever the widths, so records 0 or 1 bit wide could still
+ * loop over 2^31 slots within the delta's bytes).
  */
-static int charge(build *b, uint64_t bytes)
+static int spend(uint64_t *left, uint64_t n, const build *b, const char *verb,
+                 const char *unit)
 {
-    if (bytes > *b->left)
+    if (n > *left)
         return hollow__error_set(HOLLOW_ERANGE,
-                                 "type %s: the delta would allocate more than "
-                                 "its limit of %llu bytes (%u x (origin state "
-                                 "+ delta bytes) + %zu)",
-                                 b->old->schema->name,
-                                 (unsigned long long)b->limit,
+                                 "type %s: the delta would %s more than its "
+                                 "limit of %llu %s (%u x (origin state + delta "
+                                 "bytes) + %zu)",
+                                 b->old->schema->name, verb,
+                                 (unsigned long long)b->limit, unit,
                                  HOLLOW__DELTA_GROWTH, HOLLOW__DELTA_SLACK);
-    *b->left -= bytes;
+    *left -= n;
     return 0;
 }
 
-/*
- * The same for time: rebuilding a shard visits every slot (and every field
- * of it) twice, whatever the widths, so a delta whose records are 0 or 1
- * bit wide could still make us loop over 2^31 slots within its bytes.
- */
+static int charge(build *b, uint64_t bytes)
+{
+    return spend(b->left, bytes, b, "allocate", "bytes");
+}
+
 static int charge_work(build *b, uint64_t steps)
 {
-    if (steps > *b->work_left)
-        return hollow__error_set(HOLLOW_ERANGE,
-                                 "type %s: the delta would rebuild more than "
-                                 "its limit of %llu slot fields (%u x (origin "
-                                 "state + delta bytes) + %zu)",
-                                 b->old->schema->name,
-                                 (unsigned long long)b->limit,
-                                 HOLLOW__DELTA_GROWTH, HOLLOW__DELTA_SLACK);
-    *b->work_left -= steps;
-    return 0;
+    return spend(b->work_left, steps, b, "rebuild", "slot fields");
 }
 
 /* where slot j of the new shard gets its record from */
@@ -645,16 +639,8 @@ static int apply_section(hollow_type *nt, const hollow_type *old,
         return hollow__error_set(HOLLOW_ECORRUPT, "type %s: shard count %u at "
                                  "offset %zu", ds->name, n, at);
     int32_t M = -1;
-    if (n > 1) {
-        at = hollow__reader_offset(r);
-        if ((rc = hollow__reader_vint(r, &M, "max ordinal")) < 0)
-            return rc;
-        if (M < -1 || M > HOLLOW__LIMIT_MAX_ORDINAL)
-            return hollow__error_set(HOLLOW_ECORRUPT, "type %s: max ordinal %d "
-                                     "out of range [-1, %d] at offset %zu",
-                                     ds->name, (int)M,
-                                     HOLLOW__LIMIT_MAX_ORDINAL, at);
-    }
+    if (n > 1 && (rc = hollow__blob_max_ordinal(&M, r, ds->name)) < 0)
+        return rc;
     build b;
     memset(&b, 0, sizeof b);
     hollow__shard **shards = NULL;

@@ -66,18 +66,12 @@ void hollow__blob_header_move_tags(hollow_read_state *rs, hollow__blob_header *h
 
 static int read_schemas(hollow__blob_header *h, hollow__reader *r)
 {
-    int32_t env;
-    size_t env_at = hollow__reader_offset(r);
-    int rc = hollow__reader_vint(r, &env, "schema envelope length");
+    uint32_t env;
+    int rc = hollow__reader_count_vint(r, &env, "schema envelope length");
     if (rc < 0)
         return rc;
     if (env == 0) /* pre-2.2 header: no schemas (§14) */
         return 0;
-    if (env < 0)
-        return hollow__error_set(HOLLOW_ECORRUPT,
-                                 "negative schema envelope length %d at offset "
-                                 "%zu",
-                                 (int)env, env_at);
     h->has_schemas = true;
     uint32_t count;
     size_t at = hollow__reader_offset(r);
@@ -149,6 +143,17 @@ done:
     if (rc < 0)
         hollow__blob_header_clear(out);
     return rc;
+}
+
+int hollow__blob_max_ordinal(int32_t *M, hollow__reader *r, const char *type)
+{
+    size_t at = hollow__reader_offset(r);
+    HOLLOW_TRY(hollow__reader_vint(r, M, "max ordinal"));
+    if (*M < -1 || *M > HOLLOW__LIMIT_MAX_ORDINAL)
+        return hollow__error_set(HOLLOW_ECORRUPT, "type %s: max ordinal %d out "
+                                 "of range [-1, %d] at offset %zu", type,
+                                 (int)*M, HOLLOW__LIMIT_MAX_ORDINAL, at);
+    return 0;
 }
 
 int hollow__blob_shard_envelope(uint32_t *n, hollow__reader *r)

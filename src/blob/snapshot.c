@@ -217,16 +217,11 @@ int hollow__shard_materialize(hollow__shard *s, const hollow_schema *schema)
  */
 static int read_populated(hollow_type *t, hollow__reader *r)
 {
-    int32_t nwords;
-    size_t at = hollow__reader_offset(r);
-    int rc = hollow__reader_i32(r, &nwords, "populated bit set length");
+    uint32_t nwords;
+    size_t at;
+    int rc = hollow__reader_count_i32(r, &nwords, "populated bit set length");
     if (rc < 0)
         return rc;
-    if (nwords < 0)
-        return hollow__error_set(HOLLOW_ECORRUPT,
-                                 "negative populated bit set length at offset "
-                                 "%zu",
-                                 at);
     const uint8_t *w;
     if ((size_t)nwords > hollow__reader_left(r) / 8)
         return hollow__reader_truncated(r, "populated bit set",
@@ -241,7 +236,7 @@ static int read_populated(hollow_type *t, hollow__reader *r)
     for (uint32_t s = 0; s < n; s++)
         top[s] = -1;
     /* pass 1: bounds and per-shard sizes */
-    for (int32_t i = 0; i < nwords; i++) {
+    for (uint32_t i = 0; i < nwords; i++) {
         uint64_t word = hollow__be64(w + (size_t)i * 8);
         while (word) {
             int b = __builtin_ctzll(word);
@@ -274,7 +269,7 @@ static int read_populated(hollow_type *t, hollow__reader *r)
     hollow__free(top);
     /* pass 2: set the bits */
     uint32_t count = 0;
-    for (int32_t i = 0; i < nwords; i++) {
+    for (uint32_t i = 0; i < nwords; i++) {
         uint64_t word = hollow__be64(w + (size_t)i * 8);
         while (word) {
             int b = __builtin_ctzll(word);
@@ -318,17 +313,8 @@ static int read_type_section(hollow_type *t, hollow__reader *r,
     t->shards = hollow__calloc(n, sizeof *t->shards);
     HOLLOW_CHECK_ALLOC(t->shards);
     int32_t M = -1;
-    if (n > 1) {
-        at = hollow__reader_offset(r);
-        if ((rc = hollow__reader_vint(r, &M, "max ordinal")) < 0)
-            return rc;
-        if (M < -1 || M > HOLLOW__LIMIT_MAX_ORDINAL)
-            return hollow__error_set(HOLLOW_ECORRUPT,
-                                     "type %s: max ordinal %d out of range "
-                                     "[-1, %d] at offset %zu",
-                                     t->schema->name, (int)M,
-                                     HOLLOW__LIMIT_MAX_ORDINAL, at);
-    }
+    if (n > 1 && (rc = hollow__blob_max_ordinal(&M, r, t->schema->name)) < 0)
+        return rc;
     hollow__shard *empty = NULL;
     for (uint32_t s = 0; s < n; s++) {
         if ((rc = hollow__shard_read_snapshot(&t->shards[s], r, t->schema)) < 0)

@@ -170,13 +170,21 @@ int hollow_blobstore_put(hollow_blobstore *bs, const hollow_blob_key *key,
     return bs->put(bs, &k, src);
 }
 
+/* check store and key, and open a stream over the bytes to put */
+static int bytes_args(hollow_blob_key *norm, hollow_stream **s,
+                      const hollow_blobstore *bs, const hollow_blob_key *key,
+                      const void *data, size_t len)
+{
+    HOLLOW_TRY(check_args(norm, bs, key));
+    return hollow_stream_from_memory(s, data, len);
+}
+
 int hollow_blobstore_put_bytes(hollow_blobstore *bs, const hollow_blob_key *key,
                                const void *data, size_t len)
 {
     hollow_blob_key k;
-    HOLLOW_TRY(check_args(&k, bs, key));
     hollow_stream *s;
-    HOLLOW_TRY(hollow_stream_from_memory(&s, data, len));
+    HOLLOW_TRY(bytes_args(&k, &s, bs, key, data, len));
     int rc = bs->put(bs, &k, s);
     hollow_stream_close(s);
     return rc;
@@ -186,9 +194,8 @@ int hollow__blobstore_put_new(hollow_blobstore *bs, const hollow_blob_key *key,
                               const void *data, size_t len)
 {
     hollow_blob_key k;
-    HOLLOW_TRY(check_args(&k, bs, key));
     hollow_stream *s;
-    HOLLOW_TRY(hollow_stream_from_memory(&s, data, len));
+    HOLLOW_TRY(bytes_args(&k, &s, bs, key, data, len));
     int rc = hollow__fs_put_new(bs, &k, s);
     if (rc == HOLLOW_ENOTSUPPORTED)
         rc = hollow__mem_put_new(bs, &k, s);

@@ -124,18 +124,39 @@ int hollow__reader_vlong(hollow__reader *r, int64_t *out, const char *what)
     return rc;
 }
 
-int hollow__reader_count16(hollow__reader *r, uint32_t *out, const char *what)
+/* a count stored as an int16 (16), an int32 (32) or a vint (0) */
+static int count_of(hollow__reader *r, uint32_t *out, const char *what, int kind)
 {
     size_t at = hollow__reader_offset(r);
-    int16_t v = 0;
-    int rc = hollow__reader_i16(r, &v, what);
+    int32_t v = 0;
+    int16_t v16 = 0;
+    int rc = kind == 16   ? hollow__reader_i16(r, &v16, what)
+             : kind == 32 ? hollow__reader_i32(r, &v, what)
+                          : hollow__reader_vint(r, &v, what);
     if (rc < 0)
         return rc;
+    if (kind == 16)
+        v = v16;
     if (v < 0)
         return hollow__error_set(HOLLOW_ECORRUPT, "negative %s %d at offset %zu",
                                  what, (int)v, at);
     *out = (uint32_t)v;
     return 0;
+}
+
+int hollow__reader_count16(hollow__reader *r, uint32_t *out, const char *what)
+{
+    return count_of(r, out, what, 16);
+}
+
+int hollow__reader_count_i32(hollow__reader *r, uint32_t *out, const char *what)
+{
+    return count_of(r, out, what, 32);
+}
+
+int hollow__reader_count_vint(hollow__reader *r, uint32_t *out, const char *what)
+{
+    return count_of(r, out, what, 0);
 }
 
 int hollow__reader_count(hollow__reader *r, uint32_t *out, uint32_t max,

@@ -50,6 +50,9 @@ int hollow__reader_vint(hollow__reader *r, int32_t *out, const char *what);
 int hollow__reader_vlong(hollow__reader *r, int64_t *out, const char *what);
 /* int16 count that must not be negative ("negative <what> N at offset X") */
 int hollow__reader_count16(hollow__reader *r, uint32_t *out, const char *what);
+/* the same for an int32 and for a vint */
+int hollow__reader_count_i32(hollow__reader *r, uint32_t *out, const char *what);
+int hollow__reader_count_vint(hollow__reader *r, uint32_t *out, const char *what);
 /* vint that must be in [0, max] */
 int hollow__reader_count(hollow__reader *r, uint32_t *out, uint32_t max,
                          const char *what);

@@ -74,14 +74,20 @@ static int get_range(range *r, const void *out, const hollow_type *t,
     return 0;
 }
 
-int hollow_list_size(uint32_t *out, const hollow_type *t, hollow_ordinal o)
+/* a LIST's element count, or a SET's or MAP's size field */
+static int size_of(uint32_t *out, const hollow_type *t, hollow_ordinal o,
+                   hollow_schema_kind kind)
 {
     range r;
-    int rc = get_range(&r, out, t, o, HOLLOW_SCHEMA_LIST);
-    if (rc < 0)
-        return rc;
-    *out = (uint32_t)(r.end - r.start);
-    return 0;
+    int rc = get_range(&r, out, t, o, kind);
+    if (rc == 0)
+        *out = kind == HOLLOW_SCHEMA_LIST ? (uint32_t)(r.end - r.start) : r.size;
+    return rc;
+}
+
+int hollow_list_size(uint32_t *out, const hollow_type *t, hollow_ordinal o)
+{
+    return size_of(out, t, o, HOLLOW_SCHEMA_LIST);
 }
 
 int hollow_list_get(hollow_ordinal *out, const hollow_type *t, hollow_ordinal o,
@@ -106,20 +112,12 @@ int hollow_list_get(hollow_ordinal *out, const hollow_type *t, hollow_ordinal o,
 
 int hollow_set_size(uint32_t *out, const hollow_type *t, hollow_ordinal o)
 {
-    range r;
-    int rc = get_range(&r, out, t, o, HOLLOW_SCHEMA_SET);
-    if (rc == 0)
-        *out = r.size;
-    return rc;
+    return size_of(out, t, o, HOLLOW_SCHEMA_SET);
 }
 
 int hollow_map_size(uint32_t *out, const hollow_type *t, hollow_ordinal o)
 {
-    range r;
-    int rc = get_range(&r, out, t, o, HOLLOW_SCHEMA_MAP);
-    if (rc == 0)
-        *out = r.size;
-    return rc;
+    return size_of(out, t, o, HOLLOW_SCHEMA_MAP);
 }
 
 /* an iterator over the buckets of SET or MAP record o */
