@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "common/alloc.h"
+#include "common/clock.h"
 #include "common/error.h"
 #include "common/log.h"
 #include "common/thread.h"
@@ -30,15 +31,18 @@ struct hollow__lease {
     bool stop;
     bool renewer_started;
     hollow__thread renewer;
+    hollow__clock_watcher watch; /* a clock advance wakes the renewer */
+    uint64_t renewals;           /* successful renewals, for tests */
 };
 
 static void *renew(void *arg)
 {
     hollow__lease *l = arg;
+    hollow__clock_watch(&l->watch);
     hollow__mutex_lock(&l->mu);
     while (!l->stop) {
-        struct timespec deadline = hollow__deadline_ms(l->ttl_ms / 3 + 1);
-        while (!l->stop && !hollow__cond_wait_until(&l->cond, &l->mu, &deadline))
+        int64_t due = hollow__clock_ns() + (l->ttl_ms / 3 + 1) * 1000000;
+        while (!l->stop && !hollow__clock_wait_until(&l->watch, due))
             ;
         if (l->stop)
             break;
@@ -59,8 +63,13 @@ static void *renew(void *arg)
                         hollow_error_last()->message);
         hollow__mutex_lock(&l->mu);
         l->held = rc == 0;
+        if (rc == 0) {
+            l->renewals++;
+            hollow__cond_broadcast(&l->cond);
+        }
     }
     hollow__mutex_unlock(&l->mu);
+    hollow__clock_unwatch(&l->watch);
     return NULL;
 }
 
@@ -114,6 +123,8 @@ int hollow__lease_new(hollow__lease **out, hollow_announcer *a,
              (unsigned long long)random_token(l));
     hollow__mutex_init(&l->mu);
     hollow__cond_init(&l->cond);
+    l->watch.cond = &l->cond;
+    l->watch.mu = &l->mu;
     *out = l;
     return 0;
 }
@@ -175,4 +186,24 @@ bool hollow__lease_held(hollow__lease *l)
     bool held = l->held;
     hollow__mutex_unlock(&l->mu);
     return held;
+}
+
+bool hollow__lease_wait_renewals(hollow__lease *l, uint64_t n, int timeout_ms)
+{
+    struct timespec deadline = hollow__deadline_ms(timeout_ms);
+    hollow__mutex_lock(&l->mu);
+    bool timed_out = false;
+    while (l->renewals < n && !timed_out)
+        timed_out = hollow__cond_wait_until(&l->cond, &l->mu, &deadline);
+    bool ok = l->renewals >= n;
+    hollow__mutex_unlock(&l->mu);
+    return ok;
+}
+
+uint64_t hollow__lease_renewals(hollow__lease *l)
+{
+    hollow__mutex_lock(&l->mu);
+    uint64_t n = l->renewals;
+    hollow__mutex_unlock(&l->mu);
+    return n;
 }
