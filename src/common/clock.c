@@ -16,7 +16,8 @@ int64_t hollow__clock_wall_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
-    int64_t ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec + atomic_load(&skew_ns);
+    int64_t ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+    ns += atomic_load(&skew_ns);
     return ns / 1000000;
 }
 

@@ -32,8 +32,15 @@ struct hollow__lease {
     bool renewer_started;
     hollow__thread renewer;
     hollow__clock_watcher watch; /* a clock advance wakes the renewer */
+    int64_t due_ns;              /* the next renewal, on the lease clock */
     uint64_t renewals;           /* successful renewals, for tests */
 };
+
+/* the renewal after one at `t` (lease clock): a third of the ttl later */
+static int64_t next_due(const hollow__lease *l, int64_t t)
+{
+    return t + (l->ttl_ms / 3 + 1) * 1000000;
+}
 
 static void *renew(void *arg)
 {
@@ -41,13 +48,16 @@ static void *renew(void *arg)
     hollow__clock_watch(&l->watch);
     hollow__mutex_lock(&l->mu);
     while (!l->stop) {
-        int64_t due = hollow__clock_ns() + (l->ttl_ms / 3 + 1) * 1000000;
-        while (!l->stop && !hollow__clock_wait_until(&l->watch, due))
+        /* due_ns was set when the lease was taken, before this thread ran */
+        while (!l->stop && !hollow__clock_wait_until(&l->watch, l->due_ns))
             ;
         if (l->stop)
             break;
-        if (!l->held)
+        int64_t t = hollow__clock_ns();
+        if (!l->held) {
+            l->due_ns = next_due(l, t);
             continue;
+        }
         hollow__mutex_unlock(&l->mu);
         char holder[HOLLOW_LEASE_OWNER_MAX];
         int rc = hollow_announcer_lease(l->a, HOLLOW_LEASE_ACQUIRE, l->owner,
@@ -63,6 +73,7 @@ static void *renew(void *arg)
                         hollow_error_last()->message);
         hollow__mutex_lock(&l->mu);
         l->held = rc == 0;
+        l->due_ns = next_due(l, t);
         if (rc == 0) {
             l->renewals++;
             hollow__cond_broadcast(&l->cond);
@@ -151,10 +162,13 @@ void hollow__lease_free(hollow__lease *l)
 int hollow__lease_acquire(hollow__lease *l)
 {
     char holder[HOLLOW_LEASE_OWNER_MAX] = "";
+    int64_t t = hollow__clock_ns();
     int rc = hollow_announcer_lease(l->a, HOLLOW_LEASE_ACQUIRE, l->owner,
                                     l->ttl_ms, holder, sizeof holder);
     hollow__mutex_lock(&l->mu);
     l->held = rc == 0;
+    if (rc == 0)
+        l->due_ns = next_due(l, t);
     bool start = rc == 0 && !l->renewer_started;
     if (start)
         l->renewer_started = hollow__thread_create(&l->renewer, renew, l) == 0;

@@ -692,7 +692,8 @@ START_TEST(announcer_lease_has_one_holder)
     HT_OK(hollow_announcer_lease(a, HOLLOW_LEASE_RELEASE, "p1", 0, NULL, 0));
 
     /* an expired lease belongs to nobody (the lease clock moved past it) */
-    HT_OK(hollow_announcer_lease(a, HOLLOW_LEASE_ACQUIRE, "p2", 60000, NULL, 0));
+    HT_OK(hollow_announcer_lease(a, HOLLOW_LEASE_ACQUIRE, "p2", 60000, NULL,
+                                 0));
     HT_OK(hollow_announcer_lease(a, HOLLOW_LEASE_CHECK, "p2", 0, NULL, 0));
     hollow__clock_advance_ms(60001);
     ck_assert_int_eq(hollow_announcer_lease(a, HOLLOW_LEASE_CHECK, "p2", 0, NULL, 0),

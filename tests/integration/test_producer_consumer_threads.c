@@ -823,6 +823,8 @@ static hollow_producer *leased_producer(hollow_blobstore *bs, hollow_announcer *
  * an expiry. (p2 does not restore first: restore is covered, and found
  * broken, by producer_restore_after_restart_continues_chain_with_delta.)
  */
+#define TTL_LONG 600000 /* ms: a lease that only the lease clock expires */
+
 START_TEST(producer_lease_inproc_only_primary_announces)
 {
     hollow_blobstore *bs = mem_store();
@@ -831,10 +833,10 @@ START_TEST(producer_lease_inproc_only_primary_announces)
     atomic_llong floor1, floor2;
     atomic_init(&floor1, 0);
     atomic_init(&floor2, 0);
-    hollow_producer *p1 = leased_producer(bs, ann, schemas, "producer-one", 60000,
-                                          &floor1);
-    hollow_producer *p2 = leased_producer(bs, ann, schemas, "producer-two", 60000,
-                                          &floor2);
+    hollow_producer *p1 = leased_producer(bs, ann, schemas, "producer-one",
+                                          TTL_LONG, &floor1);
+    hollow_producer *p2 = leased_producer(bs, ann, schemas, "producer-two",
+                                          TTL_LONG, &floor2);
 
     int64_t v1 = cycle_spec(p1, (spec){0, 50, 0, 1, false});
     ck_assert_int_eq(v1, 1);
@@ -853,12 +855,13 @@ START_TEST(producer_lease_inproc_only_primary_announces)
     ck_assert(!hollow_producer_is_primary(p2));
 
     /* > 3 lifetimes on the lease clock, in steps of the renewer's period:
-     * only renewing keeps p1's lease */
+     * only renewing keeps p1's lease. A lifetime far longer than WAIT_MS:
+     * a renewer that waited for real time instead would fail the wait. */
     hollow__lease *lease1 = hollow__producer_lease(p1);
     ck_assert_ptr_nonnull(lease1);
     for (int i = 0; i < 10; i++) {
         uint64_t n = hollow__lease_renewals(lease1);
-        hollow__clock_advance_ms(60000 / 3 + 1);
+        hollow__clock_advance_ms(TTL_LONG / 3 + 1);
         ck_assert_msg(hollow__lease_wait_renewals(lease1, n + 1, WAIT_MS),
                       "step %d: p1's renewer did not renew", i);
     }
