@@ -51,6 +51,7 @@
 #include <unistd.h>
 
 #include "common/alloc.h"
+#include "common/clock.h"
 #include "common/error.h"
 #include "hollow/sys/announcer.h"
 #include "hub.h"
@@ -393,12 +394,8 @@ static bool parse_lease(int64_t *expiry, char *owner, size_t cap,
     return true;
 }
 
-static int64_t wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
+/* the lease clock (common/clock.h): the wall clock, shared by processes */
+static int64_t wall_ms(void) { return hollow__clock_wall_ms(); }
 
 static int lease_io(const fs_ann *f, int err, const char *what)
 {

@@ -639,3 +639,11 @@ void hollow__hub_stats(hollow_announcer_stats *out, hollow__hub *h)
     out->pinned_version = h->pinned_version;
     hollow__mutex_unlock(&h->lock);
 }
+
+unsigned int hollow__hub_unsub_waiters(hollow__hub *h)
+{
+    hollow__mutex_lock(&h->lock);
+    unsigned int n = h->unsub_waiters;
+    hollow__mutex_unlock(&h->lock);
+    return n;
+}

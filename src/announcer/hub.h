@@ -99,4 +99,9 @@ int hollow__hub_wait(hollow__hub *h, int64_t version, int timeout_ms);
 int hollow__hub_drain(hollow__hub *h, int timeout_ms);
 void hollow__hub_stats(hollow_announcer_stats *out, hollow__hub *h);
 
+/* for tests: unsubscribe() calls waiting for a batch to end */
+unsigned int hollow__hub_unsub_waiters(hollow__hub *h);
+/* for tests: the hub of an in-process announcer (inproc.c) */
+hollow__hub *hollow__inproc_hub(hollow_announcer *a);
+
 #endif

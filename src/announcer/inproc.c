@@ -4,13 +4,14 @@
  * version into the hub's bounded queue and the hub's worker thread (the
  * "delivery worker", started here and joined in free) delivers it. All
  * delivery state lives in the hub; this file adapts the vtable and keeps
- * the producer lease (an owner name and an expiry on the monotonic clock,
- * under its own mutex).
+ * the producer lease (an owner name and an expiry on the lease clock,
+ * common/clock.h, under its own mutex).
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "common/alloc.h"
+#include "common/clock.h"
 #include "common/error.h"
 #include "hollow/sys/announcer.h"
 #include "hub.h"
@@ -20,7 +21,7 @@ typedef struct inproc {
     hollow__hub hub;
     hollow__mutex lease_lock; /* guards the lease fields */
     bool lease_set;
-    int64_t lease_expiry_ns; /* CLOCK_MONOTONIC */
+    int64_t lease_expiry_ns; /* hollow__clock_ns() */
     char lease_owner[HOLLOW_LEASE_OWNER_MAX];
 } inproc;
 
@@ -53,6 +54,8 @@ static int ip_unsubscribe(hollow_announcer *a, hollow_subscription_id id)
     return hollow__hub_unsubscribe(HUB(a), id);
 }
 
+hollow__hub *hollow__inproc_hub(hollow_announcer *a) { return HUB(a); }
+
 static int ip_pin(hollow_announcer *a, int64_t version)
 {
     return hollow__hub_pin(HUB(a), version);
@@ -76,14 +79,14 @@ static int ip_stats(hollow_announcer_stats *out, hollow_announcer *a)
     return 0;
 }
 
-/* the producer lease: a field of the announcer, on the monotonic clock */
+/* the producer lease: a field of the announcer, on the lease clock */
 static int ip_lease(hollow_announcer *a, hollow_lease_op op, const char *owner,
                     int64_t ttl_ms, char *holder, size_t holder_cap)
 {
     inproc *ip = (inproc *)a;
     int rc = 0;
     hollow__mutex_lock(&ip->lease_lock);
-    int64_t now = hollow__now_ns();
+    int64_t now = hollow__clock_ns();
     bool live = ip->lease_set && ip->lease_expiry_ns > now;
     bool mine = live && strcmp(ip->lease_owner, owner) == 0;
     if (live && !mine) {
@@ -114,7 +117,8 @@ static int ip_announce_if(hollow_announcer *a, int64_t expected,
     inproc *ip = (inproc *)a;
     int rc = 0;
     hollow__mutex_lock(&ip->lease_lock);
-    if (owner != NULL && !(ip->lease_set && ip->lease_expiry_ns > hollow__now_ns() &&
+    if (owner != NULL && !(ip->lease_set &&
+                           ip->lease_expiry_ns > hollow__clock_ns() &&
                            strcmp(ip->lease_owner, owner) == 0))
         rc = hollow__error_set(HOLLOW_ESTATE, "%s does not hold the lease",
                                owner);

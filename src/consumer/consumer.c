@@ -25,6 +25,7 @@
 #include "common/error.h"
 #include "common/log.h"
 #include "common/thread.h"
+#include "consumer_int.h"
 #include "plan.h"
 #include "read/read_int.h"
 
@@ -51,6 +52,8 @@ struct hollow_consumer {
     hollow__cond cond;             /* watcher wake-ups and version waits */
     int64_t pinned;                /* 0 = not pinned */
     bool pending;                  /* the watcher has work */
+    uint64_t heard;                /* announcements heard */
+    uint64_t handled;              /* of those, how many the watcher acted on */
     bool stop;
     int last_error;
     char last_msg[256];
@@ -469,6 +472,7 @@ static int announced(int64_t version, void *payload)
     hollow_consumer *c = payload;
     (void)version; /* the refresh reads the latest itself */
     hollow__mutex_lock(&c->mu);
+    c->heard++;
     c->pending = true;
     hollow__cond_broadcast(&c->cond);
     hollow__mutex_unlock(&c->mu);
@@ -514,11 +518,13 @@ static void *watch(void *arg)
             break;
         }
         c->pending = false;
+        uint64_t taken = c->heard;
         hollow__mutex_unlock(&c->mu);
         /* the target (pinned, else announced) is read inside the refresh,
          * under its lock, so a pin made meanwhile is never undone */
         int rc = hollow_consumer_refresh(c, HOLLOW_VERSION_LATEST);
         hollow__mutex_lock(&c->mu);
+        c->handled = taken;
         c->last_error = rc < 0 ? rc : 0;
         if (rc < 0)
             snprintf(c->last_msg, sizeof c->last_msg, "%s",
@@ -529,6 +535,19 @@ static void *watch(void *arg)
             log_watcher_failure(c, rc);
     }
     return NULL;
+}
+
+bool hollow__consumer_wait_watcher(hollow_consumer *c, int timeout_ms)
+{
+    struct timespec deadline = hollow__deadline_ms(timeout_ms);
+    hollow__mutex_lock(&c->mu);
+    uint64_t n = c->heard;
+    bool timed_out = false;
+    while (c->handled < n && !timed_out)
+        timed_out = hollow__cond_wait_until(&c->cond, &c->mu, &deadline);
+    bool ok = c->handled >= n;
+    hollow__mutex_unlock(&c->mu);
+    return ok;
 }
 
 int hollow_consumer_last_error(hollow_consumer *c, char *msg, size_t cap)

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "common/alloc.h"
+#include "common/clock.h"
 #include "common/error.h"
 #include "common/log.h"
 #include "common/thread.h"
@@ -30,20 +31,33 @@ struct hollow__lease {
     bool stop;
     bool renewer_started;
     hollow__thread renewer;
+    hollow__clock_watcher watch; /* a clock advance wakes the renewer */
+    int64_t due_ns;              /* the next renewal, on the lease clock */
+    uint64_t renewals;           /* successful renewals, for tests */
 };
+
+/* the renewal after one at `t` (lease clock): a third of the ttl later */
+static int64_t next_due(const hollow__lease *l, int64_t t)
+{
+    return t + (l->ttl_ms / 3 + 1) * 1000000;
+}
 
 static void *renew(void *arg)
 {
     hollow__lease *l = arg;
+    hollow__clock_watch(&l->watch);
     hollow__mutex_lock(&l->mu);
     while (!l->stop) {
-        struct timespec deadline = hollow__deadline_ms(l->ttl_ms / 3 + 1);
-        while (!l->stop && !hollow__cond_wait_until(&l->cond, &l->mu, &deadline))
+        /* due_ns was set when the lease was taken, before this thread ran */
+        while (!l->stop && !hollow__clock_wait_until(&l->watch, l->due_ns))
             ;
         if (l->stop)
             break;
-        if (!l->held)
+        int64_t t = hollow__clock_ns();
+        if (!l->held) {
+            l->due_ns = next_due(l, t);
             continue;
+        }
         hollow__mutex_unlock(&l->mu);
         char holder[HOLLOW_LEASE_OWNER_MAX];
         int rc = hollow_announcer_lease(l->a, HOLLOW_LEASE_ACQUIRE, l->owner,
@@ -59,8 +73,14 @@ static void *renew(void *arg)
                         hollow_error_last()->message);
         hollow__mutex_lock(&l->mu);
         l->held = rc == 0;
+        l->due_ns = next_due(l, t);
+        if (rc == 0) {
+            l->renewals++;
+            hollow__cond_broadcast(&l->cond);
+        }
     }
     hollow__mutex_unlock(&l->mu);
+    hollow__clock_unwatch(&l->watch);
     return NULL;
 }
 
@@ -114,6 +134,8 @@ int hollow__lease_new(hollow__lease **out, hollow_announcer *a,
              (unsigned long long)random_token(l));
     hollow__mutex_init(&l->mu);
     hollow__cond_init(&l->cond);
+    l->watch.cond = &l->cond;
+    l->watch.mu = &l->mu;
     *out = l;
     return 0;
 }
@@ -140,10 +162,13 @@ void hollow__lease_free(hollow__lease *l)
 int hollow__lease_acquire(hollow__lease *l)
 {
     char holder[HOLLOW_LEASE_OWNER_MAX] = "";
+    int64_t t = hollow__clock_ns();
     int rc = hollow_announcer_lease(l->a, HOLLOW_LEASE_ACQUIRE, l->owner,
                                     l->ttl_ms, holder, sizeof holder);
     hollow__mutex_lock(&l->mu);
     l->held = rc == 0;
+    if (rc == 0)
+        l->due_ns = next_due(l, t);
     bool start = rc == 0 && !l->renewer_started;
     if (start)
         l->renewer_started = hollow__thread_create(&l->renewer, renew, l) == 0;
@@ -175,4 +200,24 @@ bool hollow__lease_held(hollow__lease *l)
     bool held = l->held;
     hollow__mutex_unlock(&l->mu);
     return held;
+}
+
+bool hollow__lease_wait_renewals(hollow__lease *l, uint64_t n, int timeout_ms)
+{
+    struct timespec deadline = hollow__deadline_ms(timeout_ms);
+    hollow__mutex_lock(&l->mu);
+    bool timed_out = false;
+    while (l->renewals < n && !timed_out)
+        timed_out = hollow__cond_wait_until(&l->cond, &l->mu, &deadline);
+    bool ok = l->renewals >= n;
+    hollow__mutex_unlock(&l->mu);
+    return ok;
+}
+
+uint64_t hollow__lease_renewals(hollow__lease *l)
+{
+    hollow__mutex_lock(&l->mu);
+    uint64_t n = l->renewals;
+    hollow__mutex_unlock(&l->mu);
+    return n;
 }

@@ -8,6 +8,7 @@
 
 #include "hollow/announcer.h"
 #include "hollow/blobstore.h"
+#include "hollow/producer.h"
 
 typedef struct hollow__lease hollow__lease;
 
@@ -21,5 +22,12 @@ int hollow__lease_check(hollow__lease *l);
 bool hollow__lease_held(hollow__lease *l);
 /* "<label>#<random token>": unique to this producer instance */
 const char *hollow__lease_owner(const hollow__lease *l);
+
+/* for tests: the renewer's successful renewals so far; waiting (up to
+ * timeout_ms) until there are at least `n`, true if there are */
+uint64_t hollow__lease_renewals(hollow__lease *l);
+bool hollow__lease_wait_renewals(hollow__lease *l, uint64_t n, int timeout_ms);
+/* for tests: a producer's lease, NULL if it has none (producer.c) */
+hollow__lease *hollow__producer_lease(hollow_producer *p);
 
 #endif

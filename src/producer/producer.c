@@ -203,6 +203,8 @@ bool hollow_producer_is_primary(hollow_producer *p)
     return p->lease == NULL || hollow__lease_held(p->lease);
 }
 
+hollow__lease *hollow__producer_lease(hollow_producer *p) { return p->lease; }
+
 /* ------------------------------------------------------------- cycle */
 
 static int restore_at(hollow_producer *p, int64_t version);

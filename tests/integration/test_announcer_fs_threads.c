@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "announce_rec.h"
+#include "common/clock.h"
 #include "hollow/announcer.h"
 #include "testhelp.h"
 
@@ -446,18 +447,23 @@ START_TEST(announcer_fs_lease_across_objects_and_processes)
 
     /* release, then the other takes it; expiry frees it */
     HT_OK(hollow_announcer_lease(a, HOLLOW_LEASE_RELEASE, "host:1", 0, NULL, 0));
-    HT_OK(hollow_announcer_lease(b, HOLLOW_LEASE_ACQUIRE, "host:2", 30, NULL, 0));
+    HT_OK(hollow_announcer_lease(b, HOLLOW_LEASE_ACQUIRE, "host:2", 60000, NULL,
+                                 0));
     ck_assert_int_eq(hollow_announcer_lease(a, HOLLOW_LEASE_CHECK, "host:1", 0,
                                             NULL, 0),
                      HOLLOW_ESTATE);
-    ht_sleep_ms(40);
+    ck_assert_int_eq(hollow_announcer_lease(a, HOLLOW_LEASE_ACQUIRE, "host:1",
+                                            60000, NULL, 0),
+                     HOLLOW_ESTATE);
+    hollow__clock_advance_ms(60001); /* the lease clock, past host:2's lease */
     HT_OK(hollow_announcer_lease(a, HOLLOW_LEASE_ACQUIRE, "host:1", 60000, NULL, 0));
 
     /* a torn lease file is no lease */
     char path[4096];
     snprintf(path, sizeof path, "%s/.hollow-producer.lease", dir);
     ht_write_file(path, "99999999999999 host:1", 21); /* no newline */
-    HT_OK(hollow_announcer_lease(b, HOLLOW_LEASE_ACQUIRE, "host:2", 60000, NULL, 0));
+    HT_OK(hollow_announcer_lease(b, HOLLOW_LEASE_ACQUIRE, "host:2", 60000, NULL,
+                                 0));
     hollow_announcer_free(a);
     hollow_announcer_free(b);
     ht_remove_dir(dir);

@@ -21,6 +21,8 @@
 #include <unistd.h>
 
 #include "announce_rec.h"
+#include "announcer/hub.h"
+#include "common/clock.h"
 #include "hollow/announcer.h"
 #include "testhelp.h"
 
@@ -593,7 +595,12 @@ START_TEST(announcer_unsubscribe_waits_for_running_callback)
     ck_assert(ht_rec_wait_entered(&r, TIMEOUT_MS));
     pthread_t t;
     ck_assert_int_eq(pthread_create(&t, NULL, unsub_thread, &u), 0);
-    ht_sleep_ms(50); /* long enough for a wrong unsubscribe to return */
+    /* the unsubscribe is inside its wait for the batch, and stays there */
+    hollow__hub *hub = hollow__inproc_hub(a);
+    for (int i = 0; hollow__hub_unsub_waiters(hub) == 0; i++) {
+        ck_assert_msg(i < TIMEOUT_MS, "unsubscribe never waited");
+        ht_sleep_ms(1);
+    }
     ck_assert_int_eq(atomic_load(&u.returned), 0);
     HT_OK(hollow_announcer_announce(a, 2)); /* queued behind the callback */
     ht_rec_release(&r);
@@ -684,9 +691,11 @@ START_TEST(announcer_lease_has_one_holder)
                      HOLLOW_ESTATE);
     HT_OK(hollow_announcer_lease(a, HOLLOW_LEASE_RELEASE, "p1", 0, NULL, 0));
 
-    /* an expired lease belongs to nobody */
-    HT_OK(hollow_announcer_lease(a, HOLLOW_LEASE_ACQUIRE, "p2", 30, NULL, 0));
-    ht_sleep_ms(40);
+    /* an expired lease belongs to nobody (the lease clock moved past it) */
+    HT_OK(hollow_announcer_lease(a, HOLLOW_LEASE_ACQUIRE, "p2", 60000, NULL,
+                                 0));
+    HT_OK(hollow_announcer_lease(a, HOLLOW_LEASE_CHECK, "p2", 0, NULL, 0));
+    hollow__clock_advance_ms(60001);
     ck_assert_int_eq(hollow_announcer_lease(a, HOLLOW_LEASE_CHECK, "p2", 0, NULL, 0),
                      HOLLOW_ESTATE);
     HT_OK(hollow_announcer_lease(a, HOLLOW_LEASE_ACQUIRE, "p1", 60000, NULL, 0));

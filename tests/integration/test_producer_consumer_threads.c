@@ -27,6 +27,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
+#include "consumer/consumer_int.h"
+#include "producer/lease.h"
 #include "hollow/hollow.h"
 #include "hollow/sys/blobstore.h"
 #include "movie_fixture.h"
@@ -310,7 +313,7 @@ START_TEST(pc_end_to_end_follow_pin_back_and_forth)
     v[5] = cycle_spec(p, specs[5]);
     ck_assert_int_eq(v[5], 6);
     HT_OK(hollow_announcer_drain(ann, WAIT_MS));
-    ht_sleep_ms(200);
+    ck_assert(hollow__consumer_wait_watcher(c, WAIT_MS)); /* acted on it */
     ck_assert_int_eq(hollow_consumer_version(c), v[1]);
     ck_assert_int_eq(hollow_consumer_last_error(c, NULL, 0), 0);
 
@@ -600,7 +603,7 @@ START_TEST(producer_validator_failure_rolls_back_announces_nothing)
     ck_assert_str_eq(after, before);
     free(after);
     HT_OK(hollow_announcer_drain(ann, WAIT_MS));
-    ht_sleep_ms(100);
+    ck_assert(hollow__consumer_wait_watcher(c, WAIT_MS)); /* acted on it */
     ck_assert_int_eq(hollow_consumer_version(c), v2);
     char *consumer_after = dump_consumer(c);
     ck_assert_dump_eq(consumer_after, consumer_before, "consumer after rollbacks");
@@ -820,6 +823,8 @@ static hollow_producer *leased_producer(hollow_blobstore *bs, hollow_announcer *
  * an expiry. (p2 does not restore first: restore is covered, and found
  * broken, by producer_restore_after_restart_continues_chain_with_delta.)
  */
+#define TTL_LONG 600000 /* ms: a lease that only the lease clock expires */
+
 START_TEST(producer_lease_inproc_only_primary_announces)
 {
     hollow_blobstore *bs = mem_store();
@@ -828,10 +833,10 @@ START_TEST(producer_lease_inproc_only_primary_announces)
     atomic_llong floor1, floor2;
     atomic_init(&floor1, 0);
     atomic_init(&floor2, 0);
-    hollow_producer *p1 = leased_producer(bs, ann, schemas, "producer-one", 400,
-                                          &floor1);
-    hollow_producer *p2 = leased_producer(bs, ann, schemas, "producer-two", 400,
-                                          &floor2);
+    hollow_producer *p1 = leased_producer(bs, ann, schemas, "producer-one",
+                                          TTL_LONG, &floor1);
+    hollow_producer *p2 = leased_producer(bs, ann, schemas, "producer-two",
+                                          TTL_LONG, &floor2);
 
     int64_t v1 = cycle_spec(p1, (spec){0, 50, 0, 1, false});
     ck_assert_int_eq(v1, 1);
@@ -849,7 +854,17 @@ START_TEST(producer_lease_inproc_only_primary_announces)
     ck_assert_int_eq(v, 0);
     ck_assert(!hollow_producer_is_primary(p2));
 
-    ht_sleep_ms(1500); /* > 3 lifetimes: only renewing keeps p1's lease */
+    /* > 3 lifetimes on the lease clock, in steps of the renewer's period:
+     * only renewing keeps p1's lease. A lifetime far longer than WAIT_MS:
+     * a renewer that waited for real time instead would fail the wait. */
+    hollow__lease *lease1 = hollow__producer_lease(p1);
+    ck_assert_ptr_nonnull(lease1);
+    for (int i = 0; i < 10; i++) {
+        uint64_t n = hollow__lease_renewals(lease1);
+        hollow__clock_advance_ms(TTL_LONG / 3 + 1);
+        ck_assert_msg(hollow__lease_wait_renewals(lease1, n + 1, WAIT_MS),
+                      "step %d: p1's renewer did not renew", i);
+    }
     rc = hollow_producer_run_cycle(&v, p2, populate, &pp);
     ck_assert_int_eq(rc, HOLLOW_ESTATE);
     ck_assert(hollow_producer_is_primary(p1));
