@@ -209,8 +209,9 @@ HOLLOW_API int hollow_write_state_prepare_cycle(hollow_write_state *ws);
 /**
  * Undo the current cycle: records added since it started are dropped, the
  * ordinal maps, free lists and populated sets are as they were, and a new
- * randomized tag will be drawn. The previous state stays the last one
- * written. For a cycle that changed nothing, or failed validation.
+ * randomized tag will be drawn. Header tags set in the cycle stay set (as
+ * in Java). The previous state stays the last one written. For a cycle
+ * that changed nothing, or failed validation.
  */
 HOLLOW_API int hollow_write_state_rollback(hollow_write_state *ws);
 

@@ -833,7 +833,10 @@ static int32_t gen_int(uint64_t *rng, bool narrow)
         return ext[rs_below(rng, sizeof ext / sizeof *ext)];
     if (r < 55)
         return (int32_t)(uint32_t)rs_rand(rng);
-    uint32_t v = (uint32_t)(rs_rand(rng) >> (32 + rs_below(rng, 32)));
+    /* one draw per statement: the order of draws in one expression is
+     * unspecified, and a seed must replay the same in every build */
+    uint64_t x = rs_rand(rng);
+    uint32_t v = (uint32_t)(x >> (32 + rs_below(rng, 32)));
     return rs_chance(rng, 50) ? -(int32_t)(v >> 1) : (int32_t)(v >> 1);
 }
 
@@ -855,7 +858,8 @@ static int64_t gen_long(uint64_t *rng, bool narrow)
         return ext[rs_below(rng, sizeof ext / sizeof *ext)];
     if (r < 55)
         return (int64_t)rs_rand(rng);
-    uint64_t v = rs_rand(rng) >> rs_below(rng, 64);
+    uint64_t x = rs_rand(rng); /* one draw per statement, as above */
+    uint64_t v = x >> rs_below(rng, 64);
     return rs_chance(rng, 50) ? -(int64_t)(v >> 1) : (int64_t)(v >> 1);
 }
 

@@ -178,6 +178,62 @@ START_TEST(write_rejects_wrong_field_types)
 }
 END_TEST
 
+static hollow_read_state *snapshot_of(hollow_write_state *ws)
+{
+    ht_mem out = {0};
+    HT_OK(hollow_write_state_write_snapshot(ws, ht_mem_sink, &out));
+    hollow_read_state *rs = NULL;
+    HT_OK(hollow_read_state_from_snapshot(&rs, out.p, out.len, NULL));
+    free(out.p);
+    return rs;
+}
+
+static void expect_tag(const hollow_read_state *rs, const char *key,
+                       const char *value)
+{
+    const char *v = hollow_read_state_header_tag(rs, key);
+    ck_assert_msg(v != NULL && strcmp(v, value) == 0,
+                  "header tag '%s' is '%s', expected '%s'", key,
+                  v ? v : "(absent)", value);
+}
+
+/* as in Java, a rollback keeps the header tags set in the undone cycle;
+ * the reverse delta still carries those of the last written state */
+START_TEST(write_rollback_keeps_header_tags)
+{
+    hollow_write_state *ws = movie_state();
+    add_movie(ws, 1, "Up");
+    HT_OK(hollow_write_state_set_header_tag(ws, "a", "1"));
+    hollow_read_state *v1 = snapshot_of(ws);
+    HT_OK(hollow_write_state_prepare_cycle(ws));
+    /* the same records again: nothing to publish */
+    add_movie(ws, 1, "Up");
+    HT_OK(hollow_write_state_set_header_tag(ws, "a", "2"));
+    HT_OK(hollow_write_state_set_header_tag(ws, "b", "3"));
+    ck_assert(!hollow_write_state_has_changes(ws));
+    HT_OK(hollow_write_state_rollback(ws));
+    HT_OK(hollow_write_state_prepare_cycle(ws));
+    add_movie(ws, 1, "Up");
+    add_movie(ws, 2, "Heat");
+    ck_assert(hollow_write_state_has_changes(ws));
+    hollow_read_state *v2 = snapshot_of(ws);
+    ck_assert_uint_eq(hollow_read_state_header_tag_count(v2), 2);
+    expect_tag(v2, "a", "2");
+    expect_tag(v2, "b", "3");
+    ht_mem rev = {0};
+    HT_OK(hollow_write_state_write_reverse_delta(ws, ht_mem_sink, &rev));
+    hollow_read_state *back = NULL;
+    HT_OK(hollow_read_state_apply_delta(&back, v2, rev.p, rev.len));
+    ck_assert_uint_eq(hollow_read_state_header_tag_count(back), 1);
+    expect_tag(back, "a", "1");
+    hollow_read_state_release(back);
+    hollow_read_state_release(v2);
+    hollow_read_state_release(v1);
+    hollow_write_state_free(ws);
+    free(rev.p);
+}
+END_TEST
+
 /* INT32_MIN is null, every NaN is one NaN (§6.1): identity follows */
 START_TEST(write_java_value_rules)
 {
@@ -214,6 +270,7 @@ static Suite *write_suite(void)
     tcase_add_test(tc, write_worked_example_1);
     tcase_add_test(tc, write_rejects_wrong_field_types);
     tcase_add_test(tc, write_java_value_rules);
+    tcase_add_test(tc, write_rollback_keeps_header_tags);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -401,6 +401,17 @@ static int64_t random_tag(chain *ch)
     return (int64_t)x;
 }
 
+/*
+ * A rollback leaves the header tags as the undone cycle set them (Java's
+ * resetToLastPrepareForNextCycle does not touch them): the next cycle
+ * starts from `undone`'s tags, a superset of prev's keys.
+ */
+static void keep_tags(rs_state *prev, const rs_state *undone)
+{
+    for (size_t i = 0; i < undone->ntags; i++)
+        rs_state_put_tag(prev, undone->tag_keys[i], undone->tag_values[i]);
+}
+
 /* the same state again: every record and tag as in `prev` */
 static rs_state *same_state(const rs_state *prev, const char *ctx)
 {
@@ -966,23 +977,12 @@ START_TEST(write_chain)
                 /* a cycle filled, then abandoned */
                 rs_state *gone = evolve(&ch, prev, ctx, false);
                 gone->has_tag = false;
-                /* a rollback leaves the header tags as they were set:
-                 * the abandoned cycle sets prev's again */
-                for (size_t i = 0; i < gone->ntags; i++) {
-                    free(gone->tag_keys[i]);
-                    free(gone->tag_values[i]);
-                }
-                gone->ntags = 0;
-                free(gone->tag_extra);
-                gone->tag_extra = NULL;
-                for (size_t i = 0; i < prev->ntags; i++)
-                    rs_state_put_tag(gone, prev->tag_keys[i],
-                                     prev->tag_values[i]);
                 HT_OK(hollow_write_state_prepare_cycle(ws));
                 rs_state_add(gone, ws, prev, false);
                 check_new_ordinals(&ch, gone, prev);
                 (void)hollow_write_state_has_changes(ws);
                 HT_OK(hollow_write_state_rollback(ws));
+                keep_tags(prev, gone);
                 rs_state_free(gone);
                 ch.abandoned++;
                 if (verbose)
@@ -1015,6 +1015,7 @@ START_TEST(write_chain)
                       ctx);
         if (!changes) { /* nothing to publish: the version is skipped */
             HT_OK(hollow_write_state_rollback(ws));
+            keep_tags(prev, st);
             ch.unchanged++;
             rs_state_free(st);
             if (verbose)
