@@ -26,6 +26,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "common/reader.h" /* hollow__vint_encode */
+
 size_t LLVMFuzzerMutate(uint8_t *data, size_t size, size_t max_size);
 
 static uint64_t blobmut_rand(uint64_t *s)
@@ -58,19 +60,6 @@ static size_t blobmut_var_at(const uint8_t *p, size_t n, uint64_t *v)
         }
     }
     return 0;
-}
-
-static size_t blobmut_var_put(uint8_t *out, uint32_t v)
-{
-    uint8_t tmp[5];
-    size_t n = 0;
-    do {
-        tmp[n++] = (uint8_t)(v & 0x7F);
-        v >>= 7;
-    } while (v != 0);
-    for (size_t i = 0; i < n; i++)
-        out[i] = (uint8_t)(tmp[n - 1 - i] | (i + 1 < n ? 0x80 : 0));
-    return n;
 }
 
 /* replace data[at, at+oldn) by rep[0, repn); 0 if it would not fit */
@@ -112,7 +101,7 @@ static size_t hollow_fuzz_blob_mutate(uint8_t *data, size_t size, size_t max,
         size_t n = blobmut_var_at(data + at, size - at, &old);
         if (n == 0)
             break;
-        size_t k = blobmut_var_put(rep, blobmut_value(&rs, old));
+        size_t k = hollow__vint_encode(rep, blobmut_value(&rs, old));
         out = blobmut_splice(data, size, max, at, n, rep, k);
         break;
     }
