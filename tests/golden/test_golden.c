@@ -108,10 +108,7 @@ static int run_checks(const char *scenario, const char *kinds,
     return done;
 }
 
-static const char *SCENARIOS[] = {"a_primitives", "b_collections",
-                                  "c_primary_keys", "d_sharding",
-                                  "d2_resharding", "e_schema_change",
-                                  "f_random_large"};
+static const char *SCENARIOS[] = HT_GOLDEN_SCENARIOS;
 
 START_TEST(golden_snapshots_heap)
 {

@@ -78,6 +78,12 @@ typedef struct ht_chain {
     int nsteps;
 } ht_chain;
 void ht_chain_load(ht_chain *c, const char *scenario);
+
+/* the golden scenarios under tests/golden/, as an array initializer so that
+ * a suite's copy keeps its size: static const char *S[] = HT_GOLDEN_SCENARIOS; */
+#define HT_GOLDEN_SCENARIOS                                                    \
+    {"a_primitives",  "b_collections",   "c_primary_keys", "d_sharding",       \
+     "d2_resharding", "e_schema_change", "f_random_large"}
 void ht_chain_free(ht_chain *c);
 /* a growing memory buffer and the sinks that fill it (blobs, dumps) */
 typedef struct ht_mem {

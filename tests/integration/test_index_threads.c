@@ -385,10 +385,7 @@ static void *reader(void *arg)
 
 /* ============================================================ chains */
 
-static const char *SCENARIOS[] = {"a_primitives", "b_collections",
-                                  "c_primary_keys", "d_sharding",
-                                  "d2_resharding", "e_schema_change",
-                                  "f_random_large"};
+static const char *SCENARIOS[] = HT_GOLDEN_SCENARIOS;
 #define NSCEN (sizeof SCENARIOS / sizeof *SCENARIOS)
 
 /* a golden chain and the expectations of each of its states */

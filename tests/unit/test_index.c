@@ -1451,10 +1451,7 @@ END_TEST
 
 /* ============================================================ golden */
 
-static const char *SCENARIOS[] = {"a_primitives", "b_collections",
-                                  "c_primary_keys", "d_sharding",
-                                  "d2_resharding", "e_schema_change",
-                                  "f_random_large"};
+static const char *SCENARIOS[] = HT_GOLDEN_SCENARIOS;
 #define NSCEN (sizeof SCENARIOS / sizeof *SCENARIOS)
 
 static uint8_t *load_blob(const char *scenario, const char *name, size_t *len)

@@ -17,10 +17,7 @@
 #include "hollow/write.h"
 #include "testhelp.h"
 
-static const char *SCENARIOS[] = {"a_primitives", "b_collections",
-                                  "c_primary_keys", "d_sharding",
-                                  "d2_resharding", "e_schema_change",
-                                  "f_random_large"};
+static const char *SCENARIOS[] = HT_GOLDEN_SCENARIOS;
 
 static uint64_t target_size(const char *scenario)
 {

@@ -197,10 +197,7 @@ static bool compare_blob(const scen *sc, const ht_mem *ours, const char *java_pa
     return same;
 }
 
-static const char *SCENARIOS[] = {"a_primitives", "b_collections",
-                                  "c_primary_keys", "d_sharding",
-                                  "d2_resharding", "e_schema_change",
-                                  "f_random_large"};
+static const char *SCENARIOS[] = HT_GOLDEN_SCENARIOS;
 
 START_TEST(write_cycles_match_java)
 {
