@@ -31,6 +31,7 @@
 
 #include "common.h"
 #include "error.h"
+#include "blobstore.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -156,6 +157,85 @@ typedef struct hollow_announcer_fs_options {
  */
 HOLLOW_API int hollow_announcer_fs_new(hollow_announcer **out,
                                        const hollow_announcer_fs_options *opts);
+
+/** Options of the S3 announcer. */
+typedef struct hollow_announcer_s3_options {
+    unsigned int version;  /**< HOLLOW_ANNOUNCER_S3_OPTIONS_VERSION */
+    hollow_blobstore *store; /**< an S3 store (required; borrowed, must
+                                  outlive the announcer) */
+    size_t queue_capacity; /**< as for the in-process announcer */
+    unsigned int spin_us;  /**< as for the in-process announcer */
+    unsigned int poll_interval_ms; /**< how often the watcher asks S3;
+                                        0: 1000 */
+} hollow_announcer_s3_options;
+
+#define HOLLOW_ANNOUNCER_S3_OPTIONS_VERSION 1
+#define HOLLOW_ANNOUNCER_S3_OPTIONS_INIT                                       \
+    { HOLLOW_ANNOUNCER_S3_OPTIONS_VERSION, NULL,                               \
+      HOLLOW_ANNOUNCER_DEFAULT_QUEUE, HOLLOW_ANNOUNCER_DEFAULT_SPIN_US, 1000 }
+
+/**
+ * Create an announcer over an S3 store: the object
+ * `[prefix/]announced.version` holds the announced version as decimal
+ * text (as Java's filesystem announcer writes it). Announcing writes it
+ * through the store, so when S3 is unreachable the announcement waits in
+ * the store's pending journal after the blobs put before it, and is
+ * uploaded after them. A watcher thread polls the object every
+ * `poll_interval_ms` with If-None-Match and delivers new versions.
+ * There is no lease over S3 (HOLLOW_ENOTSUPPORTED: a producer runs without
+ * one; use the Redis announcer where several producers may run).
+ *
+ * @return 0; HOLLOW_EINVAL when `store` is missing or not an S3 store;
+ *         HOLLOW_ENOMEM; HOLLOW_ERROR if a thread cannot be started.
+ * Threads: starts the delivery worker and the watcher;
+ *          hollow_announcer_free() joins both.
+ */
+HOLLOW_API int hollow_announcer_s3_new(hollow_announcer **out,
+                                       const hollow_announcer_s3_options *opts);
+
+/** Options of the Redis announcer. */
+typedef struct hollow_announcer_redis_options {
+    unsigned int version;  /**< HOLLOW_ANNOUNCER_REDIS_OPTIONS_VERSION */
+    const char *url;       /**< "redis://[:password@]host[:port][/db]", or
+                                NULL to use the fields below; rediss:// is
+                                refused (hiredis 0.14 has no TLS) */
+    const char *host;      /**< NULL: "127.0.0.1" */
+    int port;              /**< 0: 6379 */
+    const char *password;  /**< AUTH; NULL: none */
+    int db;                /**< SELECT; 0 default */
+    const char *key_prefix; /**< NULL: "hollow:" */
+    unsigned int connect_timeout_ms; /**< 0: 2000 */
+    unsigned int command_timeout_ms; /**< 0: 2000 */
+    size_t queue_capacity; /**< as for the in-process announcer */
+    unsigned int spin_us;  /**< as for the in-process announcer */
+} hollow_announcer_redis_options;
+
+#define HOLLOW_ANNOUNCER_REDIS_OPTIONS_VERSION 1
+#define HOLLOW_ANNOUNCER_REDIS_OPTIONS_INIT                                    \
+    { HOLLOW_ANNOUNCER_REDIS_OPTIONS_VERSION, NULL, NULL, 0, NULL, 0, NULL,   \
+      0, 0, HOLLOW_ANNOUNCER_DEFAULT_QUEUE, HOLLOW_ANNOUNCER_DEFAULT_SPIN_US }
+
+/**
+ * Create a Redis announcer (hiredis). Keys (docs/announcers.md), with
+ * `P` the key prefix: announce sets `P latest` and publishes on
+ * `P announce` in one step, only when the version is newer than the
+ * stored latest; pin sets `P pin` and publishes on `P pin` (unpin deletes
+ * it and publishes 0), seen by every consumer on every machine; the lease
+ * is `P lease`, set NX PX and renewed or released only by its owner.
+ * A watcher thread with its own connection subscribes, delivers in order,
+ * and after a lost connection reconnects with backoff and re-reads latest
+ * and pin, so nothing announced meanwhile is lost.
+ *
+ * @return 0; HOLLOW_EINVAL for bad options (rediss://, a bad URL);
+ *         HOLLOW_EBACKEND when the server refuses (wrong password: the
+ *         message never contains it) or cannot be reached; HOLLOW_ENOMEM;
+ *         HOLLOW_ERROR if a thread cannot be started.
+ * Threads: starts the delivery worker and the watcher;
+ *          hollow_announcer_free() joins both. Calls from several threads
+ *          share one command connection under a mutex.
+ */
+HOLLOW_API int hollow_announcer_redis_new(
+    hollow_announcer **out, const hollow_announcer_redis_options *opts);
 
 /**
  * Announce `version`. It becomes the latest version at once, wakes

@@ -387,6 +387,118 @@ HOLLOW_API int hollow_blobstore_delete(hollow_blobstore *bs,
                                        const hollow_blob_key *key);
 
 /* ------------------------------------------------------------------ */
+/* The S3 store                                                        */
+/* ------------------------------------------------------------------ */
+
+/**
+ * Options of the S3 store. Every NULL or 0 takes its default; string
+ * fields are copied. Unset values come from the environment, then from
+ * the local defaults of a MinIO on its default port (docs/blobstores.md):
+ *
+ *   endpoint    $AWS_ENDPOINT_URL, else "localhost:9000"
+ *   region      $AWS_REGION, $AWS_DEFAULT_REGION, else "us-east-1"
+ *   bucket      "hollow-test"
+ *   access_key  $AWS_ACCESS_KEY_ID, else "minioadmin"
+ *   secret_key  $AWS_SECRET_ACCESS_KEY, else "minioadmin"
+ *   session_token  $AWS_SESSION_TOKEN, else none
+ *   cache_dir   $XDG_CACHE_HOME/hollow/<endpoint>/<bucket>[/<prefix>],
+ *               else ~/.cache/hollow/...
+ */
+typedef struct hollow_blobstore_s3_options {
+    unsigned int version;  /**< HOLLOW_BLOBSTORE_S3_OPTIONS_VERSION */
+    const char *endpoint;  /**< "host:port" or "http[s]://host[:port]" */
+    int use_tls;           /**< -1 (default): on, except for an http:// URL
+                                or a loopback/localhost endpoint; 0 off;
+                                1 on. When on, certificates are always
+                                verified. */
+    const char *ca_file;   /**< PEM CA bundle; NULL: the system's */
+    const char *region;
+    const char *bucket;    /**< created if missing */
+    const char *prefix;    /**< key prefix, no leading or trailing '/';
+                                NULL or "" for none */
+    const char *access_key;
+    const char *secret_key;
+    const char *session_token;
+    const char *cache_dir;
+    uint64_t cache_max_bytes; /**< 0: 4 GiB; pending blobs never evicted */
+    bool strict;           /**< fail a put S3 does not take, instead of
+                                keeping it pending */
+    bool verify_cache;     /**< hash a cache file at every open (its size
+                                is always checked) */
+    uint64_t part_size;    /**< multipart threshold and part size; 0:
+                                16 MiB; at least 5 MiB (S3's minimum) */
+    uint32_t connect_timeout_ms; /**< 0: 5000 */
+    uint32_t timeout_ms;   /**< per request; 0: none (a transfer stalled
+                                below 1 KB/s for 30 s fails instead) */
+    uint32_t retry_min_ms; /**< retrier backoff, first wait; 0: 200 */
+    uint32_t retry_max_ms; /**< retrier backoff, longest wait; 0: 30000 */
+} hollow_blobstore_s3_options;
+
+#define HOLLOW_BLOBSTORE_S3_OPTIONS_VERSION 1
+#define HOLLOW_BLOBSTORE_S3_OPTIONS_INIT                                       \
+    { HOLLOW_BLOBSTORE_S3_OPTIONS_VERSION, NULL, -1, NULL, NULL, NULL, NULL,   \
+      NULL, NULL, NULL, NULL, 0, false, false, 0, 0, 0, 0, 0 }
+
+/**
+ * Create an S3 store (libcurl, AWS Signature V4, path-style addressing).
+ * Object names are the seed's folders holding Java's file names:
+ * `[prefix/]snapshots/snapshot-V`, `deltas/delta-F-T`,
+ * `reverse/reversedelta-F-T` (F the newer version), `headers/header-V`;
+ * each object carries its SHA-256 in `x-amz-meta-sha256`.
+ *
+ * Cache-first: every blob put or fetched is kept in `cache_dir`; get and
+ * get_file hit the cache before S3 (get_file gives the cache file, so the
+ * consumer's mmap mode works). A put S3 cannot take (unreachable, 5xx)
+ * lands in the cache and in a crash-safe pending journal there, succeeds
+ * with a logged warning, and is uploaded by the store's retrier thread
+ * when S3 returns, or by the next process that opens the same cache dir;
+ * `strict` makes such a put fail instead. list merges S3 with pending
+ * blobs. docs/blobstores.md says the rest.
+ *
+ * @return 0; HOLLOW_EINVAL for bad options; HOLLOW_EIO if the cache dir
+ *         cannot be made; HOLLOW_EBACKEND when S3 refuses (bad keys, no
+ *         right to create the bucket; S3's code and message in
+ *         hollow_error_last()); HOLLOW_ENOMEM. An unreachable S3 is not an
+ *         error here (puts queue, gets fail until it returns), except in
+ *         strict mode.
+ * Threads: safe from any number of threads; starts the retrier thread,
+ *          which hollow_blobstore_free() stops (pending blobs stay in the
+ *          journal for the next process).
+ */
+HOLLOW_API int hollow_blobstore_s3_new(hollow_blobstore **out,
+                                       const hollow_blobstore_s3_options *opts);
+
+/**
+ * Wait until the S3 store has nothing pending (every queued blob and
+ * announcement uploaded), for at most `timeout_ms` (negative: no limit).
+ *
+ * @return 0 when nothing is pending; HOLLOW_ENOTFOUND on timeout (the
+ *         message says how many are still pending); HOLLOW_EINVAL for a
+ *         store that is not an S3 store.
+ */
+HOLLOW_API int hollow_blobstore_s3_flush(hollow_blobstore *bs, int timeout_ms);
+
+/** Counters of a store (hollow_blobstore_stats_get()). */
+typedef struct hollow_blobstore_stats {
+    uint64_t cache_hits;    /**< gets served from the cache */
+    uint64_t cache_misses;  /**< gets that went to the remote store */
+    uint64_t bytes_up;      /**< bytes uploaded */
+    uint64_t bytes_down;    /**< bytes downloaded */
+    uint64_t uploads;       /**< objects uploaded */
+    uint64_t retries;       /**< upload attempts of pending entries */
+    uint64_t pending;       /**< entries waiting for upload now */
+    uint64_t pending_bytes; /**< their bytes */
+} hollow_blobstore_stats;
+
+/**
+ * Fill `out` with the store's counters.
+ * @return 0; HOLLOW_EINVAL; HOLLOW_ENOTSUPPORTED for a store without
+ *         counters (memory, filesystem).
+ */
+HOLLOW_API int hollow_blobstore_stats_get(hollow_blobstore_stats *out,
+                                          hollow_blobstore *bs);
+
+/* ------------------------------------------------------------------ */
 /* Retention                                                           */
 /* ------------------------------------------------------------------ */
 

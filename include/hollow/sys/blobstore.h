@@ -77,6 +77,13 @@ struct hollow_blobstore {
 
     /** Free the backend itself (the struct that embeds this one). */
     void (*free)(hollow_blobstore *bs);
+
+    /**
+     * Fill the counters, as hollow_blobstore_stats_get(). Optional: NULL
+     * gives HOLLOW_ENOTSUPPORTED. A backend built before this entry existed
+     * must have zeroed the struct.
+     */
+    int (*stats)(hollow_blobstore_stats *out, hollow_blobstore *bs);
 };
 
 #ifdef __cplusplus
