@@ -67,7 +67,6 @@ int hollow__s3_create_bucket(hollow__s3 *s);
  * with `sha256_hex` (the file's SHA-256) as x-amz-meta-sha256. Above
  * part_size: multipart, each part with its own payload hash; a multipart
  * upload that fails is aborted (AbortMultipartUpload) before returning.
- * `bytes_sent` (may be NULL) receives the bytes of the object uploaded.
  */
 int hollow__s3_put_file(hollow__s3 *s, const char *key, const char *path,
                         const char *sha256_hex);
