@@ -7,7 +7,7 @@
 set -euo pipefail
 
 PKGS=(build-essential cmake pkg-config check libjansson-dev libssl-dev
-      libdouble-conversion-dev python3)
+      libdouble-conversion-dev python3 libcurl4-openssl-dev libexpat1-dev)
 if [ "${1:-}" = "--fuzz" ]; then
   PKGS+=(clang libclang-rt-14-dev)
 fi
