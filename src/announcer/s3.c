@@ -63,18 +63,20 @@ typedef struct s3_ann {
  * Read the object and feed a new version to the hub; feed_lock held.
  * Returns 0 (fed or unchanged; *v_out the latest known when `v_out`),
  * 1 when the queue is full (the etag is not kept, so the version is read
- * again next time), or an error of the read.
+ * again next time), or an error of the read. The first failure of an
+ * outage is copied to `warn` (else it is set to ""), for the caller to log
+ * once it has let go of the lock.
  */
-static int feed_locked(s3_ann *s, int64_t *v_out)
+static int feed_locked(s3_ann *s, int64_t *v_out, char *warn, size_t cap)
 {
     char etag[128];
     memcpy(etag, s->etag, sizeof etag);
+    warn[0] = '\0';
     int64_t v = 0;
     int rc = hollow__s3_store_read_announced(s->store, &v, etag);
     if (rc < 0) {
         if (!s->failing && rc != HOLLOW_ENOTFOUND)
-            hollow__log(HOLLOW_LOG_WARN, "s3 announcer: %s",
-                        hollow_error_last()->message);
+            snprintf(warn, cap, "%s", hollow_error_last()->message);
         s->failing = rc != HOLLOW_ENOTFOUND;
         return rc;
     }
@@ -106,10 +108,13 @@ static void *watcher_main(void *arg)
         hollow__mutex_unlock(&s->stop_mu);
         if (stop)
             break;
+        char warn[512];
         hollow__mutex_lock(&s->feed_lock);
-        retry = feed_locked(s, NULL) == 1;
+        retry = feed_locked(s, NULL, warn, sizeof warn) == 1;
         hollow__mutex_unlock(&s->feed_lock);
         hollow_error_clear();
+        if (warn[0] != '\0')
+            hollow__log(HOLLOW_LOG_WARN, "s3 announcer: %s", warn);
     }
     return NULL;
 }
@@ -144,9 +149,10 @@ static int sa_latest(int64_t *out, hollow_announcer *a)
     s3_ann *s = SA(a);
     if (hollow__hub_pinned(out, &s->hub))
         return 0;
+    char warn[512];
     hollow__mutex_lock(&s->feed_lock);
     int64_t v = 0;
-    int rc = feed_locked(s, &v);
+    int rc = feed_locked(s, &v, warn, sizeof warn);
     if (rc == 1) { /* queue full: not fed, but it is what S3 says */
         rc = 0;
         v = s->last_seen;
@@ -159,6 +165,8 @@ static int sa_latest(int64_t *out, hollow_announcer *a)
         rc = 0;
     }
     hollow__mutex_unlock(&s->feed_lock);
+    if (warn[0] != '\0')
+        hollow__log(HOLLOW_LOG_WARN, "s3 announcer: %s", warn);
     if (rc == 0)
         *out = v;
     return rc;
@@ -202,10 +210,13 @@ static int sa_unpin(hollow_announcer *a)
 static int sa_wait(hollow_announcer *a, int64_t version, int timeout_ms)
 {
     s3_ann *s = SA(a);
+    char warn[512];
     hollow__mutex_lock(&s->feed_lock); /* catch up now, not at the next poll */
-    feed_locked(s, NULL);
+    feed_locked(s, NULL, warn, sizeof warn);
     hollow__mutex_unlock(&s->feed_lock);
     hollow_error_clear();
+    if (warn[0] != '\0')
+        hollow__log(HOLLOW_LOG_WARN, "s3 announcer: %s", warn);
     return hollow__hub_wait(&s->hub, version, timeout_ms);
 }
 

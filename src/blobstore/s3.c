@@ -234,8 +234,8 @@ static int upload_entry(s3_store *s, const hollow__s3_entry *e)
 {
     char objkey[OBJKEY_MAX];
     HOLLOW_TRY(objkey_of(objkey, sizeof objkey, s, e->relkey));
-    atomic_fetch_add(&s->retries, 1);
     if (e->kind == HOLLOW__S3_ENTRY_ANNOUNCE) {
+        atomic_fetch_add(&s->retries, 1);
         char text[32];
         int n = snprintf(text, sizeof text, "%lld", (long long)e->version);
         HOLLOW_TRY(hollow__s3_put_bytes(s->cli, objkey, text, (size_t)n));
@@ -259,6 +259,7 @@ static int upload_entry(s3_store *s, const hollow__s3_entry *e)
     }
     if (rc < 0)
         return rc;
+    atomic_fetch_add(&s->retries, 1);
     HOLLOW_TRY(hollow__s3_put_file(s->cli, objkey, path, sha));
     atomic_fetch_add(&s->uploads, 1);
     atomic_fetch_add(&s->bytes_up, (uint64_t)size);
