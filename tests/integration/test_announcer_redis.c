@@ -647,6 +647,14 @@ START_TEST(redis_two_producers_one_publishes_lease_passes_on_kill)
     ck_assert_msg((ok[0] > 0) != (ok[1] > 0), "both or neither published: "
                   "%d and %d cycles", ok[0], ok[1]);
     int holder = ok[0] > 0 ? 0 : 1;
+    int refused = 0; /* the other one ran cycles, refused for the lease */
+    for (int i = 0; i < n; i++)
+        if (l[i].id != holder) {
+            ck_assert_msg(l[i].rc == HOLLOW_ESTATE, "producer %d: rc %d",
+                          l[i].id, l[i].rc);
+            refused++;
+        }
+    ck_assert_int_gt(refused, 3);
     char text[128];
     redis_get(text, sizeof text, "hollow:lease");
     char want[64];
