@@ -15,8 +15,6 @@ uint8_t *bench_read_file(const char *path, size_t *len);
 
 int bench_chain(int argc, char **argv);
 int bench_announcer(int argc, char **argv);
-/* the Redis announcer's figures (bench_announcer_redis.c) */
-int bench_announcer_redis(const char *url, double scale);
 int bench_movies(int argc, char **argv);
 int bench_types(int argc, char **argv);
 

@@ -1,7 +1,5 @@
 /*
- * hollow-bench announcer [--spin-us N] [--scale F] [--redis URL]
- *
- * With --redis: the Redis announcer instead (bench_announcer_redis.c).
+ * hollow-bench announcer [--spin-us N] [--scale F]
  *
  * The in-process announcer's figures (issue 6):
  *  - delivery latency, from the moment announce() is called to the moment
@@ -202,24 +200,19 @@ int bench_announcer(int argc, char **argv)
 {
     unsigned spin_us = HOLLOW_ANNOUNCER_DEFAULT_SPIN_US;
     double scale = 1.0;
-    const char *redis_url = NULL;
     for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--redis") == 0 && i + 1 < argc)
-            redis_url = argv[++i];
-        else if (strcmp(argv[i], "--spin-us") == 0 && i + 1 < argc)
+        if (strcmp(argv[i], "--spin-us") == 0 && i + 1 < argc)
             spin_us = (unsigned)atoi(argv[++i]);
         else if (strcmp(argv[i], "--scale") == 0 && i + 1 < argc)
             scale = atof(argv[++i]);
         else {
             fprintf(stderr, "usage: hollow-bench announcer [--spin-us N] "
-                            "[--scale F] [--redis URL]\n");
+                            "[--scale F]\n");
             return 2;
         }
     }
     if (scale <= 0)
         scale = 1.0;
-    if (redis_url != NULL)
-        return bench_announcer_redis(redis_url, scale);
     static const int subs[] = {1, 100, 1000, 10000};
     static const int counts[] = {10000, 10000, 10000, 1000};
     double p50[4], p99[4], bytes[4];

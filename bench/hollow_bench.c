@@ -89,9 +89,9 @@ static void usage(FILE *f)
                "  movies [--n N] [--seed S] [--lookups L] [--jsonl FILE] "
                "[--jsonl2 FILE] [--gen-only] [--out DIR]\n"
                "      the Movies benchmark of bench-dataset.md\n"
-               "  announcer [--spin-us N] [--scale F] [--redis URL]\n"
-               "      in-process (or Redis) announcer: delivery latency, "
-               "throughput, bytes per subscriber\n"
+               "  announcer [--spin-us N] [--scale F]\n"
+               "      in-process announcer: delivery latency, throughput, "
+               "bytes per subscriber\n"
                "  types [--n N] [--tags T] [--repeat R] [--out FILE]\n"
                "      time of loading a snapshot of N types and T header "
                "tags\n");
