@@ -78,9 +78,11 @@ typedef struct redis_ann {
     hollow__mutex cmd_lock; /* guards cmd */
     redisContext *cmd;
 
-    hollow__mutex feed_lock; /* guards the two below and feeding the hub */
+    hollow__mutex feed_lock; /* guards the three below and feeding the hub */
     bool has_fed;
     int64_t last_fed;
+    bool pin_lost; /* pinned here, but Redis lost its data: lifted by the
+                      next announcement rather than at once */
 
     int wake[2]; /* free() writes to wake[1] to stop the watcher */
     redisContext *sub; /* the watcher's; set up by _new, then its alone */
@@ -388,6 +390,9 @@ static bool feed_announce(redis_ann *ra, int64_t v)
         if (hollow__hub_announce(&ra->hub, v) == 0) {
             ra->has_fed = true;
             ra->last_fed = v;
+            /* the pin Redis forgot ends with this version, not the old one */
+            if (ra->pin_lost && hollow__hub_unpin(&ra->hub) == 0)
+                ra->pin_lost = false;
         } else {
             ok = false;
         }
@@ -404,6 +409,7 @@ static bool feed_pin(redis_ann *ra, int64_t v)
     hollow__mutex_lock(&ra->feed_lock);
     int64_t cur;
     bool pinned = hollow__hub_pinned(&cur, &ra->hub);
+    ra->pin_lost = false;
     if (v > 0 && (!pinned || cur != v))
         rc = hollow__hub_pin(&ra->hub, v);
     else if (v == 0 && pinned)
@@ -419,13 +425,23 @@ static bool catch_up(redis_ann *ra)
 {
     int64_t v;
     bool ok = true;
-    if (get_version(&v, ra, ra->k_latest) == 0)
+    int lrc = get_version(&v, ra, ra->k_latest);
+    if (lrc == 0)
         ok = feed_announce(ra, v);
     int rc = get_version(&v, ra, ra->k_pin);
-    if (rc == 0 && ok)
+    if (rc == 0 && ok) {
         ok = feed_pin(ra, v);
-    else if (rc == HOLLOW_ENOTFOUND && ok)
-        ok = feed_pin(ra, 0); /* unpinned meanwhile (or Redis lost it) */
+    } else if (rc == HOLLOW_ENOTFOUND && ok && lrc == 0) {
+        ok = feed_pin(ra, 0); /* unpinned meanwhile: resume the latest */
+    } else if (rc == HOLLOW_ENOTFOUND && lrc == HOLLOW_ENOTFOUND) {
+        /* Redis lost everything (restarted empty): going back to the
+         * latest we knew could undo an operator's pin away from it, so
+         * stay pinned until the producer announces again */
+        hollow__mutex_lock(&ra->feed_lock);
+        int64_t cur;
+        ra->pin_lost = hollow__hub_pinned(&cur, &ra->hub);
+        hollow__mutex_unlock(&ra->feed_lock);
+    }
     hollow_error_clear();
     return ok;
 }
