@@ -245,7 +245,6 @@ static redisContext *connect_to(redis_ann *ra, unsigned int read_ms)
         return NULL;
     }
     int rc = 0;
-    /* a zero timeval clears SO_RCVTIMEO: the watcher polls on its own */
     if (redisSetTimeout(c, tv_ms(read_ms)) != REDIS_OK ||
         redisEnableKeepAlive(c) != REDIS_OK)
         rc = hollow__error_set(HOLLOW_EBACKEND, "redis %s:%d: socket options: "
@@ -479,13 +478,20 @@ static int subscribe_all(redis_ann *ra, redisContext *c)
     return 0;
 }
 
-/* a connection for the watcher, subscribed (no read timeout) */
+/* a connection for the watcher, subscribed; the command timeout bounds
+ * the SUBSCRIBE, then no read timeout (the watcher polls on its own) */
 static redisContext *subscribed(redis_ann *ra)
 {
-    redisContext *c = connect_to(ra, 0);
-    if (c != NULL && subscribe_all(ra, c) < 0) {
+    redisContext *c = connect_to(ra, ra->command_ms);
+    if (c == NULL)
+        return NULL;
+    int rc = subscribe_all(ra, c);
+    if (rc == 0 && redisSetTimeout(c, tv_ms(0)) != REDIS_OK)
+        rc = hollow__error_set(HOLLOW_EBACKEND, "redis %s:%d: socket "
+                               "options: %s", ra->host, ra->port, c->errstr);
+    if (rc < 0) {
         redisFree(c);
-        c = NULL;
+        return NULL;
     }
     return c;
 }
