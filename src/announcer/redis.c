@@ -44,12 +44,12 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <hiredis/hiredis.h>
 
 #include "common/alloc.h"
-#include "common/clock.h"
 #include "common/error.h"
 #include "common/log.h"
 #include "hollow/sys/announcer.h"
@@ -496,6 +496,14 @@ static redisContext *subscribed(redis_ann *ra)
     return c;
 }
 
+/* CLOCK_MONOTONIC in ms (not the lease clock, which tests advance) */
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 /* wait up to ms on the wake-up pipe; true when free() asked us to stop */
 static bool stop_requested(redis_ann *ra, int ms)
 {
@@ -503,7 +511,7 @@ static bool stop_requested(redis_ann *ra, int ms)
     return poll(&p, 1, ms) > 0;
 }
 
-/* what a reply on the subscriber connection says; -1 unknown */
+/* what a reply on the subscriber connection is (a PONG is MSG_OTHER) */
 enum { MSG_OTHER, MSG_ANNOUNCE, MSG_PIN };
 static int classify(int64_t *v, const redis_ann *ra, const redisReply *r)
 {
@@ -545,7 +553,7 @@ static bool handle(redis_ann *ra, redisReply *r)
 static bool listen_on(redis_ann *ra, redisContext *c)
 {
     int64_t ping_sent = 0; /* ms; 0: no PING outstanding */
-    int64_t last_io = hollow__clock_ns() / 1000000;
+    int64_t last_io = mono_ms();
     for (;;) {
         void *reply = NULL;
         if (redisReaderGetReply(c->reader, &reply) != REDIS_OK)
@@ -562,7 +570,7 @@ static bool listen_on(redis_ann *ra, redisContext *c)
                 return true;
             continue;
         }
-        int64_t now = hollow__clock_ns() / 1000000;
+        int64_t now = mono_ms();
         int wait = (int)(last_io + PING_MS - now);
         if (ping_sent != 0)
             wait = (int)(ping_sent + ra->command_ms - now);
@@ -574,7 +582,7 @@ static bool listen_on(redis_ann *ra, redisContext *c)
             return false;
         if (p[0].revents != 0)
             return true;
-        now = hollow__clock_ns() / 1000000;
+        now = mono_ms();
         if (p[1].revents != 0) {
             if (redisBufferRead(c) != REDIS_OK)
                 return false; /* closed or reset: reconnect */
