@@ -179,6 +179,17 @@ START_TEST(redis_older_announce_never_moves_latest_back)
     HT_OK(hollow_announcer_announce_if(a, base + 1, NULL, base + 2));
     ck_assert(ht_rec_wait_last(&r, base + 2, TIMEOUT_MS));
 
+    /* something else than a version under the key: a clear error; the
+     * next announcement replaces it */
+    const char *junk[3] = { "SET", "hollow:latest", "not-a-version" };
+    ck_assert(ht_redis_cmd(&g_redis, text, sizeof text, 3, junk));
+    ck_assert_int_eq(hollow_announcer_latest(&v, a), HOLLOW_ECORRUPT);
+    ck_assert_ptr_nonnull(strstr(hollow_error_last()->message,
+                                 "does not hold a version"));
+    HT_OK(hollow_announcer_announce(a, base + 3));
+    HT_OK(hollow_announcer_latest(&v, a));
+    ck_assert_int_eq(v, base + 3);
+
     /* key prefixes keep datasets apart */
     hollow_announcer *other = open_redis(&g_redis, "other:");
     ck_assert_int_eq(hollow_announcer_latest(&v, other), HOLLOW_ENOTFOUND);
@@ -186,7 +197,7 @@ START_TEST(redis_older_announce_never_moves_latest_back)
     HT_OK(hollow_announcer_latest(&v, other));
     ck_assert_int_eq(v, 7);
     HT_OK(hollow_announcer_latest(&v, a));
-    ck_assert_int_eq(v, base + 2);
+    ck_assert_int_eq(v, base + 3);
     hollow_announcer_free(other);
     hollow_announcer_free(a);
     hollow_announcer_free(b);
@@ -620,6 +631,50 @@ START_TEST(redis_watcher_catches_up_after_lost_subscription)
 }
 END_TEST
 
+static int g_lost_logged;
+static void count_lost(hollow_log_level level, const char *msg, void *payload)
+{
+    (void)level;
+    (void)payload;
+    if (strstr(msg, "lost the subscription") != NULL)
+        __atomic_add_fetch(&g_lost_logged, 1, __ATOMIC_SEQ_CST);
+}
+
+/*
+ * A server that stops answering (SIGSTOP) without closing the connection:
+ * the watcher's PING goes unanswered within the command timeout, so it
+ * drops the connection and, once the server runs again, resubscribes and
+ * delivers what was announced meanwhile.
+ */
+START_TEST(redis_silent_server_detected_by_ping)
+{
+    hollow_set_log(HOLLOW_LOG_WARN, count_lost, NULL);
+    hollow_announcer_redis_options o = HOLLOW_ANNOUNCER_REDIS_OPTIONS_INIT;
+    o.url = g_redis.url;
+    o.command_timeout_ms = 300;
+    hollow_announcer *a = NULL;
+    HT_OK(hollow_announcer_redis_new(&a, &o));
+    hollow_announcer *p = open_redis(&g_redis, NULL);
+    ht_rec r;
+    ht_rec_init(&r);
+    hollow_subscription_id id;
+    HT_OK(hollow_announcer_subscribe(&id, a, ht_rec_cb, &r));
+    HT_OK(hollow_announcer_announce(p, 1));
+    ck_assert(ht_rec_wait_last(&r, 1, TIMEOUT_MS));
+    kill(g_redis.pid, SIGSTOP);
+    ht_sleep_ms(2500); /* a PING after 1 s idle, unanswered 300 ms later */
+    kill(g_redis.pid, SIGCONT);
+    ck_assert_int_ge(__atomic_load_n(&g_lost_logged, __ATOMIC_SEQ_CST), 1);
+    HT_OK(hollow_announcer_announce(p, 2));
+    ck_assert(ht_rec_wait_last(&r, 2, TIMEOUT_MS));
+    ht_rec_expect_range(&r, 1, 2);
+    hollow_announcer_free(a);
+    hollow_announcer_free(p);
+    ht_rec_destroy(&r);
+    hollow_set_log(HOLLOW_LOG_WARN, NULL, NULL);
+}
+END_TEST
+
 /* free() returns promptly while Redis is down and the watcher backs off */
 START_TEST(redis_free_while_disconnected_is_prompt)
 {
@@ -886,6 +941,7 @@ static Suite *announcer_redis_suite(void)
     tcase_add_test(tc, redis_bad_urls_refused);
     tcase_add_test(tc, redis_killed_and_restarted_empty);
     tcase_add_test(tc, redis_watcher_catches_up_after_lost_subscription);
+    tcase_add_test(tc, redis_silent_server_detected_by_ping);
     tcase_add_test(tc, redis_free_while_disconnected_is_prompt);
     suite_add_tcase(s, tc);
 
