@@ -145,7 +145,8 @@ START_TEST(s3_client_small_round_trip)
     size_t len = 0;
     hollow__s3_object info;
     ck_assert_int_eq(hollow__s3_get_small(s, "small/one.txt", NULL, buf,
-                                          sizeof buf, &len, &info), 0);
+                                          sizeof buf, &len, &info),
+                     0);
     ck_assert_uint_eq(len, strlen(text));
     ck_assert(memcmp(buf, text, len) == 0);
     ck_assert_int_eq(info.size, (int64_t)len);
@@ -155,22 +156,26 @@ START_TEST(s3_client_small_round_trip)
     /* unchanged: 304, buffer left alone */
     memset(buf, 'x', sizeof buf);
     ck_assert_int_eq(hollow__s3_get_small(s, "small/one.txt", info.etag, buf,
-                                          sizeof buf, &len, NULL), 1);
+                                          sizeof buf, &len, NULL),
+                     1);
     ck_assert_int_eq(buf[0], 'x');
     /* changed: the new bytes */
     HT_OK(hollow__s3_put_bytes(s, "small/one.txt", "v2", 2));
     ck_assert_int_eq(hollow__s3_get_small(s, "small/one.txt", info.etag, buf,
-                                          sizeof buf, &len, NULL), 0);
+                                          sizeof buf, &len, NULL),
+                     0);
     ck_assert_uint_eq(len, 2);
     ck_assert(memcmp(buf, "v2", 2) == 0);
     /* too small a buffer */
-    assert_error(hollow__s3_get_small(s, "small/one.txt", NULL, buf, 1, &len,
-                                      NULL), HOLLOW_ERANGE, NULL);
+    assert_error(
+        hollow__s3_get_small(s, "small/one.txt", NULL, buf, 1, &len, NULL),
+        HOLLOW_ERANGE, NULL);
 
     /* an empty object */
     HT_OK(hollow__s3_put_bytes(s, "small/empty", NULL, 0));
     ck_assert_int_eq(hollow__s3_get_small(s, "small/empty", NULL, buf,
-                                          sizeof buf, &len, &info), 0);
+                                          sizeof buf, &len, &info),
+                     0);
     ck_assert_uint_eq(len, 0);
     ht_sha256_hex("", 0, want);
     ck_assert_str_eq(info.sha256, want);
@@ -208,7 +213,8 @@ START_TEST(s3_client_file_round_trip_and_head)
     char out[8192];
     ck_assert_int_eq(ht_aws(&srv, out, sizeof out,
                             "s3api head-object --bucket %s --key '%s'", BUCKET,
-                            key), 0);
+                            key),
+                     0);
     ck_assert_msg(strstr(out, sha) != NULL, "no sha256 metadata: %s", out);
 
     /* a file appended to from the current offset */
@@ -229,8 +235,8 @@ START_TEST(s3_client_file_round_trip_and_head)
     assert_error(hollow__s3_head(s, key, &info), HOLLOW_ENOTFOUND, key);
     /* a wrong hash argument is refused before anything is sent */
     assert_error(hollow__s3_put_file(s, "x", up, "abc"), HOLLOW_EINVAL, NULL);
-    assert_error(hollow__s3_put_file(s, "x", "/nonexistent/f", sha),
-                 HOLLOW_EIO, "/nonexistent/f");
+    assert_error(hollow__s3_put_file(s, "x", "/nonexistent/f", sha), HOLLOW_EIO,
+                 "/nonexistent/f");
     hollow__s3_free(s);
 }
 END_TEST
@@ -282,6 +288,20 @@ START_TEST(s3_client_create_bucket_twice)
     s = client();
     HT_OK(hollow__s3_create_bucket(s));
     hollow__s3_free(s);
+    /* outside us-east-1 the region goes in the body, signed with it */
+    hollow__s3_config c;
+    memset(&c, 0, sizeof c);
+    c.base_url = srv.endpoint;
+    c.region = "eu-west-1";
+    c.bucket = "eu-bucket";
+    c.access_key = HT_S3_ACCESS_KEY;
+    c.secret_key = HT_S3_SECRET_KEY;
+    HT_OK(hollow__s3_new(&s, &c));
+    HT_OK(hollow__s3_create_bucket(s));
+    HT_OK(hollow__s3_put_bytes(s, "k", "v", 1));
+    hollow__s3_free(s);
+    ck_assert_int_eq(ht_aws(&srv, out, sizeof out, "s3 ls s3://eu-bucket/"), 0);
+    ck_assert_msg(strstr(out, " k") != NULL, "%s", out);
     /* a name S3 refuses: a 4xx that is not retried */
     s = client_for(srv.endpoint, "Bad_Name", HT_S3_SECRET_KEY, NULL, 16 * MIB);
     assert_error(hollow__s3_create_bucket(s), HOLLOW_EBACKEND,
@@ -434,8 +454,8 @@ static void wrong_secret_calls(void *arg)
     wrong_run *w = arg;
     char up[4300], sha[65], buf[16];
     int count = 0;
-    hollow__s3 *s = client_for(srv.endpoint, BUCKET, WRONG_SECRET, NULL,
-                               16 * MIB);
+    hollow__s3 *s =
+        client_for(srv.endpoint, BUCKET, WRONG_SECRET, NULL, 16 * MIB);
     w->rc_put = hollow__s3_put_bytes(s, "secret-test", "v", 1);
     snprintf(w->msg_put, sizeof w->msg_put, "%s", hollow_error_last()->message);
     w->rc_get = hollow__s3_get_small(s, "secret-test", NULL, buf, sizeof buf,
@@ -523,8 +543,9 @@ START_TEST(s3_client_corrupt_object_is_ecorrupt)
 
     /* the stored bytes edited behind the server's back (same length) */
     HT_OK(hollow__s3_put_bytes(s, "snapshots/snapshot-7", "0123456789", 10));
-    snprintf(path, sizeof path, "%s/data/%s/snapshots/snapshot-7._S3rver_object",
-             srv.state, BUCKET);
+    snprintf(path, sizeof path,
+             "%s/data/%s/snapshots/snapshot-7._S3rver_object", srv.state,
+             BUCKET);
     size_t n = 0;
     free(ht_read_file(path, &n));
     ck_assert_uint_eq(n, 10);
@@ -541,13 +562,17 @@ START_TEST(s3_client_corrupt_object_is_ecorrupt)
     make_file(up, 200 * 1024, 9, sha);
     ck_assert_int_eq(ht_aws(&srv, out, sizeof out,
                             "s3 cp '%s' s3://%s/deltas/delta-1-2 --metadata "
-                            "sha256=%064d", up, BUCKET, 0), 0);
+                            "sha256=%064d",
+                            up, BUCKET, 0),
+                     0);
     assert_error(get_to_file(s, "deltas/delta-1-2", down, NULL, NULL),
                  HOLLOW_ECORRUPT, "deltas/delta-1-2");
     /* and with the right one: accepted, verified */
     ck_assert_int_eq(ht_aws(&srv, out, sizeof out,
                             "s3 cp '%s' s3://%s/deltas/delta-2-3 --metadata "
-                            "sha256=%s", up, BUCKET, sha), 0);
+                            "sha256=%s",
+                            up, BUCKET, sha),
+                     0);
     hollow__s3_object info;
     char got[65];
     HT_OK(get_to_file(s, "deltas/delta-2-3", down, &info, got));
@@ -556,7 +581,8 @@ START_TEST(s3_client_corrupt_object_is_ecorrupt)
     /* without metadata (another tool's object): accepted unverified */
     ck_assert_int_eq(ht_aws(&srv, out, sizeof out,
                             "s3 cp '%s' s3://%s/reverse/reversedelta-3-2", up,
-                            BUCKET), 0);
+                            BUCKET),
+                     0);
     HT_OK(get_to_file(s, "reverse/reversedelta-3-2", down, &info, got));
     ck_assert_str_eq(info.sha256, "");
     ck_assert_str_eq(got, sha);
@@ -590,7 +616,8 @@ START_TEST(s3_client_multipart_64mb_round_trip)
     /* the independent client reads it whole too */
     ck_assert_int_eq(ht_aws(&srv, out, sizeof out,
                             "s3 cp s3://%s/snapshots/snapshot-64 '%s'", BUCKET,
-                            down), 0);
+                            down),
+                     0);
     file_sha(down, got, &n);
     ck_assert_uint_eq(n, 64 * MIB + 5);
     ck_assert_str_eq(got, sha);
@@ -683,13 +710,13 @@ typedef struct stub {
     pthread_t thread;
     pthread_mutex_t lock;
     int count;
-    char line[STUB_MAX][512];     /* request line */
-    char sha[STUB_MAX][80];       /* x-amz-content-sha256 */
-    char meta[STUB_MAX][80];      /* x-amz-meta-sha256 */
-    char token[STUB_MAX][80];     /* x-amz-security-token */
-    bool signed_[STUB_MAX];       /* Authorization: AWS4-HMAC-SHA256 ... */
-    bool token_signed[STUB_MAX];  /* x-amz-security-token in SignedHeaders */
-    char body_sha[STUB_MAX][65];  /* SHA-256 of the body received */
+    char line[STUB_MAX][512];    /* request line */
+    char sha[STUB_MAX][80];      /* x-amz-content-sha256 */
+    char meta[STUB_MAX][80];     /* x-amz-meta-sha256 */
+    char token[STUB_MAX][80];    /* x-amz-security-token */
+    bool signed_[STUB_MAX];      /* Authorization: AWS4-HMAC-SHA256 ... */
+    bool token_signed[STUB_MAX]; /* x-amz-security-token in SignedHeaders */
+    char body_sha[STUB_MAX][65]; /* SHA-256 of the body received */
 } stub;
 
 static bool header_value(const char *hdrs, const char *name, char *out,
@@ -732,7 +759,8 @@ static void stub_reply(int c, const char *status, const char *headers,
     char head[512];
     snprintf(head, sizeof head,
              "HTTP/1.1 %s\r\n%sConnection: close\r\nContent-Length: %zu\r\n"
-             "\r\n", status, headers, strlen(body));
+             "\r\n",
+             status, headers, strlen(body));
     send_all(c, head);
     send_all(c, body);
 }
@@ -760,7 +788,8 @@ static void stub_serve(stub *st, int c)
     size_t have = len - (size_t)(body0 - buf);
     char v[4096];
     long clen = header_value(buf, "content-length", v, sizeof v)
-                    ? strtol(v, NULL, 10) : 0;
+                    ? strtol(v, NULL, 10)
+                    : 0;
     if (header_value(buf, "expect", v, sizeof v))
         send_all(c, "HTTP/1.1 100 Continue\r\n\r\n");
     uint8_t *body = malloc((size_t)clen + 1);
@@ -778,7 +807,8 @@ static void stub_serve(stub *st, int c)
         char *eol = strstr(buf, "\r\n");
         size_t l = eol != NULL ? (size_t)(eol - buf) : strlen(buf);
         snprintf(st->line[i], sizeof st->line[i], "%.*s", (int)l, buf);
-        header_value(buf, "x-amz-content-sha256", st->sha[i], sizeof st->sha[i]);
+        header_value(buf, "x-amz-content-sha256", st->sha[i],
+                     sizeof st->sha[i]);
         header_value(buf, "x-amz-meta-sha256", st->meta[i], sizeof st->meta[i]);
         header_value(buf, "x-amz-security-token", st->token[i],
                      sizeof st->token[i]);
@@ -795,7 +825,8 @@ static void stub_serve(stub *st, int c)
                    "<?xml version=\"1.0\"?><InitiateMultipartUploadResult>"
                    "<Bucket>b</Bucket><Key>k</Key><UploadId>stub+up/1="
                    "</UploadId></InitiateMultipartUploadResult>");
-    else if (strncmp(buf, "PUT ", 4) == 0 && strstr(buf, "partNumber=2") != NULL)
+    else if (strncmp(buf, "PUT ", 4) == 0 &&
+             strstr(buf, "partNumber=2") != NULL)
         stub_reply(c, "500 Internal Server Error", "",
                    "<Error><Code>InternalError</Code><Message>stub fails part "
                    "2</Message><RequestId>1</RequestId></Error>");
@@ -881,8 +912,8 @@ START_TEST(s3_client_failed_multipart_is_aborted)
     stub_stop(&st);
 
     ck_assert_int_eq(st.count, 4);
-    ck_assert_str_eq(st.line[0],
-                     "POST /stub-bucket/snapshots/snapshot-5?uploads= HTTP/1.1");
+    ck_assert_str_eq(
+        st.line[0], "POST /stub-bucket/snapshots/snapshot-5?uploads= HTTP/1.1");
     ck_assert_str_eq(st.meta[0], sha);
     ck_assert_str_eq(st.line[1], "PUT /stub-bucket/snapshots/snapshot-5"
                                  "?partNumber=1&uploadId=stub%2Bup%2F1%3D "
@@ -919,8 +950,8 @@ START_TEST(s3_client_tls_verifies_the_server)
     ht_s3_start_tls(&tls, state, BUCKET, key, cert);
     ck_assert(strncmp(tls.endpoint, "https://", 8) == 0);
 
-    hollow__s3 *s = client_for(tls.endpoint, BUCKET, HT_S3_SECRET_KEY, ca,
-                               16 * MIB);
+    hollow__s3 *s =
+        client_for(tls.endpoint, BUCKET, HT_S3_SECRET_KEY, ca, 16 * MIB);
     HT_OK(hollow__s3_create_bucket(s));
     HT_OK(hollow__s3_put_bytes(s, "over-tls", "secure", 6));
     char buf[16];
@@ -934,12 +965,13 @@ START_TEST(s3_client_tls_verifies_the_server)
     s = client_for(tls.endpoint, BUCKET, HT_S3_SECRET_KEY, NULL, 16 * MIB);
     assert_error(hollow__s3_put_bytes(s, "k", "v", 1), HOLLOW_EBACKEND,
                  "certificate");
-    assert_error(hollow__s3_get_small(s, "over-tls", NULL, buf, sizeof buf, &n,
-                                      NULL), HOLLOW_EBACKEND, "certificate");
+    assert_error(
+        hollow__s3_get_small(s, "over-tls", NULL, buf, sizeof buf, &n, NULL),
+        HOLLOW_EBACKEND, "certificate");
     hollow__s3_free(s);
     /* a CA file that is not there */
-    s = client_for(tls.endpoint, BUCKET, HT_S3_SECRET_KEY, "/nonexistent/ca.pem",
-                   16 * MIB);
+    s = client_for(tls.endpoint, BUCKET, HT_S3_SECRET_KEY,
+                   "/nonexistent/ca.pem", 16 * MIB);
     assert_error(hollow__s3_put_bytes(s, "k", "v", 1), HOLLOW_EBACKEND, NULL);
     hollow__s3_free(s);
     ht_s3_stop(&tls);
