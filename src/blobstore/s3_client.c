@@ -451,7 +451,7 @@ static void request_init(request *rq, hollow__s3 *s, const char *method,
 
 static void request_clear(request *rq) { hollow__buf_free(&rq->xml); }
 
-/* "bucket/key" or "bucket", as messages name the target */
+/* the key for messages ("bucket/key"); "" for a bucket-level request */
 static const char *target_key(const request *rq)
 {
     return rq->key != NULL ? rq->key : "";
