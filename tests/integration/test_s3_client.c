@@ -820,13 +820,18 @@ static void stub_serve(stub *st, int c)
     }
     pthread_mutex_unlock(&st->lock);
 
+    /* routes: the multipart calls, and one GET per failure to classify */
     if (strncmp(buf, "POST ", 5) == 0 && strstr(buf, "?uploads=") != NULL)
         stub_reply(c, "200 OK", "",
                    "<?xml version=\"1.0\"?><InitiateMultipartUploadResult>"
                    "<Bucket>b</Bucket><Key>k</Key><UploadId>stub+up/1="
                    "</UploadId></InitiateMultipartUploadResult>");
+    else if (strncmp(buf, "POST ", 5) == 0) /* Complete: 200 and an error */
+        stub_reply(c, "200 OK", "",
+                   "<?xml version=\"1.0\"?><Error><Code>InternalError</Code>"
+                   "<Message>stub fails the completion</Message></Error>");
     else if (strncmp(buf, "PUT ", 4) == 0 &&
-             strstr(buf, "partNumber=2") != NULL)
+             strstr(buf, "snapshot-5?partNumber=2") != NULL)
         stub_reply(c, "500 Internal Server Error", "",
                    "<Error><Code>InternalError</Code><Message>stub fails part "
                    "2</Message><RequestId>1</RequestId></Error>");
@@ -834,6 +839,29 @@ static void stub_serve(stub *st, int c)
         stub_reply(c, "200 OK", "ETag: \"part-etag\"\r\n", "");
     else if (strncmp(buf, "DELETE ", 7) == 0)
         stub_reply(c, "204 No Content", "", "");
+    else if (strstr(buf, "/status-503 ") != NULL)
+        stub_reply(c, "503 Slow Down", "",
+                   "<Error><Code>SlowDown</Code><Message>Please reduce your "
+                   "request rate.</Message></Error>");
+    else if (strstr(buf, "/status-429 ") != NULL)
+        stub_reply(c, "429 Too Many Requests", "", "");
+    else if (strstr(buf, "/status-403 ") != NULL)
+        stub_reply(c, "403 Forbidden", "",
+                   "<Error><Code>AccessDenied</Code><Message>Access Denied"
+                   "</Message></Error>");
+    else if (strstr(buf, "/status-301 ") != NULL)
+        stub_reply(c, "301 Moved Permanently", "",
+                   "<Error><Code>PermanentRedirect</Code><Message>use another "
+                   "endpoint</Message></Error>");
+    else if (strstr(buf, "/status-400 ") != NULL)
+        stub_reply(c, "400 Bad Request", "", "not xml at all <");
+    else if (strstr(buf, "/cut-short ") != NULL)
+        send_all(c, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n0123");
+    else if (strstr(buf, "?list-type=2 ") != NULL)
+        stub_reply(c, "200 OK", "",
+                   "<ListBucketResult><IsTruncated>true</IsTruncated>"
+                   "<Contents><Key>a</Key><Size>1</Size></Contents>"
+                   "</ListBucketResult>");
     else
         stub_reply(c, "400 Bad Request", "", "");
     free(body);
@@ -932,6 +960,103 @@ START_TEST(s3_client_failed_multipart_is_aborted)
         ck_assert_str_eq(st.token[i], "session-token-5c1e0b9a");
         ck_assert_msg(st.token_signed[i], "token not signed in request %d", i);
     }
+}
+END_TEST
+
+static hollow__s3 *stub_client(const stub *st, uint32_t timeout_ms)
+{
+    char url[64];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d", st->port);
+    hollow__s3_config c;
+    memset(&c, 0, sizeof c);
+    c.base_url = url;
+    c.region = HT_S3_REGION;
+    c.bucket = "stub-bucket";
+    c.access_key = HT_S3_ACCESS_KEY;
+    c.secret_key = HT_S3_SECRET_KEY;
+    c.part_size = 2 * MIB;
+    c.timeout_ms = timeout_ms;
+    hollow__s3 *s = NULL;
+    HT_OK(hollow__s3_new(&s, &c));
+    return s;
+}
+
+/* the table of s3_client.h: what the store may retry is EIO, the rest not */
+START_TEST(s3_client_status_classes)
+{
+    stub st;
+    stub_start(&st);
+    hollow__s3 *s = stub_client(&st, 0);
+    char buf[16];
+    size_t n;
+    assert_error(
+        hollow__s3_get_small(s, "status-503", NULL, buf, sizeof buf, &n, NULL),
+        HOLLOW_EIO, "SlowDown");
+    assert_error(
+        hollow__s3_get_small(s, "status-429", NULL, buf, sizeof buf, &n, NULL),
+        HOLLOW_EIO, "429");
+    assert_error(
+        hollow__s3_get_small(s, "status-403", NULL, buf, sizeof buf, &n, NULL),
+        HOLLOW_EBACKEND, "AccessDenied");
+    assert_error(
+        hollow__s3_get_small(s, "status-301", NULL, buf, sizeof buf, &n, NULL),
+        HOLLOW_EBACKEND, "PermanentRedirect");
+    assert_error(
+        hollow__s3_get_small(s, "status-400", NULL, buf, sizeof buf, &n, NULL),
+        HOLLOW_EBACKEND, "400");
+    assert_error(
+        hollow__s3_get_small(s, "cut-short", NULL, buf, sizeof buf, &n, NULL),
+        HOLLOW_EIO, "cut-short");
+    int count = 0;
+    assert_error(hollow__s3_list(s, NULL, count_cb, &count), HOLLOW_EBACKEND,
+                 "continuation token");
+    ck_assert_int_eq(count, 0); /* a failed listing calls back nothing */
+
+    /* CompleteMultipartUpload answered 200 with an <Error>: aborted too */
+    char up[4300], sha[65];
+    snprintf(up, sizeof up, "%s/up.bin", dir);
+    make_file(up, 3 * MIB, 4, sha);
+    pthread_mutex_lock(&st.lock);
+    int before = st.count;
+    pthread_mutex_unlock(&st.lock);
+    assert_error(hollow__s3_put_file(s, "snapshots/snapshot-6", up, sha),
+                 HOLLOW_EIO, "stub fails the completion");
+    hollow__s3_free(s);
+    stub_stop(&st);
+    ck_assert_int_eq(st.count,
+                     before + 5); /* create, 2 parts, complete, abort */
+    ck_assert_str_eq(st.line[before + 3],
+                     "POST /stub-bucket/snapshots/"
+                     "snapshot-6?uploadId=stub%2Bup%2F1%3D "
+                     "HTTP/1.1");
+    ck_assert_str_eq(st.line[before + 4],
+                     "DELETE /stub-bucket/snapshots/"
+                     "snapshot-6?uploadId=stub%2Bup%2F1%3D "
+                     "HTTP/1.1");
+}
+END_TEST
+
+/* a server that accepts and never answers: the timeout is EIO */
+START_TEST(s3_client_timeout_is_eio)
+{
+    int l = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a;
+    socklen_t alen = sizeof a;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ck_assert_int_eq(bind(l, (struct sockaddr *)&a, sizeof a), 0);
+    ck_assert_int_eq(listen(l, 8), 0); /* the kernel completes connects */
+    ck_assert_int_eq(getsockname(l, (struct sockaddr *)&a, &alen), 0);
+    stub fake;
+    memset(&fake, 0, sizeof fake);
+    fake.port = ntohs(a.sin_port);
+    hollow__s3 *s = stub_client(&fake, 300);
+    int64_t t0 = ht_now_ms();
+    assert_error(hollow__s3_head(s, "k", NULL), HOLLOW_EIO, "k");
+    ck_assert_int_lt(ht_now_ms() - t0, 10000);
+    hollow__s3_free(s);
+    close(l);
 }
 END_TEST
 
@@ -1034,6 +1159,8 @@ static Suite *s3_client_suite(void)
     tc = tcase_create("own_server");
     tcase_add_checked_fixture(tc, setup_dir, teardown);
     tcase_add_test(tc, s3_client_failed_multipart_is_aborted);
+    tcase_add_test(tc, s3_client_status_classes);
+    tcase_add_test(tc, s3_client_timeout_is_eio);
     tcase_add_test(tc, s3_client_tls_verifies_the_server);
     tcase_add_test(tc, s3_client_rejects_bad_config);
     suite_add_tcase(s, tc);
