@@ -414,8 +414,9 @@ typedef struct request {
     const char *payload_sha; /* NULL: the empty body's */
     const char *meta_sha;    /* x-amz-meta-sha256 to send, or NULL */
     const char *if_none_match;
-    body_src *body;   /* PUT body */
-    const char *post; /* POST body */
+    const char *content_type; /* sent (and signed) when set */
+    body_src *body;           /* PUT body */
+    const char *post;         /* POST body */
     size_t post_len;
     bool want_xml; /* keep a 2xx body for xml_parse() */
 
@@ -780,6 +781,10 @@ static int run(request *rq)
     }
     if (ok && rq->if_none_match != NULL) {
         snprintf(line, sizeof line, "If-None-Match: %s", rq->if_none_match);
+        ok = hdr_add(&hdrs, line);
+    }
+    if (ok && rq->content_type != NULL) {
+        snprintf(line, sizeof line, "Content-Type: %s", rq->content_type);
         ok = hdr_add(&hdrs, line);
     }
     if (ok && s->token_header != NULL)
@@ -1261,6 +1266,8 @@ static int multipart_put(hollow__s3 *s, const char *key, const char *path,
     request_init(&rq, s, "POST", key);
     rq.query = "uploads=";
     rq.meta_sha = sha;
+    /* the object's type; else curl's form type for a POST would stick */
+    rq.content_type = "application/octet-stream";
     rq.want_xml = true;
     rc = run(&rq);
     if (rc == 0)

@@ -613,6 +613,13 @@ START_TEST(s3_client_multipart_64mb_round_trip)
     size_t n = 0;
     file_sha(down, got, &n);
     ck_assert_str_eq(got, sha);
+    ck_assert_int_eq(ht_aws(&srv, out, sizeof out,
+                            "s3api head-object --bucket %s --key "
+                            "snapshots/snapshot-64",
+                            BUCKET),
+                     0);
+    ck_assert_msg(strstr(out, sha) != NULL, "no sha256 metadata: %s", out);
+    ck_assert_msg(strstr(out, "application/octet-stream") != NULL, "%s", out);
     /* the independent client reads it whole too */
     ck_assert_int_eq(ht_aws(&srv, out, sizeof out,
                             "s3 cp s3://%s/snapshots/snapshot-64 '%s'", BUCKET,
