@@ -230,6 +230,24 @@ START_TEST(s3_client_file_round_trip_and_head)
     ck_assert_str_eq(on_disk, sha);
     free(p);
 
+    /* sizes around the part size: 0 bytes, exactly one part (one PUT),
+     * one byte more (a multipart upload whose last part is 1 byte) */
+    hollow__s3 *small =
+        client_for(srv.endpoint, BUCKET, HT_S3_SECRET_KEY, NULL, MIB);
+    const size_t sizes[] = {0, MIB, MIB + 1};
+    for (int i = 0; i < 3; i++) {
+        make_file(up, sizes[i], 100 + (uint64_t)i, sha);
+        HT_OK(hollow__s3_put_file(small, "edge", up, sha));
+        HT_OK(get_to_file(small, "edge", down, &info, got));
+        ck_assert_str_eq(got, sha);
+        ck_assert_str_eq(info.sha256, sha);
+        ck_assert_int_eq(info.size, (int64_t)sizes[i]);
+        file_sha(down, on_disk, &n);
+        ck_assert_uint_eq(n, sizes[i]);
+        ck_assert_str_eq(on_disk, sha);
+    }
+    hollow__s3_free(small);
+
     /* delete: then 404 naming the key */
     HT_OK(hollow__s3_delete(s, key));
     assert_error(hollow__s3_head(s, key, &info), HOLLOW_ENOTFOUND, key);
