@@ -756,6 +756,7 @@ static int run(request *rq)
     struct curl_slist *hdrs = NULL;
     char line[256];
     char errbuf[CURL_ERROR_SIZE];
+    body_src empty = {.len = 0}; /* a PUT without a body; lives past perform */
     int rc = 0;
 
     CURL *h = handle_take(s);
@@ -771,10 +772,9 @@ static int run(request *rq)
 
     /* every entry of the list is signed (services.md §2.1 #4): only
      * headers that are sent belong here */
-    bool ok = true;
     snprintf(line, sizeof line, "x-amz-content-sha256: %s",
              rq->payload_sha != NULL ? rq->payload_sha : EMPTY_SHA256);
-    ok = hdr_add(&hdrs, line);
+    bool ok = hdr_add(&hdrs, line);
     if (ok && rq->meta_sha != NULL) {
         snprintf(line, sizeof line, "x-amz-meta-sha256: %s", rq->meta_sha);
         ok = hdr_add(&hdrs, line);
@@ -824,7 +824,6 @@ static int run(request *rq)
     if (strcmp(rq->method, "HEAD") == 0) {
         curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
     } else if (strcmp(rq->method, "PUT") == 0) {
-        body_src empty = {.len = 0};
         body_src *b = rq->body != NULL ? rq->body : &empty;
         curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
         curl_easy_setopt(h, CURLOPT_READFUNCTION, on_read);
