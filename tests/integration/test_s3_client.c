@@ -331,7 +331,7 @@ END_TEST
 /* ----------------------------------------------------------- listing */
 
 #define LIST_COUNT 1500
-#define PUT_THREADS 6
+#define PUT_THREADS 8 /* the pool keeps 8 handles */
 
 typedef struct put_job {
     hollow__s3 *s;
