@@ -31,6 +31,8 @@
 
 #define BUCKET "hollow-test"
 
+extern char **environ;
+
 /* ------------------------------------------------------------ helpers */
 
 static void start_server(ht_s3 *srv)
@@ -120,66 +122,101 @@ static void aws_cat(const ht_s3 *srv, const char *key, char *out, size_t cap)
 }
 
 /*
- * In a child process with a fresh cache dir: a new store and announcer, a
- * consumer refreshed to the announced version. Writes "<version>\n<plan>\n"
- * and the state's dump to `out`; returns the child's exit status.
+ * The consumer side of consume_in_child, run by this binary re-executed
+ * with HT_S3_CONSUME set (a fresh process, not a fork of a threaded one):
+ * a new store over an empty cache dir and an announcer, a consumer
+ * refreshed to the announced version. Writes "<version>\n<plan>\n<dump>"
+ * (or the error) to the file HT_S3_CONSUME names; the exit status says
+ * whether it worked.
  */
+static int consume_main(void)
+{
+    FILE *f = fopen(getenv("HT_S3_CONSUME"), "w");
+    if (f == NULL)
+        return 2;
+    hollow_blobstore_s3_options o = HOLLOW_BLOBSTORE_S3_OPTIONS_INIT;
+    o.endpoint = getenv("HT_S3_ENDPOINT");
+    o.bucket = getenv("HT_S3_BUCKET");
+    o.prefix = getenv("HT_S3_PREFIX");
+    o.access_key = "S3RVER";
+    o.secret_key = "S3RVER";
+    o.cache_dir = getenv("HT_S3_CACHE");
+    hollow_blobstore *bs = NULL;
+    hollow_announcer *a = NULL;
+    hollow_consumer *c = NULL;
+    recorder rec;
+    recorder_init(&rec);
+    hollow_announcer_s3_options ao = HOLLOW_ANNOUNCER_S3_OPTIONS_INIT;
+    hollow_consumer_options co = HOLLOW_CONSUMER_OPTIONS_INIT;
+    int rc = hollow_blobstore_s3_new(&bs, &o);
+    ao.store = bs;
+    if (rc == 0)
+        rc = hollow_announcer_s3_new(&a, &ao);
+    co.blobstore = bs;
+    co.announcer = a;
+    co.memory_mode = strcmp(getenv("HT_S3_MODE"), "mmap") == 0
+                         ? HOLLOW_MEMORY_MMAP
+                         : HOLLOW_MEMORY_HEAP;
+    co.listener = record_event;
+    co.listener_payload = &rec;
+    if (rc == 0)
+        rc = hollow_consumer_new(&c, &co);
+    if (rc == 0)
+        rc = hollow_consumer_refresh(c, HOLLOW_VERSION_LATEST);
+    if (rc < 0) {
+        fprintf(f, "error %d: %s\n", rc, hollow_error_last()->message);
+        fclose(f);
+        return 1;
+    }
+    int64_t v = hollow_consumer_version(c);
+    ev_rec e;
+    memset(&e, 0, sizeof e);
+    recorder_find(&rec, v, true, &e);
+    char *d = dump_consumer(c);
+    fprintf(f, "%lld\n%s\n%s", (long long)v, e.plan, d);
+    fclose(f);
+    free(d);
+    hollow_consumer_free(c);
+    hollow_announcer_free(a);
+    hollow_blobstore_free(bs);
+    recorder_destroy(&rec);
+    return 0;
+}
+
+/* run consume_main in a new process of this binary with an empty cache
+ * dir; its exit status */
 static int consume_in_child(const ht_s3 *srv, const char *prefix,
                             hollow_memory_mode mode, const char *out)
 {
     char cache[PATH_MAX];
     make_tmpdir(cache, sizeof cache);
+    /* the environment is built before fork: the child of a threaded
+     * process may only exec */
+    enum { OURS = 6 };
+    char vars[OURS][PATH_MAX + 32];
+    snprintf(vars[0], sizeof vars[0], "HT_S3_CONSUME=%s", out);
+    snprintf(vars[1], sizeof vars[1], "HT_S3_ENDPOINT=%s", srv->endpoint);
+    snprintf(vars[2], sizeof vars[2], "HT_S3_BUCKET=%s", srv->bucket);
+    snprintf(vars[3], sizeof vars[3], "HT_S3_PREFIX=%s", prefix);
+    snprintf(vars[4], sizeof vars[4], "HT_S3_CACHE=%s", cache);
+    snprintf(vars[5], sizeof vars[5], "HT_S3_MODE=%s",
+             mode == HOLLOW_MEMORY_MMAP ? "mmap" : "heap");
+    size_t n = 0;
+    while (environ[n] != NULL)
+        n++;
+    char **envp = calloc(n + OURS + 1, sizeof *envp);
+    ck_assert_ptr_nonnull(envp);
+    for (size_t i = 0; i < OURS; i++)
+        envp[i] = vars[i];
+    memcpy(envp + OURS, environ, n * sizeof *envp);
+    char *argv[] = {"test_blobstore_s3", NULL};
     pid_t pid = fork();
     ck_assert_int_ge(pid, 0);
     if (pid == 0) {
-        FILE *f = fopen(out, "w");
-        if (f == NULL)
-            _exit(2);
-        hollow_blobstore_s3_options o = HOLLOW_BLOBSTORE_S3_OPTIONS_INIT;
-        o.endpoint = srv->endpoint;
-        o.bucket = srv->bucket;
-        o.prefix = prefix;
-        o.access_key = "S3RVER";
-        o.secret_key = "S3RVER";
-        o.cache_dir = cache;
-        hollow_blobstore *bs = NULL;
-        hollow_announcer *a = NULL;
-        hollow_consumer *c = NULL;
-        recorder rec;
-        recorder_init(&rec);
-        hollow_announcer_s3_options ao = HOLLOW_ANNOUNCER_S3_OPTIONS_INIT;
-        hollow_consumer_options co = HOLLOW_CONSUMER_OPTIONS_INIT;
-        int rc = hollow_blobstore_s3_new(&bs, &o);
-        ao.store = bs;
-        if (rc == 0)
-            rc = hollow_announcer_s3_new(&a, &ao);
-        co.blobstore = bs;
-        co.announcer = a;
-        co.memory_mode = mode;
-        co.listener = record_event;
-        co.listener_payload = &rec;
-        if (rc == 0)
-            rc = hollow_consumer_new(&c, &co);
-        if (rc == 0)
-            rc = hollow_consumer_refresh(c, HOLLOW_VERSION_LATEST);
-        if (rc < 0) {
-            fprintf(f, "error %d: %s\n", rc, hollow_error_last()->message);
-            fclose(f);
-            _exit(1);
-        }
-        int64_t v = hollow_consumer_version(c);
-        ev_rec e;
-        recorder_find(&rec, v, true, &e);
-        char *d = dump_consumer(c);
-        fprintf(f, "%lld\n%s\n%s", (long long)v, e.plan, d);
-        fclose(f);
-        free(d);
-        hollow_consumer_free(c);
-        hollow_announcer_free(a);
-        hollow_blobstore_free(bs);
-        recorder_destroy(&rec);
-        _exit(0);
+        execve("/proc/self/exe", argv, envp);
+        _exit(127);
     }
+    free(envp);
     int status = 0;
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
         ;
@@ -1007,4 +1044,9 @@ static Suite *s3_suite(void)
     return s;
 }
 
-int main(void) { return ht_run_suite(s3_suite()); }
+int main(void)
+{
+    if (getenv("HT_S3_CONSUME") != NULL)
+        return consume_main();
+    return ht_run_suite(s3_suite());
+}
