@@ -10,6 +10,7 @@
  * kill -9; bad keys refused.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -824,6 +825,58 @@ START_TEST(s3_journal_writer_killed_mid_stream)
 }
 END_TEST
 
+/* ----------------------------------------------------------- threads */
+
+#define THREADS 4
+#define ROUNDS 60
+
+static hollow__s3_cache *shared_cache;
+
+static void *worker(void *arg)
+{
+    int t = (int)(intptr_t)arg;
+    char path[4096], key[64];
+    for (int i = 0; i < ROUNDS; i++) {
+        /* a key of its own and one every thread writes */
+        if (i % 2)
+            snprintf(key, sizeof key, "t%d/k%d", t, i);
+        else
+            snprintf(key, sizeof key, "shared/k%d", i % 5);
+        put(shared_cache, key, 200 + (size_t)i, 'a' + t, NULL);
+        int rc = hollow__s3_cache_lookup(shared_cache, key, path, sizeof path,
+                                         NULL, NULL);
+        /* another thread may have evicted or replaced it meanwhile */
+        ck_assert_msg(rc == 0 || rc == HOLLOW_ENOTFOUND || rc == HOLLOW_ECORRUPT,
+                      "lookup %s: %d", key, rc);
+        hollow__s3_entry e;
+        blob_entry(&e, key, 1);
+        HT_OK(hollow__s3_journal_add(shared_cache, &e));
+        HT_OK(hollow__s3_journal_done(shared_cache, e.id));
+        hollow__s3_journal_try_lock(shared_cache);
+    }
+    return NULL;
+}
+
+START_TEST(s3_cache_threads)
+{
+    shared_cache = open_cache(20000, true);
+    pthread_t th[THREADS];
+    for (int t = 0; t < THREADS; t++)
+        ck_assert_int_eq(pthread_create(&th[t], NULL, worker, (void *)(intptr_t)t),
+                         0);
+    for (int t = 0; t < THREADS; t++)
+        pthread_join(th[t], NULL);
+    ck_assert_uint_le(hollow__s3_cache_bytes(shared_cache), 20000);
+    ck_assert_uint_eq(pending(shared_cache, NULL), 0);
+    ck_assert(hollow__s3_journal_try_lock(shared_cache));
+    hollow__s3_cache_close(shared_cache);
+    /* the accounting matches the disk */
+    hollow__s3_cache *c = open_cache(20000, true);
+    ck_assert_uint_le(hollow__s3_cache_bytes(c), 20000);
+    hollow__s3_cache_close(c);
+}
+END_TEST
+
 static Suite *s3_cache_suite(void)
 {
     Suite *s = suite_create("s3_cache");
@@ -849,6 +902,11 @@ static Suite *s3_cache_suite(void)
     tcase_add_test(tc, s3_journal_one_retrier_per_dir);
     tcase_add_test(tc, s3_journal_lock_released_by_kill_9);
     tcase_add_test(tc, s3_journal_writer_killed_mid_stream);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("threads");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, s3_cache_threads);
     suite_add_tcase(s, tc);
     return s;
 }
