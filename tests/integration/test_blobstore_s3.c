@@ -1017,6 +1017,73 @@ START_TEST(s3_options_environment_and_errors)
 }
 END_TEST
 
+/*
+ * TLS: against a server with a certificate from a CA the test makes, a
+ * store given `host:port` and use_tls = 1 (loopback would mean http) with
+ * that CA as ca_file works, by 127.0.0.1 and by localhost; without the CA
+ * the certificate does not verify: HOLLOW_EBACKEND at creation (the bucket
+ * request), never a silent fallback. A loopback host:port with the
+ * default use_tls speaks http, which the https server does not answer.
+ */
+START_TEST(s3_tls_with_ca_file_and_without)
+{
+    char certs[PATH_MAX], state[PATH_MAX], cache[PATH_MAX];
+    char key[PATH_MAX + 16], cert[PATH_MAX + 16], ca[PATH_MAX + 16];
+    make_tmpdir(certs, sizeof certs);
+    make_tmpdir(state, sizeof state);
+    make_tmpdir(cache, sizeof cache);
+    ht_make_tls_cert(certs);
+    snprintf(key, sizeof key, "%s/server.key", certs);
+    snprintf(cert, sizeof cert, "%s/server.pem", certs);
+    snprintf(ca, sizeof ca, "%s/ca.pem", certs);
+    ht_s3 srv;
+    ht_s3_start_tls(&srv, state, BUCKET, key, cert);
+    char hostport[64];
+    static const char *const hosts[] = {"127.0.0.1", "localhost"};
+    for (int h = 0; h < 2; h++) {
+        snprintf(hostport, sizeof hostport, "%s:%d", hosts[h], srv.port);
+        hollow_blobstore_s3_options o = HOLLOW_BLOBSTORE_S3_OPTIONS_INIT;
+        o.endpoint = hostport;
+        o.use_tls = 1;
+        o.ca_file = ca;
+        o.bucket = BUCKET;
+        o.prefix = hosts[h];
+        o.access_key = o.secret_key = "S3RVER";
+        o.cache_dir = cache;
+        hollow_blobstore *bs = NULL;
+        HT_OK(hollow_blobstore_s3_new(&bs, &o));
+        uint8_t b[2000];
+        fill_random(b, sizeof b, 11);
+        hollow_blob_key k = hollow_blob_key_snapshot(1);
+        HT_OK(hollow_blobstore_put_bytes(bs, &k, b, sizeof b));
+        ck_assert_uint_eq(stats_of(bs).uploads, 1);
+        hollow_blobstore_free(bs);
+
+        /* no CA: refused, in strict mode and not */
+        char other[PATH_MAX];
+        make_tmpdir(other, sizeof other);
+        o.cache_dir = other;
+        o.ca_file = NULL;
+        ck_assert_int_eq(hollow_blobstore_s3_new(&bs, &o), HOLLOW_EBACKEND);
+        ck_assert_ptr_null(bs);
+        o.strict = true;
+        ck_assert_int_eq(hollow_blobstore_s3_new(&bs, &o), HOLLOW_EBACKEND);
+    }
+    /* the default for a loopback host:port is http: the TLS server does
+     * not answer it as S3 */
+    hollow_blobstore_s3_options o = HOLLOW_BLOBSTORE_S3_OPTIONS_INIT;
+    o.endpoint = hostport;
+    o.bucket = BUCKET;
+    o.access_key = o.secret_key = "S3RVER";
+    o.cache_dir = cache;
+    o.strict = true;
+    hollow_blobstore *bs = NULL;
+    ck_assert_int_lt(hollow_blobstore_s3_new(&bs, &o), 0);
+    ck_assert_ptr_null(bs);
+    ht_s3_stop(&srv);
+}
+END_TEST
+
 static Suite *s3_suite(void)
 {
     Suite *s = suite_create("blobstore_s3");
@@ -1040,6 +1107,7 @@ static Suite *s3_suite(void)
     tcase_add_test(tc, s3_mmap_consumer_and_counters);
     tcase_add_test(tc, s3_list_ignores_junk_remove_and_claim);
     tcase_add_test(tc, s3_options_environment_and_errors);
+    tcase_add_test(tc, s3_tls_with_ca_file_and_without);
     suite_add_tcase(s, tc);
     return s;
 }
