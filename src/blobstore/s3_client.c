@@ -50,12 +50,12 @@
 #include "s3_client.h"
 
 #define POOL_MAX 8
-#define ERR_BODY_CAP (64u * 1024)      /* an S3 error document is < 1 KB */
+#define ERR_BODY_CAP (64u * 1024)        /* an S3 error document is < 1 KB */
 #define XML_BODY_CAP (16u * 1024 * 1024) /* a 1,000-key listing is ~300 KB */
 #define HASH_CHUNK (1u << 20)
-#define MAX_PARTS 10000                /* S3's limit per multipart upload */
+#define MAX_PARTS 10000 /* S3's limit per multipart upload */
 #define DEFAULT_PART_SIZE ((uint64_t)16 << 20)
-#define EMPTY_SHA256                                                           \
+#define EMPTY_SHA256 \
     "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
 struct hollow__s3 {
@@ -158,11 +158,21 @@ static void xml_escape(hollow__buf *b, const char *s)
 {
     for (; *s != '\0'; s++) {
         switch (*s) {
-        case '&': hollow__buf_puts(b, "&amp;"); break;
-        case '<': hollow__buf_puts(b, "&lt;"); break;
-        case '>': hollow__buf_puts(b, "&gt;"); break;
-        case '"': hollow__buf_puts(b, "&quot;"); break;
-        default: hollow__buf_putc(b, (uint8_t)*s); break;
+        case '&':
+            hollow__buf_puts(b, "&amp;");
+            break;
+        case '<':
+            hollow__buf_puts(b, "&lt;");
+            break;
+        case '>':
+            hollow__buf_puts(b, "&gt;");
+            break;
+        case '"':
+            hollow__buf_puts(b, "&quot;");
+            break;
+        default:
+            hollow__buf_putc(b, (uint8_t)*s);
+            break;
         }
     }
 }
@@ -398,16 +408,17 @@ typedef struct body_src {
 
 typedef struct request {
     hollow__s3 *s;
-    const char *method; /* GET PUT HEAD DELETE POST */
-    const char *key;    /* NULL: bucket-level */
-    const char *query;  /* already canonical, or NULL */
+    const char *method;      /* GET PUT HEAD DELETE POST */
+    const char *key;         /* NULL: bucket-level */
+    const char *query;       /* already canonical, or NULL */
     const char *payload_sha; /* NULL: the empty body's */
     const char *meta_sha;    /* x-amz-meta-sha256 to send, or NULL */
     const char *if_none_match;
-    body_src *body;          /* PUT body */
-    const char *post;        /* POST body */
+    const char *content_type; /* sent (and signed) when set */
+    body_src *body;           /* PUT body */
+    const char *post;         /* POST body */
     size_t post_len;
-    bool want_xml;           /* keep a 2xx body for xml_parse() */
+    bool want_xml; /* keep a 2xx body for xml_parse() */
 
     /* object bytes of a 2xx GET: to out_fd, or into out_mem */
     int out_fd;
@@ -441,7 +452,7 @@ static void request_init(request *rq, hollow__s3 *s, const char *method,
 
 static void request_clear(request *rq) { hollow__buf_free(&rq->xml); }
 
-/* "bucket/key" or "bucket", as messages name the target */
+/* the key for messages ("bucket/key"); "" for a bucket-level request */
 static const char *target_key(const request *rq)
 {
     return rq->key != NULL ? rq->key : "";
@@ -493,8 +504,8 @@ static bool header_is(const char *line, size_t n, const char *name,
     const char *v = line + k + 1, *end = line + n;
     while (v < end && (*v == ' ' || *v == '\t'))
         v++;
-    while (end > v && (end[-1] == '\r' || end[-1] == '\n' ||
-                       end[-1] == ' ' || end[-1] == '\t'))
+    while (end > v && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' ' ||
+                       end[-1] == '\t'))
         end--;
     *value = v;
     *vlen = (size_t)(end - v);
@@ -663,13 +674,11 @@ static int curl_error(request *rq, CURLcode cc, const char *errbuf,
     if (read_err != 0)
         return hollow__error_set_os(HOLLOW_EIO, read_err,
                                     "s3 %s %s%s%s: reading the upload",
-                                    rq->method, s->bucket, sep,
-                                    target_key(rq));
+                                    rq->method, s->bucket, sep, target_key(rq));
     if (rq->write_err != 0)
         return hollow__error_set_os(HOLLOW_EIO, rq->write_err,
                                     "s3 %s %s%s%s: writing the download",
-                                    rq->method, s->bucket, sep,
-                                    target_key(rq));
+                                    rq->method, s->bucket, sep, target_key(rq));
     if (rq->overflow)
         return hollow__error_set(
             HOLLOW_ERANGE, "s3 %s %s%s%s: reply larger than %zu bytes",
@@ -690,9 +699,8 @@ static int curl_error(request *rq, CURLcode cc, const char *errbuf,
         code = HOLLOW_EBACKEND; /* configuration: retrying will not help */
     }
     /* curl's error buffer is the more precise; it names no credential */
-    snprintf(msg, sizeof msg, "s3 %s %s%s%s: %s%s", rq->method, s->bucket,
-             sep, target_key(rq), what,
-             errbuf[0] ? errbuf : curl_easy_strerror(cc));
+    snprintf(msg, sizeof msg, "s3 %s %s%s%s: %s%s", rq->method, s->bucket, sep,
+             target_key(rq), what, errbuf[0] ? errbuf : curl_easy_strerror(cc));
     scrub(s, msg);
     return hollow__error_set(code, "%s", msg);
 }
@@ -748,6 +756,7 @@ static int run(request *rq)
     struct curl_slist *hdrs = NULL;
     char line[256];
     char errbuf[CURL_ERROR_SIZE];
+    body_src empty = {.len = 0}; /* a PUT without a body; lives past perform */
     int rc = 0;
 
     CURL *h = handle_take(s);
@@ -763,16 +772,19 @@ static int run(request *rq)
 
     /* every entry of the list is signed (services.md §2.1 #4): only
      * headers that are sent belong here */
-    bool ok = true;
     snprintf(line, sizeof line, "x-amz-content-sha256: %s",
              rq->payload_sha != NULL ? rq->payload_sha : EMPTY_SHA256);
-    ok = hdr_add(&hdrs, line);
+    bool ok = hdr_add(&hdrs, line);
     if (ok && rq->meta_sha != NULL) {
         snprintf(line, sizeof line, "x-amz-meta-sha256: %s", rq->meta_sha);
         ok = hdr_add(&hdrs, line);
     }
     if (ok && rq->if_none_match != NULL) {
         snprintf(line, sizeof line, "If-None-Match: %s", rq->if_none_match);
+        ok = hdr_add(&hdrs, line);
+    }
+    if (ok && rq->content_type != NULL) {
+        snprintf(line, sizeof line, "Content-Type: %s", rq->content_type);
         ok = hdr_add(&hdrs, line);
     }
     if (ok && s->token_header != NULL)
@@ -812,7 +824,6 @@ static int run(request *rq)
     if (strcmp(rq->method, "HEAD") == 0) {
         curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
     } else if (strcmp(rq->method, "PUT") == 0) {
-        static body_src empty;
         body_src *b = rq->body != NULL ? rq->body : &empty;
         curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
         curl_easy_setopt(h, CURLOPT_READFUNCTION, on_read);
@@ -855,7 +866,10 @@ done:
 static pthread_once_t global_once = PTHREAD_ONCE_INIT;
 static CURLcode global_rc = CURLE_FAILED_INIT;
 
-static void global_init(void) { global_rc = curl_global_init(CURL_GLOBAL_DEFAULT); }
+static void global_init(void)
+{
+    global_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+}
 
 static void free_secret(char *p)
 {
@@ -909,12 +923,12 @@ int hollow__s3_new(hollow__s3 **out, const hollow__s3_config *cfg)
     HOLLOW__ARG_NOT_NULL(cfg->secret_key);
     if (strncmp(cfg->base_url, "http://", 7) != 0 &&
         strncmp(cfg->base_url, "https://", 8) != 0)
-        return hollow__error_set(HOLLOW_EINVAL,
-                                 "s3 endpoint %s: not an http:// or https:// url",
-                                 cfg->base_url);
+        return hollow__error_set(
+            HOLLOW_EINVAL, "s3 endpoint %s: not an http:// or https:// url",
+            cfg->base_url);
     if (cfg->bucket[0] == '\0' || strchr(cfg->bucket, '/') != NULL)
-        return hollow__error_set(HOLLOW_EINVAL, "s3 bucket name '%s' is not valid",
-                                 cfg->bucket);
+        return hollow__error_set(
+            HOLLOW_EINVAL, "s3 bucket name '%s' is not valid", cfg->bucket);
     if (cfg->region[0] == '\0' || strchr(cfg->region, ':') != NULL)
         return hollow__error_set(HOLLOW_EINVAL, "s3 region '%s' is not valid",
                                  cfg->region);
@@ -932,7 +946,8 @@ int hollow__s3_new(hollow__s3 **out, const hollow__s3_config *cfg)
     }
     bool oom = false;
     s->base_url = dup_opt(cfg->base_url, &oom);
-    s->ca_file = dup_opt(cfg->ca_file, &oom);
+    if (cfg->ca_file != NULL && cfg->ca_file[0] != '\0')
+        s->ca_file = dup_opt(cfg->ca_file, &oom);
     s->bucket = dup_opt(cfg->bucket, &oom);
     s->region = dup_opt(cfg->region, &oom);
     s->access_key = dup_opt(cfg->access_key, &oom);
@@ -977,8 +992,7 @@ static int check_key(const char *key)
     return 0;
 }
 
-static void fill_info(const request *rq, hollow__s3_object *info,
-                      int64_t size)
+static void fill_info(const request *rq, hollow__s3_object *info, int64_t size)
 {
     if (info == NULL)
         return;
@@ -1043,8 +1057,7 @@ int hollow__s3_put_bytes(hollow__s3 *s, const char *key, const void *data,
         return hollow__error_null("data");
     char sha[65];
     HOLLOW_TRY(sha256_mem(data != NULL ? data : "", len, sha));
-    body_src b = {.mem = data != NULL ? data : (const uint8_t *)"",
-                  .len = len};
+    body_src b = {.mem = data != NULL ? data : (const uint8_t *)"", .len = len};
     request rq;
     request_init(&rq, s, "PUT", key);
     rq.body = &b;
@@ -1092,21 +1105,22 @@ static int verify_download(request *rq, char *hex)
     if (rc < 0)
         return rc;
     if (rq->content_length >= 0 && (uint64_t)rq->content_length != rq->received)
-        return hollow__error_set(HOLLOW_EIO,
-                                 "s3 GET %s/%s: %" PRIu64 " bytes received of %"
-                                 PRId64, s->bucket, rq->key, rq->received,
-                                 rq->content_length);
+        return hollow__error_set(
+            HOLLOW_EIO, "s3 GET %s/%s: %" PRIu64 " bytes received of %" PRId64,
+            s->bucket, rq->key, rq->received, rq->content_length);
     if (!rq->has_meta)
         return 0; /* written by another tool: accepted unverified */
     if (!sha256_hex_norm(rq->meta, want))
         return hollow__error_set(HOLLOW_ECORRUPT,
                                  "s3 GET %s/%s: x-amz-meta-sha256 is not a "
-                                 "sha-256", s->bucket, rq->key);
+                                 "sha-256",
+                                 s->bucket, rq->key);
     if (strcmp(want, hex) != 0)
-        return hollow__error_set(HOLLOW_ECORRUPT,
-                                 "s3 GET %s/%s: the %" PRIu64 " bytes received "
-                                 "have sha-256 %s, the object's metadata says %s",
-                                 s->bucket, rq->key, rq->received, hex, want);
+        return hollow__error_set(
+            HOLLOW_ECORRUPT,
+            "s3 GET %s/%s: the %" PRIu64 " bytes received "
+            "have sha-256 %s, the object's metadata says %s",
+            s->bucket, rq->key, rq->received, hex, want);
     return 0;
 }
 
@@ -1116,7 +1130,8 @@ int hollow__s3_get_fd(hollow__s3 *s, const char *key, int fd,
     HOLLOW__ARG_NOT_NULL(s);
     HOLLOW_TRY(check_key(key));
     if (fd < 0)
-        return hollow__error_set(HOLLOW_EINVAL, "s3 GET %s: bad fd %d", key, fd);
+        return hollow__error_set(HOLLOW_EINVAL, "s3 GET %s: bad fd %d", key,
+                                 fd);
     request rq;
     request_init(&rq, s, "GET", key);
     rq.out_fd = fd;
@@ -1149,8 +1164,9 @@ int hollow__s3_get_small(hollow__s3 *s, const char *key,
     request_init(&rq, s, "GET", key);
     rq.out_mem = buf != NULL ? buf : &none;
     rq.out_cap = cap;
-    rq.if_none_match =
-        if_none_match != NULL && if_none_match[0] != '\0' ? if_none_match : NULL;
+    rq.if_none_match = if_none_match != NULL && if_none_match[0] != '\0'
+                           ? if_none_match
+                           : NULL;
     if ((rq.md = md_new()) == NULL)
         return hollow__error_oom();
     char hex[65];
@@ -1210,18 +1226,22 @@ static int upload_query(hollow__buf *q, uint32_t part, const char *upload_id)
     return hollow__buf_cstr(q) != NULL ? 0 : hollow__error_oom();
 }
 
-static void abort_upload(hollow__s3 *s, const char *key,
-                         const char *upload_id)
+/* AbortMultipartUpload after a failure; returns that failure (the
+ * thread's last error), whatever the abort did */
+static int abort_upload(hollow__s3 *s, const char *key, const char *upload_id)
 {
+    saved_error e;
+    error_save(&e);
     hollow__buf q = HOLLOW__BUF_INIT;
     if (upload_query(&q, 0, upload_id) == 0) {
         request rq;
         request_init(&rq, s, "DELETE", key);
         rq.query = (const char *)q.ptr;
-        (void)run(&rq); /* best effort: the caller reports the first error */
+        (void)run(&rq); /* best effort: the caller hears the first failure */
         request_clear(&rq);
     }
     hollow__buf_free(&q);
+    return error_restore(&e);
 }
 
 static int multipart_put(hollow__s3 *s, const char *key, const char *path,
@@ -1233,7 +1253,7 @@ static int multipart_put(hollow__s3 *s, const char *key, const char *path,
         part = (part + (1u << 20) - 1) & ~(uint64_t)((1u << 20) - 1);
     }
     uint32_t nparts = (uint32_t)((size + part - 1) / part);
-    char (*etags)[128] = NULL;
+    char(*etags)[128] = NULL;
     uint8_t *tmp = NULL;
     char *upload_id = NULL;
     hollow__buf q = HOLLOW__BUF_INIT, body = HOLLOW__BUF_INIT;
@@ -1245,6 +1265,8 @@ static int multipart_put(hollow__s3 *s, const char *key, const char *path,
     request_init(&rq, s, "POST", key);
     rq.query = "uploads=";
     rq.meta_sha = sha;
+    /* the object's type; else curl's form type for a POST would stick */
+    rq.content_type = "application/octet-stream";
     rq.want_xml = true;
     rc = run(&rq);
     if (rc == 0)
@@ -1253,9 +1275,9 @@ static int multipart_put(hollow__s3 *s, const char *key, const char *path,
     if (rc < 0)
         goto done;
     if (d.upload_id == NULL || d.upload_id[0] == '\0') {
-        rc = hollow__error_set(HOLLOW_EBACKEND,
-                               "s3 POST %s/%s?uploads: no UploadId in the reply",
-                               s->bucket, key);
+        rc = hollow__error_set(
+            HOLLOW_EBACKEND, "s3 POST %s/%s?uploads: no UploadId in the reply",
+            s->bucket, key);
         goto done;
     }
     upload_id = d.upload_id;
@@ -1294,8 +1316,8 @@ static int multipart_put(hollow__s3 *s, const char *key, const char *path,
 
     hollow__buf_puts(&body, "<CompleteMultipartUpload>");
     for (uint32_t i = 0; i < nparts; i++) {
-        hollow__buf_printf(&body, "<Part><PartNumber>%" PRIu32
-                                  "</PartNumber><ETag>", i + 1);
+        hollow__buf_printf(
+            &body, "<Part><PartNumber>%" PRIu32 "</PartNumber><ETag>", i + 1);
         xml_escape(&body, etags[i]);
         hollow__buf_puts(&body, "</ETag></Part>");
     }
@@ -1317,23 +1339,18 @@ static int multipart_put(hollow__s3 *s, const char *key, const char *path,
         xml_doc_free(&d);
         rc = xml_parse(&d, rq.xml.ptr, rq.xml.len);
         if (rc == 0 && strcmp(xml_root(&d), "Error") == 0)
-            rc = hollow__error_set(
-                strcmp(d.code, "InternalError") == 0 ||
-                        strcmp(d.code, "SlowDown") == 0
-                    ? HOLLOW_EIO
-                    : HOLLOW_EBACKEND,
-                "s3 POST %s/%s?uploadId: %s: %s", s->bucket, key, d.code,
-                d.message);
+            rc = hollow__error_set(strcmp(d.code, "InternalError") == 0 ||
+                                           strcmp(d.code, "SlowDown") == 0
+                                       ? HOLLOW_EIO
+                                       : HOLLOW_EBACKEND,
+                                   "s3 POST %s/%s?uploadId: %s: %s", s->bucket,
+                                   key, d.code, d.message);
     }
     request_clear(&rq);
     if (rc == 0)
         goto done;
-failed : {
-    saved_error e;
-    error_save(&e);
-    abort_upload(s, key, upload_id);
-    rc = error_restore(&e);
-}
+failed:
+    rc = abort_upload(s, key, upload_id);
 done:
     xml_doc_free(&d);
     hollow__buf_free(&q);
@@ -1354,8 +1371,8 @@ int hollow__s3_put_file(hollow__s3 *s, const char *key, const char *path,
     char sha[65];
     if (!sha256_hex_norm(sha256_hex, sha))
         return hollow__error_set(HOLLOW_EINVAL,
-                                 "s3 PUT %s: '%s' is not a sha-256 in hex",
-                                 key, sha256_hex);
+                                 "s3 PUT %s: '%s' is not a sha-256 in hex", key,
+                                 sha256_hex);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return hollow__error_set_os(HOLLOW_EIO, errno, "s3 PUT %s: open %s",
@@ -1429,7 +1446,8 @@ int hollow__s3_list(hollow__s3 *s, const char *prefix, hollow__s3_list_cb cb,
         if (rc == 0 && strcmp(xml_root(&d), "ListBucketResult") != 0)
             rc = hollow__error_set(HOLLOW_EBACKEND,
                                    "s3 GET %s?list-type=2: reply is <%s>, not "
-                                   "<ListBucketResult>", s->bucket, xml_root(&d));
+                                   "<ListBucketResult>",
+                                   s->bucket, xml_root(&d));
         for (size_t i = 0; rc == 0 && i < d.entry_count; i++) {
             if (!entry_add(&all, d.entries[i].key, d.entries[i].size))
                 rc = hollow__error_oom();
@@ -1446,7 +1464,8 @@ int hollow__s3_list(hollow__s3 *s, const char *prefix, hollow__s3_list_cb cb,
         if (token == NULL || token[0] == '\0') {
             rc = hollow__error_set(HOLLOW_EBACKEND,
                                    "s3 GET %s?list-type=2: truncated listing "
-                                   "without a continuation token", s->bucket);
+                                   "without a continuation token",
+                                   s->bucket);
             break;
         }
     }

@@ -43,7 +43,7 @@ typedef struct hollow__s3_config {
     const char *access_key;
     const char *secret_key;
     const char *session_token; /* NULL: none */
-    uint32_t connect_timeout_ms;
+    uint32_t connect_timeout_ms; /* 0: libcurl's default (300 s) */
     uint32_t timeout_ms;       /* 0: none; stalled < 1 KB/s for 30 s fails */
     uint64_t part_size;        /* multipart threshold and part size */
 } hollow__s3_config;
@@ -81,6 +81,7 @@ int hollow__s3_put_bytes(hollow__s3 *s, const char *key, const void *data,
  * x-amz-meta-sha256 and the bytes do not match, HOLLOW_ECORRUPT.
  * `info` (may be NULL) receives size, etag and the metadata hash;
  * `sha256_out` (may be NULL, else 65 bytes) the hash of what was written.
+ * On failure `fd` may hold part of the object: download to a temporary file.
  */
 int hollow__s3_get_fd(hollow__s3 *s, const char *key, int fd,
                       hollow__s3_object *info, char *sha256_out);
