@@ -593,6 +593,26 @@ START_TEST(s3_pending_survives_free_and_is_uploaded_by_next_store)
     ck_assert_uint_eq(stats_of(bs).pending, 1);
     hollow_blobstore_free(bs);
 
+    /* a retrier waiting out a long backoff is stopped at once by free */
+    hollow_blobstore_s3_options o = HOLLOW_BLOBSTORE_S3_OPTIONS_INIT;
+    o.endpoint = srv.endpoint;
+    o.bucket = srv.bucket;
+    o.prefix = "next";
+    o.access_key = o.secret_key = "S3RVER";
+    o.cache_dir = cache;
+    o.retry_min_ms = o.retry_max_ms = 60000;
+    HT_OK(hollow_blobstore_s3_new(&bs, &o));
+    hollow_blobstore_stats st;
+    int64_t t0 = ht_now_ms();
+    do { /* its first attempt, at start, fails: then it waits a minute */
+        ht_sleep_ms(20);
+        HT_OK(hollow_blobstore_stats_get(&st, bs));
+    } while (st.retries == 0 && ht_now_ms() - t0 < 10000);
+    ck_assert_uint_eq(st.retries, 1);
+    t0 = ht_now_ms();
+    hollow_blobstore_free(bs);
+    ck_assert_int_lt(ht_now_ms() - t0, 2000);
+
     ht_s3_restart(&srv);
     hollow_blobstore *b1 = s3_store(&srv, "next", cache);
     hollow_blobstore *b2 = s3_store(&srv, "next", cache);
