@@ -286,7 +286,11 @@ static int retry_pass(s3_store *s, bool *failing)
                         "retry: %s", s->where, v[i].relkey,
                         hollow_error_last()->message);
             *failing = true;
-        } else if ((rc = hollow__s3_journal_done(s->cache, v[i].id)) < 0) {
+        } else if ((rc = hollow__s3_journal_done(s->cache, v[i].id)) ==
+                   HOLLOW_ENOTFOUND) {
+            hollow_error_clear(); /* already marked: nothing to redo */
+            rc = 0;
+        } else if (rc < 0) {
             hollow__log(HOLLOW_LOG_WARN, "s3 store: journal: %s",
                         hollow_error_last()->message);
         }

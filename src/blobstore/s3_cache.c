@@ -745,7 +745,7 @@ int hollow__s3_cache_commit(hollow__s3_cache *c, const char *relkey,
     clock_gettime(CLOCK_REALTIME, &now);
     rc = account(c, relkey, size, (int64_t)now.tv_sec * 1000000000 + now.tv_nsec);
     if (rc == 0)
-        rc = evict(c, relkey);
+        evict(c, relkey); /* the file is in: a failed eviction only defers */
     hollow__mutex_unlock(&c->mu);
     int src = fsync_parent(c, relkey);
     if (strchr(relkey, '/') != NULL && src == 0)
@@ -1100,12 +1100,13 @@ static int cmp_u64(const void *a, const void *b)
 /* keep in j->adds only the entries not done, in order */
 static void journal_filter_pending(journal *j)
 {
+    if (j->done.n == 0)
+        return;
     qsort(j->done.v, j->done.n, sizeof *j->done.v, cmp_u64);
     size_t k = 0;
     for (size_t i = 0; i < j->adds.n; i++) {
         uint64_t id = j->adds.v[i].id;
-        if (j->done.n > 0 &&
-            bsearch(&id, j->done.v, j->done.n, sizeof id, cmp_u64) != NULL)
+        if (bsearch(&id, j->done.v, j->done.n, sizeof id, cmp_u64) != NULL)
             continue;
         j->adds.v[k++] = j->adds.v[i];
     }

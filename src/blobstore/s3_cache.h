@@ -35,7 +35,9 @@ typedef struct hollow__s3_cache hollow__s3_cache;
 
 #define HOLLOW__S3_RELKEY_MAX 128
 
-/* open (creating it and its parents) a cache dir */
+/* open (creating it and its parents) a cache dir; max_bytes 0: no bound.
+ * Rebuilds the byte count from the files and removes the temporary files
+ * of processes that no longer exist. */
 int hollow__s3_cache_open(hollow__s3_cache **out, const char *dir,
                           uint64_t max_bytes, bool verify);
 /* release the retrier lock if held; files stay */
@@ -47,12 +49,17 @@ void hollow__s3_cache_close(hollow__s3_cache *c);
  */
 int hollow__s3_cache_tmp(hollow__s3_cache *c, int *fd_out, char *path,
                          size_t cap);
-/* remove a temporary file that will not be committed */
+/* remove a temporary file that will not be committed (only a path that
+ * hollow__s3_cache_tmp() gave; anything else is left alone) */
 void hollow__s3_cache_discard(hollow__s3_cache *c, const char *tmp_path);
 /*
  * Move a complete temporary file into the cache under `relkey` (fsync,
  * rename, sidecar), replacing what was there; then evict down to
- * max_bytes. `size` and `sha256_hex` describe its bytes.
+ * max_bytes. `size` and `sha256_hex` describe its bytes (the file's
+ * size must be `size`; the hash is 64 lower-case hex digits). On failure
+ * the temporary file is removed. HOLLOW_EINVAL for a bad relkey: one
+ * with "..", a leading '/', an empty component or one starting with '.',
+ * a character outside [A-Za-z0-9/._-], "pending.journal"/"pending.lock".
  */
 int hollow__s3_cache_commit(hollow__s3_cache *c, const char *relkey,
                             const char *tmp_path, int64_t size,
@@ -88,7 +95,7 @@ typedef struct hollow__s3_entry {
 
 /* append an entry (fsynced before returning); e->id is assigned */
 int hollow__s3_journal_add(hollow__s3_cache *c, hollow__s3_entry *e);
-/* mark an entry uploaded */
+/* mark an entry uploaded (HOLLOW_ENOTFOUND if it is not pending) */
 int hollow__s3_journal_done(hollow__s3_cache *c, uint64_t id);
 /*
  * The pending entries in order, read from the file (so entries other

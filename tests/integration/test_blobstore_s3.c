@@ -31,6 +31,8 @@
 
 #define BUCKET "hollow-test"
 
+extern char **environ;
+
 /* ------------------------------------------------------------ helpers */
 
 static void start_server(ht_s3 *srv)
@@ -120,66 +122,101 @@ static void aws_cat(const ht_s3 *srv, const char *key, char *out, size_t cap)
 }
 
 /*
- * In a child process with a fresh cache dir: a new store and announcer, a
- * consumer refreshed to the announced version. Writes "<version>\n<plan>\n"
- * and the state's dump to `out`; returns the child's exit status.
+ * The consumer side of consume_in_child, run by this binary re-executed
+ * with HT_S3_CONSUME set (a fresh process, not a fork of a threaded one):
+ * a new store over an empty cache dir and an announcer, a consumer
+ * refreshed to the announced version. Writes "<version>\n<plan>\n<dump>"
+ * (or the error) to the file HT_S3_CONSUME names; the exit status says
+ * whether it worked.
  */
+static int consume_main(void)
+{
+    FILE *f = fopen(getenv("HT_S3_CONSUME"), "w");
+    if (f == NULL)
+        return 2;
+    hollow_blobstore_s3_options o = HOLLOW_BLOBSTORE_S3_OPTIONS_INIT;
+    o.endpoint = getenv("HT_S3_ENDPOINT");
+    o.bucket = getenv("HT_S3_BUCKET");
+    o.prefix = getenv("HT_S3_PREFIX");
+    o.access_key = "S3RVER";
+    o.secret_key = "S3RVER";
+    o.cache_dir = getenv("HT_S3_CACHE");
+    hollow_blobstore *bs = NULL;
+    hollow_announcer *a = NULL;
+    hollow_consumer *c = NULL;
+    recorder rec;
+    recorder_init(&rec);
+    hollow_announcer_s3_options ao = HOLLOW_ANNOUNCER_S3_OPTIONS_INIT;
+    hollow_consumer_options co = HOLLOW_CONSUMER_OPTIONS_INIT;
+    int rc = hollow_blobstore_s3_new(&bs, &o);
+    ao.store = bs;
+    if (rc == 0)
+        rc = hollow_announcer_s3_new(&a, &ao);
+    co.blobstore = bs;
+    co.announcer = a;
+    co.memory_mode = strcmp(getenv("HT_S3_MODE"), "mmap") == 0
+                         ? HOLLOW_MEMORY_MMAP
+                         : HOLLOW_MEMORY_HEAP;
+    co.listener = record_event;
+    co.listener_payload = &rec;
+    if (rc == 0)
+        rc = hollow_consumer_new(&c, &co);
+    if (rc == 0)
+        rc = hollow_consumer_refresh(c, HOLLOW_VERSION_LATEST);
+    if (rc < 0) {
+        fprintf(f, "error %d: %s\n", rc, hollow_error_last()->message);
+        fclose(f);
+        return 1;
+    }
+    int64_t v = hollow_consumer_version(c);
+    ev_rec e;
+    memset(&e, 0, sizeof e);
+    recorder_find(&rec, v, true, &e);
+    char *d = dump_consumer(c);
+    fprintf(f, "%lld\n%s\n%s", (long long)v, e.plan, d);
+    fclose(f);
+    free(d);
+    hollow_consumer_free(c);
+    hollow_announcer_free(a);
+    hollow_blobstore_free(bs);
+    recorder_destroy(&rec);
+    return 0;
+}
+
+/* run consume_main in a new process of this binary with an empty cache
+ * dir; its exit status */
 static int consume_in_child(const ht_s3 *srv, const char *prefix,
                             hollow_memory_mode mode, const char *out)
 {
     char cache[PATH_MAX];
     make_tmpdir(cache, sizeof cache);
+    /* the environment is built before fork: the child of a threaded
+     * process may only exec */
+    enum { OURS = 6 };
+    char vars[OURS][PATH_MAX + 32];
+    snprintf(vars[0], sizeof vars[0], "HT_S3_CONSUME=%s", out);
+    snprintf(vars[1], sizeof vars[1], "HT_S3_ENDPOINT=%s", srv->endpoint);
+    snprintf(vars[2], sizeof vars[2], "HT_S3_BUCKET=%s", srv->bucket);
+    snprintf(vars[3], sizeof vars[3], "HT_S3_PREFIX=%s", prefix);
+    snprintf(vars[4], sizeof vars[4], "HT_S3_CACHE=%s", cache);
+    snprintf(vars[5], sizeof vars[5], "HT_S3_MODE=%s",
+             mode == HOLLOW_MEMORY_MMAP ? "mmap" : "heap");
+    size_t n = 0;
+    while (environ[n] != NULL)
+        n++;
+    char **envp = calloc(n + OURS + 1, sizeof *envp);
+    ck_assert_ptr_nonnull(envp);
+    for (size_t i = 0; i < OURS; i++)
+        envp[i] = vars[i];
+    memcpy(envp + OURS, environ, n * sizeof *envp);
+    char *argv[] = {"test_blobstore_s3", NULL};
     pid_t pid = fork();
     ck_assert_int_ge(pid, 0);
     if (pid == 0) {
-        FILE *f = fopen(out, "w");
-        if (f == NULL)
-            _exit(2);
-        hollow_blobstore_s3_options o = HOLLOW_BLOBSTORE_S3_OPTIONS_INIT;
-        o.endpoint = srv->endpoint;
-        o.bucket = srv->bucket;
-        o.prefix = prefix;
-        o.access_key = "S3RVER";
-        o.secret_key = "S3RVER";
-        o.cache_dir = cache;
-        hollow_blobstore *bs = NULL;
-        hollow_announcer *a = NULL;
-        hollow_consumer *c = NULL;
-        recorder rec;
-        recorder_init(&rec);
-        hollow_announcer_s3_options ao = HOLLOW_ANNOUNCER_S3_OPTIONS_INIT;
-        hollow_consumer_options co = HOLLOW_CONSUMER_OPTIONS_INIT;
-        int rc = hollow_blobstore_s3_new(&bs, &o);
-        ao.store = bs;
-        if (rc == 0)
-            rc = hollow_announcer_s3_new(&a, &ao);
-        co.blobstore = bs;
-        co.announcer = a;
-        co.memory_mode = mode;
-        co.listener = record_event;
-        co.listener_payload = &rec;
-        if (rc == 0)
-            rc = hollow_consumer_new(&c, &co);
-        if (rc == 0)
-            rc = hollow_consumer_refresh(c, HOLLOW_VERSION_LATEST);
-        if (rc < 0) {
-            fprintf(f, "error %d: %s\n", rc, hollow_error_last()->message);
-            fclose(f);
-            _exit(1);
-        }
-        int64_t v = hollow_consumer_version(c);
-        ev_rec e;
-        recorder_find(&rec, v, true, &e);
-        char *d = dump_consumer(c);
-        fprintf(f, "%lld\n%s\n%s", (long long)v, e.plan, d);
-        fclose(f);
-        free(d);
-        hollow_consumer_free(c);
-        hollow_announcer_free(a);
-        hollow_blobstore_free(bs);
-        recorder_destroy(&rec);
-        _exit(0);
+        execve("/proc/self/exe", argv, envp);
+        _exit(127);
     }
+    free(envp);
     int status = 0;
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
         ;
@@ -555,6 +592,26 @@ START_TEST(s3_pending_survives_free_and_is_uploaded_by_next_store)
     HT_OK(hollow_blobstore_put_bytes(bs, &k, blob, sizeof blob));
     ck_assert_uint_eq(stats_of(bs).pending, 1);
     hollow_blobstore_free(bs);
+
+    /* a retrier waiting out a long backoff is stopped at once by free */
+    hollow_blobstore_s3_options o = HOLLOW_BLOBSTORE_S3_OPTIONS_INIT;
+    o.endpoint = srv.endpoint;
+    o.bucket = srv.bucket;
+    o.prefix = "next";
+    o.access_key = o.secret_key = "S3RVER";
+    o.cache_dir = cache;
+    o.retry_min_ms = o.retry_max_ms = 60000;
+    HT_OK(hollow_blobstore_s3_new(&bs, &o));
+    hollow_blobstore_stats st;
+    int64_t t0 = ht_now_ms();
+    do { /* its first attempt, at start, fails: then it waits a minute */
+        ht_sleep_ms(20);
+        HT_OK(hollow_blobstore_stats_get(&st, bs));
+    } while (st.retries == 0 && ht_now_ms() - t0 < 10000);
+    ck_assert_uint_eq(st.retries, 1);
+    t0 = ht_now_ms();
+    hollow_blobstore_free(bs);
+    ck_assert_int_lt(ht_now_ms() - t0, 2000);
 
     ht_s3_restart(&srv);
     hollow_blobstore *b1 = s3_store(&srv, "next", cache);
@@ -980,6 +1037,73 @@ START_TEST(s3_options_environment_and_errors)
 }
 END_TEST
 
+/*
+ * TLS: against a server with a certificate from a CA the test makes, a
+ * store given `host:port` and use_tls = 1 (loopback would mean http) with
+ * that CA as ca_file works, by 127.0.0.1 and by localhost; without the CA
+ * the certificate does not verify: HOLLOW_EBACKEND at creation (the bucket
+ * request), never a silent fallback. A loopback host:port with the
+ * default use_tls speaks http, which the https server does not answer.
+ */
+START_TEST(s3_tls_with_ca_file_and_without)
+{
+    char certs[PATH_MAX], state[PATH_MAX], cache[PATH_MAX];
+    char key[PATH_MAX + 16], cert[PATH_MAX + 16], ca[PATH_MAX + 16];
+    make_tmpdir(certs, sizeof certs);
+    make_tmpdir(state, sizeof state);
+    make_tmpdir(cache, sizeof cache);
+    ht_make_tls_cert(certs);
+    snprintf(key, sizeof key, "%s/server.key", certs);
+    snprintf(cert, sizeof cert, "%s/server.pem", certs);
+    snprintf(ca, sizeof ca, "%s/ca.pem", certs);
+    ht_s3 srv;
+    ht_s3_start_tls(&srv, state, BUCKET, key, cert);
+    char hostport[64];
+    static const char *const hosts[] = {"127.0.0.1", "localhost"};
+    for (int h = 0; h < 2; h++) {
+        snprintf(hostport, sizeof hostport, "%s:%d", hosts[h], srv.port);
+        hollow_blobstore_s3_options o = HOLLOW_BLOBSTORE_S3_OPTIONS_INIT;
+        o.endpoint = hostport;
+        o.use_tls = 1;
+        o.ca_file = ca;
+        o.bucket = BUCKET;
+        o.prefix = hosts[h];
+        o.access_key = o.secret_key = "S3RVER";
+        o.cache_dir = cache;
+        hollow_blobstore *bs = NULL;
+        HT_OK(hollow_blobstore_s3_new(&bs, &o));
+        uint8_t b[2000];
+        fill_random(b, sizeof b, 11);
+        hollow_blob_key k = hollow_blob_key_snapshot(1);
+        HT_OK(hollow_blobstore_put_bytes(bs, &k, b, sizeof b));
+        ck_assert_uint_eq(stats_of(bs).uploads, 1);
+        hollow_blobstore_free(bs);
+
+        /* no CA: refused, in strict mode and not */
+        char other[PATH_MAX];
+        make_tmpdir(other, sizeof other);
+        o.cache_dir = other;
+        o.ca_file = NULL;
+        ck_assert_int_eq(hollow_blobstore_s3_new(&bs, &o), HOLLOW_EBACKEND);
+        ck_assert_ptr_null(bs);
+        o.strict = true;
+        ck_assert_int_eq(hollow_blobstore_s3_new(&bs, &o), HOLLOW_EBACKEND);
+    }
+    /* the default for a loopback host:port is http: the TLS server does
+     * not answer it as S3 */
+    hollow_blobstore_s3_options o = HOLLOW_BLOBSTORE_S3_OPTIONS_INIT;
+    o.endpoint = hostport;
+    o.bucket = BUCKET;
+    o.access_key = o.secret_key = "S3RVER";
+    o.cache_dir = cache;
+    o.strict = true;
+    hollow_blobstore *bs = NULL;
+    ck_assert_int_lt(hollow_blobstore_s3_new(&bs, &o), 0);
+    ck_assert_ptr_null(bs);
+    ht_s3_stop(&srv);
+}
+END_TEST
+
 static Suite *s3_suite(void)
 {
     Suite *s = suite_create("blobstore_s3");
@@ -1003,8 +1127,14 @@ static Suite *s3_suite(void)
     tcase_add_test(tc, s3_mmap_consumer_and_counters);
     tcase_add_test(tc, s3_list_ignores_junk_remove_and_claim);
     tcase_add_test(tc, s3_options_environment_and_errors);
+    tcase_add_test(tc, s3_tls_with_ca_file_and_without);
     suite_add_tcase(s, tc);
     return s;
 }
 
-int main(void) { return ht_run_suite(s3_suite()); }
+int main(void)
+{
+    if (getenv("HT_S3_CONSUME") != NULL)
+        return consume_main();
+    return ht_run_suite(s3_suite());
+}
