@@ -6,7 +6,8 @@
  *
  *   dist_producer --store fs --dir DIR [options]
  *   dist_producer --store s3 --endpoint HOST:PORT --bucket B [--prefix P]
- *                 [--region R] [--cache-dir D] [--tls] [--ca-file F] [options]
+ *                 [--region R] [--cache-dir D] [--tls] [--ca-file F]
+ *                 [--s3-strict] [options]
  *   options: [--announcer fs|s3|redis://HOST:PORT[/db]] [--cycles N]
  *            [--interval-ms MS] [--step]
  *
@@ -43,7 +44,7 @@ static void on_signal(int sig)
 typedef struct args {
     const char *store, *dir, *endpoint, *bucket, *prefix, *region, *cache_dir;
     const char *ca_file, *announcer;
-    bool tls, step;
+    bool tls, strict, step;
     long cycles, interval_ms;
 } args;
 
@@ -55,7 +56,7 @@ static int usage(const char *msg)
             "usage: dist_producer --store fs --dir DIR | --store s3 --endpoint "
             "HOST:PORT --bucket B\n"
             "         [--prefix P] [--region R] [--cache-dir D] [--tls] "
-            "[--ca-file F]\n"
+            "[--ca-file F] [--s3-strict]\n"
             "         [--announcer fs|s3|redis://HOST:PORT[/db]] [--cycles N]\n"
             "         [--interval-ms MS] [--step]\n");
     return 2;
@@ -73,6 +74,10 @@ static int parse(args *a, int argc, char **argv)
         size_t len = eq != NULL ? (size_t)(eq - name) : strlen(name);
         if (len == 3 && strncmp(name, "tls", 3) == 0) {
             a->tls = true;
+            continue;
+        }
+        if (len == 9 && strncmp(name, "s3-strict", 9) == 0) {
+            a->strict = true;
             continue;
         }
         if (len == 4 && strncmp(name, "step", 4) == 0) {
