@@ -264,20 +264,24 @@ static void on_follow(const hollow_refresh_event *ev, void *payload)
 
 /*
  * Follow until SIGINT or SIGTERM. The signals are blocked in every thread
- * (the mask is set before the announcer and consumer start theirs) and
+ * (cmd_consume sets the mask before the store, the announcer and the
+ * consumer start theirs: the S3 store's retrier is one of them) and
  * taken here with sigwait, so no handler runs with a lock held and the
  * consumer is freed (its watcher joined) before we return.
  */
+static void stop_signals(sigset_t *set)
+{
+    sigemptyset(set);
+    sigaddset(set, SIGINT);
+    sigaddset(set, SIGTERM);
+}
+
 static int run_follow(hollow_blobstore *bs, hollow_announcer **an,
                       const cli_store_opts *so, hollow_consumer_options *co,
                       follow_out *fo)
 {
     sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    if (pthread_sigmask(SIG_BLOCK, &set, NULL) != 0)
-        return cli_fail("consume", 1, "cannot block SIGINT/SIGTERM");
+    stop_signals(&set);
     int rc = cli_announcer_open(an, so, bs, true, "consume");
     if (rc != 0)
         return rc;
@@ -383,6 +387,14 @@ int cmd_consume(int argc, char **argv)
         fprintf(stderr, USAGE, CLI_STORE_USAGE);
         rc = 2;
         goto done;
+    }
+    if (follow) {
+        sigset_t set;
+        stop_signals(&set);
+        if (pthread_sigmask(SIG_BLOCK, &set, NULL) != 0) {
+            rc = cli_fail("consume", 1, "cannot block SIGINT/SIGTERM");
+            goto done;
+        }
     }
     if ((rc = cli_store_open(&bs, &so, "consume", &where)) != 0)
         goto done;
