@@ -199,6 +199,8 @@ int hollow__blobstore_put_new(hollow_blobstore *bs, const hollow_blob_key *key,
     int rc = hollow__fs_put_new(bs, &k, s);
     if (rc == HOLLOW_ENOTSUPPORTED)
         rc = hollow__mem_put_new(bs, &k, s);
+    if (rc == HOLLOW_ENOTSUPPORTED)
+        rc = hollow__s3_put_new(bs, &k, s);
     if (rc == HOLLOW_ENOTSUPPORTED) {
         hollow_stream *g = NULL;
         rc = bs->get(&g, bs, &k);
@@ -262,6 +264,19 @@ int hollow_blobstore_delete(hollow_blobstore *bs, const hollow_blob_key *key)
     hollow_blob_key k;
     HOLLOW_TRY(check_args(&k, bs, key));
     return bs->remove(bs, &k);
+}
+
+int hollow_blobstore_stats_get(hollow_blobstore_stats *out,
+                               hollow_blobstore *bs)
+{
+    if (out == NULL)
+        return hollow__error_set(HOLLOW_EINVAL, "stats: out is NULL");
+    memset(out, 0, sizeof *out);
+    HOLLOW_TRY(check_store(bs));
+    if (bs->stats == NULL)
+        return hollow__error_set(HOLLOW_ENOTSUPPORTED,
+                                 "this blob store keeps no counters");
+    return bs->stats(out, bs);
 }
 
 void hollow_blobstore_free(hollow_blobstore *bs)

@@ -45,5 +45,9 @@ int hollow__fs_put_new(hollow_blobstore *bs, const hollow_blob_key *key,
                        hollow_stream *src);
 int hollow__mem_put_new(hollow_blobstore *bs, const hollow_blob_key *key,
                         hollow_stream *src);
+/* the S3 store's claim: refused when the cache or S3 has the name (a
+ * look-up, then the put; not atomic against another process) */
+int hollow__s3_put_new(hollow_blobstore *bs, const hollow_blob_key *key,
+                       hollow_stream *src);
 
 #endif
