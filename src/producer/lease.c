@@ -28,6 +28,7 @@ struct hollow__lease {
     hollow__mutex mu;
     hollow__cond cond;
     bool held;
+    bool retry; /* the last renewal failed on the backend, not to another */
     bool stop;
     bool renewer_started;
     hollow__thread renewer;
@@ -54,7 +55,7 @@ static void *renew(void *arg)
         if (l->stop)
             break;
         int64_t t = hollow__clock_ns();
-        if (!l->held) {
+        if (!l->held && !l->retry) {
             l->due_ns = next_due(l, t);
             continue;
         }
@@ -73,6 +74,9 @@ static void *renew(void *arg)
                         hollow_error_last()->message);
         hollow__mutex_lock(&l->mu);
         l->held = rc == 0;
+        /* a backend that failed (Redis down, or restarted empty) is tried
+         * again at the next renewal: SET NX takes the lease back */
+        l->retry = rc < 0 && rc != HOLLOW_ESTATE;
         l->due_ns = next_due(l, t);
         if (rc == 0) {
             l->renewals++;
@@ -167,6 +171,7 @@ int hollow__lease_acquire(hollow__lease *l)
                                     l->ttl_ms, holder, sizeof holder);
     hollow__mutex_lock(&l->mu);
     l->held = rc == 0;
+    l->retry = false;
     if (rc == 0)
         l->due_ns = next_due(l, t);
     bool start = rc == 0 && !l->renewer_started;
