@@ -123,8 +123,17 @@ static int open_store(hollow_blobstore **bs, const args *a)
         o.create_dir = true;
         return hollow_blobstore_fs_new(bs, &o);
     }
-    (void)a; /* TEMP until the S3 store is merged */
-    return -1;
+    hollow_blobstore_s3_options o = HOLLOW_BLOBSTORE_S3_OPTIONS_INIT;
+    o.endpoint = a->endpoint;
+    o.bucket = a->bucket;
+    o.prefix = a->prefix;
+    o.region = a->region;
+    o.cache_dir = a->cache_dir;
+    o.ca_file = a->ca_file;
+    if (a->tls)
+        o.use_tls = 1;
+    o.strict = a->strict;
+    return hollow_blobstore_s3_new(bs, &o);
 }
 
 static int open_announcer(hollow_announcer **an, const args *a,
@@ -138,8 +147,15 @@ static int open_announcer(hollow_announcer **an, const args *a,
         o.dir = a->dir;
         return hollow_announcer_fs_new(an, &o);
     }
-    (void)bs; /* TEMP */
-    return -1;
+    if (strcmp(spec, "s3") == 0) {
+        hollow_announcer_s3_options o = HOLLOW_ANNOUNCER_S3_OPTIONS_INIT;
+        o.store = bs;
+        return hollow_announcer_s3_new(an, &o);
+    }
+    hollow_announcer_redis_options o = HOLLOW_ANNOUNCER_REDIS_OPTIONS_INIT;
+    o.url = spec;
+    o.password = getenv("HOLLOW_REDIS_PASSWORD");
+    return hollow_announcer_redis_new(an, &o);
 }
 
 /* cycle c (1, 2, ...): 5 + c movies, 2 + c / 2 actors, and one title that
@@ -282,7 +298,7 @@ int main(int argc, char **argv)
         hollow_read_state_release(rs);
     }
     /* S3: wait for the pending uploads (and the announcement behind them) */
-    if (strcmp(a.store, "s3") == 0) {
+    if (strcmp(a.store, "s3") == 0 && hollow_blobstore_s3_flush(bs, 30000) < 0) {
         fprintf(stderr, "dist_producer: %s\n", hollow_error_last()->message);
         rc = 1;
     }

@@ -37,9 +37,7 @@ fi
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/hollow-dist.XXXXXX")
 export S3_STATE=$WORK/s3 S3_FRESH=1 S3_PORT=0 S3_BUCKET=hollow-dist
-export REDIS_STATE=$WORK/redis
-REDIS_PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-export REDIS_PORT
+export REDIS_STATE=$WORK/redis REDIS_PORT=0
 # s3rver's fixed credentials; hollow reads keys from the environment only
 export AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER
 
@@ -67,6 +65,7 @@ S3_UP=1
 "$ROOT/scripts/redis.sh" start >"$WORK/redis.start" 2>&1 || { cat "$WORK/redis.start" >&2; die "redis-server did not start"; }
 REDIS_UP=1
 S3_PORT=$(cat "$S3_STATE/port")
+REDIS_PORT=$(cat "$REDIS_STATE/port")
 ENDPOINT=127.0.0.1:$S3_PORT
 REDIS=redis://127.0.0.1:$REDIS_PORT
 echo "S3 on $ENDPOINT (bucket $S3_BUCKET), Redis on $REDIS"
@@ -108,6 +107,7 @@ all_at() { # all_at VERSION: every consumer's last line is VERSION
   for i in $(seq $NCONS); do [ "$(last_version "$WORK/c$i.out")" = "$1" ] || return 1; done
 }
 lines_of() { wc -l <"$1"; }
+has_lines() { [ "$(lines_of "$1")" -ge "$2" ]; }
 SHOWN=(0 0 0 0)
 show_consumers() { # print the consumers' lines not shown yet
   local i n
@@ -131,7 +131,7 @@ show_producer() {
 cycle() { # paced: one cycle, then every consumer reaches it
   local want=$1 v
   echo >&3
-  wait_until 60 test "$(lines_of "$WORK/p.out")" -ge "$want" ||
+  wait_until 60 has_lines "$WORK/p.out" "$want" ||
     { cat "$WORK/p.err" >&2; die "the producer made no version in cycle $want"; }
   show_producer
   v=$(last_version "$WORK/p.out")
@@ -142,7 +142,7 @@ cycle() { # paced: one cycle, then every consumer reaches it
 say "$CYCLES cycles"
 if [ -n "$FREE" ]; then
   exec 3>&-
-  wait_until $((CYCLES * (FREE / 1000 + 2) + 60)) test "$(lines_of "$WORK/p.out")" -ge "$CYCLES" ||
+  wait_until $((CYCLES * (FREE / 1000 + 2) + 60)) has_lines "$WORK/p.out" "$CYCLES" ||
     { cat "$WORK/p.err" >&2; die "the producer did not finish its cycles"; }
   wait "$PPID_" || { cat "$WORK/p.err" >&2; die "the producer failed"; }
   show_producer
@@ -163,7 +163,7 @@ if [ -z "$FREE" ]; then
   say "two more cycles while pinned: the consumers stay at $PIN"
   for c in $((CYCLES + 1)) $((CYCLES + 2)); do
     echo >&3
-    wait_until 60 test "$(lines_of "$WORK/p.out")" -ge "$c" || die "the producer made no version in cycle $c"
+    wait_until 60 has_lines "$WORK/p.out" "$c" || die "the producer made no version in cycle $c"
     show_producer
   done
   sleep 1

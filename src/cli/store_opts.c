@@ -81,20 +81,30 @@ int cli_store_open(hollow_blobstore **out, const cli_store_opts *o,
             return cli_fail_hollow(cmd, "%s", o->dir);
         return 0;
     }
-    return cli_fail(cmd, 2, "--store s3: not built into this hollow-cli");
-}
-
-bool cli_announcer_is_fs(const char *spec, const char *store)
-{
-    if (spec == NULL)
-        return store == NULL || strcmp(store, "fs") == 0;
-    return strcmp(spec, "fs") == 0;
+    if (o->bucket == NULL)
+        return cli_fail(cmd, 2, "--store s3 needs --bucket B (see --help)");
+    if (o->endpoint == NULL && getenv("AWS_ENDPOINT_URL") == NULL)
+        return cli_fail(cmd, 2, "--store s3 needs --endpoint HOST:PORT (or "
+                        "$AWS_ENDPOINT_URL)");
+    *where = o->bucket;
+    /* the keys stay NULL: the store reads them from the environment */
+    hollow_blobstore_s3_options so = HOLLOW_BLOBSTORE_S3_OPTIONS_INIT;
+    so.endpoint = o->endpoint;
+    so.bucket = o->bucket;
+    so.prefix = o->prefix;
+    so.region = o->region;
+    so.cache_dir = o->cache_dir;
+    so.ca_file = o->ca_file;
+    so.use_tls = o->tls ? 1 : -1;
+    so.strict = o->s3_strict;
+    if (hollow_blobstore_s3_new(out, &so) < 0)
+        return cli_fail_hollow(cmd, "s3 bucket %s", o->bucket);
+    return 0;
 }
 
 int cli_announcer_open(hollow_announcer **out, const cli_store_opts *o,
                        hollow_blobstore *bs, bool follow, const char *cmd)
 {
-    (void)bs;
     *out = NULL;
     const char *spec = o->announcer != NULL ? o->announcer : o->store;
     if (strcmp(spec, "fs") == 0) {
@@ -105,6 +115,24 @@ int cli_announcer_open(hollow_announcer **out, const cli_store_opts *o,
         ao.force_polling = !follow; /* read once: no inotify watch needed */
         if (hollow_announcer_fs_new(out, &ao) < 0)
             return cli_fail_hollow(cmd, "the announcer over %s", o->dir);
+        return 0;
+    }
+    if (strcmp(spec, "s3") == 0) {
+        if (bs == NULL || !is_s3(o))
+            return cli_fail(cmd, 2, "--announcer s3 needs --store s3");
+        hollow_announcer_s3_options ao = HOLLOW_ANNOUNCER_S3_OPTIONS_INIT;
+        ao.store = bs;
+        if (hollow_announcer_s3_new(out, &ao) < 0)
+            return cli_fail_hollow(cmd, "the S3 announcer");
+        return 0;
+    }
+    if (strncmp(spec, "redis://", 8) == 0 || strncmp(spec, "rediss://", 9) == 0) {
+        hollow_announcer_redis_options ro = HOLLOW_ANNOUNCER_REDIS_OPTIONS_INIT;
+        ro.url = spec;
+        ro.password = getenv("HOLLOW_REDIS_PASSWORD");
+        /* the message never holds the password: the URL is not repeated */
+        if (hollow_announcer_redis_new(out, &ro) < 0)
+            return cli_fail_hollow(cmd, "the Redis announcer");
         return 0;
     }
     return cli_fail(cmd, 2, "--announcer %s: unknown announcer (fs, s3 or "

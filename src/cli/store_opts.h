@@ -72,8 +72,4 @@ int cli_store_open(hollow_blobstore **out, const cli_store_opts *o,
 int cli_announcer_open(hollow_announcer **out, const cli_store_opts *o,
                        hollow_blobstore *bs, bool follow, const char *cmd);
 
-/* whether the announcer named by `spec` (NULL: the default of `store`)
- * is the filesystem one */
-bool cli_announcer_is_fs(const char *spec, const char *store);
-
 #endif
