@@ -188,6 +188,10 @@ for i in $(seq $NCONS); do
   [ "$rc" = 0 ] || die "consumer $i exited $rc"
   [ "$(tail -1 "$WORK/c$i.out")" = "$LAST" ] || die "consumer $i ends on '$(tail -1 "$WORK/c$i.out")', not '$LAST'"
   grep -q "^version $PIN " "$WORK/c$i.out" || die "consumer $i never reached the pinned $PIN"
+  # every version it reached, with the producer's checksum and counts
+  while read -r line; do
+    grep -qxF -- "$line" "$WORK/p.out" || die "consumer $i reached '$line', which the producer never made"
+  done <"$WORK/c$i.out"
   echo "consumer $i: exit 0, $(lines_of "$WORK/c$i.out") versions reached, ends on the producer's last version and checksum"
 done
 PIDS=()
