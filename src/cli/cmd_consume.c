@@ -382,7 +382,7 @@ int cmd_consume(int argc, char **argv)
         rc = cli_fail("consume", 2, "--json goes with --follow");
         goto done;
     }
-    if (!strcmp(so.store, "fs") && so.dir == NULL && so.endpoint == NULL &&
+    if (strcmp(so.store, "fs") == 0 && so.dir == NULL && so.endpoint == NULL &&
         so.bucket == NULL) {
         fprintf(stderr, USAGE, CLI_STORE_USAGE);
         rc = 2;
