@@ -17,8 +17,9 @@ const char CLI_STORE_USAGE[] =
     "                  http:// endpoints); certificates are always verified\n"
     "  --ca-file F     s3: a PEM CA bundle instead of the system's\n"
     "  --s3-strict     s3: fail instead of keeping puts pending\n"
-    "                  s3 keys come from AWS_ACCESS_KEY_ID,\n"
-    "                  AWS_SECRET_ACCESS_KEY (, AWS_SESSION_TOKEN) only\n"
+    "                  s3 keys come from the environment only:\n"
+    "                  AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and\n"
+    "                  AWS_SESSION_TOKEN\n"
     "  --announcer A   fs, s3 or redis://HOST:PORT[/db] (default: the\n"
     "                  store's own); the Redis password comes from\n"
     "                  $HOLLOW_REDIS_PASSWORD or the URL\n";
