@@ -8,8 +8,8 @@
  *   dist_producer --store s3 --endpoint HOST:PORT --bucket B [--prefix P]
  *                 [--region R] [--cache-dir D] [--tls] [--ca-file F]
  *                 [--s3-strict] [options]
- *   options: [--announcer fs|s3|redis://HOST:PORT[/db]] [--cycles N]
- *            [--interval-ms MS] [--step]
+ *   options: [--announcer fs|s3|redis://HOST:PORT[/db]] [--redis-prefix P]
+ *            [--cycles N] [--interval-ms MS] [--step]
  *
  * After each cycle it prints the version it made current as hollow-cli
  * consume --follow prints what a consumer reached:
@@ -43,7 +43,7 @@ static void on_signal(int sig)
 
 typedef struct args {
     const char *store, *dir, *endpoint, *bucket, *prefix, *region, *cache_dir;
-    const char *ca_file, *announcer;
+    const char *ca_file, *announcer, *redis_prefix;
     bool tls, strict, step;
     long cycles, interval_ms;
 } args;
@@ -57,8 +57,8 @@ static int usage(const char *msg)
             "HOST:PORT --bucket B\n"
             "         [--prefix P] [--region R] [--cache-dir D] [--tls] "
             "[--ca-file F] [--s3-strict]\n"
-            "         [--announcer fs|s3|redis://HOST:PORT[/db]] [--cycles N]\n"
-            "         [--interval-ms MS] [--step]\n");
+            "         [--announcer fs|s3|redis://HOST:PORT[/db]] [--redis-prefix P]\n"
+            "         [--cycles N] [--interval-ms MS] [--step]\n");
     return 2;
 }
 
@@ -95,7 +95,7 @@ static int parse(args *a, int argc, char **argv)
         OPT("store", store) OPT("dir", dir) OPT("endpoint", endpoint)
         OPT("bucket", bucket) OPT("prefix", prefix) OPT("region", region)
         OPT("cache-dir", cache_dir) OPT("ca-file", ca_file)
-        OPT("announcer", announcer)
+        OPT("announcer", announcer) OPT("redis-prefix", redis_prefix)
 #undef OPT
         if (len == 6 && strncmp(name, "cycles", 6) == 0) {
             a->cycles = strtol(v, NULL, 10);
@@ -154,6 +154,7 @@ static int open_announcer(hollow_announcer **an, const args *a,
     }
     hollow_announcer_redis_options o = HOLLOW_ANNOUNCER_REDIS_OPTIONS_INIT;
     o.url = spec;
+    o.key_prefix = a->redis_prefix;
     o.password = getenv("HOLLOW_REDIS_PASSWORD");
     return hollow_announcer_redis_new(an, &o);
 }

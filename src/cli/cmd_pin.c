@@ -19,39 +19,45 @@
 #include "store_opts.h"
 
 static const char PIN_USAGE[] =
-    "usage: hollow-cli pin --announcer redis://HOST:PORT[/db] VERSION\n"
+    "usage: hollow-cli pin --announcer redis://HOST:PORT[/db]\n"
+    "                      [--redis-prefix P] VERSION\n"
     "\n"
     "Pin every consumer following the announcer to VERSION, until unpin.\n"
     "The Redis password comes from $HOLLOW_REDIS_PASSWORD or the URL.\n"
     "\n"
     "  --announcer URL  the shared announcer (redis://...; the filesystem\n"
     "                   and S3 announcers keep pins in one process only)\n"
+    "  --redis-prefix P the Redis key prefix (default hollow:)\n"
     "  --help           this text\n";
 
 static const char UNPIN_USAGE[] =
     "usage: hollow-cli unpin --announcer redis://HOST:PORT[/db]\n"
+    "                        [--redis-prefix P]\n"
     "\n"
     "Remove the pin: consumers following the announcer go back to the\n"
     "latest announced version.\n"
     "\n"
     "  --announcer URL  the shared announcer (redis://...)\n"
+    "  --redis-prefix P the Redis key prefix (default hollow:)\n"
     "  --help           this text\n";
 
 static int run(int argc, char **argv, bool pin)
 {
     const char *cmd = pin ? "pin" : "unpin";
     const char *usage = pin ? PIN_USAGE : UNPIN_USAGE;
-    enum { O_ANNOUNCER = 1, O_HELP };
+    enum { O_ANNOUNCER = 1, O_PREFIX, O_HELP };
     static const opt_spec specs[] = {{"announcer", OPT_VALUE, O_ANNOUNCER},
+                                     {"redis-prefix", OPT_VALUE, O_PREFIX},
                                      {"help", OPT_FLAG, O_HELP},
                                      {"h", OPT_FLAG, O_HELP}};
     opt_state st;
     opt_init(&st, argc, argv, cmd);
-    const char *spec = NULL, *vtext = NULL, *v;
+    const char *spec = NULL, *prefix = NULL, *vtext = NULL, *v;
     int k;
     while ((k = opt_next(&st, specs, OPT_COUNT(specs), &v)) != OPT_END) {
         switch (k) {
         case O_ANNOUNCER: spec = v; break;
+        case O_PREFIX: prefix = v; break;
         case O_HELP: fputs(usage, stdout); return 0;
         case OPT_POSITIONAL:
             if (!pin || vtext != NULL)
@@ -80,6 +86,7 @@ static int run(int argc, char **argv, bool pin)
                         "(--announcer redis://HOST:PORT)", spec);
     cli_store_opts so = CLI_STORE_OPTS_INIT;
     so.announcer = spec;
+    so.redis_prefix = prefix;
     hollow_announcer *an = NULL;
     int rc = cli_announcer_open(&an, &so, NULL, false, cmd);
     if (rc != 0)

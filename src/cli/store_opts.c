@@ -22,7 +22,9 @@ const char CLI_STORE_USAGE[] =
     "                  AWS_SESSION_TOKEN\n"
     "  --announcer A   fs, s3 or redis://HOST:PORT[/db] (default: the\n"
     "                  store's own); the Redis password comes from\n"
-    "                  $HOLLOW_REDIS_PASSWORD or the URL\n";
+    "                  $HOLLOW_REDIS_PASSWORD or the URL\n"
+    "  --redis-prefix P  the Redis announcer's key prefix (default hollow:);\n"
+    "                  one per dataset sharing a Redis db\n";
 
 bool cli_store_option(cli_store_opts *o, int id, const char *v)
 {
@@ -38,6 +40,7 @@ bool cli_store_option(cli_store_opts *o, int id, const char *v)
     case CLI_O_CA_FILE: o->ca_file = v; return true;
     case CLI_O_S3_STRICT: o->s3_strict = true; return true;
     case CLI_O_ANNOUNCER: o->announcer = v; return true;
+    case CLI_O_REDIS_PREFIX: o->redis_prefix = v; return true;
     default: return false;
     }
 }
@@ -108,6 +111,11 @@ int cli_announcer_open(hollow_announcer **out, const cli_store_opts *o,
 {
     *out = NULL;
     const char *spec = o->announcer != NULL ? o->announcer : o->store;
+    bool redis = strncmp(spec, "redis://", 8) == 0 ||
+                 strncmp(spec, "rediss://", 9) == 0;
+    if (o->redis_prefix != NULL && !redis)
+        return cli_fail(cmd, 2, "--redis-prefix goes with --announcer "
+                        "redis://HOST:PORT");
     if (strcmp(spec, "fs") == 0) {
         if (is_s3(o) || o->dir == NULL)
             return cli_fail(cmd, 2, "--announcer fs needs --store fs --dir DIR");
@@ -127,9 +135,10 @@ int cli_announcer_open(hollow_announcer **out, const cli_store_opts *o,
             return cli_fail_hollow(cmd, "the S3 announcer");
         return 0;
     }
-    if (strncmp(spec, "redis://", 8) == 0 || strncmp(spec, "rediss://", 9) == 0) {
+    if (redis) {
         hollow_announcer_redis_options ro = HOLLOW_ANNOUNCER_REDIS_OPTIONS_INIT;
         ro.url = spec;
+        ro.key_prefix = o->redis_prefix;
         ro.password = getenv("HOLLOW_REDIS_PASSWORD");
         /* the message never holds the password: the URL is not repeated */
         if (hollow_announcer_redis_new(out, &ro) < 0)

@@ -3,7 +3,7 @@
  * that open a store: `--store fs --dir DIR`, or `--store s3 --endpoint
  * HOST:PORT --bucket B [--prefix P] [--region R] [--cache-dir D] [--tls]
  * [--ca-file F] [--s3-strict]` (keys from the environment only), and
- * `--announcer fs|s3|redis://HOST:PORT[/db]`. A command adds
+ * `--announcer fs|s3|redis://HOST:PORT[/db]` [--redis-prefix P]. A command adds
  * CLI_STORE_SPECS to its option table and passes every id it does not know
  * to cli_store_option().
  */
@@ -20,7 +20,7 @@
 enum {
     CLI_O_STORE = 1000, CLI_O_DIR, CLI_O_ENDPOINT, CLI_O_BUCKET, CLI_O_PREFIX,
     CLI_O_REGION, CLI_O_CACHE_DIR, CLI_O_TLS, CLI_O_CA_FILE, CLI_O_S3_STRICT,
-    CLI_O_ANNOUNCER
+    CLI_O_ANNOUNCER, CLI_O_REDIS_PREFIX
 };
 
 #define CLI_STORE_SPECS                                                        \
@@ -31,7 +31,8 @@ enum {
     {"cache-dir", OPT_VALUE, CLI_O_CACHE_DIR}, {"tls", OPT_FLAG, CLI_O_TLS},   \
     {"ca-file", OPT_VALUE, CLI_O_CA_FILE},                                     \
     {"s3-strict", OPT_FLAG, CLI_O_S3_STRICT},                                  \
-    {"announcer", OPT_VALUE, CLI_O_ANNOUNCER}
+    {"announcer", OPT_VALUE, CLI_O_ANNOUNCER},                                 \
+    {"redis-prefix", OPT_VALUE, CLI_O_REDIS_PREFIX}
 
 /* the usage lines of those options, for a command's --help */
 extern const char CLI_STORE_USAGE[];
@@ -48,9 +49,11 @@ typedef struct cli_store_opts {
     bool tls;
     bool s3_strict;
     const char *announcer; /* NULL: the store's own (fs or s3) */
+    const char *redis_prefix; /* the Redis key prefix; NULL: "hollow:" */
 } cli_store_opts;
 
-#define CLI_STORE_OPTS_INIT {"fs", NULL, NULL, NULL, NULL, NULL, NULL, NULL, false, false, NULL}
+#define CLI_STORE_OPTS_INIT                                                    \
+    {"fs", NULL, NULL, NULL, NULL, NULL, NULL, NULL, false, false, NULL, NULL}
 
 /* take option `id` with value `v`: true if it is one of CLI_STORE_SPECS */
 bool cli_store_option(cli_store_opts *o, int id, const char *v);

@@ -129,6 +129,14 @@ kill -INT "$gpid"; wait "$gpid"; rc=$?
   { bad "--follow over Redis, pinned then unpinned:"; cat "$TMP/g"; }
 expect 0 "unpin with nothing pinned" -- "$CLI" unpin --announcer "$RURL"
 stderr_has "nothing was pinned"
+# another key prefix is another dataset: its pin leaves this one alone
+expect 0 "pin under --redis-prefix" -- "$CLI" pin --announcer "$RURL" --redis-prefix other: "$R1"
+expect 0 "consume under --redis-prefix" -- "$CLI" consume "${S3[@]}" --prefix r --cache-dir "$TMP/c5" --announcer "$RURL" --redis-prefix other:
+head -1 "$TMP/out" | grep -qx "version $R1" && ok || bad "--redis-prefix pin: $(head -1 "$TMP/out")"
+expect 0 "consume under the default prefix" -- "$CLI" consume "${S3[@]}" --prefix r --cache-dir "$TMP/c5" --announcer "$RURL"
+head -1 "$TMP/out" | grep -qx "version $R3" && ok || bad "default prefix under another's pin: $(head -1 "$TMP/out")"
+expect 2 "--redis-prefix without a Redis announcer" -- "$CLI" consume "${S3[@]}" --redis-prefix x:
+stderr_has "--redis-prefix goes with --announcer redis"
 
 # the password in the URL instead (percent-encoded)
 unset HOLLOW_REDIS_PASSWORD
