@@ -15,6 +15,8 @@ uint8_t *bench_read_file(const char *path, size_t *len);
 
 int bench_chain(int argc, char **argv);
 int bench_announcer(int argc, char **argv);
+int bench_announcer_redis(int argc, char **argv);
+int bench_s3(int argc, char **argv);
 int bench_movies(int argc, char **argv);
 int bench_types(int argc, char **argv);
 

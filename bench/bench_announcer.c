@@ -1,5 +1,6 @@
 /*
  * hollow-bench announcer [--spin-us N] [--scale F]
+ * (with --redis: the Redis announcer, bench_redis.c)
  *
  * The in-process announcer's figures (issue 6):
  *  - delivery latency, from the moment announce() is called to the moment
@@ -200,6 +201,9 @@ int bench_announcer(int argc, char **argv)
 {
     unsigned spin_us = HOLLOW_ANNOUNCER_DEFAULT_SPIN_US;
     double scale = 1.0;
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], "--redis") == 0)
+            return bench_announcer_redis(argc, argv);
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--spin-us") == 0 && i + 1 < argc)
             spin_us = (unsigned)atoi(argv[++i]);

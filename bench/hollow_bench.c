@@ -92,6 +92,12 @@ static void usage(FILE *f)
                "  announcer [--spin-us N] [--scale F]\n"
                "      in-process announcer: delivery latency, throughput, "
                "bytes per subscriber\n"
+               "  announcer --redis HOST:PORT [--connections C] [--scale F]\n"
+               "      Redis announcer: announcement-to-callback latency at "
+               "1-1000 subscribers, throughput\n"
+               "  s3 --endpoint URL [--bucket B] [--ca-file F] [--n N] ...\n"
+               "      S3 store: cache-hit gets, upload/download MB/s against "
+               "the aws CLI, Movies load\n"
                "  types [--n N] [--tags T] [--repeat R] [--out FILE]\n"
                "      time of loading a snapshot of N types and T header "
                "tags\n");
@@ -111,6 +117,8 @@ int main(int argc, char **argv)
         return bench_movies(argc - 1, argv + 1);
     if (strcmp(argv[1], "announcer") == 0)
         return bench_announcer(argc - 1, argv + 1);
+    if (strcmp(argv[1], "s3") == 0)
+        return bench_s3(argc - 1, argv + 1);
     if (strcmp(argv[1], "types") == 0)
         return bench_types(argc - 1, argv + 1);
     if (strcmp(argv[1], "--help") == 0) {

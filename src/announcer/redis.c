@@ -78,9 +78,11 @@ typedef struct redis_ann {
     hollow__mutex cmd_lock; /* guards cmd */
     redisContext *cmd;
 
-    hollow__mutex feed_lock; /* guards the two below and feeding the hub */
+    hollow__mutex feed_lock; /* guards the three below and feeding the hub */
     bool has_fed;
     int64_t last_fed;
+    bool pin_lost; /* pinned here, but Redis lost its data: lifted by the
+                      next announcement rather than at once */
 
     int wake[2]; /* free() writes to wake[1] to stop the watcher */
     redisContext *sub; /* the watcher's; set up by _new, then its alone */
@@ -243,7 +245,6 @@ static redisContext *connect_to(redis_ann *ra, unsigned int read_ms)
         return NULL;
     }
     int rc = 0;
-    /* a zero timeval clears SO_RCVTIMEO: the watcher polls on its own */
     if (redisSetTimeout(c, tv_ms(read_ms)) != REDIS_OK ||
         redisEnableKeepAlive(c) != REDIS_OK)
         rc = hollow__error_set(HOLLOW_EBACKEND, "redis %s:%d: socket options: "
@@ -388,6 +389,9 @@ static bool feed_announce(redis_ann *ra, int64_t v)
         if (hollow__hub_announce(&ra->hub, v) == 0) {
             ra->has_fed = true;
             ra->last_fed = v;
+            /* the pin Redis forgot ends with this version, not the old one */
+            if (ra->pin_lost && hollow__hub_unpin(&ra->hub) == 0)
+                ra->pin_lost = false;
         } else {
             ok = false;
         }
@@ -404,6 +408,7 @@ static bool feed_pin(redis_ann *ra, int64_t v)
     hollow__mutex_lock(&ra->feed_lock);
     int64_t cur;
     bool pinned = hollow__hub_pinned(&cur, &ra->hub);
+    ra->pin_lost = false;
     if (v > 0 && (!pinned || cur != v))
         rc = hollow__hub_pin(&ra->hub, v);
     else if (v == 0 && pinned)
@@ -419,13 +424,23 @@ static bool catch_up(redis_ann *ra)
 {
     int64_t v;
     bool ok = true;
-    if (get_version(&v, ra, ra->k_latest) == 0)
+    int lrc = get_version(&v, ra, ra->k_latest);
+    if (lrc == 0)
         ok = feed_announce(ra, v);
     int rc = get_version(&v, ra, ra->k_pin);
-    if (rc == 0 && ok)
+    if (rc == 0 && ok) {
         ok = feed_pin(ra, v);
-    else if (rc == HOLLOW_ENOTFOUND && ok)
-        ok = feed_pin(ra, 0); /* unpinned meanwhile (or Redis lost it) */
+    } else if (rc == HOLLOW_ENOTFOUND && ok && lrc == 0) {
+        ok = feed_pin(ra, 0); /* unpinned meanwhile: resume the latest */
+    } else if (rc == HOLLOW_ENOTFOUND && lrc == HOLLOW_ENOTFOUND) {
+        /* Redis lost everything (restarted empty): going back to the
+         * latest we knew could undo an operator's pin away from it, so
+         * stay pinned until the producer announces again */
+        hollow__mutex_lock(&ra->feed_lock);
+        int64_t cur;
+        ra->pin_lost = hollow__hub_pinned(&cur, &ra->hub);
+        hollow__mutex_unlock(&ra->feed_lock);
+    }
     hollow_error_clear();
     return ok;
 }
@@ -463,13 +478,20 @@ static int subscribe_all(redis_ann *ra, redisContext *c)
     return 0;
 }
 
-/* a connection for the watcher, subscribed (no read timeout) */
+/* a connection for the watcher, subscribed; the command timeout bounds
+ * the SUBSCRIBE, then no read timeout (the watcher polls on its own) */
 static redisContext *subscribed(redis_ann *ra)
 {
-    redisContext *c = connect_to(ra, 0);
-    if (c != NULL && subscribe_all(ra, c) < 0) {
+    redisContext *c = connect_to(ra, ra->command_ms);
+    if (c == NULL)
+        return NULL;
+    int rc = subscribe_all(ra, c);
+    if (rc == 0 && redisSetTimeout(c, tv_ms(0)) != REDIS_OK)
+        rc = hollow__error_set(HOLLOW_EBACKEND, "redis %s:%d: socket "
+                               "options: %s", ra->host, ra->port, c->errstr);
+    if (rc < 0) {
         redisFree(c);
-        c = NULL;
+        return NULL;
     }
     return c;
 }

@@ -80,7 +80,9 @@ bool ht_redis_cmd(ht_redis *r, char *out, size_t cap, int argc,
     return ok;
 }
 
-static void launch(ht_redis *r)
+/* start the server on r->port; false when it exited at start (the port
+ * taken meanwhile, say) and `may_fail` */
+static bool launch(ht_redis *r, bool may_fail)
 {
     char conf[600];
     snprintf(conf, sizeof conf, "%s/redis.conf", r->dir);
@@ -107,15 +109,19 @@ static void launch(ht_redis *r)
         int st;
         if (waitpid(pid, &st, WNOHANG) == pid) {
             r->pid = 0;
+            if (may_fail)
+                return false;
             dump_log(r);
             ck_abort_msg("redis-server exited at start (status %d; is it "
                          "installed? scripts/install-deps.sh)", st);
         }
-        char out[64];
-        const char *argv[1] = { "PING" };
-        if (ht_redis_cmd(r, out, sizeof out, 1, argv) &&
-            strcmp(out, "PONG") == 0)
-            return;
+        /* ours, not another server that took the port */
+        char out[4096], want[48];
+        const char *argv[2] = { "INFO", "server" };
+        snprintf(want, sizeof want, "process_id:%ld\r", (long)pid);
+        if (ht_redis_cmd(r, out, sizeof out, 2, argv) &&
+            strstr(out, want) != NULL)
+            return true;
         if (ht_now_ms() > deadline) {
             ht_redis_kill(r);
             dump_log(r);
@@ -131,8 +137,12 @@ void ht_redis_start(ht_redis *r, const char *state_dir, const char *password)
     snprintf(r->dir, sizeof r->dir, "%s", state_dir);
     if (password != NULL)
         snprintf(r->password, sizeof r->password, "%s", password);
-    r->port = free_port();
-    launch(r);
+    /* another process may take the free port before the server binds it */
+    for (int attempt = 0; attempt < 4; attempt++) {
+        r->port = free_port();
+        if (launch(r, attempt < 3))
+            return;
+    }
 }
 
 static void reap(ht_redis *r, int sig, int grace_ms)
@@ -163,5 +173,5 @@ void ht_redis_kill(ht_redis *r) { reap(r, SIGKILL, 5000); }
 void ht_redis_restart(ht_redis *r)
 {
     ht_redis_kill(r);
-    launch(r);
+    launch(r, false);
 }
