@@ -45,6 +45,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/evp.h>
@@ -266,8 +267,9 @@ static int upload_entry(s3_store *s, const hollow__s3_entry *e)
     return 0;
 }
 
-/* one pass over the journal: 0 when it is empty, <0 when an upload failed */
-static int retry_pass(s3_store *s)
+/* one pass over the journal: 0 when it is empty, <0 when an upload failed
+ * (warned about once per outage: `*failing` says one is going on) */
+static int retry_pass(s3_store *s, bool *failing)
 {
     hollow__s3_entry *v = NULL;
     size_t n = 0;
@@ -279,15 +281,19 @@ static int retry_pass(s3_store *s)
         if (stop)
             break;
         if ((rc = upload_entry(s, &v[i])) < 0) {
-            hollow__log(HOLLOW_LOG_WARN, "s3 store: upload of pending %s%s "
-                        "failed, will retry: %s", s->where, v[i].relkey,
+            hollow__log(*failing ? HOLLOW_LOG_DEBUG : HOLLOW_LOG_WARN,
+                        "s3 store: upload of pending %s%s failed, will "
+                        "retry: %s", s->where, v[i].relkey,
                         hollow_error_last()->message);
+            *failing = true;
         } else if ((rc = hollow__s3_journal_done(s->cache, v[i].id)) < 0) {
             hollow__log(HOLLOW_LOG_WARN, "s3 store: journal: %s",
                         hollow_error_last()->message);
         }
     }
     hollow__free(v);
+    if (rc == 0)
+        *failing = false;
     return rc;
 }
 
@@ -303,6 +309,7 @@ static void *retrier_main(void *arg)
 {
     s3_store *s = arg;
     uint32_t backoff = s->retry_min_ms;
+    bool failing = false;
     int64_t wait_ms = 0; /* at once: entries a dead process left */
     for (;;) {
         hollow__mutex_lock(&s->mu);
@@ -321,7 +328,7 @@ static void *retrier_main(void *arg)
             wait_ms = LOCK_RETRY_MS;
             continue;
         }
-        if (retry_pass(s) < 0) {
+        if (retry_pass(s, &failing) < 0) {
             wait_ms = backoff;
             backoff = backoff > s->retry_max_ms / 2 ? s->retry_max_ms
                                                     : backoff * 2;
@@ -782,8 +789,17 @@ int hollow__s3_store_read_announced(hollow_blobstore *bs, int64_t *version_out,
     size_t len = 0;
     hollow__s3_object info;
     memset(&info, 0, sizeof info);
-    int rc = hollow__s3_get_small(s->cli, objkey, etag[0] ? etag : NULL, buf,
+    int rc;
+    /* s3rver replaces an object's bytes and its metadata in two steps, so a
+     * read racing an announcement can see a mismatch: read again */
+    for (int attempt = 0;; attempt++) {
+        rc = hollow__s3_get_small(s->cli, objkey, etag[0] ? etag : NULL, buf,
                                   sizeof buf, &len, &info);
+        if (rc != HOLLOW_ECORRUPT || attempt == 2)
+            break;
+        struct timespec pause = {0, 20 * 1000 * 1000};
+        nanosleep(&pause, NULL);
+    }
     if (rc == 1) {
         /* unchanged: the object's version is the one read with that etag */
         hollow__mutex_lock(&s->memo_mu);
@@ -961,8 +977,16 @@ static bool prefix_ok(const char *p)
         if (!((p[i] >= 'a' && p[i] <= 'z') || (p[i] >= 'A' && p[i] <= 'Z') ||
               (p[i] >= '0' && p[i] <= '9') || strchr("._-/", p[i]) != NULL))
             return false;
-    return strcmp(p, ".") != 0 && strstr(p, "./") == NULL &&
-           strstr(p, "/.") == NULL;
+    /* no "." or ".." segment: a cache dir path must stay under its root */
+    for (const char *seg = p; seg != NULL;) {
+        const char *end = strchr(seg, '/');
+        size_t len = end ? (size_t)(end - seg) : strlen(seg);
+        if ((len == 1 && seg[0] == '.') ||
+            (len == 2 && seg[0] == '.' && seg[1] == '.'))
+            return false;
+        seg = end ? end + 1 : NULL;
+    }
+    return true;
 }
 
 /* $XDG_CACHE_HOME/hollow/<endpoint>/<bucket>[/<prefix>], else ~/.cache/... */

@@ -245,13 +245,14 @@ START_TEST(s3_chain_producer_to_consumer_in_another_process)
     aws_cat(&srv, "chain/one/announced.version", out, sizeof out);
     ck_assert_str_eq(out, "12");
     /* the folder layout, seen by aws */
-    ck_assert_int_eq(ht_aws(&srv, out, sizeof out, "s3 ls s3://%s/chain/one/"
-                            "reverse/", srv.bucket), 0);
-    ck_assert_ptr_nonnull(strstr(out, "reversedelta-12-11"));
-    ck_assert_int_eq(ht_aws(&srv, out, sizeof out, "s3 ls s3://%s/chain/one/"
-                            "snapshots/", srv.bucket), 0);
-    ck_assert_ptr_nonnull(strstr(out, "snapshot-9"));
-    ck_assert_ptr_null(strstr(out, "snapshot-10"));
+    char ls[16384];
+    ck_assert_int_eq(ht_aws(&srv, ls, sizeof ls, "s3 ls --recursive "
+                            "s3://%s/chain/one/", srv.bucket), 0);
+    ck_assert_ptr_nonnull(strstr(ls, "chain/one/reverse/reversedelta-12-11\n"));
+    ck_assert_ptr_nonnull(strstr(ls, "chain/one/deltas/delta-11-12\n"));
+    ck_assert_ptr_nonnull(strstr(ls, "chain/one/headers/header-12\n"));
+    ck_assert_ptr_nonnull(strstr(ls, "chain/one/snapshots/snapshot-9\n"));
+    ck_assert_ptr_null(strstr(ls, "snapshot-10"));
 
     char *want = dump_at(bs, 12);
     char res[PATH_MAX];
@@ -385,6 +386,13 @@ START_TEST(s3_aws_cli_reads_ours_and_we_read_theirs)
     hollow_producer_free(p);
     static const char *const folders[] = {"snapshots", "deltas", "reverse",
                                           "headers"};
+    /* staged in the folder layout, then one recursive `aws s3 cp` */
+    char stage[PATH_MAX], staged[PATH_MAX];
+    make_tmpdir(stage, sizeof stage);
+    for (int j = 0; j < 4; j++) {
+        snprintf(staged, sizeof staged, "%s/%s", stage, folders[j]);
+        ck_assert_int_eq(mkdir(staged, 0755), 0);
+    }
     int uploaded = 0;
     for (int v = 1; v <= 5; v++) {
         hollow_blob_key keys[4] = {hollow_blob_key_snapshot(v),
@@ -397,12 +405,15 @@ START_TEST(s3_aws_cli_reads_ours_and_we_read_theirs)
             snprintf(path, sizeof path, "%s/%s", fsdir, name);
             if (access(path, F_OK) != 0)
                 continue;
-            int rc = ht_aws(&srv, out, sizeof out, "s3 cp %s s3://%s/theirs/%s/%s",
-                            path, srv.bucket, folders[j], name);
-            ck_assert_msg(rc == 0, "aws s3 cp %s: %s", name, out);
+            snprintf(staged, sizeof staged, "%s/%s/%s", stage, folders[j],
+                     name);
+            ck_assert_int_eq(link(path, staged), 0);
             uploaded++;
         }
     }
+    int rc = ht_aws(&srv, out, sizeof out, "s3 cp --recursive %s s3://%s/theirs/",
+                    stage, srv.bucket);
+    ck_assert_msg(rc == 0, "aws s3 cp --recursive: %s", out);
     ck_assert_int_eq(uploaded, 16); /* 5 headers, 4+4 deltas, 3 snapshots */
     char cache2[PATH_MAX];
     make_tmpdir(cache2, sizeof cache2);
@@ -821,15 +832,24 @@ START_TEST(s3_list_ignores_junk_remove_and_claim)
                                hollow_blob_key_header(3)};
     for (int i = 0; i < 4; i++)
         HT_OK(hollow_blobstore_put_bytes(bs, &keys[i], b, sizeof b));
-    snprintf(path, sizeof path, "%s/junk", dir);
-    ht_write_file(path, "x", 1);
+    /* junk beside the blobs, uploaded by one recursive `aws s3 cp` */
+    static const char *const junk_dirs[] = {"ls", "ls/snapshots",
+                                            "ls/snapshots/sub", "ls/deltas",
+                                            "lsx", "lsx/snapshots"};
     static const char *const junk[] = {
         "ls/snapshots/delta-1-2", "ls/deltas/snapshot-1", "ls/snapshots/x",
         "ls/snapshot-4", "ls/snapshots/sub/snapshot-5", "lsx/snapshots/snapshot-6",
         "ls/snapshots/snapshot-07"};
-    for (size_t i = 0; i < sizeof junk / sizeof *junk; i++)
-        ck_assert_int_eq(ht_aws(&srv, out, sizeof out, "s3 cp %s s3://%s/%s",
-                                path, srv.bucket, junk[i]), 0);
+    for (size_t i = 0; i < sizeof junk_dirs / sizeof *junk_dirs; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, junk_dirs[i]);
+        ck_assert_int_eq(mkdir(path, 0755), 0);
+    }
+    for (size_t i = 0; i < sizeof junk / sizeof *junk; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, junk[i]);
+        ht_write_file(path, "x", 1);
+    }
+    ck_assert_int_eq(ht_aws(&srv, out, sizeof out, "s3 cp --recursive %s "
+                            "s3://%s/", dir, srv.bucket), 0);
     char *listing = store_listing(bs);
     ck_assert_str_eq(listing,
                      "reversedelta-3-2 snapshot-3 delta-2-3 header-3");
