@@ -145,6 +145,8 @@ int cli_announcer_open(hollow_announcer **out, const cli_store_opts *o,
             return cli_fail_hollow(cmd, "the Redis announcer");
         return 0;
     }
+    /* a URL with credentials is not echoed: it may hold a password */
     return cli_fail(cmd, 2, "--announcer %s: unknown announcer (fs, s3 or "
-                    "redis://HOST:PORT[/db])", spec);
+                    "redis://HOST:PORT[/db])",
+                    strchr(spec, '@') != NULL ? "URL" : spec);
 }

@@ -152,6 +152,8 @@ expect 1 "a wrong password in the URL" -- "$CLI" unpin --announcer "redis://:Url
 no_secret Url-Pw-9090 "a wrong password in the URL"
 expect 1 "rediss://" -- "$CLI" pin --announcer "rediss://127.0.0.1:1" 5
 stderr_has "TLS"
+expect 2 "an unknown scheme with credentials" -- "$CLI" unpin --announcer "Redis://:Url-Pw-9191@127.0.0.1:1"
+no_secret Url-Pw-9191 "an unknown scheme with credentials"
 expect 1 "an unreachable Redis" -- "$CLI" unpin --announcer redis://127.0.0.1:1
 stderr_has "hollow-cli unpin: the Redis announcer"
 
