@@ -265,6 +265,11 @@ kill -TERM "$cpid"; wait "$cpid"; rc=$?
 [ "$rc" -eq 0 ] && [ "$(cat "$F/c3")" = "$(tail -1 "$F/p")" ] && ok ||
   bad "--follow of an announced store: exit $rc, $(cat "$F/c3")"
 
+# output that cannot be written ends --follow with exit 1 (not a hang)
+timeout 30 "$CLI" consume --dir "$F/store" --follow >/dev/full 2>"$TMP/err"; rc=$?
+[ "$rc" -eq 1 ] && ok || bad "--follow >/dev/full: exit $rc, want 1"
+stderr_has "cannot write the output"
+
 # usage errors of the store options, --follow, pin and unpin
 expect 2 "consume --json without --follow" -- "$CLI" consume --dir "$F/store" --json
 stderr_has "--json goes with --follow"
