@@ -65,48 +65,53 @@ static int usage(const char *msg)
 /* --name VALUE or --name=VALUE; a flag takes no value */
 static int parse(args *a, int argc, char **argv)
 {
+    const struct {
+        const char *name;
+        const char **value;
+    } values[] = {{"store", &a->store},         {"dir", &a->dir},
+                  {"endpoint", &a->endpoint},   {"bucket", &a->bucket},
+                  {"prefix", &a->prefix},       {"region", &a->region},
+                  {"cache-dir", &a->cache_dir}, {"ca-file", &a->ca_file},
+                  {"announcer", &a->announcer},
+                  {"redis-prefix", &a->redis_prefix}};
+    const struct {
+        const char *name;
+        bool *flag;
+    } flags[] = {{"tls", &a->tls}, {"s3-strict", &a->strict}, {"step", &a->step}};
+    const char *cycles = NULL, *interval = NULL;
     for (int i = 1; i < argc; i++) {
         char *arg = argv[i];
         if (arg[0] != '-')
             return usage("unexpected argument");
         const char *name = arg + (arg[1] == '-' ? 2 : 1);
-        char *eq = strchr(name, '=');
+        const char *eq = strchr(name, '=');
         size_t len = eq != NULL ? (size_t)(eq - name) : strlen(name);
-        if (len == 3 && strncmp(name, "tls", 3) == 0) {
-            a->tls = true;
+        bool known = false;
+        for (size_t k = 0; !known && k < sizeof flags / sizeof *flags; k++)
+            if (strlen(flags[k].name) == len && strncmp(name, flags[k].name, len) == 0)
+                known = *flags[k].flag = true;
+        if (known)
             continue;
-        }
-        if (len == 9 && strncmp(name, "s3-strict", 9) == 0) {
-            a->strict = true;
-            continue;
-        }
-        if (len == 4 && strncmp(name, "step", 4) == 0) {
-            a->step = true;
-            continue;
-        }
+        const char **slot = NULL;
+        for (size_t k = 0; slot == NULL && k < sizeof values / sizeof *values; k++)
+            if (strlen(values[k].name) == len &&
+                strncmp(name, values[k].name, len) == 0)
+                slot = values[k].value;
+        if (slot == NULL && len == 6 && strncmp(name, "cycles", 6) == 0)
+            slot = &cycles;
+        if (slot == NULL && len == 11 && strncmp(name, "interval-ms", 11) == 0)
+            slot = &interval;
+        if (slot == NULL)
+            return usage("unknown option");
         const char *v = eq != NULL ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
         if (v == NULL)
             return usage("an option needs a value");
-#define OPT(n, field)                                                          \
-    if (len == strlen(n) && strncmp(name, n, len) == 0) {                      \
-        a->field = v;                                                          \
-        continue;                                                              \
+        *slot = v;
     }
-        OPT("store", store) OPT("dir", dir) OPT("endpoint", endpoint)
-        OPT("bucket", bucket) OPT("prefix", prefix) OPT("region", region)
-        OPT("cache-dir", cache_dir) OPT("ca-file", ca_file)
-        OPT("announcer", announcer) OPT("redis-prefix", redis_prefix)
-#undef OPT
-        if (len == 6 && strncmp(name, "cycles", 6) == 0) {
-            a->cycles = strtol(v, NULL, 10);
-            continue;
-        }
-        if (len == 11 && strncmp(name, "interval-ms", 11) == 0) {
-            a->interval_ms = strtol(v, NULL, 10);
-            continue;
-        }
-        return usage("unknown option");
-    }
+    if (cycles != NULL)
+        a->cycles = strtol(cycles, NULL, 10);
+    if (interval != NULL)
+        a->interval_ms = strtol(interval, NULL, 10);
     if (a->cycles < 1 || a->interval_ms < 0)
         return usage("--cycles needs N >= 1, --interval-ms MS >= 0");
     if (strcmp(a->store, "fs") == 0 ? a->dir == NULL
