@@ -138,6 +138,30 @@ head -1 "$TMP/out" | grep -qx "version $R3" && ok || bad "default prefix under a
 expect 2 "--redis-prefix without a Redis announcer" -- "$CLI" consume "${S3[@]}" --redis-prefix x:
 stderr_has "--redis-prefix goes with --announcer redis"
 
+# gc over S3 + Redis: 6 versions, snapshots at the 1st and the 6th
+# (dist_producer: 4 states between snapshots); --keep 1 drops the first
+# snapshot, unless a version before the 6th is pinned: its chain stays
+expect 0 "dist_producer: 6 versions for gc" -- "$PRODUCER" "${S3[@]}" --prefix g --cache-dir "$TMP/pg" --s3-strict --announcer "$RURL" --redis-prefix g: --cycles 6 --interval-ms 0
+G1=$(sed -n 1p "$TMP/out" | awk '{print $2}')
+G2=$(sed -n 2p "$TMP/out" | awk '{print $2}')
+G6=$(sed -n 6p "$TMP/out" | awk '{print $2}')
+GC=(gc "${S3[@]}" --prefix g --cache-dir "$TMP/cg" --announcer "$RURL" --redis-prefix g: --keep 1)
+expect 0 "pin G2 for gc" -- "$CLI" pin --announcer "$RURL" --redis-prefix g: "$G2"
+expect 0 "gc --keep 1 --dry-run under a pin" -- "$CLI" "${GC[@]}" --dry-run
+stderr_has "pinned $G2: its chain stays"
+grep -q "snapshot-$G1" "$TMP/out" && bad "gc would remove the pinned chain's snapshot-$G1" || ok
+grep -q "delta-$G1-$G2" "$TMP/out" && bad "gc would remove the pinned chain's delta-$G1-$G2" || ok
+expect 0 "unpin for gc" -- "$CLI" unpin --announcer "$RURL" --redis-prefix g:
+expect 0 "gc --keep 1" -- "$CLI" "${GC[@]}"
+grep -qx "removed snapshot-$G1" "$TMP/out" && ok || bad "gc --keep 1 kept snapshot-$G1: $(tr '\n' ' ' <"$TMP/out")"
+grep -q "snapshot-$G6" "$TMP/out" && bad "gc removed the announced snapshot-$G6" || ok
+expect 0 "consume after gc over S3" -- "$CLI" consume "${S3[@]}" --prefix g --cache-dir "$TMP/cg2" --announcer "$RURL" --redis-prefix g:
+head -1 "$TMP/out" | grep -qx "version $G6" && ok || bad "consume after gc: $(head -1 "$TMP/out")"
+expect 1 "consume of a removed version" -- "$CLI" consume "${S3[@]}" --prefix g --cache-dir "$TMP/cg3" --announcer "$RURL" --redis-prefix g: --version "$G1"
+# the S3 announcer keeps no lease: gc says so and goes on
+expect 0 "gc over the S3 announcer" -- "$CLI" gc "${S3[@]}" --prefix a --cache-dir "$TMP/c1" --dry-run
+stderr_has "keeps no lease"
+
 # the password in the URL instead (percent-encoded)
 unset HOLLOW_REDIS_PASSWORD
 EURL=redis://:$(${PYTHON:-python3} -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1], safe=""))' "$RPW")@${RURL#redis://}
