@@ -1,38 +1,50 @@
 /*
- * hollow-cli consume --store fs --dir DIR [--version V] [--dump]
- *                    [--deep TYPE] [--mmap] [--type T]...
- *                    [--query TYPE KEY...]
+ * hollow-cli consume [store options] [--version V] [--dump] [--deep TYPE]
+ *                    [--mmap] [--type T]... [--query TYPE KEY...]
+ * hollow-cli consume [store options] --follow [--json] [--mmap] [--type T]...
  *
- * Refreshes a consumer over a filesystem blob store to version V (default:
- * the version in DIR/announced.version, else the latest the store
- * reaches; an announced.version that cannot be read is an error without
- * --version and a warning with it), then prints the version and each
- * type's record count, or the
- * canonical (--dump) or deep (--deep TYPE) dump of that state, or with
- * --query the record(s) of TYPE whose primary key is KEY... as deep-dump
- * JSON (exit 1 when none matches).
+ * Refreshes a consumer over a blob store (store_opts.h: a directory, or an
+ * S3 bucket) to version V (default: the announced version, else the latest
+ * the store reaches; an announced version that cannot be read is an error
+ * without --version and a warning with it), then prints the version and
+ * each type's record count, or the canonical (--dump) or deep (--deep
+ * TYPE) dump of that state, or with --query the record(s) of TYPE whose
+ * primary key is KEY... as deep-dump JSON (exit 1 when none matches).
+ *
+ * With --follow it keeps following the announcer and prints one line per
+ * version the consumer reaches until SIGINT or SIGTERM (exit 0).
  */
+#include <inttypes.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "commands.h"
 #include "hollow/consumer.h"
 #include "hollow/dump.h"
 #include "hollow/index.h"
 #include "opt.h"
+#include "store_opts.h"
 
 static const char USAGE[] =
     "usage: hollow-cli consume --store fs --dir DIR [--version V] [--dump]\n"
     "                          [--deep TYPE] [--mmap] [--type T]...\n"
     "                          [--query TYPE KEY...]\n"
+    "       hollow-cli consume --store s3 --endpoint HOST:PORT --bucket B\n"
+    "                          [--prefix P] [--region R] [--cache-dir D]\n"
+    "                          [--tls] [--ca-file F] [--s3-strict] ...\n"
+    "       hollow-cli consume ... --follow [--json]\n"
+    "                          [--announcer fs|s3|redis://HOST:PORT[/db]]\n"
     "\n"
-    "Refresh a consumer over a filesystem blob store (Java's publisher\n"
-    "layout) to version V, by default the announced one, and print the\n"
-    "version and the record count of each type.\n"
+    "Refresh a consumer over a blob store to version V, by default the\n"
+    "announced one, and print the version and the record count of each\n"
+    "type. With --follow, keep following the announcer and print one line\n"
+    "per version reached, until SIGINT or SIGTERM.\n"
     "\n"
-    "  --store fs      the blob store (only fs: a directory)\n"
-    "  --dir DIR       the store's directory\n"
+    "%s"
     "  --version V     the version to reach (default: announced, or latest)\n"
     "  --dump          print the canonical dump of the state instead\n"
     "  --deep TYPE     print the deep dump of TYPE instead\n"
@@ -40,6 +52,9 @@ static const char USAGE[] =
     "  --type T        load only type T and what it references (repeatable)\n"
     "  --query TYPE KEY...  print the record(s) of TYPE whose @PrimaryKey is\n"
     "                  KEY... (one value per key field) as deep-dump JSON\n"
+    "  --follow        follow announcements; per version reached print\n"
+    "                  `version V checksum XXXXXXXX Type=count ...`\n"
+    "  --json          with --follow: one JSON object per line instead\n"
     "  --verbose       print the refresh plan on stderr\n"
     "  --help          this text\n";
 
@@ -167,22 +182,143 @@ done:
     return rc;
 }
 
+/* --follow: what the listener prints, and how it stops the command */
+typedef struct follow_out {
+    bool json;
+    bool verbose;
+    volatile sig_atomic_t write_failed;
+} follow_out;
+
+/* a JSON string: the type names come from the blob, so escape them */
+static void json_string(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++) {
+        if (*p == '"' || *p == '\\')
+            fprintf(f, "\\%c", *p);
+        else if (*p < 0x20)
+            fprintf(f, "\\u%04x", *p);
+        else
+            fputc(*p, f);
+    }
+    fputc('"', f);
+}
+
+/* one line per version reached: the listener runs once per refresh that
+ * published a new state, so a version is printed once each time it is
+ * reached (a pin back to an older version prints it again) */
+static void on_follow(const hollow_refresh_event *ev, void *payload)
+{
+    follow_out *fo = payload;
+    if (fo->verbose && !ev->done)
+        fprintf(stderr, "refresh %lld -> %lld: %s\n", (long long)ev->from_version,
+                (long long)ev->to_version, ev->plan);
+    if (!ev->done)
+        return;
+    if (ev->result != 0 || ev->state == NULL) {
+        fprintf(stderr, "hollow-cli consume: refresh to %lld failed: %s\n",
+                (long long)ev->to_version, hollow_strerror(ev->result));
+        return;
+    }
+    const hollow_read_state *rs = ev->state;
+    uint32_t sum = 0;
+    int crc = hollow_read_state_checksum(&sum, rs);
+    size_t n = hollow_read_state_type_count(rs);
+    if (fo->json) {
+        printf("{\"version\":%lld,", (long long)hollow_read_state_version(rs));
+        if (crc == 0)
+            printf("\"checksum\":\"%08" PRIx32 "\",", sum);
+        else
+            printf("\"checksum\":null,");
+        printf("\"types\":{");
+        for (size_t i = 0; i < n; i++) {
+            const hollow_type *t = hollow_read_state_type_sorted(rs, i);
+            if (i > 0)
+                putchar(',');
+            json_string(stdout, hollow_type_name(t));
+            printf(":%zu", hollow_type_record_count(t));
+        }
+        printf("}}\n");
+    } else {
+        printf("version %lld checksum ", (long long)hollow_read_state_version(rs));
+        if (crc == 0)
+            printf("%08" PRIx32, sum);
+        else
+            printf("unknown");
+        for (size_t i = 0; i < n; i++) {
+            const hollow_type *t = hollow_read_state_type_sorted(rs, i);
+            printf(" %s=%zu", hollow_type_name(t), hollow_type_record_count(t));
+        }
+        putchar('\n');
+    }
+    if (crc != 0)
+        fprintf(stderr, "hollow-cli consume: warning: checksum of version %lld: "
+                "%s\n", (long long)hollow_read_state_version(rs),
+                hollow_strerror(crc));
+    if (fflush(stdout) != 0 && !fo->write_failed) {
+        /* wake the main thread's sigwait: it ends the command with 1 */
+        fo->write_failed = 1;
+        kill(getpid(), SIGTERM);
+    }
+}
+
+/*
+ * Follow until SIGINT or SIGTERM. The signals are blocked in every thread
+ * (cmd_consume sets the mask before the store, the announcer and the
+ * consumer start theirs: the S3 store's retrier is one of them) and
+ * taken here with sigwait, so no handler runs with a lock held and the
+ * consumer is freed (its watcher joined) before we return.
+ */
+static void stop_signals(sigset_t *set)
+{
+    sigemptyset(set);
+    sigaddset(set, SIGINT);
+    sigaddset(set, SIGTERM);
+}
+
+static int run_follow(hollow_blobstore *bs, hollow_announcer **an,
+                      const cli_store_opts *so, hollow_consumer_options *co,
+                      follow_out *fo)
+{
+    sigset_t set;
+    stop_signals(&set);
+    int rc = cli_announcer_open(an, so, bs, true, "consume");
+    if (rc != 0)
+        return rc;
+    hollow_consumer *c = NULL;
+    co->announcer = *an;
+    co->follow = true;
+    co->listener = on_follow;
+    co->listener_payload = fo;
+    if (hollow_consumer_new(&c, co) < 0)
+        return cli_fail_hollow("consume", "the consumer");
+    int sig = 0;
+    if (sigwait(&set, &sig) != 0)
+        rc = cli_fail("consume", 1, "sigwait failed");
+    hollow_consumer_free(c);
+    if (fo->write_failed)
+        rc = cli_fail("consume", 1, "cannot write the output");
+    return rc;
+}
+
 int cmd_consume(int argc, char **argv)
 {
     enum {
-        O_STORE = 1, O_DIR, O_VERSION, O_DUMP, O_DEEP, O_MMAP, O_TYPE,
-        O_VERBOSE, O_HELP, O_QUERY
+        O_VERSION = 1, O_DUMP, O_DEEP, O_MMAP, O_TYPE, O_VERBOSE, O_HELP,
+        O_QUERY, O_FOLLOW, O_JSON
     };
     static const opt_spec specs[] = {
-        {"store", OPT_VALUE, O_STORE},   {"dir", OPT_VALUE, O_DIR},
+        CLI_STORE_SPECS,
         {"version", OPT_VALUE, O_VERSION}, {"dump", OPT_FLAG, O_DUMP},
         {"deep", OPT_VALUE, O_DEEP},     {"mmap", OPT_FLAG, O_MMAP},
         {"type", OPT_VALUE, O_TYPE},     {"verbose", OPT_FLAG, O_VERBOSE},
         {"help", OPT_FLAG, O_HELP},      {"h", OPT_FLAG, O_HELP},
-        {"query", OPT_VALUE, O_QUERY}};
+        {"query", OPT_VALUE, O_QUERY},   {"follow", OPT_FLAG, O_FOLLOW},
+        {"json", OPT_FLAG, O_JSON}};
     opt_state st;
     opt_init(&st, argc, argv, "consume");
-    const char *store = "fs", *dir = NULL, *deep = NULL, *v;
+    cli_store_opts so = CLI_STORE_OPTS_INIT;
+    const char *deep = NULL, *where = "", *v;
     /* types and keys are arguments: argc bounds their number; types is
      * NULL-terminated for the consumer's filter */
     const char **types = calloc((size_t)argc + 1, sizeof *types);
@@ -190,7 +326,8 @@ int cmd_consume(int argc, char **argv)
     const char *query = NULL;
     int ntypes = 0, nkeys = 0, k;
     int64_t version = HOLLOW_VERSION_LATEST;
-    bool dump = false, mmap_mode = false, verbose = false;
+    bool dump = false, mmap_mode = false, verbose = false, follow = false;
+    bool json = false, version_given = false;
     hollow_blobstore *bs = NULL;
     hollow_announcer *an = NULL;
     hollow_consumer *c = NULL;
@@ -202,8 +339,6 @@ int cmd_consume(int argc, char **argv)
     }
     while ((k = opt_next(&st, specs, OPT_COUNT(specs), &v)) != OPT_END) {
         switch (k) {
-        case O_STORE: store = v; break;
-        case O_DIR: dir = v; break;
         case O_VERSION: {
             char *end;
             long long x = strtoll(v, &end, 10);
@@ -212,6 +347,7 @@ int cmd_consume(int argc, char **argv)
                 goto done;
             }
             version = x == 0 ? HOLLOW_VERSION_LATEST : x; /* Go tool: 0 = latest */
+            version_given = true;
             break;
         }
         case O_DUMP: dump = true; break;
@@ -219,8 +355,10 @@ int cmd_consume(int argc, char **argv)
         case O_MMAP: mmap_mode = true; break;
         case O_TYPE: types[ntypes++] = v; break;
         case O_VERBOSE: verbose = true; break;
-        case O_HELP: fputs(USAGE, stdout); rc = 0; goto done;
+        case O_HELP: printf(USAGE, CLI_STORE_USAGE); rc = 0; goto done;
         case O_QUERY: query = v; break;
+        case O_FOLLOW: follow = true; break;
+        case O_JSON: json = true; break;
         case OPT_POSITIONAL:
             if (query == NULL) {
                 rc = cli_fail("consume", 2, "unexpected argument %s", v);
@@ -228,58 +366,75 @@ int cmd_consume(int argc, char **argv)
             }
             keys[nkeys++] = v;
             break;
-        default: rc = 2; goto done;
+        default:
+            if (k > 0 && cli_store_option(&so, k, v))
+                break;
+            rc = 2;
+            goto done;
         }
     }
-    if (strcmp(store, "fs") != 0) {
-        rc = cli_fail("consume", 2, "--store %s: this command reads a "
-                      "filesystem store only (--store fs --dir DIR)", store);
+    if (follow && (dump || deep != NULL || query != NULL || version_given)) {
+        rc = cli_fail("consume", 2, "--follow prints each version reached; it "
+                      "does not take --version, --dump, --deep or --query");
         goto done;
     }
-    if (dir == NULL) {
-        fputs(USAGE, stderr);
+    if (json && !follow) {
+        rc = cli_fail("consume", 2, "--json goes with --follow");
+        goto done;
+    }
+    if (strcmp(so.store, "fs") == 0 && so.dir == NULL && so.endpoint == NULL &&
+        so.bucket == NULL) {
+        fprintf(stderr, USAGE, CLI_STORE_USAGE);
         rc = 2;
         goto done;
     }
-    hollow_blobstore_fs_options so = HOLLOW_BLOBSTORE_FS_OPTIONS_INIT;
-    so.dir = dir;
-    if (hollow_blobstore_fs_new(&bs, &so) < 0) {
-        cli_fail_hollow("consume", "%s", dir);
-        goto done;
-    }
-    /* the announced version, if the directory has one; one that cannot be
-     * read fails the command (the store's newest version may never have
-     * been announced), unless --version says which to load */
-    hollow_announcer_fs_options ao = HOLLOW_ANNOUNCER_FS_OPTIONS_INIT;
-    ao.dir = dir;
-    ao.force_polling = true;
-    if (hollow_announcer_fs_new(&an, &ao) == 0) {
-        int64_t latest = 0;
-        int arc = hollow_announcer_latest(&latest, an);
-        if (arc == 0 && latest > 0 && version == HOLLOW_VERSION_LATEST)
-            version = latest;
-        else if (arc < 0 && arc != HOLLOW_ENOTFOUND) {
-            if (version == HOLLOW_VERSION_LATEST) {
-                cli_fail_hollow("consume", "the announced version");
-                goto done;
-            }
-            fprintf(stderr, "hollow-cli consume: warning: %s; loading version "
-                    "%lld as asked\n", hollow_error_last()->message,
-                    (long long)version);
+    if (follow) {
+        sigset_t set;
+        stop_signals(&set);
+        if (pthread_sigmask(SIG_BLOCK, &set, NULL) != 0) {
+            rc = cli_fail("consume", 1, "cannot block SIGINT/SIGTERM");
+            goto done;
         }
     }
+    if ((rc = cli_store_open(&bs, &so, "consume", &where)) != 0)
+        goto done;
+    rc = 1;
     hollow_consumer_options co = HOLLOW_CONSUMER_OPTIONS_INIT;
     co.blobstore = bs;
     co.memory_mode = mmap_mode ? HOLLOW_MEMORY_MMAP : HOLLOW_MEMORY_HEAP;
     co.type_filter = ntypes > 0 ? types : NULL;
+    if (follow) {
+        follow_out fo = {json, verbose, 0};
+        rc = run_follow(bs, &an, &so, &co, &fo);
+        goto done;
+    }
+    /* the announced version, if there is one; one that cannot be read
+     * fails the command (the store's newest version may never have been
+     * announced), unless --version says which to load */
+    if ((rc = cli_announcer_open(&an, &so, bs, false, "consume")) != 0)
+        goto done;
+    rc = 1;
+    int64_t latest = 0;
+    int arc = hollow_announcer_latest(&latest, an);
+    if (arc == 0 && latest > 0 && version == HOLLOW_VERSION_LATEST)
+        version = latest;
+    else if (arc < 0 && arc != HOLLOW_ENOTFOUND) {
+        if (version == HOLLOW_VERSION_LATEST) {
+            cli_fail_hollow("consume", "the announced version");
+            goto done;
+        }
+        fprintf(stderr, "hollow-cli consume: warning: %s; loading version "
+                "%lld as asked\n", hollow_error_last()->message,
+                (long long)version);
+    }
     if (hollow_consumer_new(&c, &co) < 0) {
-        cli_fail_hollow("consume", "%s", dir);
+        cli_fail_hollow("consume", "%s", where);
         goto done;
     }
     if (verbose)
         hollow_consumer_add_listener(c, on_refresh, NULL);
     if (hollow_consumer_refresh(c, version) < 0) {
-        cli_fail_hollow("consume", "%s", dir);
+        cli_fail_hollow("consume", "%s", where);
         goto done;
     }
     rs = hollow_consumer_acquire_state(c);
@@ -293,12 +448,12 @@ int cmd_consume(int argc, char **argv)
             goto done;
         }
         if (hollow_dump_deep(rs, deep, cli_write_file, stdout) != 0) {
-            cli_fail_hollow("consume", "%s", dir);
+            cli_fail_hollow("consume", "%s", where);
             goto done;
         }
     } else if (dump) {
         if (hollow_dump_canonical(rs, cli_write_file, stdout) != 0) {
-            cli_fail_hollow("consume", "%s", dir);
+            cli_fail_hollow("consume", "%s", where);
             goto done;
         }
     } else {

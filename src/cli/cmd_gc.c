@@ -1,13 +1,15 @@
 /*
- * hollow-cli gc --store fs --dir DIR [--keep N] [--dry-run]
+ * hollow-cli gc [store options] [--keep N] [--dry-run]
  *
- * Blob retention over a filesystem store (hollow_blobstore_gc): removes
+ * Blob retention over a blob store (hollow_blobstore_gc; the store and
+ * announcer options of store_opts.h): removes
  * the blobs of failed or crashed cycles and of forked histories, and with
  * --keep N the versions older than the N newest snapshots of the announced
  * history; never the chain that reaches the announced version. It holds
  * the producer lease while it runs, so no producer starts a cycle
  * meanwhile; when a producer holds it, versions newer than the announced
- * one (that producer's cycle in flight) are left alone.
+ * one (that producer's cycle in flight) are left alone. A version pinned
+ * through the announcer (Redis) keeps its chain too.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,17 +20,20 @@
 #include "hollow/announcer.h"
 #include "hollow/blobstore.h"
 #include "opt.h"
+#include "store_opts.h"
 
 static const char USAGE[] =
     "usage: hollow-cli gc --store fs --dir DIR [--keep N] [--dry-run]\n"
+    "       hollow-cli gc --store s3 --endpoint HOST:PORT --bucket B ...\n"
+    "                     [--announcer s3|redis://HOST:PORT[/db]]\n"
     "\n"
     "Remove the blobs no consumer of the announced history needs: leftovers\n"
     "of failed or crashed cycles, and with --keep N every version older\n"
     "than the N newest snapshots of the announced history. The chain that\n"
-    "reaches the announced version always stays. Prints each blob removed.\n"
+    "reaches the announced version always stays, and so does the chain of\n"
+    "a version pinned through the announcer. Prints each blob removed.\n"
     "\n"
-    "  --store fs   the blob store (only fs: a directory)\n"
-    "  --dir DIR    the store's directory (with announced.version)\n"
+    "%s"
     "  --keep N     keep the N newest snapshots of the history (N >= 1);\n"
     "               without it, all of the announced history stays\n"
     "  --dry-run    print what would be removed, remove nothing\n"
@@ -66,21 +71,20 @@ static int print_removed(const hollow_blob_key *k, void *payload)
 
 int cmd_gc(int argc, char **argv)
 {
-    enum { O_STORE = 1, O_DIR, O_KEEP, O_DRY_RUN, O_HELP };
+    enum { O_KEEP = 1, O_DRY_RUN, O_HELP };
     static const opt_spec specs[] = {
-        {"store", OPT_VALUE, O_STORE},  {"dir", OPT_VALUE, O_DIR},
+        CLI_STORE_SPECS,
         {"keep", OPT_VALUE, O_KEEP},    {"dry-run", OPT_FLAG, O_DRY_RUN},
         {"help", OPT_FLAG, O_HELP},     {"h", OPT_FLAG, O_HELP}};
     opt_state st;
     opt_init(&st, argc, argv, "gc");
-    const char *store = "fs", *dir = NULL, *v;
+    cli_store_opts so = CLI_STORE_OPTS_INIT;
+    const char *where = "", *v;
     long keep = 0;
     bool dry = false;
     int k;
     while ((k = opt_next(&st, specs, OPT_COUNT(specs), &v)) != OPT_END) {
         switch (k) {
-        case O_STORE: store = v; break;
-        case O_DIR: dir = v; break;
         case O_KEEP: {
             char *end;
             keep = strtol(v, &end, 10);
@@ -89,34 +93,28 @@ int cmd_gc(int argc, char **argv)
             break;
         }
         case O_DRY_RUN: dry = true; break;
-        case O_HELP: fputs(USAGE, stdout); return 0;
+        case O_HELP: printf(USAGE, CLI_STORE_USAGE); return 0;
         case OPT_POSITIONAL: return cli_fail("gc", 2, "unexpected argument %s", v);
-        default: return 2;
+        default:
+            if (k > 0 && cli_store_option(&so, k, v))
+                break;
+            return 2;
         }
     }
-    if (strcmp(store, "fs") != 0)
-        return cli_fail("gc", 2, "--store %s: gc works on a filesystem store "
-                        "only (--store fs --dir DIR)", store);
-    if (dir == NULL) {
-        fputs(USAGE, stderr);
+    if (strcmp(so.store, "fs") == 0 && so.dir == NULL) {
+        fprintf(stderr, USAGE, CLI_STORE_USAGE);
         return 2;
     }
     hollow_blobstore *bs = NULL;
     hollow_announcer *an = NULL;
-    int rc = 1;
+    int rc;
     bool leased = false;
     const char *owner = "hollow-cli-gc";
     char owner_buf[64];
-    hollow_blobstore_fs_options so = HOLLOW_BLOBSTORE_FS_OPTIONS_INIT;
-    so.dir = dir;
-    hollow_announcer_fs_options ao = HOLLOW_ANNOUNCER_FS_OPTIONS_INIT;
-    ao.dir = dir;
-    ao.force_polling = true;
-    if (hollow_blobstore_fs_new(&bs, &so) < 0 ||
-        hollow_announcer_fs_new(&an, &ao) < 0) {
-        cli_fail_hollow("gc", "%s", dir);
+    if ((rc = cli_store_open(&bs, &so, "gc", &where)) != 0 ||
+        (rc = cli_announcer_open(&an, &so, bs, false, "gc")) != 0)
         goto done;
-    }
+    rc = 1;
     /* hold the lease (a name of our own per run) so that no producer
      * starts a cycle while we look at and change the store */
     snprintf(owner_buf, sizeof owner_buf, "%s#%ld", owner, (long)getpid());
@@ -125,11 +123,14 @@ int cmd_gc(int argc, char **argv)
         int lrc = hollow_announcer_lease(an, HOLLOW_LEASE_ACQUIRE, owner_buf,
                                          GC_LEASE_MS, holder, sizeof holder);
         leased = lrc == 0;
-        if (!leased && lrc != HOLLOW_ESTATE) {
-            cli_fail_hollow("gc", "taking the producer lease in %s", dir);
+        if (lrc == HOLLOW_ENOTSUPPORTED)
+            fprintf(stderr, "hollow-cli gc: this announcer keeps no lease: "
+                    "versions newer than the announced one stay (run gc "
+                    "while no producer runs)\n");
+        else if (!leased && lrc != HOLLOW_ESTATE) {
+            cli_fail_hollow("gc", "taking the producer lease in %s", where);
             goto done;
-        }
-        if (!leased)
+        } else if (!leased)
             fprintf(stderr, "hollow-cli gc: producer %s holds the lease: "
                     "versions newer than the announced one stay\n", holder);
     }
@@ -140,9 +141,13 @@ int cmd_gc(int argc, char **argv)
                         "reaches, so it needs one)");
         goto done;
     }
+    /* latest() is the pinned version while pinned: keep both chains */
     hollow_announcer_stats ast;
-    if (hollow_announcer_stats_get(&ast, an) == 0 && ast.pinned)
+    if (hollow_announcer_stats_get(&ast, an) == 0 && ast.pinned) {
         go.pinned = ast.pinned_version;
+        if (ast.has_latest)
+            go.announced = ast.latest;
+    }
     go.keep_snapshots = (uint32_t)keep;
     go.remove_newer = leased;
     go.dry_run = dry;
@@ -153,9 +158,12 @@ int cmd_gc(int argc, char **argv)
     if (grc == 1)
         goto done; /* the callback said why */
     if (grc < 0) {
-        cli_fail_hollow("gc", "%s", dir);
+        cli_fail_hollow("gc", "%s", where);
         goto done;
     }
+    if (go.pinned > 0)
+        fprintf(stderr, "hollow-cli gc: pinned %lld: its chain stays\n",
+                (long long)go.pinned);
     fprintf(stderr, "hollow-cli gc: announced %lld; %zu blob(s) %s, %zu kept\n",
             (long long)go.announced, res.removed,
             dry ? "would be removed" : "removed", res.kept);

@@ -7,6 +7,9 @@ int cmd_dump(int argc, char **argv);
 int cmd_filter(int argc, char **argv);
 int cmd_gc(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
+/* pin and unpin share cmd_pin.c */
+int cmd_pin(int argc, char **argv);
 int cmd_schema(int argc, char **argv);
+int cmd_unpin(int argc, char **argv);
 
 #endif

@@ -22,7 +22,9 @@ static const command COMMANDS[] = {
     {"filter", cmd_filter, "rewrite a snapshot, keeping or dropping types"},
     {"gc", cmd_gc, "remove unannounced leftovers and old versions of a store"},
     {"inspect", cmd_inspect, "show a blob's header, types and a few records"},
+    {"pin", cmd_pin, "pin every consumer of a shared announcer to a version"},
     {"schema", cmd_schema, "validate schema files (line:column errors)"},
+    {"unpin", cmd_unpin, "remove the pin of a shared announcer"},
 };
 #define NCOMMANDS (sizeof COMMANDS / sizeof COMMANDS[0])
 

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Runs the hollow-cli binary: option forms, exit codes, error messages.
-# usage: run_cli_tests.sh HOLLOW_CLI TESTS_DIR MAKE_WIDE_SNAPSHOT
+# usage: run_cli_tests.sh HOLLOW_CLI TESTS_DIR MAKE_WIDE_SNAPSHOT DIST_PRODUCER
 #        (PYTHON: the interpreter)
 set -uo pipefail
 CLI=$1
 TESTS=$2
-MAKE_WIDE=${3:?usage: run_cli_tests.sh HOLLOW_CLI TESTS_DIR MAKE_WIDE_SNAPSHOT}
+MAKE_WIDE=${3:?usage: run_cli_tests.sh HOLLOW_CLI TESTS_DIR MAKE_WIDE_SNAPSHOT DIST_PRODUCER}
+DIST_PRODUCER=${4:?usage: run_cli_tests.sh HOLLOW_CLI TESTS_DIR MAKE_WIDE_SNAPSHOT DIST_PRODUCER}
 G=$TESTS/golden
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
@@ -197,6 +198,100 @@ expect 2 "gc without --dir" -- "$CLI" gc
 rm -f "$S/announced.version"
 expect 1 "gc without an announced version" -- "$CLI" gc --dir "$S"
 stderr_has "announced"
+
+
+# consume --follow over a filesystem store: a consumer started before
+# anything is announced, a producer paced through a FIFO (one cycle per
+# line), and after each cycle the consumer's line; then SIGTERM ends it
+# with exit 0 and its lines are exactly the producer's (same checksums)
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+# wait_lines FILE N: until FILE has N lines (at most 30 s)
+wait_lines() {
+  local i
+  for i in $(seq 300); do
+    [ "$(wc -l <"$1")" -ge "$2" ] && return 0
+    sleep 0.1
+  done
+  return 1
+}
+F=$TMP/follow
+mkdir -p "$F/store"
+"$CLI" consume --store fs --dir "$F/store" --follow >"$F/c1" 2>"$F/c1.err" &
+cpid=$!
+"$CLI" consume --dir "$F/store" --follow --json >"$F/c2" 2>"$F/c2.err" &
+jpid=$!
+mkfifo "$F/pace"
+"$DIST_PRODUCER" --store fs --dir "$F/store" --cycles 3 --step <"$F/pace" >"$F/p" 2>"$F/p.err" &
+ppid=$!
+exec 3>"$F/pace"
+sleep 0.5 # both consumers are watching before the first announcement
+for n in 1 2 3; do
+  echo >&3
+  wait_lines "$F/p" "$n" && wait_lines "$F/c1" "$n" && wait_lines "$F/c2" "$n" ||
+    bad "--follow: no line for cycle $n (producer $(wc -l <"$F/p"), consumers $(wc -l <"$F/c1") $(wc -l <"$F/c2"))"
+done
+exec 3>&-
+wait "$ppid" && ok || { bad "dist_producer failed"; cat "$F/p.err"; }
+sleep 0.3 # a fourth line would show up now
+kill -TERM "$cpid"
+wait "$cpid"; rc=$?
+[ "$rc" -eq 0 ] && ok || bad "consume --follow: exit $rc after SIGTERM, want 0"
+kill -INT "$jpid"
+wait "$jpid"; rc=$?
+[ "$rc" -eq 0 ] && ok || bad "consume --follow --json: exit $rc after SIGINT, want 0"
+[ "$(wc -l <"$F/c1")" -eq 3 ] && ok || bad "--follow printed $(wc -l <"$F/c1") lines, want 3"
+cmp -s "$F/p" "$F/c1" && ok || { bad "--follow lines differ from the producer's"; diff "$F/p" "$F/c1" | head; }
+grep -qE '^version [0-9]+ checksum [0-9a-f]{8} Actor=3 Movie=8$' "$F/c1" && ok || bad "--follow line format: $(tail -1 "$F/c1")"
+[ ! -s "$F/c1.err" ] && ok || { bad "--follow wrote to stderr"; head -3 "$F/c1.err"; }
+# the JSON lines parse and say the same as the text lines
+if ${PYTHON:-python3} - "$F/c2" "$F/p" <<'PY'
+import json, sys
+js = [json.loads(l) for l in open(sys.argv[1])]
+text = [l.split() for l in open(sys.argv[2])]
+assert len(js) == len(text) == 3, (len(js), len(text))
+for j, t in zip(js, text):
+    assert j["version"] == int(t[1]), (j, t)
+    assert j["checksum"] == t[3], (j, t)
+    assert ["%s=%d" % kv for kv in j["types"].items()] == t[4:], (j, t)
+PY
+then ok; else bad "--follow --json lines"; fi
+# a consumer started after the fact prints the announced version, once
+"$CLI" consume --dir "$F/store" --follow >"$F/c3" 2>&1 &
+cpid=$!
+wait_lines "$F/c3" 1 || bad "--follow of an announced store printed nothing"
+sleep 0.3
+kill -TERM "$cpid"; wait "$cpid"; rc=$?
+[ "$rc" -eq 0 ] && [ "$(cat "$F/c3")" = "$(tail -1 "$F/p")" ] && ok ||
+  bad "--follow of an announced store: exit $rc, $(cat "$F/c3")"
+
+# output that cannot be written ends --follow with exit 1 (not a hang)
+timeout 30 "$CLI" consume --dir "$F/store" --follow >/dev/full 2>"$TMP/err"; rc=$?
+[ "$rc" -eq 1 ] && ok || bad "--follow >/dev/full: exit $rc, want 1"
+stderr_has "cannot write the output"
+
+# usage errors of the store options, --follow, pin and unpin
+expect 2 "consume --json without --follow" -- "$CLI" consume --dir "$F/store" --json
+stderr_has "--json goes with --follow"
+expect 2 "consume --follow --dump" -- "$CLI" consume --dir "$F/store" --follow --dump
+stderr_has "--follow prints each version reached"
+expect 2 "consume --follow --version" -- "$CLI" consume --dir "$F/store" --follow --version 1
+expect 2 "consume --store bogus" -- "$CLI" consume --store bogus --dir "$F/store"
+stderr_has "--store bogus: unknown store"
+expect 2 "consume --store fs --endpoint" -- "$CLI" consume --dir "$F/store" --endpoint localhost:1
+stderr_has "--endpoint does not apply to --store fs"
+expect 2 "consume --announcer bogus" -- "$CLI" consume --dir "$F/store" --announcer bogus
+stderr_has "--announcer bogus: unknown announcer"
+expect 2 "pin over fs" -- "$CLI" pin --announcer fs 5
+stderr_has "pin through a shared announcer"
+expect 2 "unpin over fs" -- "$CLI" unpin --announcer fs
+expect 2 "pin without a version" -- "$CLI" pin --announcer redis://127.0.0.1:1
+expect 2 "pin of a bad version" -- "$CLI" pin --announcer redis://127.0.0.1:1 abc
+stderr_has "abc is not a version"
+expect 2 "unpin with a version" -- "$CLI" unpin --announcer redis://127.0.0.1:1 5
+expect 0 "pin --help" -- "$CLI" pin --help
+expect 0 "consume --help" -- "$CLI" consume --help
+grep -q -- "--announcer" "$TMP/out" && ok || bad "consume --help lacks --announcer"
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
