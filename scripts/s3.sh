@@ -58,13 +58,14 @@ start() {
     scheme=https
   fi
   # --openssl-legacy-provider: s3rver encrypts continuation tokens with DES (services.md 1.6)
+  : > "$LOG"   # exists before the loop below reads it (the redirection of & may come later)
   node --openssl-legacy-provider "$ROOT/tools/s3rver/s3rver.js" -d "$STATE/data" -a 127.0.0.1 \
        -p "$PORT" --no-vhost-buckets --silent "${tls[@]}" > "$LOG" 2>&1 < /dev/null &
   local pid=$!
   echo "$pid" > "$PIDFILE"
   local port=""
   for _ in $(seq 1 300); do                      # up to 30 s on a loaded machine
-    port=$(sed -n 's/.*S3rver listening on 127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' "$LOG" | head -1)
+    port=$(sed -n 's/.*S3rver listening on 127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' "$LOG" 2>/dev/null | head -1 || true)
     [ -n "$port" ] && break
     if ! kill -0 "$pid" 2>/dev/null; then
       rm -f "$PIDFILE"; cat "$LOG" >&2; die "s3rver exited at start"
