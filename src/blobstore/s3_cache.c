@@ -1282,8 +1282,10 @@ int hollow__s3_journal_done(hollow__s3_cache *c, uint64_t id)
         size_t n_adds = c->js.adds.n, done = c->js.n_done + 1;
         if (done == n_adds ||
             (c->js.lines + 1 >= COMPACT_MIN_LINES && done * 2 > n_adds)) {
-            rc = journal_compact(c, at);
-            journal_drop(c); /* the name holds another file now */
+            /* the done is durable already: a failed compaction only
+             * leaves a longer journal for the next one */
+            journal_compact(c, at);
+            journal_drop(c); /* the name may hold another file now */
         }
     }
     journal_unlock(c);
