@@ -36,7 +36,10 @@
  * under the old file's flock; whoever then locks the old file sees that
  * the name now holds another inode and opens the new one (the usual
  * lock-a-file-that-gets-renamed dance), so the flock stays the single
- * point of exclusion across threads and processes.
+ * point of exclusion across processes and cache objects. Each object
+ * keeps the journal open and remembers what it parsed, reading only the
+ * lines appended since (a long outage's thousands of entries are not
+ * re-read at every "done").
  *
  * Ids: the milliseconds since 2024 in the high 42 bits, the pid in the
  * low 22 (Linux's pid_max is at most 2^22), strictly increasing within a
@@ -45,9 +48,10 @@
  *
  * Threads: `mu` guards the accounting, the retrier lock descriptor and the
  * renames of commit and the checks of lookup (so a lookup never sees a
- * file between its data and sidecar renames). Hashing for `verify` and
- * the journal's file I/O run outside it; the journal relies on the flock,
- * which excludes threads too since each call opens its own descriptor.
+ * file between its data and sidecar renames). Hashing for `verify` runs
+ * outside it. `jmu` makes this object's journal calls one at a time (they
+ * share its journal descriptor and parse); lock order mu, then jmu.
+ * A cache object is not for use across fork(): the child opens its own.
  */
 #define _DEFAULT_SOURCE /* flock */
 #include <dirent.h>
@@ -90,6 +94,21 @@ typedef struct cache_file {
     int64_t mtime_ns; /* last use as known here */
 } cache_file;
 
+/* one entry of the journal as parsed */
+typedef struct jentry {
+    hollow__s3_entry e;
+    bool done;
+} jentry;
+
+/* what this object has parsed of the journal file it holds open (jfd) */
+typedef struct jstate {
+    hollow__array(jentry) adds; /* every entry of the file, in order */
+    size_t live_from;           /* adds before it are all done */
+    size_t n_done;              /* adds marked done */
+    size_t lines;               /* valid lines */
+    uint64_t parsed;            /* bytes of whole lines parsed */
+} jstate;
+
 struct hollow__s3_cache {
     char *dir; /* absolute, no trailing '/' */
     int dirfd;
@@ -100,7 +119,25 @@ struct hollow__s3_cache {
     uint64_t bytes;
     int lock_fd; /* pending.lock while this cache is the retrier, else -1 */
     atomic_uint_fast64_t tmp_seq;
+    hollow__mutex jmu; /* one journal call at a time in this process */
+    int jfd;           /* the journal, or -1 */
+    jstate js;         /* what jfd held when last read */
 };
+
+static void jstate_clear(jstate *js)
+{
+    hollow__array_free(&js->adds);
+    memset(js, 0, sizeof *js);
+}
+
+/* forget the journal file (jmu held): closing it releases our flock */
+static void journal_drop(hollow__s3_cache *c)
+{
+    if (c->jfd >= 0)
+        close(c->jfd);
+    c->jfd = -1;
+    jstate_clear(&c->js);
+}
 
 /* the last journal id issued by this process (see "Ids" above) */
 static atomic_uint_fast64_t last_id;
@@ -456,6 +493,7 @@ int hollow__s3_cache_open(hollow__s3_cache **out, const char *dir,
     HOLLOW_CHECK_ALLOC(c);
     c->dirfd = -1;
     c->lock_fd = -1;
+    c->jfd = -1;
     c->max_bytes = max_bytes;
     c->verify = verify;
     atomic_init(&c->tmp_seq, 0);
@@ -477,6 +515,11 @@ int hollow__s3_cache_open(hollow__s3_cache **out, const char *dir,
         rc = hollow__error_set(HOLLOW_ERROR, "mutex init failed");
         goto fail;
     }
+    if (hollow__mutex_init(&c->jmu) != 0) {
+        hollow__mutex_destroy(&c->mu);
+        rc = hollow__error_set(HOLLOW_ERROR, "mutex init failed");
+        goto fail;
+    }
     int fd = dup(c->dirfd);
     if (fd < 0) {
         rc = os_error(c, errno, "dup", ".");
@@ -489,6 +532,7 @@ int hollow__s3_cache_open(hollow__s3_cache **out, const char *dir,
         }
     }
     if (rc < 0) {
+        hollow__mutex_destroy(&c->jmu);
         hollow__mutex_destroy(&c->mu);
         goto fail;
     }
@@ -509,7 +553,9 @@ void hollow__s3_cache_close(hollow__s3_cache *c)
         return;
     if (c->lock_fd >= 0)
         close(c->lock_fd); /* releases the retrier's flock */
+    journal_drop(c);
     close(c->dirfd);
+    hollow__mutex_destroy(&c->jmu);
     hollow__mutex_destroy(&c->mu);
     hollow__array_free(&c->files);
     hollow__free(c->dir);
@@ -915,92 +961,51 @@ static void format_add(char *rec, size_t cap, const hollow__s3_entry *e)
 }
 
 /*
- * Open the journal and take its flock (`op`: LOCK_EX or LOCK_SH), making
- * sure the descriptor is the file the name holds now (a compaction may
- * have replaced it while we waited). *fd_out = -1 when there is no
- * journal and `create` is false.
+ * Make c->jfd the journal the name holds now, locked with `op` (LOCK_EX or
+ * LOCK_SH); jmu held. A compaction may have replaced the file since we
+ * opened it or while we waited for the lock: then we drop what we parsed
+ * and open the new one. Holding the old file open until then also keeps
+ * its inode number from being reused, so equal numbers mean the same
+ * file. c->jfd stays -1 when there is no journal and `create` is false.
  */
-static int journal_open(hollow__s3_cache *c, int op, bool create, int *fd_out)
+static int journal_lock(hollow__s3_cache *c, int op, bool create)
 {
-    *fd_out = -1;
     for (;;) {
-        int flags = O_CLOEXEC | (op == LOCK_EX ? O_RDWR | O_APPEND : O_RDONLY);
-        if (create)
-            flags |= O_CREAT;
-        int fd = openat(c->dirfd, JOURNAL_NAME, flags, 0644);
-        if (fd < 0) {
-            if (errno == ENOENT && !create)
-                return 0;
-            return os_error(c, errno, "open", JOURNAL_NAME);
+        if (c->jfd < 0) {
+            int flags = O_RDWR | O_APPEND | O_CLOEXEC | (create ? O_CREAT : 0);
+            int fd = openat(c->dirfd, JOURNAL_NAME, flags, 0644);
+            if (fd < 0) {
+                if (errno == ENOENT && !create)
+                    return 0;
+                return os_error(c, errno, "open", JOURNAL_NAME);
+            }
+            c->jfd = fd;
         }
         int lr;
-        while ((lr = flock(fd, op)) != 0 && errno == EINTR)
+        while ((lr = flock(c->jfd, op)) != 0 && errno == EINTR)
             ;
         if (lr != 0) {
             int err = errno;
-            close(fd);
+            journal_drop(c);
             return os_error(c, err, "lock", JOURNAL_NAME);
         }
         struct stat a, b;
-        if (fstat(fd, &a) != 0) {
+        if (fstat(c->jfd, &a) != 0) {
             int err = errno;
-            close(fd);
+            journal_drop(c);
             return os_error(c, err, "stat", JOURNAL_NAME);
         }
         if (fstatat(c->dirfd, JOURNAL_NAME, &b, 0) == 0 && a.st_ino == b.st_ino &&
-            a.st_dev == b.st_dev) {
-            *fd_out = fd;
+            a.st_dev == b.st_dev)
             return 0;
-        }
-        close(fd); /* replaced (or removed) meanwhile: again */
+        journal_drop(c); /* replaced (or removed) meanwhile: again */
     }
 }
 
-/* the whole journal (locked fd) into a hollow__malloc'd buffer */
-static int journal_read(hollow__s3_cache *c, int fd, char **out, size_t *len)
+static void journal_unlock(hollow__s3_cache *c)
 {
-    *out = NULL;
-    *len = 0;
-    struct stat st;
-    if (fstat(fd, &st) != 0)
-        return os_error(c, errno, "stat", JOURNAL_NAME);
-    size_t cap = (size_t)st.st_size;
-    char *buf = hollow__malloc(cap + 1);
-    HOLLOW_CHECK_ALLOC(buf);
-    size_t n = 0;
-    while (n < cap) {
-        ssize_t r = pread(fd, buf + n, cap - n, (off_t)n);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0) {
-            int err = errno;
-            hollow__free(buf);
-            return os_error(c, err, "read", JOURNAL_NAME);
-        }
-        if (r == 0)
-            break;
-        n += (size_t)r;
-    }
-    buf[n] = '\0';
-    *out = buf;
-    *len = n;
-    return 0;
-}
-
-typedef hollow__array(hollow__s3_entry) entry_vec;
-typedef hollow__array(uint64_t) id_vec;
-
-/* the parsed journal: entries added, in order, and the ids marked done */
-typedef struct journal {
-    entry_vec adds;
-    id_vec done;
-    size_t lines; /* valid lines */
-} journal;
-
-static void journal_clear(journal *j)
-{
-    hollow__array_free(&j->adds);
-    hollow__array_free(&j->done);
+    if (c->jfd >= 0)
+        flock(c->jfd, LOCK_UN);
 }
 
 /* parse one record (its crc checked); false if it is not one */
@@ -1045,88 +1050,102 @@ static bool parse_record(const char *r, hollow__s3_entry *e, uint64_t *done_id,
     return true;
 }
 
-/* every valid line of buf[0..len); a torn or mangled line is skipped */
-static int journal_parse(journal *j, const char *buf, size_t len)
+/* the index of pending entry `id` in c->js, or c->js.adds.n */
+static size_t journal_find(const hollow__s3_cache *c, uint64_t id)
 {
-    memset(j, 0, sizeof *j);
+    const jstate *js = &c->js;
+    for (size_t i = js->live_from; i < js->adds.n; i++)
+        if (!js->adds.v[i].done && js->adds.v[i].e.id == id)
+            return i;
+    return js->adds.n;
+}
+
+/* one line (without its '\n') into c->js; a mangled one is skipped */
+static int journal_apply(hollow__s3_cache *c, const char *p, size_t n)
+{
     char line[LINE_MAX_LEN];
-    for (size_t pos = 0; pos < len;) {
-        const char *nl = memchr(buf + pos, '\n', len - pos);
-        if (nl == NULL)
-            break; /* a torn last line */
-        size_t n = (size_t)(nl - (buf + pos));
-        const char *p = buf + pos;
-        pos += n + 1;
-        if (n < 10 || n >= sizeof line || p[8] != ' ')
-            continue;
-        memcpy(line, p, n);
-        line[n] = '\0';
-        if (memchr(line, '\0', n) != NULL)
-            continue;
-        char *end;
-        unsigned long crc = strtoul(line, &end, 16);
-        if (end != line + 8 || (uint32_t)crc != fnv1a(line + 9, n - 9))
-            continue;
-        hollow__s3_entry e;
-        uint64_t id = 0;
-        bool is_done;
-        if (!parse_record(line + 9, &e, &id, &is_done))
-            continue;
-        if (is_done) {
-            uint64_t *d = hollow__array_push(&j->done, 16);
-            if (d == NULL)
-                goto oom;
-            *d = id;
-        } else {
-            hollow__s3_entry *slot = hollow__array_push(&j->adds, 16);
-            if (slot == NULL)
-                goto oom;
-            *slot = e;
+    if (n < 10 || n >= sizeof line || p[8] != ' ' || memchr(p, '\0', n) != NULL)
+        return 0;
+    memcpy(line, p, n);
+    line[n] = '\0';
+    char *end;
+    unsigned long crc = strtoul(line, &end, 16);
+    if (end != line + 8 || (uint32_t)crc != fnv1a(line + 9, n - 9))
+        return 0;
+    hollow__s3_entry e;
+    uint64_t id = 0;
+    bool is_done;
+    if (!parse_record(line + 9, &e, &id, &is_done))
+        return 0;
+    jstate *js = &c->js;
+    if (is_done) {
+        size_t at = journal_find(c, id);
+        if (at < js->adds.n) {
+            js->adds.v[at].done = true;
+            js->n_done++;
+            while (js->live_from < js->adds.n && js->adds.v[js->live_from].done)
+                js->live_from++;
         }
-        j->lines++;
+    } else {
+        jentry *slot = hollow__array_push(&js->adds, 64);
+        if (slot == NULL)
+            return HOLLOW_ENOMEM;
+        slot->e = e;
+        slot->done = false;
     }
+    js->lines++;
     return 0;
-oom:
-    journal_clear(j);
-    return HOLLOW_ENOMEM;
 }
 
-static int cmp_u64(const void *a, const void *b)
+/*
+ * Bring c->js up to date with the locked journal: parse only the whole
+ * lines appended since the last call, so a retrier marking thousands of
+ * entries done does not read the journal thousands of times. A torn last
+ * line stays unparsed; the appender that ends it with '\n' makes it a
+ * line the crc rejects, as a full read would.
+ */
+static int journal_sync(hollow__s3_cache *c)
 {
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return x < y ? -1 : x > y;
-}
-
-/* keep in j->adds only the entries not done, in order */
-static void journal_filter_pending(journal *j)
-{
-    if (j->done.n == 0)
-        return;
-    qsort(j->done.v, j->done.n, sizeof *j->done.v, cmp_u64);
-    size_t k = 0;
-    for (size_t i = 0; i < j->adds.n; i++) {
-        uint64_t id = j->adds.v[i].id;
-        if (bsearch(&id, j->done.v, j->done.n, sizeof id, cmp_u64) != NULL)
+    struct stat st;
+    if (fstat(c->jfd, &st) != 0)
+        return os_error(c, errno, "stat", JOURNAL_NAME);
+    if ((uint64_t)st.st_size < c->js.parsed) /* cut short: read it all */
+        jstate_clear(&c->js);
+    size_t len = (size_t)((uint64_t)st.st_size - c->js.parsed);
+    if (len == 0)
+        return 0;
+    char *buf = hollow__malloc(len);
+    HOLLOW_CHECK_ALLOC(buf);
+    size_t got = 0;
+    int rc = 0;
+    while (got < len) {
+        ssize_t r = pread(c->jfd, buf + got, len - got,
+                          (off_t)(c->js.parsed + got));
+        if (r < 0 && errno == EINTR)
             continue;
-        j->adds.v[k++] = j->adds.v[i];
+        if (r < 0) {
+            rc = os_error(c, errno, "read", JOURNAL_NAME);
+            break;
+        }
+        if (r == 0)
+            break;
+        got += (size_t)r;
     }
-    j->adds.n = k;
-}
-
-/* read and parse the locked journal `fd`, pending entries only */
-static int journal_load(hollow__s3_cache *c, int fd, journal *j, size_t *n_adds)
-{
-    char *buf;
-    size_t len;
-    HOLLOW_TRY(journal_read(c, fd, &buf, &len));
-    int rc = journal_parse(j, buf, len);
+    size_t pos = 0;
+    while (rc == 0 && pos < got) {
+        const char *nl = memchr(buf + pos, '\n', got - pos);
+        if (nl == NULL)
+            break; /* a torn (or still growing) last line */
+        size_t n = (size_t)(nl - (buf + pos));
+        rc = journal_apply(c, buf + pos, n);
+        pos += n + 1;
+    }
+    if (rc == 0)
+        c->js.parsed += pos;
+    else
+        jstate_clear(&c->js); /* start over next time */
     hollow__free(buf);
-    if (rc < 0)
-        return hollow__error_oom();
-    if (n_adds != NULL)
-        *n_adds = j->adds.n;
-    journal_filter_pending(j);
-    return 0;
+    return rc;
 }
 
 /* append one line to the locked journal (fd opened O_APPEND), fdatasync */
@@ -1158,16 +1177,19 @@ static int journal_append(hollow__s3_cache *c, int fd, const char *record)
     return 0;
 }
 
-/* rewrite the locked journal with only its pending entries */
-static int journal_compact(hollow__s3_cache *c, const journal *j)
+/* rewrite the locked journal with its pending entries but `skip` */
+static int journal_compact(hollow__s3_cache *c, size_t skip)
 {
     char name[64];
     int fd;
     HOLLOW_TRY(create_tmp(c, &fd, name, sizeof name));
     int err = 0;
     char rec[LINE_MAX_LEN], line[LINE_MAX_LEN + 16];
-    for (size_t i = 0; i < j->adds.n && err == 0; i++) {
-        format_add(rec, sizeof rec, &j->adds.v[i]);
+    const jstate *js = &c->js;
+    for (size_t i = js->live_from; i < js->adds.n && err == 0; i++) {
+        if (js->adds.v[i].done || i == skip)
+            continue;
+        format_add(rec, sizeof rec, &js->adds.v[i].e);
         err = write_all(fd, line, format_line(line, sizeof line, rec));
     }
     if (err == 0 && fsync(fd) != 0)
@@ -1228,55 +1250,46 @@ int hollow__s3_journal_add(hollow__s3_cache *c, hollow__s3_entry *e)
     }
     char rec[LINE_MAX_LEN];
     format_add(rec, sizeof rec, e);
-    int fd;
-    HOLLOW_TRY(journal_open(c, LOCK_EX, true, &fd));
-    int rc = journal_append(c, fd, rec);
-    close(fd);
+    hollow__mutex_lock(&c->jmu);
+    int rc = journal_lock(c, LOCK_EX, true);
+    if (rc == 0)
+        rc = journal_append(c, c->jfd, rec);
+    journal_unlock(c);
+    hollow__mutex_unlock(&c->jmu);
     return rc;
 }
 
 int hollow__s3_journal_done(hollow__s3_cache *c, uint64_t id)
 {
     HOLLOW__ARG_NOT_NULL(c);
-    int fd;
-    HOLLOW_TRY(journal_open(c, LOCK_EX, false, &fd));
-    if (fd < 0)
-        return hollow__error_set(HOLLOW_ENOTFOUND,
-                                 "no pending journal entry %" PRIu64 " in %s",
-                                 id, c->dir);
-    journal j;
-    size_t n_adds;
-    int rc = journal_load(c, fd, &j, &n_adds);
-    if (rc < 0)
-        goto done;
-    size_t at = j.adds.n;
-    for (size_t i = 0; i < j.adds.n; i++)
-        if (j.adds.v[i].id == id)
-            at = i;
-    if (at == j.adds.n) {
+    hollow__mutex_lock(&c->jmu);
+    int rc = journal_lock(c, LOCK_EX, false);
+    if (rc == 0 && c->jfd >= 0)
+        rc = journal_sync(c);
+    size_t at = c->js.adds.n;
+    if (rc == 0 && c->jfd >= 0)
+        at = journal_find(c, id);
+    if (rc == 0 && at == c->js.adds.n)
         rc = hollow__error_set(HOLLOW_ENOTFOUND,
                                "no pending journal entry %" PRIu64 " in %s", id,
                                c->dir);
-        journal_clear(&j);
-        goto done;
-    }
     char rec[64];
     snprintf(rec, sizeof rec, "D %" PRIu64, id);
-    if ((rc = journal_append(c, fd, rec)) < 0) {
-        journal_clear(&j);
-        goto done;
+    if (rc == 0)
+        rc = journal_append(c, c->jfd, rec);
+    if (rc == 0) {
+        /* "most lines are done": more than half the entries in the file */
+        size_t n_adds = c->js.adds.n, done = c->js.n_done + 1;
+        if (done == n_adds ||
+            (c->js.lines + 1 >= COMPACT_MIN_LINES && done * 2 > n_adds)) {
+            /* the done is durable already: a failed compaction only
+             * leaves a longer journal for the next one */
+            journal_compact(c, at);
+            journal_drop(c); /* the name may hold another file now */
+        }
     }
-    memmove(&j.adds.v[at], &j.adds.v[at + 1],
-            (j.adds.n - at - 1) * sizeof *j.adds.v);
-    j.adds.n--;
-    /* "most lines are done": more than half the entries ever added */
-    size_t done_entries = n_adds - j.adds.n;
-    if (j.adds.n == 0 ||
-        (j.lines + 1 >= COMPACT_MIN_LINES && done_entries * 2 > n_adds))
-        rc = journal_compact(c, &j);
-    journal_clear(&j);
-done:
-    close(fd);
+    journal_unlock(c);
+    hollow__mutex_unlock(&c->jmu);
     return rc;
 }
 
@@ -1288,23 +1301,28 @@ int hollow__s3_journal_pending(hollow__s3_cache *c, hollow__s3_entry **out,
     HOLLOW__ARG_NOT_NULL(n_out);
     *n_out = 0;
     HOLLOW__ARG_NOT_NULL(c);
-    int fd;
-    HOLLOW_TRY(journal_open(c, LOCK_SH, false, &fd));
-    if (fd < 0)
-        return 0;
-    journal j;
-    int rc = journal_load(c, fd, &j, NULL);
-    close(fd);
-    if (rc < 0)
-        return rc;
-    hollow__array_free(&j.done);
-    if (j.adds.n == 0) {
-        hollow__array_free(&j.adds);
-        return 0;
+    hollow__mutex_lock(&c->jmu);
+    int rc = journal_lock(c, LOCK_SH, false);
+    if (rc == 0 && c->jfd >= 0)
+        rc = journal_sync(c);
+    const jstate *js = &c->js;
+    size_t n = js->adds.n - js->n_done;
+    if (rc == 0 && c->jfd >= 0 && n > 0) {
+        hollow__s3_entry *v = hollow__mallocarray(n, sizeof *v);
+        if (v == NULL) {
+            rc = hollow__error_oom();
+        } else {
+            size_t k = 0;
+            for (size_t i = js->live_from; i < js->adds.n; i++)
+                if (!js->adds.v[i].done)
+                    v[k++] = js->adds.v[i].e;
+            *out = v;
+            *n_out = k;
+        }
     }
-    *out = j.adds.v;
-    *n_out = j.adds.n;
-    return 0;
+    journal_unlock(c);
+    hollow__mutex_unlock(&c->jmu);
+    return rc;
 }
 
 /* the relkeys of pending blob entries (for eviction) */

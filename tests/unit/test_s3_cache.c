@@ -554,6 +554,45 @@ START_TEST(s3_journal_add_done_pending_in_order)
 }
 END_TEST
 
+START_TEST(s3_journal_replaced_under_a_reader)
+{
+    /* `a` has read the journal; `b` empties it (compaction: a new file)
+     * and fills it again past what `a` had read. `a` must see the new
+     * file, not the tail of it past its old offset */
+    hollow__s3_cache *a = open_cache(0, false), *b = open_cache(0, false);
+    hollow__s3_entry e[6];
+    for (int i = 0; i < 3; i++) {
+        char key[32];
+        snprintf(key, sizeof key, "old/e%d", i);
+        blob_entry(&e[i], key, i);
+        HT_OK(hollow__s3_journal_add(a, &e[i]));
+    }
+    ck_assert_uint_eq(pending(a, NULL), 3);
+    for (int i = 0; i < 3; i++)
+        HT_OK(hollow__s3_journal_done(b, e[i].id));
+    for (int i = 3; i < 6; i++) {
+        char key[32];
+        snprintf(key, sizeof key, "new/entry-with-a-longer-name-%d", i);
+        blob_entry(&e[i], key, i);
+        HT_OK(hollow__s3_journal_add(b, &e[i]));
+    }
+    hollow__s3_entry *p;
+    ck_assert_uint_eq(pending(a, &p), 3);
+    for (int i = 0; i < 3; i++)
+        ck_assert_uint_eq(p[i].id, e[3 + i].id);
+    free(p);
+    /* and `a` marks one done in the new file */
+    HT_OK(hollow__s3_journal_done(a, e[4].id));
+    ck_assert_int_eq(hollow__s3_journal_done(a, e[0].id), HOLLOW_ENOTFOUND);
+    ck_assert_uint_eq(pending(b, &p), 2);
+    ck_assert_uint_eq(p[0].id, e[3].id);
+    ck_assert_uint_eq(p[1].id, e[5].id);
+    free(p);
+    hollow__s3_cache_close(a);
+    hollow__s3_cache_close(b);
+}
+END_TEST
+
 START_TEST(s3_journal_torn_last_line_ignored)
 {
     hollow__s3_cache *c = open_cache(0, false);
@@ -951,6 +990,7 @@ static Suite *s3_cache_suite(void)
     tc = tcase_create("journal");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, s3_journal_add_done_pending_in_order);
+    tcase_add_test(tc, s3_journal_replaced_under_a_reader);
     tcase_add_test(tc, s3_journal_torn_last_line_ignored);
     tcase_add_test(tc, s3_journal_concurrent_processes);
     tcase_add_test(tc, s3_journal_compaction_keeps_pending);
