@@ -1040,6 +1040,65 @@ static void s3_free(hollow_blobstore *bs)
     hollow__free(s);
 }
 
+/*
+ * A cache dir serves one bucket and prefix: relkeys carry neither, so two
+ * datasets sharing a dir would read each other's blobs (versions minted in
+ * the same second have the same names). The first store to open a dir
+ * records its "<bucket>/<prefix>" in ORIGIN_NAME (written whole, then
+ * linked into place); a store of another dataset is refused.
+ */
+#define ORIGIN_NAME ".hollow-s3-origin"
+
+static int claim_cache_dir(const char *dir, const char *where)
+{
+    char path[PATH_MAX], tmp[PATH_MAX], have[PREFIX_MAX + 260];
+    int w1 = snprintf(path, sizeof path, "%s/" ORIGIN_NAME, dir);
+    int w2 = snprintf(tmp, sizeof tmp, "%s/" ORIGIN_NAME ".%ld", dir,
+                      (long)getpid());
+    if (w1 < 0 || (size_t)w1 >= sizeof path || w2 < 0 ||
+        (size_t)w2 >= sizeof tmp)
+        return hollow__error_set(HOLLOW_EINVAL, "s3 cache_dir too long");
+    for (int attempt = 0; attempt < 2; attempt++) {
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd >= 0) {
+            ssize_t n = read(fd, have, sizeof have - 1);
+            close(fd);
+            if (n < 0)
+                return hollow__error_set_os(HOLLOW_EIO, errno, "read %s", path);
+            have[n] = '\0';
+            have[strcspn(have, "\n")] = '\0';
+            if (strcmp(have, where) == 0)
+                return 0;
+            return hollow__error_set(HOLLOW_EINVAL,
+                                     "s3 cache dir %s holds the blobs of %s, "
+                                     "not %s: give each bucket and prefix its "
+                                     "own cache dir", dir, have, where);
+        }
+        if (errno != ENOENT)
+            return hollow__error_set_os(HOLLOW_EIO, errno, "open %s", path);
+        fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        if (fd < 0)
+            return hollow__error_set_os(HOLLOW_EIO, errno, "create %s", tmp);
+        size_t len = strlen(where);
+        bool ok = write(fd, where, len) == (ssize_t)len &&
+                  write(fd, "\n", 1) == 1 && fsync(fd) == 0;
+        int err = errno;
+        close(fd);
+        if (!ok) {
+            unlink(tmp);
+            return hollow__error_set_os(HOLLOW_EIO, err, "write %s", tmp);
+        }
+        int lrc = link(tmp, path); /* EEXIST: another store won; read it */
+        err = errno;
+        unlink(tmp);
+        if (lrc == 0)
+            return 0;
+        if (err != EEXIST)
+            return hollow__error_set_os(HOLLOW_EIO, err, "link %s", path);
+    }
+    return hollow__error_set(HOLLOW_EIO, "cannot claim s3 cache dir %s", dir);
+}
+
 int hollow_blobstore_s3_new(hollow_blobstore **out,
                             const hollow_blobstore_s3_options *opts)
 {
@@ -1126,6 +1185,8 @@ int hollow_blobstore_s3_new(hollow_blobstore **out,
                                     opts->cache_max_bytes ? opts->cache_max_bytes
                                                           : DEFAULT_CACHE_MAX,
                                     opts->verify_cache)) < 0)
+        goto fail;
+    if ((rc = claim_cache_dir(cache_dir, s->where)) < 0)
         goto fail;
     if ((rc = hollow__s3_new(&s->cli, &cfg)) < 0)
         goto fail;

@@ -55,7 +55,8 @@ static const char USAGE[] =
     "  --follow        follow announcements; per version reached print\n"
     "                  `version V checksum XXXXXXXX Type=count ...`\n"
     "  --json          with --follow: one JSON object per line instead\n"
-    "  --verbose       print the refresh plan on stderr\n"
+    "  --verbose       print the refresh plan, and the library's info lines,\n"
+    "                  on stderr\n"
     "  --help          this text\n";
 
 static void on_refresh(const hollow_refresh_event *ev, void *payload)
@@ -373,6 +374,10 @@ int cmd_consume(int argc, char **argv)
             goto done;
         }
     }
+    /* --verbose also shows the library's info lines (e.g. an S3 object
+     * accepted unverified because another tool wrote it) */
+    if (verbose)
+        hollow_set_log(HOLLOW_LOG_INFO, NULL, NULL);
     if (follow && (dump || deep != NULL || query != NULL || version_given)) {
         rc = cli_fail("consume", 2, "--follow prints each version reached; it "
                       "does not take --version, --dump, --deep or --query");

@@ -102,6 +102,20 @@ AWS_SECRET_ACCESS_KEY=wrong-Secret-7731 expect 1 "a wrong S3 secret" -- "$CLI" c
 stderr_has "SignatureDoesNotMatch"
 no_secret wrong-Secret-7731 "a wrong S3 secret"
 
+# objects another tool wrote (no x-amz-meta-sha256): read, and --verbose says unverified
+expect 0 "dist_producer over fs" -- "$PRODUCER" --store fs --dir "$TMP/fsrc" --cycles 1
+U1=$(awk '{print $2}' "$TMP/out")
+for f in "snapshot-$U1:snapshots" "header-$U1:headers"; do
+  curl -sf -o /dev/null -T "$TMP/fsrc/${f%%:*}" "http://$EP/$S3_BUCKET/u/${f#*:}/${f%%:*}" || bad "curl put ${f%%:*}"
+done
+curl -sf -o /dev/null -T "$TMP/fsrc/announced.version" "http://$EP/$S3_BUCKET/u/announced.version" || bad "curl put announced.version"
+expect 0 "consume --verbose of objects without metadata" -- "$CLI" consume "${S3[@]}" --prefix u --cache-dir "$TMP/cu" --verbose
+head -1 "$TMP/out" | grep -qx "version $U1" && ok || bad "unverified objects: $(head -1 "$TMP/out")"
+stderr_has "accepted unverified"
+# a cache dir serves one bucket and prefix: another dataset's names would collide
+expect 1 "a cache dir of another prefix" -- "$CLI" consume "${S3[@]}" --prefix a --cache-dir "$TMP/cu"
+stderr_has "give each bucket and prefix its own cache dir"
+
 # --- Redis announcer with a password (S3 store)
 export HOLLOW_REDIS_PASSWORD=$RPW
 expect 0 "dist_producer with --announcer redis" -- "$PRODUCER" "${S3[@]}" --prefix r --cache-dir "$TMP/pr" --s3-strict --announcer "$RURL" --cycles 3 --interval-ms 0

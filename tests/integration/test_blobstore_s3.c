@@ -686,6 +686,7 @@ START_TEST(s3_strict_down_fails_cycle_and_announces_nothing)
     o.endpoint = srv.endpoint;
     o.bucket = srv.bucket;
     o.access_key = o.secret_key = "S3RVER";
+    o.prefix = "strict";
     o.cache_dir = cache;
     o.strict = true;
     hollow_blobstore *none = NULL;
@@ -1069,7 +1070,9 @@ START_TEST(s3_tls_with_ca_file_and_without)
         o.bucket = BUCKET;
         o.prefix = hosts[h];
         o.access_key = o.secret_key = "S3RVER";
-        o.cache_dir = cache;
+        char hcache[PATH_MAX + 16]; /* one cache dir per prefix */
+        snprintf(hcache, sizeof hcache, "%s/%d", cache, h);
+        o.cache_dir = hcache;
         hollow_blobstore *bs = NULL;
         HT_OK(hollow_blobstore_s3_new(&bs, &o));
         uint8_t b[2000];
