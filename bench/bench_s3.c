@@ -502,7 +502,9 @@ static int delete_blob(const hollow_blob_key *key, void *payload)
 /* delete every blob under <prefix>/<sub> */
 static void wipe(const s3_args *a, const char *sub)
 {
-    hollow_blobstore *bs = open_s3(a, sub, "cache-wipe");
+    char cache[64]; /* a cache dir serves one prefix */
+    snprintf(cache, sizeof cache, "cache-wipe-%s", sub);
+    hollow_blobstore *bs = open_s3(a, sub, cache);
     check(hollow_blobstore_list(bs, delete_blob, bs), "list");
     hollow_blobstore_free(bs);
 }
