@@ -886,13 +886,19 @@ int hollow__s3_cache_lookup(hollow__s3_cache *c, const char *relkey,
             return rc;
         }
     }
-    /* the use, for LRU: mtime now (other processes see it too) */
-    struct timespec ts[2] = {{0, UTIME_OMIT}, {0, UTIME_NOW}};
-    utimensat(c->dirfd, relkey, ts, 0);
+    /* the use, for LRU: mtime now (other processes see it too), written
+     * at most once a second per file, which spares hot gets an inode
+     * update; this process's own order below stays exact */
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
+    int64_t now_ns = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
+    if (now_ns - stat_mtime_ns(&st) >= 1000000000 ||
+        now_ns < stat_mtime_ns(&st)) {
+        struct timespec ts[2] = {{0, UTIME_OMIT}, {0, UTIME_NOW}};
+        utimensat(c->dirfd, relkey, ts, 0);
+    }
     hollow__mutex_lock(&c->mu);
-    rc = account(c, relkey, size, (int64_t)now.tv_sec * 1000000000 + now.tv_nsec);
+    rc = account(c, relkey, size, now_ns);
     hollow__mutex_unlock(&c->mu);
     if (rc < 0)
         return rc;

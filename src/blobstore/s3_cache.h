@@ -7,7 +7,8 @@
  * small sidecar recording its size and SHA-256. A file enters the cache
  * only whole (temporary file, fsync, rename) and already verified by the
  * caller. Bounded by max_bytes: least recently used first (use is
- * recorded in the file's mtime, so it persists across processes), never
+ * recorded in the file's mtime, at most once a second, so it persists
+ * across processes), never
  * a file a pending journal entry names.
  *
  * Journal. `<dir>/pending.journal`: an append-only, fsynced log of
