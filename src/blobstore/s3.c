@@ -22,9 +22,12 @@
  *    sidecar is dropped and fetched again), else a download into a cache
  *    temporary file (the client checks the object's x-amz-meta-sha256)
  *    committed to the cache.
- *  - list: ListObjectsV2 of the four folders, plus the pending blobs.
+ *  - list: ListObjectsV2 of the four folders, plus the pending blobs; the
+ *    cache's blobs instead while S3 is unreachable.
  *  - the retrier thread uploads the journal's entries strictly in order,
- *    one retrier per cache dir (the journal lock), with backoff.
+ *    one retrier per cache dir (the journal lock), with backoff, hashing
+ *    each blob first (a damaged one is dropped, and so are the
+ *    announcements after it that would need it).
  *
  * Invariants: a file is in the cache only whole and verified; a journal
  * entry's bytes are the cache file of its relkey while the file's hash is
@@ -39,6 +42,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -97,6 +101,7 @@ typedef struct s3_store {
     int64_t memo_version;
 
     atomic_uint_fast64_t hits, misses, bytes_up, bytes_down, uploads, retries;
+    atomic_bool list_offline; /* the last list fell back to the cache */
 } s3_store;
 
 static void s3_free(hollow_blobstore *bs);
@@ -227,9 +232,22 @@ static void kick(s3_store *s)
     hollow__mutex_unlock(&s->mu);
 }
 
+#define DAMAGED 1 /* upload_entry(): the blob's bytes are not the entry's */
+
+/* the newest version a blob belongs to (a reverse delta's from_version) */
+static int64_t blob_version(const char *relkey)
+{
+    hollow_blob_key k;
+    if (!relkey_parse(&k, relkey))
+        return INT64_MIN; /* not a blob name: blocks every later one */
+    return k.from_version > k.version ? k.from_version : k.version;
+}
+
 /*
  * Upload one journal entry. A blob whose cache file is gone (removed) or
  * holds other bytes (put again since) is superseded: done, nothing sent.
+ * A blob's file is hashed first, verify_cache or not: one that no longer
+ * matches the entry's size and SHA-256 is removed, not sent (DAMAGED).
  */
 static int upload_entry(s3_store *s, const hollow__s3_entry *e)
 {
@@ -247,14 +265,21 @@ static int upload_entry(s3_store *s, const hollow__s3_entry *e)
     char path[PATH_MAX];
     char sha[65];
     int64_t size = 0;
-    int rc = hollow__s3_cache_lookup(s->cache, e->relkey, path, sizeof path,
+    int rc = hollow__s3_cache_verify(s->cache, e->relkey, path, sizeof path,
                                      &size, sha);
-    if (rc == HOLLOW_ENOTFOUND || rc == HOLLOW_ECORRUPT ||
-        (rc == 0 && strcmp(sha, e->sha256) != 0)) {
-        if (rc == HOLLOW_ECORRUPT)
-            hollow__log(HOLLOW_LOG_ERROR, "s3 store: pending %s%s was "
-                        "damaged in the cache and is not uploaded: %s",
-                        s->where, e->relkey, hollow_error_last()->message);
+    if (rc == 0 && strcmp(sha, e->sha256) == 0 && size != e->size) {
+        hollow__s3_cache_remove(s->cache, e->relkey);
+        rc = hollow__error_set(HOLLOW_ECORRUPT, "%" PRId64 " bytes, the "
+                               "journal says %" PRId64, size, e->size);
+    }
+    if (rc == HOLLOW_ECORRUPT) {
+        hollow__log(HOLLOW_LOG_ERROR, "s3 store: pending %s%s was damaged "
+                    "in the cache and is not uploaded: %s", s->where,
+                    e->relkey, hollow_error_last()->message);
+        hollow_error_clear();
+        return DAMAGED;
+    }
+    if (rc == HOLLOW_ENOTFOUND || (rc == 0 && strcmp(sha, e->sha256) != 0)) {
         hollow_error_clear();
         return 0;
     }
@@ -267,6 +292,29 @@ static int upload_entry(s3_store *s, const hollow__s3_entry *e)
     return 0;
 }
 
+/*
+ * The blob v[at] was damaged: drop the announcements after it of its
+ * version or a later one (they would announce a state S3 cannot give),
+ * before the blob's own entry is dropped, so that no crash or later pass
+ * can send them. `dropped[j]` marks them for the pass.
+ */
+static void drop_announcements(s3_store *s, const hollow__s3_entry *v,
+                               size_t n, size_t at, bool *dropped)
+{
+    int64_t bv = blob_version(v[at].relkey);
+    for (size_t j = at + 1; j < n; j++) {
+        if (v[j].kind != HOLLOW__S3_ENTRY_ANNOUNCE || v[j].version < bv ||
+            dropped[j])
+            continue;
+        hollow__log(HOLLOW_LOG_ERROR, "s3 store: version %lld of %s not "
+                    "announced: its blob %s was damaged before upload",
+                    (long long)v[j].version, s->where, v[at].relkey);
+        if (hollow__s3_journal_done(s->cache, v[j].id) < 0)
+            hollow_error_clear(); /* already marked, or retried next pass */
+        dropped[j] = true;
+    }
+}
+
 /* one pass over the journal: 0 when it is empty, <0 when an upload failed
  * (warned about once per outage: `*failing` says one is going on) */
 static int retry_pass(s3_store *s, bool *failing)
@@ -274,13 +322,24 @@ static int retry_pass(s3_store *s, bool *failing)
     hollow__s3_entry *v = NULL;
     size_t n = 0;
     int rc = hollow__s3_journal_pending(s->cache, &v, &n);
+    bool *dropped = NULL;
+    if (rc == 0 && (dropped = hollow__calloc(n ? n : 1, sizeof *dropped)) ==
+                       NULL)
+        rc = hollow__error_oom();
     for (size_t i = 0; rc == 0 && i < n; i++) {
         hollow__mutex_lock(&s->mu);
         bool stop = s->stop;
         hollow__mutex_unlock(&s->mu);
         if (stop)
             break;
-        if ((rc = upload_entry(s, &v[i])) < 0) {
+        if (dropped[i])
+            continue;
+        rc = upload_entry(s, &v[i]);
+        if (rc == DAMAGED) {
+            drop_announcements(s, v, n, i, dropped);
+            rc = 0;
+        }
+        if (rc < 0) {
             hollow__log(*failing ? HOLLOW_LOG_DEBUG : HOLLOW_LOG_WARN,
                         "s3 store: upload of pending %s%s failed, will "
                         "retry: %s", s->where, v[i].relkey,
@@ -295,6 +354,7 @@ static int retry_pass(s3_store *s, bool *failing)
                         hollow_error_last()->message);
         }
     }
+    hollow__free(dropped);
     hollow__free(v);
     if (rc == 0)
         *failing = false;
@@ -582,23 +642,53 @@ static int list_one(const char *key, int64_t size, void *payload)
     return l->cb(&k, l->payload);
 }
 
+/* the blobs in the cache dir */
+static int list_cache(s3_store *s, hollow_blob_key_cb cb, void *payload)
+{
+    char (*v)[HOLLOW__S3_RELKEY_MAX] = NULL;
+    size_t n = 0;
+    HOLLOW_TRY(hollow__s3_cache_list(s->cache, &v, &n));
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        hollow_blob_key k;
+        if (relkey_parse(&k, v[i]))
+            rc = cb(&k, payload);
+    }
+    hollow__free(v);
+    return rc;
+}
+
 /*
  * S3's objects of the four folders, then the blobs still pending (the
- * generic list call sorts and removes duplicates).
+ * generic list call sorts and removes duplicates). S3 unreachable
+ * (HOLLOW_EIO): the cache's blobs instead, with a warning once per outage.
  */
 static int s3_list(hollow_blobstore *bs, hollow_blob_key_cb cb, void *payload)
 {
     s3_store *s = (s3_store *)bs;
     list_ctx l = {strlen(s->prefix), cb, payload};
-    for (int k = 0; k < 4; k++) {
+    int rc = 0;
+    for (int k = 0; rc == 0 && k < 4; k++) {
         char folder[OBJKEY_MAX];
         HOLLOW_TRY(objkey_of(folder, sizeof folder, s, folder_of[k]));
-        HOLLOW_TRY(hollow__s3_list(s->cli, folder, list_one, &l));
+        rc = hollow__s3_list(s->cli, folder, list_one, &l);
+    }
+    if (rc == HOLLOW_EIO) {
+        /* unreachable: what the cache holds lets a consumer start */
+        if (!atomic_exchange(&s->list_offline, true))
+            hollow__log(HOLLOW_LOG_WARN, "s3 store: S3 unreachable: listing "
+                        "the cache for %s (%s)", s->where,
+                        hollow_error_last()->message);
+        hollow_error_clear();
+        HOLLOW_TRY(list_cache(s, cb, payload));
+    } else if (rc < 0) {
+        return rc;
+    } else {
+        atomic_store(&s->list_offline, false);
     }
     hollow__s3_entry *v = NULL;
     size_t n = 0;
     HOLLOW_TRY(hollow__s3_journal_pending(s->cache, &v, &n));
-    int rc = 0;
     for (size_t i = 0; rc == 0 && i < n; i++) {
         hollow_blob_key k;
         if (v[i].kind == HOLLOW__S3_ENTRY_BLOB && relkey_parse(&k, v[i].relkey))

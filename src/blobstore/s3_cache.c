@@ -7,6 +7,7 @@
  *     <dir>/pending.journal               the pending journal
  *     <dir>/pending.lock                  the retrier's flock
  *     <dir>/.tmp-<pid>-<n>                a file being written (any kind)
+ *     <dir>/.commits                      one byte per commit, any process
  *
  * Names starting with '.' are ours, so relkeys may not have a component
  * that starts with '.'; `pending.journal` and `pending.lock` are refused
@@ -79,6 +80,7 @@
 
 #define JOURNAL_NAME "pending.journal"
 #define LOCK_NAME "pending.lock"
+#define COMMITS_NAME ".commits" /* one byte per commit (others_committed) */
 #define TMP_PREFIX ".tmp-"
 #define META_SUFFIX ".meta"
 #define HASH_CHUNK (256 * 1024)
@@ -118,6 +120,8 @@ struct hollow__s3_cache {
     hollow__array(cache_file) files;
     uint64_t bytes;
     int lock_fd; /* pending.lock while this cache is the retrier, else -1 */
+    int commits_fd;        /* .commits (O_APPEND), or -1 */
+    uint64_t commits_seen; /* its size when we last looked */
     atomic_uint_fast64_t tmp_seq;
     hollow__mutex jmu; /* one journal call at a time in this process */
     int jfd;           /* the journal, or -1 */
@@ -460,6 +464,46 @@ static int scan_folder(hollow__s3_cache *c, int fd, const char *prefix)
     return rc;
 }
 
+/*
+ * Re-read the whole dir (mu held): one stat per file, so the files other
+ * processes committed count too and files they removed no longer do. Our
+ * own record of a use is kept when it is newer than the file's mtime (the
+ * disk's clock is coarse). On failure the old record stays.
+ */
+static int rescan(hollow__s3_cache *c)
+{
+    int fd = dup(c->dirfd);
+    if (fd < 0)
+        return os_error(c, errno, "dup", ".");
+    if (lseek(fd, 0, SEEK_SET) != 0) { /* dup shares the offset */
+        int err = errno;
+        close(fd);
+        return os_error(c, err, "seek", ".");
+    }
+    __typeof__(c->files) old = c->files;
+    uint64_t old_bytes = c->bytes;
+    memset(&c->files, 0, sizeof c->files);
+    c->bytes = 0;
+    int rc = scan_folder(c, fd, "");
+    if (rc < 0) {
+        hollow__array_free(&c->files);
+        c->files = old;
+        c->bytes = old_bytes;
+        return rc;
+    }
+    for (size_t i = 0; i < c->files.n; i++) {
+        cache_file *f = &c->files.v[i];
+        for (size_t j = 0; j < old.n; j++)
+            if (strcmp(old.v[j].relkey, f->relkey) == 0) {
+                if (old.v[j].mtime_ns > f->mtime_ns)
+                    f->mtime_ns = old.v[j].mtime_ns;
+                break;
+            }
+    }
+    hollow__array_free(&old);
+    return 0;
+}
+
 /* ------------------------------------------------------------ open */
 
 /* mkdir -p */
@@ -493,6 +537,7 @@ int hollow__s3_cache_open(hollow__s3_cache **out, const char *dir,
     HOLLOW_CHECK_ALLOC(c);
     c->dirfd = -1;
     c->lock_fd = -1;
+    c->commits_fd = -1;
     c->jfd = -1;
     c->max_bytes = max_bytes;
     c->verify = verify;
@@ -536,6 +581,12 @@ int hollow__s3_cache_open(hollow__s3_cache **out, const char *dir,
         hollow__mutex_destroy(&c->mu);
         goto fail;
     }
+    /* without it every bounded commit rescans the dir: slower, still right */
+    c->commits_fd = openat(c->dirfd, COMMITS_NAME,
+                           O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+    struct stat cst;
+    if (c->commits_fd >= 0 && fstat(c->commits_fd, &cst) == 0)
+        c->commits_seen = (uint64_t)cst.st_size;
     *out = c;
     return 0;
 fail:
@@ -554,6 +605,8 @@ void hollow__s3_cache_close(hollow__s3_cache *c)
     if (c->lock_fd >= 0)
         close(c->lock_fd); /* releases the retrier's flock */
     journal_drop(c);
+    if (c->commits_fd >= 0)
+        close(c->commits_fd);
     close(c->dirfd);
     hollow__mutex_destroy(&c->jmu);
     hollow__mutex_destroy(&c->mu);
@@ -650,6 +703,8 @@ static bool read_meta(const hollow__s3_cache *c, const char *relkey,
 static int pending_relkeys(hollow__s3_cache *c, char (**out)[HOLLOW__S3_RELKEY_MAX],
                            size_t *n_out);
 
+static bool others_committed(hollow__s3_cache *c);
+
 static int cmp_mtime(const void *a, const void *b)
 {
     const cache_file *x = *(cache_file *const *)a, *y = *(cache_file *const *)b;
@@ -658,26 +713,14 @@ static int cmp_mtime(const void *a, const void *b)
     return strcmp(x->relkey, y->relkey);
 }
 
-static int evict(hollow__s3_cache *c, const char *keep)
+static int evict(hollow__s3_cache *c, const char *keep, bool others)
 {
-    if (c->max_bytes == 0 || c->bytes <= c->max_bytes)
+    /* `others`: another process committed since we last looked, so our
+     * count may miss its files: re-read the dir. Past the bound, re-read
+     * it too (sizes, uses elsewhere, files gone) before choosing. */
+    if (c->max_bytes == 0 || (!others && c->bytes <= c->max_bytes))
         return 0;
-    /* refresh from the disk: sizes, uses elsewhere, files gone */
-    for (size_t i = 0; i < c->files.n;) {
-        struct stat st;
-        cache_file *f = &c->files.v[i];
-        if (fstatat(c->dirfd, f->relkey, &st, 0) != 0) {
-            unaccount(c, f->relkey);
-            continue;
-        }
-        c->bytes = c->bytes - (uint64_t)f->size + (uint64_t)st.st_size;
-        f->size = (int64_t)st.st_size;
-        /* the disk's clock is coarse (a tick): our own record of a use
-         * here is finer, a later use elsewhere shows as a newer mtime */
-        if (stat_mtime_ns(&st) > f->mtime_ns)
-            f->mtime_ns = stat_mtime_ns(&st);
-        i++;
-    }
+    HOLLOW_TRY(rescan(c));
     if (c->bytes <= c->max_bytes)
         return 0;
     char (*pend)[HOLLOW__S3_RELKEY_MAX] = NULL;
@@ -790,8 +833,9 @@ int hollow__s3_cache_commit(hollow__s3_cache *c, const char *relkey,
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
     rc = account(c, relkey, size, (int64_t)now.tv_sec * 1000000000 + now.tv_nsec);
-    if (rc == 0)
-        evict(c, relkey); /* the file is in: a failed eviction only defers */
+    if (rc == 0 && c->max_bytes != 0)
+        /* the file is in: a failed eviction only defers */
+        evict(c, relkey, others_committed(c));
     hollow__mutex_unlock(&c->mu);
     int src = fsync_parent(c, relkey);
     if (strchr(relkey, '/') != NULL && src == 0)
@@ -806,6 +850,23 @@ fail:
     return rc;
 }
 
+/*
+ * Count this commit in <dir>/.commits (one byte appended per commit by
+ * every process, mu held): true when the file grew by more than our byte
+ * since we last looked, i.e. another process committed meanwhile (or the
+ * count is unknown).
+ */
+static bool others_committed(hollow__s3_cache *c)
+{
+    struct stat st;
+    if (c->commits_fd < 0 || write(c->commits_fd, "+", 1) != 1 ||
+        fstat(c->commits_fd, &st) != 0)
+        return true;
+    bool others = (uint64_t)st.st_size != c->commits_seen + 1;
+    c->commits_seen = (uint64_t)st.st_size;
+    return others;
+}
+
 /* remove a file found not to match its sidecar (mu held) */
 static int corrupt(hollow__s3_cache *c, const char *relkey, const char *why)
 {
@@ -814,9 +875,8 @@ static int corrupt(hollow__s3_cache *c, const char *relkey, const char *why)
                              c->dir, relkey, why);
 }
 
-int hollow__s3_cache_lookup(hollow__s3_cache *c, const char *relkey,
-                            char *path, size_t cap, int64_t *size_out,
-                            char *sha256_out)
+static int lookup(hollow__s3_cache *c, const char *relkey, char *path,
+                  size_t cap, int64_t *size_out, char *sha256_out, bool verify)
 {
     HOLLOW__ARG_NOT_NULL(c);
     HOLLOW__ARG_NOT_NULL(relkey);
@@ -855,7 +915,7 @@ int hollow__s3_cache_lookup(hollow__s3_cache *c, const char *relkey,
     hollow__mutex_unlock(&c->mu);
     if (rc < 0)
         return rc;
-    if (c->verify) {
+    if (verify) {
         int fd = openat(c->dirfd, relkey, O_RDONLY | O_CLOEXEC);
         if (fd < 0)
             return errno == ENOENT
@@ -906,6 +966,48 @@ int hollow__s3_cache_lookup(hollow__s3_cache *c, const char *relkey,
         *size_out = size;
     if (sha256_out != NULL)
         memcpy(sha256_out, sha, 65);
+    return 0;
+}
+
+int hollow__s3_cache_lookup(hollow__s3_cache *c, const char *relkey,
+                            char *path, size_t cap, int64_t *size_out,
+                            char *sha256_out)
+{
+    HOLLOW__ARG_NOT_NULL(c);
+    return lookup(c, relkey, path, cap, size_out, sha256_out, c->verify);
+}
+
+int hollow__s3_cache_verify(hollow__s3_cache *c, const char *relkey,
+                            char *path, size_t cap, int64_t *size_out,
+                            char *sha256_out)
+{
+    HOLLOW__ARG_NOT_NULL(c);
+    return lookup(c, relkey, path, cap, size_out, sha256_out, true);
+}
+
+int hollow__s3_cache_list(hollow__s3_cache *c,
+                          char (**out)[HOLLOW__S3_RELKEY_MAX], size_t *n_out)
+{
+    HOLLOW__ARG_NOT_NULL(c);
+    HOLLOW__ARG_NOT_NULL(out);
+    HOLLOW__ARG_NOT_NULL(n_out);
+    *out = NULL;
+    *n_out = 0;
+    hollow__mutex_lock(&c->mu);
+    int rc = rescan(c);
+    size_t n = c->files.n;
+    char (*v)[HOLLOW__S3_RELKEY_MAX] = NULL;
+    if (rc == 0 && (v = hollow__mallocarray(n ? n : 1, sizeof *v)) == NULL)
+        rc = hollow__error_oom();
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        memcpy(v[i], c->files.v[i].relkey, HOLLOW__S3_RELKEY_MAX);
+    hollow__mutex_unlock(&c->mu);
+    if (rc < 0) {
+        hollow__free(v);
+        return rc;
+    }
+    *out = v;
+    *n_out = n;
     return 0;
 }
 

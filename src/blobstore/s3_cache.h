@@ -9,7 +9,9 @@
  * caller. Bounded by max_bytes: least recently used first (use is
  * recorded in the file's mtime, at most once a second, so it persists
  * across processes), never
- * a file a pending journal entry names.
+ * a file a pending journal entry names. Processes sharing the dir keep
+ * the bound together: a commit re-reads the dir's sizes when another
+ * process committed since (counted in `<dir>/.commits`).
  *
  * Journal. `<dir>/pending.journal`: an append-only, fsynced log of
  * entries waiting for upload, shared by every process that opens the same
@@ -75,6 +77,15 @@ int hollow__s3_cache_commit(hollow__s3_cache *c, const char *relkey,
 int hollow__s3_cache_lookup(hollow__s3_cache *c, const char *relkey,
                             char *path, size_t cap, int64_t *size_out,
                             char *sha256_out);
+/* lookup() that always hashes the file (whatever `verify`): a file that
+ * does not match its sidecar is removed, HOLLOW_ECORRUPT */
+int hollow__s3_cache_verify(hollow__s3_cache *c, const char *relkey,
+                            char *path, size_t cap, int64_t *size_out,
+                            char *sha256_out);
+/* the relkeys of every cache file in the dir now (re-read: other
+ * processes' files too); *out hollow__malloc'd, *n_out may be 0 */
+int hollow__s3_cache_list(hollow__s3_cache *c,
+                          char (**out)[HOLLOW__S3_RELKEY_MAX], size_t *n_out);
 /* drop `relkey` from the cache (ENOTFOUND if absent) */
 int hollow__s3_cache_remove(hollow__s3_cache *c, const char *relkey);
 /* total bytes of cache files */
