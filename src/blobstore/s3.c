@@ -642,17 +642,21 @@ static int list_one(const char *key, int64_t size, void *payload)
     return l->cb(&k, l->payload);
 }
 
-/* the blobs in the cache dir */
-static int list_cache(s3_store *s, hollow_blob_key_cb cb, void *payload)
+/* the blobs in the cache dir (*found: how many) */
+static int list_cache(s3_store *s, hollow_blob_key_cb cb, void *payload,
+                      size_t *found)
 {
     char (*v)[HOLLOW__S3_RELKEY_MAX] = NULL;
     size_t n = 0;
+    *found = 0;
     HOLLOW_TRY(hollow__s3_cache_list(s->cache, &v, &n));
     int rc = 0;
     for (size_t i = 0; rc == 0 && i < n; i++) {
         hollow_blob_key k;
-        if (relkey_parse(&k, v[i]))
+        if (relkey_parse(&k, v[i])) {
             rc = cb(&k, payload);
+            ++*found;
+        }
     }
     hollow__free(v);
     return rc;
@@ -674,18 +678,25 @@ static int s3_list(hollow_blobstore *bs, hollow_blob_key_cb cb, void *payload)
         rc = hollow__s3_list(s->cli, folder, list_one, &l);
     }
     if (rc == HOLLOW_EIO) {
-        /* unreachable: what the cache holds lets a consumer start */
+        /* unreachable: what the cache holds lets a consumer start; with
+         * nothing cached, S3's error says more than an empty listing */
+        char why[512];
+        snprintf(why, sizeof why, "%s", hollow_error_last()->message);
         if (!atomic_exchange(&s->list_offline, true))
             hollow__log(HOLLOW_LOG_WARN, "s3 store: S3 unreachable: listing "
-                        "the cache for %s (%s)", s->where,
-                        hollow_error_last()->message);
+                        "the cache for %s (%s)", s->where, why);
         hollow_error_clear();
-        HOLLOW_TRY(list_cache(s, cb, payload));
+        size_t found = 0;
+        HOLLOW_TRY(list_cache(s, cb, payload, &found));
+        if (found == 0)
+            return hollow__error_set(HOLLOW_EIO, "%s (and no blob of %s "
+                                     "is cached)", why, s->where);
     } else if (rc < 0) {
         return rc;
     } else {
         atomic_store(&s->list_offline, false);
     }
+    rc = 0;
     hollow__s3_entry *v = NULL;
     size_t n = 0;
     HOLLOW_TRY(hollow__s3_journal_pending(s->cache, &v, &n));
