@@ -972,6 +972,100 @@ START_TEST(s3_cache_threads)
 }
 END_TEST
 
+START_TEST(s3_cache_verify_hashes_without_verify_cache)
+{
+    hollow__s3_cache *c = open_cache(0, false);
+    char sha[65], got_sha[65], got[4096];
+    int64_t size = 0;
+    put(c, "snapshots/snapshot-4", 3000, 'v', sha);
+    HT_OK(hollow__s3_cache_verify(c, "snapshots/snapshot-4", got, sizeof got,
+                                  &size, got_sha));
+    ck_assert_int_eq(size, 3000);
+    ck_assert_str_eq(got_sha, sha);
+    char path[4096];
+    snprintf(path, sizeof path, "%s/snapshots/snapshot-4", dir);
+    int fd = open(path, O_WRONLY);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(pwrite(fd, "Z", 1, 1500), 1); /* same size */
+    close(fd);
+    /* verify hashes though the cache does not: corrupt, removed */
+    ck_assert_int_eq(hollow__s3_cache_verify(c, "snapshots/snapshot-4", got,
+                                             sizeof got, NULL, NULL),
+                     HOLLOW_ECORRUPT);
+    ck_assert(!cached("snapshots/snapshot-4"));
+    ck_assert_int_eq(hollow__s3_cache_verify(c, "snapshots/snapshot-4", got,
+                                             sizeof got, NULL, NULL),
+                     HOLLOW_ENOTFOUND);
+    hollow__s3_cache_close(c);
+}
+END_TEST
+
+static int relkey_cmp(const void *x, const void *y)
+{
+    return strcmp((const char *)x, (const char *)y);
+}
+
+/* the relkeys `c` lists, sorted, joined by ' ' */
+static void listed(hollow__s3_cache *c, char *out, size_t cap)
+{
+    char (*v)[HOLLOW__S3_RELKEY_MAX] = NULL;
+    size_t n = 0;
+    HT_OK(hollow__s3_cache_list(c, &v, &n));
+    qsort(v, n, sizeof *v, relkey_cmp);
+    out[0] = '\0';
+    for (size_t i = 0; i < n; i++)
+        snprintf(out + strlen(out), cap - strlen(out), "%s%s", i ? " " : "",
+                 v[i]);
+    free(v);
+}
+
+START_TEST(s3_cache_list_sees_other_objects_files)
+{
+    hollow__s3_cache *a = open_cache(0, false);
+    hollow__s3_cache *b = open_cache(0, false);
+    char got[1024];
+    listed(a, got, sizeof got);
+    ck_assert_str_eq(got, "");
+    put(a, "snapshots/snapshot-1", 100, 'a', NULL);
+    put(b, "deltas/delta-1-2", 100, 'b', NULL);
+    put(b, "headers/header-2", 10, 'h', NULL);
+    listed(a, got, sizeof got);
+    ck_assert_str_eq(got, "deltas/delta-1-2 headers/header-2 "
+                          "snapshots/snapshot-1");
+    ck_assert_uint_eq(hollow__s3_cache_bytes(a), 210);
+    HT_OK(hollow__s3_cache_remove(b, "deltas/delta-1-2"));
+    listed(a, got, sizeof got);
+    ck_assert_str_eq(got, "headers/header-2 snapshots/snapshot-1");
+    hollow__s3_cache_close(a);
+    hollow__s3_cache_close(b);
+}
+END_TEST
+
+/* two cache objects on one dir (as two processes): each commit sees the
+ * other's files, so the dir stays within the bound */
+START_TEST(s3_cache_bound_shared_by_two_openers)
+{
+    hollow__s3_cache *a = open_cache(10000, false);
+    hollow__s3_cache *b = open_cache(10000, false);
+    for (int i = 0; i < 8; i++) {
+        char k[64];
+        snprintf(k, sizeof k, "snapshots/snapshot-%d", i);
+        put(a, k, 1000, 'a', NULL);
+        snprintf(k, sizeof k, "deltas/delta-%d-%d", i, i + 1);
+        put(b, k, 1000, 'b', NULL);
+    }
+    hollow__s3_cache *c = open_cache(0, false); /* counts the dir */
+    ck_assert_uint_le(hollow__s3_cache_bytes(c), 10000);
+    ck_assert_uint_ge(hollow__s3_cache_bytes(c), 9000);
+    /* the newest of each stayed */
+    ck_assert(cached("snapshots/snapshot-7"));
+    ck_assert(cached("deltas/delta-7-8"));
+    hollow__s3_cache_close(c);
+    hollow__s3_cache_close(a);
+    hollow__s3_cache_close(b);
+}
+END_TEST
+
 static Suite *s3_cache_suite(void)
 {
     Suite *s = suite_create("s3_cache");
@@ -986,6 +1080,9 @@ static Suite *s3_cache_suite(void)
     tcase_add_test(tc, s3_cache_pending_never_evicted);
     tcase_add_test(tc, s3_cache_reopen_rebuilds_accounting);
     tcase_add_test(tc, s3_cache_bad_relkeys_refused);
+    tcase_add_test(tc, s3_cache_verify_hashes_without_verify_cache);
+    tcase_add_test(tc, s3_cache_list_sees_other_objects_files);
+    tcase_add_test(tc, s3_cache_bound_shared_by_two_openers);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("journal");
