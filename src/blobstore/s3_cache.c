@@ -81,6 +81,7 @@
 #define JOURNAL_NAME "pending.journal"
 #define LOCK_NAME "pending.lock"
 #define COMMITS_NAME ".commits" /* one byte per commit (others_committed) */
+#define COMMITS_MAX (1 << 20)   /* then it starts again from empty */
 #define TMP_PREFIX ".tmp-"
 #define META_SUFFIX ".meta"
 #define HASH_CHUNK (256 * 1024)
@@ -833,9 +834,9 @@ int hollow__s3_cache_commit(hollow__s3_cache *c, const char *relkey,
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
     rc = account(c, relkey, size, (int64_t)now.tv_sec * 1000000000 + now.tv_nsec);
-    if (rc == 0 && c->max_bytes != 0)
-        /* the file is in: a failed eviction only defers */
-        evict(c, relkey, others_committed(c));
+    bool others = others_committed(c); /* every commit counts, bound or not */
+    if (rc == 0)
+        evict(c, relkey, others); /* the file is in: a failure only defers */
     hollow__mutex_unlock(&c->mu);
     int src = fsync_parent(c, relkey);
     if (strchr(relkey, '/') != NULL && src == 0)
@@ -864,6 +865,10 @@ static bool others_committed(hollow__s3_cache *c)
         return true;
     bool others = (uint64_t)st.st_size != c->commits_seen + 1;
     c->commits_seen = (uint64_t)st.st_size;
+    /* kept small: the others then see a size they do not expect, which
+     * costs them one rescan */
+    if (st.st_size > COMMITS_MAX && ftruncate(c->commits_fd, 0) == 0)
+        c->commits_seen = 0;
     return others;
 }
 
