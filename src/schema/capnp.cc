@@ -8,8 +8,7 @@
 // No C++ exception crosses the C API: everything runs inside one try block
 // and becomes a hollow error code. The compiler reports an error through a
 // kj::Exception holding the file (relative to the directory it parsed from:
-// we parse from "/", so it is the absolute path without its '/') and a
-// 0-based line, without a column.
+// see parse()) and a 0-based line, without a column.
 //
 // Types are emitted in a queue: first every struct and enum the file
 // declares, in declaration order (nested ones after their parent), then
@@ -28,6 +27,8 @@
 #include <new>
 #include <string>
 #include <vector>
+
+#include <unistd.h>
 
 #include "hollow/schema.h"
 
@@ -72,9 +73,9 @@ std::vector<std::string> split_fields(const std::string &text)
 class Mapper {
 public:
     Mapper(std::string user_path, std::string main_file,
-           std::map<std::string, std::vector<std::string>> keys)
+           std::map<std::string, std::vector<std::string>> keys, bool rooted)
         : user_path_(std::move(user_path)), main_file_(std::move(main_file)),
-          keys_(std::move(keys))
+          keys_(std::move(keys)), rooted_(rooted)
     {
     }
 
@@ -112,6 +113,7 @@ private:
 
     std::string user_path_, main_file_;
     std::map<std::string, std::vector<std::string>> keys_;
+    bool rooted_; // files are relative to "/", else to the current dir
     hollow_schema_list *list_ = nullptr;
     std::map<std::string, std::string> origin_; // type name -> what made it
     std::map<uint64_t, std::string> by_id_;
@@ -123,7 +125,9 @@ private:
     {
         std::string dn = s.getProto().getDisplayName().cStr();
         std::string f = dn.substr(0, dn.find(':'));
-        return f == main_file_ ? user_path_ : "/" + f;
+        if (f == main_file_)
+            return user_path_;
+        return rooted_ ? "/" + f : f;
     }
 
     [[noreturn]] void unsupported(const capnp::Schema &owner,
@@ -375,6 +379,22 @@ private:
     }
 };
 
+// The file an imported file's trimmed name `f` stands for: the first of
+// D/f, for D the main file's directories from the deepest, that exists.
+std::string untrim(const std::string &main_file, const std::string &f,
+                   bool rooted)
+{
+    std::string lead = rooted ? "/" : "";
+    for (size_t slash = main_file.rfind('/'); slash != std::string::npos;
+         slash = slash == 0 ? std::string::npos
+                            : main_file.rfind('/', slash - 1)) {
+        std::string c = lead + main_file.substr(0, slash + 1) + f;
+        if (access(c.c_str(), F_OK) == 0)
+            return c;
+    }
+    return lead + f;
+}
+
 int parse(hollow_schema_list **out, const char *path,
           const hollow_capnp_options *opts)
 {
@@ -424,27 +444,53 @@ int parse(hollow_schema_list **out, const char *path,
     for (const auto &d : dirs)
         import_path.push_back(d.get());
 
-    kj::Path abs = fs->getCurrentPath().evalNative(path);
-    std::string main_file = abs.toString().cStr();
+    // As `capnp compile` does: a relative path that stays below the
+    // current directory is parsed from there (imported files then show
+    // relative to it), any other from "/".
+    const kj::ReadableDirectory *base = &fs->getCurrent();
+    kj::Path rel = nullptr;
+    bool rooted = path[0] == '/';
+    if (!rooted) {
+        try {
+            rel = kj::Path::parse(path);
+        } catch (kj::Exception &) {
+            rooted = true;
+        }
+    }
+    if (rooted) {
+        base = &root;
+        rel = fs->getCurrentPath().evalNative(path);
+    }
+    std::string main_file = rel.toString().cStr();
     capnp::SchemaParser parser;
     capnp::ParsedSchema file;
     try {
         file = parser.parseFromDirectory(
-            root, kj::mv(abs),
+            *base, kj::mv(rel),
             kj::ArrayPtr<const kj::ReadableDirectory *const>(
                 import_path.data(), import_path.size()));
     } catch (kj::Exception &e) {
-        // compiler errors carry the .capnp file and a 0-based line
+        // Compiler errors carry the .capnp file, relative to `base`, and a
+        // 0-based line. kj trims some leading directories off the file
+        // name ("tmp/"), so the main file is matched by its tail.
         std::string f = e.getFile();
-        std::string shown = f == main_file ? path : "/" + f;
-        bool in_schema = f.size() > 6 && f.compare(f.size() - 6, 6, ".capnp") == 0;
+        std::string shown = f;
+        if (f == main_file ||
+            (main_file.size() > f.size() &&
+             main_file.compare(main_file.size() - f.size() - 1,
+                               f.size() + 1, "/" + f) == 0))
+            shown = path;
+        else
+            shown = untrim(main_file, f, rooted);
+        bool in_schema =
+            f.size() > 6 && f.compare(f.size() - 6, 6, ".capnp") == 0;
         if (in_schema)
             fail(HOLLOW_EPARSE, shown + ":" + std::to_string(e.getLine() + 1) +
                                     ": " + e.getDescription().cStr());
         fail(HOLLOW_EPARSE,
              std::string(path) + ": " + e.getDescription().cStr());
     }
-    Mapper m(path, main_file, keys);
+    Mapper m(path, main_file, keys, rooted);
     hollow_schema_list *l = m.run(file);
     int rc = hollow_schema_list_validate(l);
     if (rc < 0) {
