@@ -36,7 +36,8 @@ extern "C" {
 #include "common/error.h"
 }
 
-namespace {
+namespace
+{
 
 // id of `primaryKey` in include/hollow/hollow.capnp (declared explicitly
 // there, so it never changes)
@@ -58,9 +59,9 @@ std::vector<std::string> split_fields(const std::string &text)
     size_t start = 0;
     for (;;) {
         size_t comma = text.find(',', start);
-        std::string f = text.substr(
-            start, comma == std::string::npos ? std::string::npos
-                                              : comma - start);
+        std::string f =
+            text.substr(start, comma == std::string::npos ? std::string::npos
+                                                          : comma - start);
         size_t b = f.find_first_not_of(" \t");
         size_t e = f.find_last_not_of(" \t");
         out.push_back(b == std::string::npos ? "" : f.substr(b, e - b + 1));
@@ -70,8 +71,9 @@ std::vector<std::string> split_fields(const std::string &text)
     }
 }
 
-class Mapper {
-public:
+class Mapper
+{
+  public:
     Mapper(std::string user_path, std::string main_file,
            std::map<std::string, std::vector<std::string>> keys, bool rooted)
         : user_path_(std::move(user_path)), main_file_(std::move(main_file)),
@@ -101,13 +103,18 @@ public:
         return l;
     }
 
-private:
-    enum Kind { STRUCT, ENUM, LIST, WRAPPER };
+  private:
+    enum Kind {
+        STRUCT,
+        ENUM,
+        LIST,
+        WRAPPER
+    };
     struct Item {
         Kind kind;
         capnp::Schema schema;
         std::string name;
-        std::string element; // LIST: element type name
+        std::string element;       // LIST: element type name
         hollow_field_type wrapped; // WRAPPER: type of `value`
     };
 
@@ -151,8 +158,9 @@ private:
             return true;
         }
         if (it->second != origin)
-            unsupported(ctx, "", "two types are named " + name + " (" +
-                                     it->second + " and " + origin + ")");
+            unsupported(ctx, "",
+                        "two types are named " + name + " (" + it->second +
+                            " and " + origin + ")");
         return false;
     }
 
@@ -165,10 +173,9 @@ private:
             else if (proto.isEnum())
                 enum_ref(child.asEnum(), child);
             else if (proto.isInterface())
-                fail(HOLLOW_EINVAL,
-                     file_of(child) + ": interface " +
-                         child.getShortDisplayName().cStr() +
-                         ": interfaces are not supported");
+                fail(HOLLOW_EINVAL, file_of(child) + ": interface " +
+                                        child.getShortDisplayName().cStr() +
+                                        ": interfaces are not supported");
             // constants and annotation declarations map to nothing
             declare(child);
         }
@@ -182,7 +189,8 @@ private:
         if (it != by_id_.end())
             return it->second;
         std::string name = s.getShortDisplayName().cStr();
-        claim(name, "struct " + std::string(s.getProto().getDisplayName().cStr()),
+        claim(name,
+              "struct " + std::string(s.getProto().getDisplayName().cStr()),
               ctx);
         by_id_[id] = name;
         structs_[name] = true;
@@ -250,8 +258,8 @@ private:
                 ref_name(t.asList().getElementType(), owner, field);
             std::string name = "ListOf" + elem;
             if (claim(name, "list of " + elem, owner))
-                queue_.push_back(Item{LIST, owner, name, elem,
-                                      HOLLOW_FIELD_INT});
+                queue_.push_back(
+                    Item{LIST, owner, name, elem, HOLLOW_FIELD_INT});
             return name;
         }
         case capnp::schema::Type::INTERFACE:
@@ -272,36 +280,56 @@ private:
             capnp::schema::Field::NO_DISCRIMINANT)
             unsupported(s, fname, "unions are not supported");
         if (f.getProto().isGroup()) {
-            bool is_union = f.getType().asStruct().getProto().getStruct()
+            bool is_union = f.getType()
+                                .asStruct()
+                                .getProto()
+                                .getStruct()
                                 .getDiscriminantCount() > 0;
-            unsupported(s, fname, is_union ? "unions are not supported"
-                                           : "groups are not supported");
+            unsupported(s, fname,
+                        is_union ? "unions are not supported"
+                                 : "groups are not supported");
         }
         capnp::Type t = f.getType();
         hollow_field_type ft = HOLLOW_FIELD_REFERENCE;
         std::string ref;
         switch (t.which()) {
-        case capnp::schema::Type::BOOL: ft = HOLLOW_FIELD_BOOLEAN; break;
+        case capnp::schema::Type::BOOL:
+            ft = HOLLOW_FIELD_BOOLEAN;
+            break;
         case capnp::schema::Type::INT8:
         case capnp::schema::Type::INT16:
         case capnp::schema::Type::INT32:
         case capnp::schema::Type::UINT8:
-        case capnp::schema::Type::UINT16: ft = HOLLOW_FIELD_INT; break;
+        case capnp::schema::Type::UINT16:
+            ft = HOLLOW_FIELD_INT;
+            break;
         case capnp::schema::Type::INT64:
         case capnp::schema::Type::UINT32:
-        case capnp::schema::Type::UINT64: ft = HOLLOW_FIELD_LONG; break;
-        case capnp::schema::Type::FLOAT32: ft = HOLLOW_FIELD_FLOAT; break;
-        case capnp::schema::Type::FLOAT64: ft = HOLLOW_FIELD_DOUBLE; break;
-        case capnp::schema::Type::TEXT: ft = HOLLOW_FIELD_STRING; break;
-        case capnp::schema::Type::DATA: ft = HOLLOW_FIELD_BYTES; break;
-        default: ref = ref_name(t, s, fname); break;
+        case capnp::schema::Type::UINT64:
+            ft = HOLLOW_FIELD_LONG;
+            break;
+        case capnp::schema::Type::FLOAT32:
+            ft = HOLLOW_FIELD_FLOAT;
+            break;
+        case capnp::schema::Type::FLOAT64:
+            ft = HOLLOW_FIELD_DOUBLE;
+            break;
+        case capnp::schema::Type::TEXT:
+            ft = HOLLOW_FIELD_STRING;
+            break;
+        case capnp::schema::Type::DATA:
+            ft = HOLLOW_FIELD_BYTES;
+            break;
+        default:
+            ref = ref_name(t, s, fname);
+            break;
         }
         int rc = hollow_schema_add_field(obj, fname.c_str(), ft,
                                          ref.empty() ? nullptr : ref.c_str());
         if (rc < 0)
-            fail(rc, file_of(s) + ": struct " +
-                         s.getShortDisplayName().cStr() + " field " + fname +
-                         ": " + hollow_error_last()->message);
+            fail(rc, file_of(s) + ": struct " + s.getShortDisplayName().cStr() +
+                         " field " + fname + ": " +
+                         hollow_error_last()->message);
     }
 
     std::vector<std::string> key_of(const capnp::StructSchema &s,
@@ -319,11 +347,10 @@ private:
                 split_fields(a.getValue().getText().cStr());
             for (const auto &p : f)
                 if (p.empty())
-                    unsupported(s, "", "$primaryKey(\"" +
-                                           std::string(a.getValue()
-                                                           .getText()
-                                                           .cStr()) +
-                                           "\") has an empty field");
+                    unsupported(s, "",
+                                "$primaryKey(\"" +
+                                    std::string(a.getValue().getText().cStr()) +
+                                    "\") has an empty field");
             return f;
         }
         return {};
@@ -358,9 +385,8 @@ private:
                 std::vector<const char *> paths;
                 for (const auto &p : key)
                     paths.push_back(p.c_str());
-                if (!paths.empty() &&
-                    (rc = hollow_schema_set_key(s, paths.data(),
-                                                paths.size())) < 0)
+                if (!paths.empty() && (rc = hollow_schema_set_key(
+                                           s, paths.data(), paths.size())) < 0)
                     fail(rc, user_path_ + ": " + hollow_error_last()->message);
             } else if (it.kind == ENUM) {
                 // Java's object mapper stores an enum as its name
@@ -410,8 +436,8 @@ int parse(hollow_schema_list **out, const char *path,
         for (const auto &p : f)
             ok = ok && !p.empty();
         if (!ok)
-            fail(HOLLOW_EINVAL, "primary key '" + spec +
-                                    "': expected TYPE=field[,field]");
+            fail(HOLLOW_EINVAL,
+                 "primary key '" + spec + "': expected TYPE=field[,field]");
         keys[spec.substr(0, eq)] = f;
     }
 
@@ -429,8 +455,8 @@ int parse(hollow_schema_list **out, const char *path,
     std::vector<kj::Own<const kj::ReadableDirectory>> dirs;
     for (const char *const *d = opts ? opts->import_dirs : nullptr;
          d != nullptr && *d != nullptr; d++) {
-        KJ_IF_MAYBE (dir, root.tryOpenSubdir(
-                              fs->getCurrentPath().evalNative(*d))) {
+        KJ_IF_MAYBE (dir,
+                     root.tryOpenSubdir(fs->getCurrentPath().evalNative(*d))) {
             dirs.push_back(kj::mv(*dir));
         } else {
             fail(HOLLOW_EIO, std::string("cannot open import dir ") + *d);
@@ -477,8 +503,8 @@ int parse(hollow_schema_list **out, const char *path,
         std::string shown = f;
         if (f == main_file ||
             (main_file.size() > f.size() &&
-             main_file.compare(main_file.size() - f.size() - 1,
-                               f.size() + 1, "/" + f) == 0))
+             main_file.compare(main_file.size() - f.size() - 1, f.size() + 1,
+                               "/" + f) == 0))
             shown = path;
         else
             shown = untrim(main_file, f, rooted);

@@ -20,7 +20,7 @@
 static const char *const VALID[] = {"common.capnp", "imports.capnp",
                                     "movies.capnp", "people.capnp"};
 static const char *const INVALID[] = {
-    "duplicate_field.capnp", "no_file_id.capnp", "skipped_ordinal.capnp",
+    "duplicate_field.capnp", "no_file_id.capnp",   "skipped_ordinal.capnp",
     "syntax_error.capnp",    "unknown_type.capnp", "unterminated.capnp"};
 
 /* Run `capnp compile -o- [-I inc] path`: its exit status, and the line of
@@ -162,22 +162,22 @@ START_TEST(capnp_every_scalar_and_list)
 {
     char dir[512];
     ht_tmpdir(dir, sizeof dir, "capnp");
-    const char *p = put(
-        dir, "all.capnp",
-        "@0xd6b3f1c2a4e58990;\n"
-        "struct All {\n"
-        "  b @0 :Bool; i8 @1 :Int8; i16 @2 :Int16; i32 @3 :Int32;\n"
-        "  u8 @4 :UInt8; u16 @5 :UInt16; i64 @6 :Int64; u32 @7 :UInt32;\n"
-        "  u64 @8 :UInt64; f32 @9 :Float32; f64 @10 :Float64;\n"
-        "  t @11 :Text; d @12 :Data; s @13 :Inner; e @14 :Color;\n"
-        "  lb @15 :List(Bool); li @16 :List(Int16); lu @17 :List(UInt8);\n"
-        "  ll @18 :List(Int64); lw @19 :List(UInt32);\n"
-        "  lf @20 :List(Float32); ld @21 :List(Float64);\n"
-        "  lt @22 :List(Text); ls @23 :List(Inner); le @24 :List(Color);\n"
-        "  lll @25 :List(List(Text));\n"
-        "  struct Inner { x @0 :Int32; }\n"
-        "}\n"
-        "enum Color { red @0; green @1; }\n");
+    const char *p =
+        put(dir, "all.capnp",
+            "@0xd6b3f1c2a4e58990;\n"
+            "struct All {\n"
+            "  b @0 :Bool; i8 @1 :Int8; i16 @2 :Int16; i32 @3 :Int32;\n"
+            "  u8 @4 :UInt8; u16 @5 :UInt16; i64 @6 :Int64; u32 @7 :UInt32;\n"
+            "  u64 @8 :UInt64; f32 @9 :Float32; f64 @10 :Float64;\n"
+            "  t @11 :Text; d @12 :Data; s @13 :Inner; e @14 :Color;\n"
+            "  lb @15 :List(Bool); li @16 :List(Int16); lu @17 :List(UInt8);\n"
+            "  ll @18 :List(Int64); lw @19 :List(UInt32);\n"
+            "  lf @20 :List(Float32); ld @21 :List(Float64);\n"
+            "  lt @22 :List(Text); ls @23 :List(Inner); le @24 :List(Color);\n"
+            "  lll @25 :List(List(Text));\n"
+            "  struct Inner { x @0 :Int32; }\n"
+            "}\n"
+            "enum Color { red @0; green @1; }\n");
     int line;
     ck_assert_int_eq(oracle(p, NULL, &line), 0);
     hollow_schema_list *l = parse_ok(p, NULL);
@@ -191,14 +191,19 @@ START_TEST(capnp_every_scalar_and_list)
     for (size_t i = 0; i < sizeof want / sizeof *want; i++)
         ck_assert_msg(hollow_schema_field_type(a, i) == want[i], "field %s",
                       hollow_schema_field_name(a, i));
-    static const char *const refs[][2] = {
-        {"s", "Inner"},           {"e", "Color"},
-        {"lb", "ListOfBoolean"},  {"li", "ListOfInteger"},
-        {"lu", "ListOfInteger"},  {"ll", "ListOfLong"},
-        {"lw", "ListOfLong"},     {"lf", "ListOfFloat"},
-        {"ld", "ListOfDouble"},   {"lt", "ListOfString"},
-        {"ls", "ListOfInner"},    {"le", "ListOfColor"},
-        {"lll", "ListOfListOfString"}};
+    static const char *const refs[][2] = {{"s", "Inner"},
+                                          {"e", "Color"},
+                                          {"lb", "ListOfBoolean"},
+                                          {"li", "ListOfInteger"},
+                                          {"lu", "ListOfInteger"},
+                                          {"ll", "ListOfLong"},
+                                          {"lw", "ListOfLong"},
+                                          {"lf", "ListOfFloat"},
+                                          {"ld", "ListOfDouble"},
+                                          {"lt", "ListOfString"},
+                                          {"ls", "ListOfInner"},
+                                          {"le", "ListOfColor"},
+                                          {"lll", "ListOfListOfString"}};
     for (size_t i = 0; i < sizeof refs / sizeof *refs; i++) {
         int f = hollow_schema_field_index(a, refs[i][0]);
         ck_assert_int_ge(f, 0);
@@ -210,12 +215,10 @@ START_TEST(capnp_every_scalar_and_list)
     static const struct {
         const char *name;
         hollow_field_type type;
-    } wrappers[] = {{"Boolean", HOLLOW_FIELD_BOOLEAN},
-                    {"Integer", HOLLOW_FIELD_INT},
-                    {"Long", HOLLOW_FIELD_LONG},
-                    {"Float", HOLLOW_FIELD_FLOAT},
-                    {"Double", HOLLOW_FIELD_DOUBLE},
-                    {"String", HOLLOW_FIELD_STRING}};
+    } wrappers[] = {
+        {"Boolean", HOLLOW_FIELD_BOOLEAN}, {"Integer", HOLLOW_FIELD_INT},
+        {"Long", HOLLOW_FIELD_LONG},       {"Float", HOLLOW_FIELD_FLOAT},
+        {"Double", HOLLOW_FIELD_DOUBLE},   {"String", HOLLOW_FIELD_STRING}};
     for (size_t i = 0; i < sizeof wrappers / sizeof *wrappers; i++) {
         const hollow_schema *w = hollow_schema_list_find(l, wrappers[i].name);
         ck_assert_msg(w != NULL, "no %s", wrappers[i].name);
@@ -284,13 +287,12 @@ START_TEST(capnp_unsupported_features_named)
         int line;
         ck_assert_msg(oracle(p, NULL, &line) == 0, "compiler refused %zu", i);
         hollow_schema_list *l = NULL;
-        ck_assert_int_eq(hollow_schema_parse_capnp(&l, p, NULL),
-                         HOLLOW_EINVAL);
+        ck_assert_int_eq(hollow_schema_parse_capnp(&l, p, NULL), HOLLOW_EINVAL);
         ck_assert_ptr_null(l);
         const char *msg = hollow_error_last()->message;
         ck_assert_msg(strncmp(msg, p, strlen(p)) == 0, "%s", msg);
-        ck_assert_msg(strstr(msg, cases[i].message) != NULL,
-                      "case %zu: %s", i, msg);
+        ck_assert_msg(strstr(msg, cases[i].message) != NULL, "case %zu: %s", i,
+                      msg);
     }
     ht_remove_dir(dir);
 }
@@ -302,14 +304,14 @@ START_TEST(capnp_primary_key_annotation_and_option)
 {
     char dir[512];
     ht_tmpdir(dir, sizeof dir, "capnp");
-    const char *p = put(
-        dir, "keyed.capnp",
-        "@0xd6b3f1c2a4e58992;\n"
-        "using Hollow = import \"/hollow/hollow.capnp\";\n"
-        "struct Movie $Hollow.primaryKey(\"id, title\") {\n"
-        "  id @0 :UInt32; title @1 :Text; studio @2 :Studio;\n"
-        "}\n"
-        "struct Studio $Hollow.primaryKey(\"name\") { name @0 :Text; }\n");
+    const char *p =
+        put(dir, "keyed.capnp",
+            "@0xd6b3f1c2a4e58992;\n"
+            "using Hollow = import \"/hollow/hollow.capnp\";\n"
+            "struct Movie $Hollow.primaryKey(\"id, title\") {\n"
+            "  id @0 :UInt32; title @1 :Text; studio @2 :Studio;\n"
+            "}\n"
+            "struct Studio $Hollow.primaryKey(\"name\") { name @0 :Text; }\n");
     int line;
     ck_assert_int_eq(oracle(p, INCLUDE_DIR, &line), 0);
     const char *dirs[] = {INCLUDE_DIR, NULL};
@@ -372,9 +374,9 @@ START_TEST(capnp_imports_relative_and_search_path)
     const hollow_schema *o = hollow_schema_list_find(l, "Order");
     ck_assert_str_eq(hollow_schema_field_ref_type(o, 1), "Timestamp");
     ck_assert_ptr_nonnull(hollow_schema_list_find(l, "Timestamp"));
-    ck_assert_str_eq(
-        hollow_schema_element_type(hollow_schema_list_find(l, "ListOfOrderLine")),
-        "OrderLine");
+    ck_assert_str_eq(hollow_schema_element_type(
+                         hollow_schema_list_find(l, "ListOfOrderLine")),
+                     "OrderLine");
     hollow_schema_list_free(l);
 
     /* an absolute import found through the search path */
@@ -432,8 +434,8 @@ START_TEST(capnp_bad_arguments)
     ck_assert_int_eq(
         hollow_schema_parse_capnp(&l, "/nonexistent/x.capnp", NULL),
         HOLLOW_EIO);
-    ck_assert_ptr_nonnull(strstr(hollow_error_last()->message,
-                                 "/nonexistent/x.capnp"));
+    ck_assert_ptr_nonnull(
+        strstr(hollow_error_last()->message, "/nonexistent/x.capnp"));
     hollow_capnp_options o = HOLLOW_CAPNP_OPTIONS_INIT;
     o.version = 99;
     ck_assert_int_eq(
