@@ -184,6 +184,63 @@ HOLLOW_API int hollow_schema_list_new(hollow_schema_list **out);
 HOLLOW_API int hollow_schema_parse(hollow_schema_list **out, const char *text,
                                    size_t len);
 
+/** Options of hollow_schema_parse_capnp(). */
+typedef struct hollow_capnp_options {
+    unsigned int version; /**< HOLLOW_CAPNP_OPTIONS_VERSION */
+    /**
+     * Directories searched, in order, for absolute imports
+     * (`import "/hollow/hollow.capnp"`), NULL-terminated; then
+     * /usr/local/include and /usr/include when they exist, as `capnp
+     * compile` does. A directory that cannot be opened is an error.
+     * Borrowed during the call only.
+     */
+    const char *const *import_dirs;
+    /**
+     * Primary keys, NULL-terminated, each "TYPE=field[,field]" (a field
+     * may be a dot path); they replace the `$Hollow.primaryKey`
+     * annotation of TYPE. Borrowed during the call only.
+     */
+    const char *const *primary_keys;
+} hollow_capnp_options;
+
+#define HOLLOW_CAPNP_OPTIONS_VERSION 1
+#define HOLLOW_CAPNP_OPTIONS_INIT {HOLLOW_CAPNP_OPTIONS_VERSION, NULL, NULL}
+
+/**
+ * Parse a Cap'n Proto schema file with libcapnp's own compiler and map its
+ * structs to Hollow schemas (docs/schema-capnp.md has the table): every
+ * struct and enum the file declares (nested ones too) and every type they
+ * use, imported ones included, in that order. A struct becomes an OBJECT;
+ * Bool boolean; Int8/16/32 and UInt8/16 int; Int64, UInt32 and UInt64
+ * long; Float32 float; Float64 double; Text string; Data bytes; a struct
+ * or enum field a reference; an enum an OBJECT `E { string _name; }`;
+ * `List(T)` a LIST `ListOfT` whose scalar and Text elements go through
+ * the one-field types Java's object mapper uses (`String { string value;
+ * }`, `Integer`, `Long`, `Float`, `Double`, `Boolean`). The annotation
+ * `$Hollow.primaryKey("id,name")` of the shipped include/hollow/hollow.capnp
+ * sets a primary key. The list is validated as by
+ * hollow_schema_list_validate().
+ *
+ * @param out   receives the list; NULL on failure
+ * @param path  the .capnp file; relative imports resolve next to it
+ * @param opts  NULL for defaults
+ * @return 0; HOLLOW_EPARSE when the Cap'n Proto compiler rejects the file,
+ *         with "FILE:LINE: message" (1-based line, the line `capnp compile`
+ *         reports; FILE as given, or the imported file at fault);
+ *         HOLLOW_EINVAL for what has no Hollow mapping, naming file, struct
+ *         and field ("people.capnp: struct Person field pet: unions are not
+ *         supported": unions, groups, interfaces, AnyPointer, Void, generics,
+ *         List(Data)), two types of one name, a bad or unknown primary-key
+ *         option, an invalid key path, an unknown options version;
+ *         HOLLOW_EIO when the file or an import dir cannot be read;
+ *         HOLLOW_ENOMEM.
+ * Ownership: the caller frees *out with hollow_schema_list_free().
+ * Threads: any number of calls may run at once.
+ */
+HOLLOW_API int hollow_schema_parse_capnp(hollow_schema_list **out,
+                                         const char *path,
+                                         const hollow_capnp_options *opts);
+
 /**
  * Append `s`; the list takes ownership of it, also on failure.
  * @return 0; HOLLOW_EEXISTS if a schema of that name is present.

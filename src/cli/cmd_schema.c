@@ -3,7 +3,10 @@
  *
  * Parses and validates Hollow schema files (the textual language of
  * blob-format.md §4.3). Errors name FILE:line:column. With --print the
- * canonical text of the schemas is printed, as Java prints it.
+ * canonical text of the schemas is printed, as Java prints it. A file
+ * ending in .capnp is a Cap'n Proto schema, compiled by libcapnp and
+ * mapped to Hollow schemas (docs/schema-capnp.md); its errors name
+ * FILE:line, the line `capnp compile` reports.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -16,12 +19,16 @@
 #include "opt.h"
 
 static const char USAGE[] =
-    "usage: hollow-cli schema [--print] [--verbose] FILE...\n"
+    "usage: hollow-cli schema [--print] [--verbose] [-I DIR]...\n"
+    "                         [--primary-key TYPE=F[,F]]... FILE...\n"
     "\n"
     "Parse and validate Hollow schema files; errors are reported as\n"
-    "FILE:line:column: message. Exit 0 if every file is valid.\n"
+    "FILE:line:column: message. Exit 0 if every file is valid. FILE.capnp\n"
+    "is a Cap'n Proto schema, mapped to Hollow schemas (errors: FILE:line).\n"
     "\n"
     "  --print     print the canonical text of the schemas\n"
+    "  -I DIR      .capnp: search DIR for absolute imports (repeatable)\n"
+    "  --primary-key TYPE=F[,F]  .capnp: primary key of TYPE (repeatable)\n"
     "  --verbose   print each schema's name and kind\n"
     "  --data F    same as giving F as an argument (the Go tool's flag)\n"
     "  --help      this text\n";
@@ -54,16 +61,30 @@ static char *slurp(const char *path, size_t *len)
     return buf;
 }
 
-static int check_file(const char *path, bool print, bool verbose)
+static bool is_capnp(const char *path)
 {
+    size_t n = strlen(path);
+    return n > 6 && strcmp(path + n - 6, ".capnp") == 0;
+}
+
+static int check_file(const char *path, bool print, bool verbose,
+                      const hollow_capnp_options *capnp)
+{
+    hollow_schema_list *l = NULL;
+    int rc;
+    if (is_capnp(path)) {
+        /* the message already reads "FILE:LINE: ..." or "FILE: ..." */
+        if (hollow_schema_parse_capnp(&l, path, capnp) < 0)
+            return cli_fail("schema", 1, "%s", hollow_error_last()->message);
+        goto parsed;
+    }
     size_t len = 0;
     errno = 0;
     char *text = slurp(path, &len);
     if (text == NULL)
         return cli_fail("schema", 1, "cannot read %s: %s", path,
                         strerror(errno ? errno : EIO));
-    hollow_schema_list *l = NULL;
-    int rc = hollow_schema_parse(&l, text, len);
+    rc = hollow_schema_parse(&l, text, len);
     free(text);
     if (rc < 0) {
         /* parse errors read "line L:C: ..."; print them as FILE:L:C: ... */
@@ -72,6 +93,7 @@ static int check_file(const char *path, bool print, bool verbose)
             return cli_fail("schema", 1, "%s:%s", path, msg + 5);
         return cli_fail("schema", 1, "%s: %s", path, msg);
     }
+parsed:
     if (hollow_schema_list_validate(l) < 0) {
         hollow_schema_list_free(l);
         return cli_fail_hollow("schema", "%s", path);
@@ -100,8 +122,10 @@ static int check_file(const char *path, bool print, bool verbose)
 
 int cmd_schema(int argc, char **argv)
 {
-    enum { O_PRINT = 1, O_VERBOSE, O_DATA, O_HELP };
+    enum { O_PRINT = 1, O_VERBOSE, O_DATA, O_HELP, O_IMPORT, O_KEY };
     static const opt_spec specs[] = {{"print", OPT_FLAG, O_PRINT},
+                                     {"I", OPT_VALUE, O_IMPORT},
+                                     {"primary-key", OPT_VALUE, O_KEY},
                                      {"verbose", OPT_FLAG, O_VERBOSE},
                                      {"data", OPT_VALUE, O_DATA},
                                      {"help", OPT_FLAG, O_HELP},
@@ -110,29 +134,45 @@ int cmd_schema(int argc, char **argv)
     opt_init(&st, argc, argv, "schema");
     /* every file is an argument: argc bounds their number */
     const char **files = calloc((size_t)argc + 1, sizeof *files);
+    /* NULL-terminated lists for hollow_capnp_options */
+    const char **dirs = calloc((size_t)argc + 1, sizeof *dirs);
+    const char **keys = calloc((size_t)argc + 1, sizeof *keys);
+    int ndirs = 0, nkeys = 0;
     const char *v;
-    int nfiles = 0, k;
+    int nfiles = 0, k, rc = 0;
     bool print = false, verbose = false;
-    if (files == NULL)
+    if (files == NULL || dirs == NULL || keys == NULL) {
+        free(files);
+        free(dirs);
+        free(keys);
         return cli_fail("schema", 1, "out of memory");
+    }
     while ((k = opt_next(&st, specs, OPT_COUNT(specs), &v)) != OPT_END) {
         switch (k) {
         case O_PRINT: print = true; break;
         case O_VERBOSE: verbose = true; break;
+        case O_IMPORT: dirs[ndirs++] = v; break;
+        case O_KEY: keys[nkeys++] = v; break;
         case O_DATA:
         case OPT_POSITIONAL: files[nfiles++] = v; break;
-        case O_HELP: fputs(USAGE, stdout); free(files); return 0;
-        default: free(files); return 2;
+        case O_HELP: rc = 0; fputs(USAGE, stdout); goto done;
+        default: rc = 2; goto done;
         }
     }
     if (nfiles == 0) {
         fputs(USAGE, stderr);
-        free(files);
-        return 2;
+        rc = 2;
+        goto done;
     }
-    int rc = 0;
+    hollow_capnp_options capnp = HOLLOW_CAPNP_OPTIONS_INIT;
+    capnp.import_dirs = dirs;
+    capnp.primary_keys = keys;
     for (int i = 0; i < nfiles; i++)
-        rc |= check_file(files[i], print, verbose);
+        rc |= check_file(files[i], print, verbose, &capnp);
+    rc = rc ? 1 : 0;
+done:
     free(files);
-    return rc ? 1 : 0;
+    free(dirs);
+    free(keys);
+    return rc;
 }

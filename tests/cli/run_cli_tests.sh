@@ -99,6 +99,38 @@ expect 0 "-command=schema with 5000 files" -- "$CLI" -command=schema "${many[@]}
 if [ "$(grep -c ': ok, 12 schemas$' "$TMP/out")" -eq 5000 ]; then pass=$((pass + 1)); else
   fail=$((fail + 1)); echo "FAIL: schema of 5000 files: $(wc -l <"$TMP/out") lines"; fi
 
+# schema of .capnp files: the compiler's verdict and line (capnp compile is the oracle)
+C=$TESTS/fixtures/capnp
+for f in "$C"/*.capnp; do
+  expect 0 "schema $(basename "$f")" -- "$CLI" schema "$f"
+done
+expect 0 "schema --print people.capnp" -- "$CLI" schema --print "$C/people.capnp"
+grep -q '^Role {$' "$TMP/out" && grep -q $'^\tstring _name;$' "$TMP/out" &&
+  grep -q $'^\tRole role;$' "$TMP/out" && pass=$((pass + 1)) ||
+  { fail=$((fail + 1)); echo "FAIL: schema --print people.capnp"; cat "$TMP/out"; }
+expect 0 "schema --print movies.capnp" -- "$CLI" schema --print "$C/movies.capnp"
+grep -q '^ListOfString List<String>;$' "$TMP/out" && pass=$((pass + 1)) ||
+  { fail=$((fail + 1)); echo "FAIL: schema --print movies.capnp lacks ListOfString"; }
+for f in "$C"/invalid/*.capnp; do
+  line=$(capnp compile -o- "$f" 2>&1 >/dev/null | head -1 | sed -n 's/^[^:]*\.capnp:\([0-9]*\):.*/\1/p')
+  expect 1 "schema invalid/$(basename "$f")" -- "$CLI" schema "$f"
+  stderr_has "hollow-cli schema: $f:$line: "
+done
+printf '@0xd6b3f1c2a4e58995;\nusing Hollow = import "/hollow/hollow.capnp";\nstruct P $Hollow.primaryKey("id") {\n  id @0 :UInt32;\n  name @1 :Text;\n  pet :union { dog @2 :Text; cat @3 :Text; }\n}\n' >"$TMP/people.capnp"
+expect 1 "schema .capnp union" -- "$CLI" schema -I "$TESTS/../include" "$TMP/people.capnp"
+stderr_has "$TMP/people.capnp: struct P field pet: unions are not supported"
+sed -i '/pet :union/d' "$TMP/people.capnp"
+expect 1 "schema .capnp import not on the path" -- "$CLI" schema "$TMP/people.capnp"
+stderr_has "$TMP/people.capnp:2: "
+expect 0 "schema .capnp -I DIR" -- "$CLI" schema --print -I "$TESTS/../include" "$TMP/people.capnp"
+grep -q '^P @PrimaryKey(id) {$' "$TMP/out" && pass=$((pass + 1)) ||
+  { fail=$((fail + 1)); echo "FAIL: primary key annotation"; cat "$TMP/out"; }
+expect 0 "schema .capnp --primary-key" -- "$CLI" schema --print --primary-key=P=id,name -I="$TESTS/../include" "$TMP/people.capnp"
+grep -q '^P @PrimaryKey(id, name) {$' "$TMP/out" && pass=$((pass + 1)) ||
+  { fail=$((fail + 1)); echo "FAIL: --primary-key"; cat "$TMP/out"; }
+expect 1 "schema .capnp --primary-key bad" -- "$CLI" schema --primary-key P -I "$TESTS/../include" "$TMP/people.capnp"
+stderr_has "expected TYPE=field[,field]"
+
 # filter: every first snapshot rewrites to Java's bytes; others to the same dump
 for d in "$G"/*/; do
   first="$d/snapshot-20250101000000001"
