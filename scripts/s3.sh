@@ -42,8 +42,14 @@ wait_gone() {
 
 start() {
   command -v node >/dev/null || die "node is not installed (scripts/install-deps.sh)"
-  if [ ! -d "$ROOT/tools/s3rver/node_modules/@20minutes/s3rver" ]; then
-    npm ci --prefix "$ROOT/tools/s3rver" --no-audit --no-fund --loglevel=error >&2
+  if [ ! -f "$ROOT/tools/s3rver/node_modules/@20minutes/s3rver/lib/cli.js" ]; then
+    # suites start servers in parallel: one npm ci at a time, the others wait for it
+    (
+      flock 9
+      if [ ! -f "$ROOT/tools/s3rver/node_modules/@20minutes/s3rver/lib/cli.js" ]; then
+        npm ci --prefix "$ROOT/tools/s3rver" --no-audit --no-fund --loglevel=error >&2
+      fi
+    ) 9>"$ROOT/tools/s3rver/.install.lock"
   fi
   if pid=$(live_pid); then die "already running in $STATE (pid $pid)"; fi
   if [ "${S3_FRESH:-0}" = 1 ]; then rm -rf "$STATE/data"; fi
