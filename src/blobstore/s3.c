@@ -248,10 +248,10 @@ static int64_t blob_version(const char *relkey)
  * holds other bytes (put again since) is superseded: done, nothing sent.
  * A blob's file is hashed first, verify_cache or not: one that no longer
  * matches the entry's size and SHA-256 is removed, not sent (DAMAGED).
- * `probe` (during an outage): a HEAD first, so that a still unreachable S3
- * costs no hashing of a large blob at every attempt.
+ * (No HEAD probe first during an outage: s3rver answers 500 to a HEAD of
+ * an object whose write a crash cut, which only the PUT repairs.)
  */
-static int upload_entry(s3_store *s, const hollow__s3_entry *e, bool probe)
+static int upload_entry(s3_store *s, const hollow__s3_entry *e)
 {
     char objkey[OBJKEY_MAX];
     HOLLOW_TRY(objkey_of(objkey, sizeof objkey, s, e->relkey));
@@ -267,13 +267,6 @@ static int upload_entry(s3_store *s, const hollow__s3_entry *e, bool probe)
     char path[PATH_MAX];
     char sha[65];
     int64_t size = 0;
-    if (probe) {
-        hollow__s3_object info;
-        int head = hollow__s3_head(s->cli, objkey, &info);
-        if (head == HOLLOW_EIO)
-            return head;
-        hollow_error_clear();
-    }
     int rc = hollow__s3_cache_verify(s->cache, e->relkey, path, sizeof path,
                                      &size, sha);
     if (rc == 0 && strcmp(sha, e->sha256) == 0 && size != e->size) {
@@ -343,7 +336,7 @@ static int retry_pass(s3_store *s, bool *failing)
             break;
         if (dropped[i])
             continue;
-        rc = upload_entry(s, &v[i], *failing);
+        rc = upload_entry(s, &v[i]);
         if (rc == DAMAGED) {
             drop_announcements(s, v, n, i, dropped);
             rc = 0;
