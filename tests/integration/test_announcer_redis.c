@@ -152,6 +152,9 @@ START_TEST(redis_older_announce_never_moves_latest_back)
     /* 17 digits, as Java mints them: one apart, beyond a double's reach */
     const int64_t base = 20261207005200123LL;
     HT_OK(hollow_announcer_announce(a, base));
+    /* delivered through b's watcher; b's own newer announcement below is
+     * fed at once, and an older version is never handed on after it */
+    ck_assert(ht_rec_wait_last(&r, base, TIMEOUT_MS));
     HT_OK(hollow_announcer_announce(b, base - 1)); /* older: does nothing */
     HT_OK(hollow_announcer_announce(a, base));     /* equal: does nothing */
     HT_OK(hollow_announcer_announce(b, 5));
