@@ -53,6 +53,7 @@
 #include "common/alloc.h"
 #include "common/clock.h"
 #include "common/error.h"
+#include "common/text.h"
 #include "hollow/sys/announcer.h"
 #include "hub.h"
 
@@ -82,26 +83,6 @@ typedef struct fs_ann {
 /* ------------------------------------------------------------------ */
 /* The file                                                            */
 /* ------------------------------------------------------------------ */
-
-/* decimal digits, optionally followed by a line end / white space */
-static bool parse_version(int64_t *out, const char *p, size_t len)
-{
-    size_t i = 0;
-    int64_t v = 0;
-    for (; i < len && p[i] >= '0' && p[i] <= '9'; i++) {
-        int d = p[i] - '0';
-        if (v > (INT64_MAX - d) / 10)
-            return false;
-        v = v * 10 + d;
-    }
-    if (i == 0)
-        return false;
-    for (; i < len; i++)
-        if (p[i] != '\n' && p[i] != '\r' && p[i] != ' ' && p[i] != '\t')
-            return false;
-    *out = v;
-    return true;
-}
 
 static int read_file(int64_t *out, const fs_ann *f)
 {
@@ -138,7 +119,7 @@ static int read_file(int64_t *out, const fs_ann *f)
         rc = hollow__error_set(HOLLOW_ECORRUPT, "%s/" FILE_NAME " is longer "
                                "than a version (%lld bytes)", f->dir,
                                (long long)st.st_size);
-    if (rc == 0 && !parse_version(out, buf, len)) {
+    if (rc == 0 && !hollow__parse_announced_version(out, buf, len)) {
         char shown[33];
         size_t n = len < 32 ? len : 32;
         for (size_t i = 0; i < n; i++) /* the message stays one line */

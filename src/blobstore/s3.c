@@ -57,6 +57,7 @@
 #include "blobstore_int.h"
 #include "common/alloc.h"
 #include "common/error.h"
+#include "common/text.h"
 #include "common/log.h"
 #include "common/thread.h"
 #include "s3_cache.h"
@@ -846,26 +847,6 @@ int hollow__s3_store_announce(hollow_blobstore *bs, int64_t version)
     return enqueue(s, &e, why);
 }
 
-/* decimal digits, optionally followed by white space (a line end) */
-static bool parse_version(int64_t *out, const char *p, size_t len)
-{
-    size_t i = 0;
-    int64_t v = 0;
-    for (; i < len && p[i] >= '0' && p[i] <= '9'; i++) {
-        int d = p[i] - '0';
-        if (v > (INT64_MAX - d) / 10)
-            return false;
-        v = v * 10 + d;
-    }
-    if (i == 0)
-        return false;
-    for (; i < len; i++)
-        if (p[i] != '\n' && p[i] != '\r' && p[i] != ' ' && p[i] != '\t')
-            return false;
-    *out = v;
-    return true;
-}
-
 /* the newest pending announcement of the journal; false if none */
 static bool pending_announcement(s3_store *s, int64_t *out)
 {
@@ -934,7 +915,7 @@ int hollow__s3_store_read_announced(hollow_blobstore *bs, int64_t *version_out,
         return rc;
     }
     int64_t ov;
-    if (!parse_version(&ov, buf, len)) {
+    if (!hollow__parse_announced_version(&ov, buf, len)) {
         char shown[33];
         size_t k = len < 32 ? len : 32;
         for (size_t i = 0; i < k; i++)

@@ -166,3 +166,22 @@ long hollow__utf8_to_utf16(uint16_t *out, const char *str, size_t n)
     }
     return k;
 }
+
+bool hollow__parse_announced_version(int64_t *out, const char *p, size_t len)
+{
+    size_t i = 0;
+    int64_t v = 0;
+    for (; i < len && p[i] >= '0' && p[i] <= '9'; i++) {
+        int d = p[i] - '0';
+        if (v > (INT64_MAX - d) / 10)
+            return false;
+        v = v * 10 + d;
+    }
+    if (i == 0)
+        return false;
+    for (; i < len; i++)
+        if (p[i] != '\n' && p[i] != '\r' && p[i] != ' ' && p[i] != '\t')
+            return false;
+    *out = v;
+    return true;
+}

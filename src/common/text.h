@@ -11,6 +11,7 @@
 #ifndef HOLLOW_SRC_COMMON_TEXT_H
 #define HOLLOW_SRC_COMMON_TEXT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -38,5 +39,10 @@ static inline size_t hollow__utf8_seq_len(uint8_t b)
 {
     return b >= 0xF0 ? 4 : b >= 0xE0 ? 3 : b >= 0xC0 ? 2 : 1;
 }
+
+/* An announced version as Java's announcers write it (announced.version,
+ * the S3 object): decimal digits, optionally followed by white space (a
+ * line end); false on anything else or above INT64_MAX. */
+bool hollow__parse_announced_version(int64_t *out, const char *p, size_t len);
 
 #endif
