@@ -472,8 +472,8 @@ int cmd_consume(int argc, char **argv)
 done:
     hollow_read_state_release(rs);
     hollow_consumer_free(c);
-    hollow_announcer_free(an);
-    hollow_blobstore_free(bs);
+    cli_announcer_close(an);
+    cli_store_close(bs);
     free(types);
     free(keys);
     return rc;

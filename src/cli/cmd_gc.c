@@ -171,7 +171,7 @@ int cmd_gc(int argc, char **argv)
 done:
     if (leased)
         hollow_announcer_lease(an, HOLLOW_LEASE_RELEASE, owner_buf, 1, NULL, 0);
-    hollow_announcer_free(an);
-    hollow_blobstore_free(bs);
+    cli_announcer_close(an);
+    cli_store_close(bs);
     return rc;
 }

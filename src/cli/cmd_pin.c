@@ -105,7 +105,7 @@ static int run(int argc, char **argv, bool pin)
         else
             printf("unpinned\n");
     }
-    hollow_announcer_free(an);
+    cli_announcer_close(an);
     return rc;
 }
 

@@ -150,3 +150,13 @@ int cli_announcer_open(hollow_announcer **out, const cli_store_opts *o,
                     "redis://HOST:PORT[/db])",
                     strchr(spec, '@') != NULL ? "URL" : spec);
 }
+
+void cli_store_close(hollow_blobstore *bs)
+{
+    hollow_blobstore_free(bs);
+}
+
+void cli_announcer_close(hollow_announcer *an)
+{
+    hollow_announcer_free(an);
+}

@@ -75,4 +75,13 @@ int cli_store_open(hollow_blobstore **out, const cli_store_opts *o,
 int cli_announcer_open(hollow_announcer **out, const cli_store_opts *o,
                        hollow_blobstore *bs, bool follow, const char *cmd);
 
+/*
+ * Free what cli_store_open() and cli_announcer_open() gave; NULL is a no-op.
+ * Commands call these, never the library's free functions, so that a store
+ * kept for the whole process (the sample behind --store memory, sample.h)
+ * survives one command.
+ */
+void cli_store_close(hollow_blobstore *bs);
+void cli_announcer_close(hollow_announcer *an);
+
 #endif
