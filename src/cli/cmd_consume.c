@@ -464,7 +464,7 @@ int cmd_consume(int argc, char **argv)
             printf("%s %zu\n", hollow_type_name(t), hollow_type_record_count(t));
         }
     }
-    rc = fflush(stdout) == 0 ? 0 : cli_fail("consume", 1, "cannot write the output");
+    rc = cli_finish_output("consume", 0);
 done:
     hollow_read_state_release(rs);
     hollow_consumer_free(c);
