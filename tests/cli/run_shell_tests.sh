@@ -164,6 +164,14 @@ printf 'consume --follow\n' | "$CLI" shell >"$TMP/out" 2>"$TMP/err"
 has err "outside the shell" "shell: no --follow"
 printf 'quit\nconsume\n' | "$CLI" shell >"$TMP/out" 2>"$TMP/err"
 [ -s "$TMP/out" ] && bad "shell: ran a command after quit" || ok
+# on a terminal (script(1) gives it one): banner, prompt, libedit
+if command -v script >/dev/null; then
+  (printf 'versions\r'; sleep 1; printf 'quit\r'; sleep 1) |
+    timeout 20 script -qec "$CLI shell" /dev/null >"$TMP/out" 2>&1
+  has out "hollow> versions" "shell on a terminal: the prompt"
+  has out "^3 +snapshot delta reverse-delta header +\(announced\)" "shell on a terminal: versions"
+  has out "help. lists the commands" "shell on a terminal: the banner"
+fi
 expect 0 "shell --help" -- "$CLI" shell --help
 has out "versions" "shell --help lists versions"
 expect 2 "shell with an argument" -- "$CLI" shell extra
