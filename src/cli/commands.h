@@ -3,6 +3,7 @@
 #define HOLLOW_CLI_COMMANDS_H
 
 int cmd_consume(int argc, char **argv);
+int cmd_diff(int argc, char **argv);
 int cmd_dump(int argc, char **argv);
 int cmd_filter(int argc, char **argv);
 int cmd_gc(int argc, char **argv);
