@@ -456,6 +456,533 @@ START_TEST(diff_golden_agrees_with_dumps)
 }
 END_TEST
 
+/* ------------------------------------------------------- random chains */
+
+/*
+ * Random chains: versions of a small model (Item records with a wrapped
+ * string, a list, a keyed set, a content set and a map) each derived from
+ * the previous by random removals, additions and changes, written as a
+ * snapshot and deltas. For pairs of versions, the diff applied as a patch
+ * to the first version's records (as JSON, built from the model, not read
+ * from the states) must give the second version's records.
+ */
+static const char ITEM_SCHEMA[] =
+    "Item @PrimaryKey(id) { int id; string name; long n; Tag tag; "
+    "ListOfTag tags; SetOfPart parts; SetOfTag labels; MapOfTagToPart attrs; }\n"
+    "Tag { string value; }\n"
+    "Part { int pid; string label; }\n"
+    "ListOfTag List<Tag>;\n"
+    "SetOfPart Set<Part> @HashKey(pid);\n"
+    "SetOfTag Set<Tag>;\n"
+    "MapOfTagToPart Map<Tag,Part> @HashKey(value);\n";
+
+#define WORDS 12
+#define MAXC 4
+static const char *WORD[WORDS] = {"ant", "bee", "cat", "dog", "eel", "fox",
+                                  "gnu", "hen", "ibis", "jay", "koi",
+                                  "\u00e9lan \"q\""};
+
+typedef struct part {
+    int pid, label;
+} part;
+
+typedef struct item {
+    int id, name, tag; /* tag -1: null */
+    long long n;
+    int ntags, tags[MAXC];
+    int nparts;
+    part parts[MAXC]; /* distinct pids */
+    int nlabels, labels[MAXC]; /* distinct */
+    int nattrs, akeys[MAXC];   /* distinct */
+    part avals[MAXC];
+} item;
+
+typedef struct version {
+    item *items;
+    int count;
+} version;
+
+static int rnd(uint64_t *r, int n)
+{
+    return (int)(ht_rand(r) % (uint64_t)n);
+}
+
+/* n distinct values below `range` into v */
+static void distinct(uint64_t *r, int *v, int n, int range)
+{
+    for (int i = 0; i < n; i++) {
+        bool again;
+        do {
+            v[i] = rnd(r, range);
+            again = false;
+            for (int j = 0; j < i; j++)
+                again |= v[j] == v[i];
+        } while (again);
+    }
+}
+
+static void random_field(uint64_t *r, item *it, int which)
+{
+    int tmp[MAXC];
+    switch (which) {
+    case 0: it->name = rnd(r, WORDS); break;
+    case 1: it->n = (long long)(ht_rand(r) % 1000) - 500; break;
+    case 2: it->tag = rnd(r, WORDS + 2) - 2 < 0 ? -1 : rnd(r, WORDS); break;
+    case 3:
+        it->ntags = rnd(r, MAXC + 1);
+        for (int i = 0; i < it->ntags; i++)
+            it->tags[i] = rnd(r, WORDS);
+        break;
+    case 4:
+        it->nparts = rnd(r, MAXC + 1);
+        distinct(r, tmp, it->nparts, 6);
+        for (int i = 0; i < it->nparts; i++)
+            it->parts[i] = (part){tmp[i], rnd(r, WORDS)};
+        break;
+    case 5:
+        it->nlabels = rnd(r, MAXC + 1);
+        distinct(r, it->labels, it->nlabels, WORDS);
+        break;
+    case 6:
+        it->nattrs = rnd(r, MAXC + 1);
+        distinct(r, it->akeys, it->nattrs, WORDS);
+        for (int i = 0; i < it->nattrs; i++)
+            it->avals[i] = (part){rnd(r, 6), rnd(r, WORDS)};
+        break;
+    case 7: /* one element of a collection, so paths go deep */
+        if (it->nparts > 0)
+            it->parts[rnd(r, it->nparts)].label = rnd(r, WORDS);
+        if (it->nattrs > 0)
+            it->avals[rnd(r, it->nattrs)].label = rnd(r, WORDS);
+        if (it->ntags > 0)
+            it->tags[rnd(r, it->ntags)] = rnd(r, WORDS);
+        break;
+    }
+}
+
+static void random_item(uint64_t *r, item *it, int id)
+{
+    memset(it, 0, sizeof *it);
+    it->id = id;
+    for (int f = 0; f < 7; f++)
+        random_field(r, it, f);
+}
+
+static version next_version(uint64_t *r, const version *prev, int *next_id,
+                            int initial)
+{
+    version v = {calloc((size_t)(prev ? prev->count : 0) + (size_t)initial + 8,
+                        sizeof(item)), 0};
+    for (int i = 0; prev != NULL && i < prev->count; i++) {
+        int roll = rnd(r, 100);
+        if (roll < 12)
+            continue; /* removed */
+        item it = prev->items[i];
+        if (roll < 40)
+            for (int k = rnd(r, 3) + 1; k > 0; k--)
+                random_field(r, &it, rnd(r, 8));
+        v.items[v.count++] = it;
+    }
+    int add = prev ? rnd(r, 8) : initial;
+    for (int i = 0; i < add; i++)
+        random_item(r, &v.items[v.count++], (*next_id)++);
+    return v;
+}
+
+typedef struct item_writer {
+    hollow_write_state *ws;
+    hollow_record *item, *tag, *part, *list, *set, *tset, *map;
+} item_writer;
+
+static hollow_ordinal add_tag(item_writer *w, int word)
+{
+    hollow_ordinal o;
+    hollow_record_reset(w->tag);
+    HT_OK(hollow_record_set_string(w->tag, 0, WORD[word], strlen(WORD[word])));
+    HT_OK(hollow_write_state_add(&o, w->ws, w->tag));
+    return o;
+}
+
+static hollow_ordinal add_part(item_writer *w, part p)
+{
+    hollow_ordinal o;
+    hollow_record_reset(w->part);
+    HT_OK(hollow_record_set_int(w->part, 0, p.pid));
+    HT_OK(hollow_record_set_string(w->part, 1, WORD[p.label], strlen(WORD[p.label])));
+    HT_OK(hollow_write_state_add(&o, w->ws, w->part));
+    return o;
+}
+
+static void populate_items(item_writer *w, const version *v)
+{
+    for (int i = 0; i < v->count; i++) {
+        const item *it = &v->items[i];
+        hollow_ordinal o, list, set, tset, map;
+        hollow_record_reset(w->list);
+        for (int k = 0; k < it->ntags; k++)
+            HT_OK(hollow_record_add_element(w->list, add_tag(w, it->tags[k])));
+        HT_OK(hollow_write_state_add(&list, w->ws, w->list));
+        hollow_record_reset(w->set);
+        for (int k = 0; k < it->nparts; k++)
+            HT_OK(hollow_record_add_element(w->set, add_part(w, it->parts[k])));
+        HT_OK(hollow_write_state_add(&set, w->ws, w->set));
+        hollow_record_reset(w->tset);
+        for (int k = 0; k < it->nlabels; k++)
+            HT_OK(hollow_record_add_element(w->tset, add_tag(w, it->labels[k])));
+        HT_OK(hollow_write_state_add(&tset, w->ws, w->tset));
+        hollow_record_reset(w->map);
+        for (int k = 0; k < it->nattrs; k++) {
+            hollow_ordinal key = add_tag(w, it->akeys[k]);
+            HT_OK(hollow_record_put_entry(w->map, key, add_part(w, it->avals[k])));
+        }
+        HT_OK(hollow_write_state_add(&map, w->ws, w->map));
+        hollow_record_reset(w->item);
+        HT_OK(hollow_record_set_int(w->item, 0, it->id));
+        HT_OK(hollow_record_set_string(w->item, 1, WORD[it->name],
+                                       strlen(WORD[it->name])));
+        HT_OK(hollow_record_set_long(w->item, 2, it->n));
+        if (it->tag < 0)
+            HT_OK(hollow_record_set_null(w->item, 3));
+        else
+            HT_OK(hollow_record_set_ref(w->item, 3, add_tag(w, it->tag)));
+        HT_OK(hollow_record_set_ref(w->item, 4, list));
+        HT_OK(hollow_record_set_ref(w->item, 5, set));
+        HT_OK(hollow_record_set_ref(w->item, 6, tset));
+        HT_OK(hollow_record_set_ref(w->item, 7, map));
+        HT_OK(hollow_write_state_add(&o, w->ws, w->item));
+    }
+}
+
+static json_t *part_json(part p)
+{
+    return json_pack("{s:i,s:s}", "pid", p.pid, "label", WORD[p.label]);
+}
+
+static int cmp_json_text(const void *x, const void *y)
+{
+    char *a = json_dumps(*(json_t *const *)x, JSON_COMPACT | JSON_ENCODE_ANY);
+    char *b = json_dumps(*(json_t *const *)y, JSON_COMPACT | JSON_ENCODE_ANY);
+    int k = strcmp(a, b);
+    free(a);
+    free(b);
+    return k;
+}
+
+/* sort a JSON array (a SET or MAP: order is not part of the value) */
+static void sort_array(json_t *a)
+{
+    size_t n = json_array_size(a);
+    json_t **v = calloc(n + 1, sizeof *v);
+    for (size_t i = 0; i < n; i++)
+        v[i] = json_incref(json_array_get(a, i));
+    qsort(v, n, sizeof *v, cmp_json_text);
+    json_array_clear(a);
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(a, v[i]);
+    free(v);
+}
+
+static void canonical(json_t *rec)
+{
+    sort_array(json_object_get(rec, "parts"));
+    sort_array(json_object_get(rec, "labels"));
+    sort_array(json_object_get(rec, "attrs"));
+}
+
+static json_t *item_json(const item *it)
+{
+    json_t *tags = json_array(), *parts = json_array(), *labels = json_array(),
+           *attrs = json_array();
+    for (int k = 0; k < it->ntags; k++)
+        json_array_append_new(tags, json_string(WORD[it->tags[k]]));
+    for (int k = 0; k < it->nparts; k++)
+        json_array_append_new(parts, part_json(it->parts[k]));
+    for (int k = 0; k < it->nlabels; k++)
+        json_array_append_new(labels, json_string(WORD[it->labels[k]]));
+    for (int k = 0; k < it->nattrs; k++)
+        json_array_append_new(attrs, json_pack("[s,o]", WORD[it->akeys[k]],
+                                               part_json(it->avals[k])));
+    json_t *rec = json_pack("{s:i,s:s,s:I,s:o,s:o,s:o,s:o,s:o}", "id", it->id,
+                            "name", WORD[it->name], "n", (json_int_t)it->n,
+                            "tag", it->tag < 0 ? json_null()
+                                               : json_string(WORD[it->tag]),
+                            "tags", tags, "parts", parts, "labels", labels,
+                            "attrs", attrs);
+    canonical(rec);
+    return rec;
+}
+
+/* "id=N" -> record JSON */
+static json_t *version_json(const version *v)
+{
+    json_t *out = json_object();
+    for (int i = 0; i < v->count; i++) {
+        char key[32];
+        snprintf(key, sizeof key, "id=%d", v->items[i].id);
+        json_object_set_new(out, key, item_json(&v->items[i]));
+    }
+    return out;
+}
+
+static json_t *parse_value(const char *text)
+{
+    json_error_t err;
+    json_t *j = json_loads(text, JSON_DECODE_ANY, &err);
+    ck_assert_msg(j != NULL, "diff value %s is not JSON: %s", text, err.text);
+    return j;
+}
+
+/* the index in array `a` of the element a selector names, or -1 */
+static int find_selected(json_t *a, const char *sel, size_t len, bool map)
+{
+    char *text = strndup(sel, len);
+    const char *eq = strchr(text, '=');
+    int found = -1;
+    bool keyed = eq != NULL && text[0] != '"' && text[0] != '{' && text[0] != '[';
+    json_t *want = NULL;
+    if (keyed)
+        want = parse_value(eq + 1);
+    else
+        want = parse_value(text);
+    for (size_t i = 0; i < json_array_size(a) && found < 0; i++) {
+        json_t *e = json_array_get(a, i);
+        if (map)
+            e = json_array_get(e, 0);
+        if (keyed) {
+            char field[64];
+            snprintf(field, sizeof field, "%.*s", (int)(eq - text), text);
+            if (json_equal(json_object_get(e, field), want))
+                found = (int)i;
+        } else if (json_equal(e, want)) {
+            found = (int)i;
+        }
+    }
+    json_decref(want);
+    free(text);
+    return found;
+}
+
+/* the end of the step at p: a field name or a [..] selector */
+static size_t step_len(const char *p)
+{
+    if (*p != '[') {
+        size_t n = 0;
+        while (p[n] && p[n] != '.' && p[n] != '[')
+            n++;
+        return n;
+    }
+    bool quoted = false;
+    for (size_t n = 1; p[n]; n++) {
+        if (quoted && p[n] == '\\')
+            n++;
+        else if (p[n] == '"')
+            quoted = !quoted;
+        else if (!quoted && p[n] == ']')
+            return n + 1;
+    }
+    ck_abort_msg("unterminated selector in %s", p);
+    return 0;
+}
+
+static json_t *REMOVED_MARK;
+
+/* apply one change (path, old, new) to record `rec` */
+static void apply_change(json_t *rec, const hollow_diff_change *c)
+{
+    json_t *cur = rec;
+    const char *p = c->path;
+    const char *field = NULL; /* the last field name passed */
+    char name[64];
+    for (;;) {
+        if (*p == '.')
+            p++;
+        size_t n = step_len(p);
+        bool last = p[n] == '\0';
+        json_t *nv = c->new_value ? parse_value(c->new_value) : NULL;
+        if (*p != '[') {
+            snprintf(name, sizeof name, "%.*s", (int)n, p);
+            field = name;
+            if (last) {
+                if (nv)
+                    json_object_set_new(cur, name, nv);
+                else
+                    json_object_del(cur, name);
+                return;
+            }
+            cur = json_object_get(cur, name);
+        } else if (p[1] >= '0' && p[1] <= '9') {
+            size_t i = (size_t)atoi(p + 1);
+            if (last) {
+                if (nv == NULL)
+                    json_array_set(cur, i, REMOVED_MARK);
+                else if (c->old_value == NULL)
+                    json_array_append_new(cur, nv);
+                else
+                    json_array_set_new(cur, i, nv);
+                return;
+            }
+            cur = json_array_get(cur, i);
+        } else {
+            bool map = field != NULL && strcmp(field, "attrs") == 0;
+            int i = find_selected(cur, p + 1, n - 2, map);
+            if (last) {
+                if (nv == NULL) {
+                    ck_assert_msg(i >= 0, "%s: nothing to remove", c->path);
+                    json_array_remove(cur, (size_t)i);
+                } else if (i < 0) {
+                    ck_assert_msg(c->old_value == NULL, "%s: not found", c->path);
+                    if (map) {
+                        char *k = strndup(p + 1, n - 2);
+                        json_array_append_new(cur, json_pack("[o,o]",
+                                                             parse_value(k), nv));
+                        free(k);
+                    } else {
+                        json_array_append_new(cur, nv);
+                    }
+                } else if (map) {
+                    json_array_set_new(json_array_get(cur, (size_t)i), 1, nv);
+                } else {
+                    json_array_set_new(cur, (size_t)i, nv);
+                }
+                return;
+            }
+            ck_assert_msg(i >= 0, "%s: no element %.*s", c->path, (int)n, p);
+            cur = json_array_get(cur, (size_t)i);
+            if (map)
+                cur = json_array_get(cur, 1);
+        }
+        json_decref(nv);
+        ck_assert_msg(cur != NULL, "%s: path leads nowhere", c->path);
+        p += n;
+    }
+}
+
+static void drop_marks(json_t *rec)
+{
+    json_t *tags = json_object_get(rec, "tags");
+    for (size_t i = json_array_size(tags); i-- > 0;)
+        if (json_array_get(tags, i) == REMOVED_MARK)
+            json_array_remove(tags, i);
+}
+
+static void check_patch(const hollow_diff *d, const version *va,
+                        const version *vb, const char *ctx)
+{
+    json_t *a = version_json(va), *b = version_json(vb);
+    size_t ti = type_index(d, "Item");
+    hollow_diff_type t;
+    HT_OK(hollow_diff_type_at(&t, d, ti));
+    for (size_t r = 0; r < t.record_count; r++) {
+        hollow_diff_record rec;
+        HT_OK(hollow_diff_record_at(&rec, d, ti, r));
+        json_t *ra = json_object_get(a, rec.key);
+        switch (rec.kind) {
+        case HOLLOW_DIFF_REMOVED:
+            ck_assert_msg(ra != NULL, "%s: removed %s not in A", ctx, rec.key);
+            json_object_del(a, rec.key);
+            break;
+        case HOLLOW_DIFF_ADDED:
+            ck_assert_msg(ra == NULL, "%s: added %s already in A", ctx, rec.key);
+            json_object_set(a, rec.key, json_object_get(b, rec.key));
+            break;
+        case HOLLOW_DIFF_CHANGED:
+            ck_assert_msg(ra != NULL && rec.change_count > 0, "%s: changed %s",
+                          ctx, rec.key);
+            for (size_t c = 0; c < rec.change_count; c++)
+                apply_change(ra, &rec.changes[c]);
+            drop_marks(ra);
+            canonical(ra);
+            break;
+        }
+    }
+    const char *k;
+    json_t *rb;
+    json_object_foreach(b, k, rb) {
+        json_t *ra = json_object_get(a, k);
+        if (ra == NULL || !json_equal(ra, rb)) {
+            char *x = ra ? json_dumps(ra, JSON_COMPACT) : NULL;
+            char *y = json_dumps(rb, JSON_COMPACT);
+            ck_abort_msg("%s: %s patched is %s, want %s", ctx, k,
+                         x ? x : "(none)", y);
+        }
+    }
+    ck_assert_msg(json_object_size(a) == json_object_size(b),
+                  "%s: %zu records after the patch, want %zu", ctx,
+                  json_object_size(a), json_object_size(b));
+    json_decref(a);
+    json_decref(b);
+}
+
+START_TEST(diff_random_chains_patch)
+{
+    uint64_t seed = ht_seed("diff_random_chains_patch");
+    REMOVED_MARK = json_string("\x01removed");
+    hollow_schema_list *schemas = NULL;
+    HT_OK(hollow_schema_parse(&schemas, ITEM_SCHEMA, strlen(ITEM_SCHEMA)));
+    int chains = 6 * ht_scale();
+    for (int c = 0; c < chains; c++) {
+        uint64_t r = seed + (uint64_t)c;
+        enum { NV = 5 };
+        version v[NV];
+        hollow_read_state *rs[NV];
+        int next_id = 1;
+        hollow_write_options wo = HOLLOW_WRITE_OPTIONS_INIT;
+        wo.target_shard_size = rnd(&r, 2) ? UINT64_MAX : 512;
+        item_writer w = {0};
+        HT_OK(hollow_write_state_new(&w.ws, schemas, &wo));
+        HT_OK(hollow_record_new(&w.item, w.ws, "Item"));
+        HT_OK(hollow_record_new(&w.tag, w.ws, "Tag"));
+        HT_OK(hollow_record_new(&w.part, w.ws, "Part"));
+        HT_OK(hollow_record_new(&w.list, w.ws, "ListOfTag"));
+        HT_OK(hollow_record_new(&w.set, w.ws, "SetOfPart"));
+        HT_OK(hollow_record_new(&w.tset, w.ws, "SetOfTag"));
+        HT_OK(hollow_record_new(&w.map, w.ws, "MapOfTagToPart"));
+        for (int k = 0; k < NV; k++) {
+            v[k] = next_version(&r, k ? &v[k - 1] : NULL, &next_id,
+                                40 + rnd(&r, 200));
+            ht_mem blob = {0};
+            if (k > 0)
+                HT_OK(hollow_write_state_prepare_cycle(w.ws));
+            populate_items(&w, &v[k]);
+            if (k == 0) {
+                HT_OK(hollow_write_state_write_snapshot(w.ws, ht_mem_sink, &blob));
+                rs[k] = read_snapshot(&blob);
+            } else {
+                HT_OK(hollow_write_state_write_delta(w.ws, ht_mem_sink, &blob));
+                rs[k] = apply(rs[k - 1], &blob);
+            }
+            free(blob.p);
+        }
+        for (int i = 0; i < NV; i++)
+            for (int j = 0; j < NV; j++) {
+                if (i == j)
+                    continue;
+                char ctx[96];
+                snprintf(ctx, sizeof ctx, "seed %llu chain %d: %d -> %d",
+                         (unsigned long long)seed, c, i + 1, j + 1);
+                hollow_diff *d = NULL;
+                HT_OK(hollow_diff_new(&d, rs[i], rs[j], NULL));
+                check_patch(d, &v[i], &v[j], ctx);
+                hollow_diff_free(d);
+            }
+        for (int k = 0; k < NV; k++) {
+            hollow_read_state_release(rs[k]);
+            free(v[k].items);
+        }
+        hollow_record_free(w.item);
+        hollow_record_free(w.tag);
+        hollow_record_free(w.part);
+        hollow_record_free(w.list);
+        hollow_record_free(w.set);
+        hollow_record_free(w.tset);
+        hollow_record_free(w.map);
+        hollow_write_state_free(w.ws);
+    }
+    hollow_schema_list_free(schemas);
+    json_decref(REMOVED_MARK);
+}
+END_TEST
+
 /* ---------------------------------------------------------------- suite */
 
 static Suite *diff_suite(void)
@@ -466,6 +993,10 @@ static Suite *diff_suite(void)
     tcase_add_test(tc, diff_movies_v1_v2);
     tcase_add_test(tc, diff_movies_sharded);
     tcase_add_test(tc, diff_movies_by_content);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("random");
+    tcase_add_test(tc, diff_random_chains_patch);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("golden");
