@@ -3,14 +3,19 @@
 .PHONY: run test build deps clean
 
 deps:
-	bash scripts/install-deps.sh
+	@bash scripts/install-deps.sh
 
 build: deps
 	cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 	cmake --build build -j$$(nproc)
 
-run: build
-	bash scripts/run-demo.sh build
+# only what the demo runs, quietly (the build log goes to build/make-run.log)
+run: deps
+	@cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@echo "building hollow-cli and the demo in build/ (log: build/make-run.log)"
+	@cmake --build build -j$$(nproc) --target hollow-cli producer_consumer \
+	    >build/make-run.log 2>&1 || { tail -40 build/make-run.log; exit 1; }
+	@bash scripts/run-demo.sh build
 
 test: deps
 	bash scripts/test.sh

@@ -214,6 +214,30 @@ int movies_data_generate(movies_data *d, uint64_t n, uint64_t seed)
     return c == d->v2_count ? 0 : -1;
 }
 
+size_t movies_next_version(movies_movie *out, const movies_movie *cur,
+                           size_t count, uint64_t n, uint32_t actor_count,
+                           movies_rng *r, uint64_t *next)
+{
+    size_t c = 0;
+    for (size_t i = 0; i < count; i++) {
+        if (i % 200 == 0)
+            continue;
+        if (i % 200 == 100) {
+            if (cur[i].title_len + sizeof MOVIES_REMASTERED - 1 <= MOVIES_MAX_TITLE) {
+                movies_remaster(&out[c++], &cur[i]);
+            } else { /* remastered too often: the title is full */
+                out[c] = cur[i];
+                out[c++].year++;
+            }
+        } else {
+            out[c++] = cur[i];
+        }
+    }
+    for (uint64_t k = 0; k < n / 200; k++)
+        movies_gen_movie(r, (*next)++, actor_count, &out[c++]);
+    return c;
+}
+
 /* ----------------------------------------------------------------- json */
 
 /* appends to a bounded buffer; `*ok` turns false on overflow */

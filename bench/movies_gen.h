@@ -132,6 +132,20 @@ int movies_data_generate(movies_data *d, uint64_t n, uint64_t seed);
 /** Free what movies_data_generate() allocated; an empty struct is fine. */
 void movies_data_free(movies_data *d);
 
+/**
+ * The next version by the version-2 rule, over any version (the sample
+ * store of hollow-cli continues past version 2 with it): walk `cur` in
+ * order; drop position i when i % 200 == 0; when i % 200 == 100 remaster it
+ * (a title that would not fit keeps its title and only gets year + 1);
+ * keep the others; then append movie(*next + k) for k < floor(n/200),
+ * drawn from `r`, advancing *next. `out` has room for count + n/200
+ * movies. Applied to version 1 with *next = n it gives version 2.
+ * @return the number of movies in `out`.
+ */
+size_t movies_next_version(movies_movie *out, const movies_movie *cur,
+                           size_t count, uint64_t n, uint32_t actor_count,
+                           movies_rng *r, uint64_t *next);
+
 /* ----------------------------------------------------------------- json */
 
 /** Formats a double in the canonical float format (hollow_format_double). */

@@ -130,7 +130,7 @@ static int add_movie(movies_writer *w, const movies_movie *m)
 
 /* Every record of one version: all actors, then each movie with what it
  * references, in the order bench-dataset.md gives. */
-int movies_populate(movies_writer *w, const movies_data *d, int version)
+static int add_actors(movies_writer *w, const movies_data *d)
 {
     for (uint32_t a = 0; a < d->actor_count; a++) {
         const movies_actor *ac = &d->actors[a];
@@ -140,9 +140,23 @@ int movies_populate(movies_writer *w, const movies_data *d, int version)
                                        ac->name_len));
         CHECK(hollow_write_state_add(&w->actor_ords[a], w->ws, w->actor));
     }
+    return 0;
+}
+
+int movies_populate(movies_writer *w, const movies_data *d, int version)
+{
+    CHECK(add_actors(w, d));
     size_t count = version == 1 ? d->v1_count : d->v2_count;
     for (size_t i = 0; i < count; i++)
         CHECK(add_movie(w, version == 1 ? &d->v1[i] : d->v2[i]));
     return 0;
 }
 
+int movies_populate_movies(movies_writer *w, const movies_data *d,
+                           const movies_movie *movies, size_t count)
+{
+    CHECK(add_actors(w, d));
+    for (size_t i = 0; i < count; i++)
+        CHECK(add_movie(w, &movies[i]));
+    return 0;
+}

@@ -27,5 +27,8 @@ int movies_writer_init(movies_writer *w, hollow_write_state *ws,
 void movies_writer_free(movies_writer *w);
 /* every record of version 1 or 2; 0 or the first error */
 int movies_populate(movies_writer *w, const movies_data *d, int version);
+/* every actor of `d`, then the `count` movies of `movies` (any version) */
+int movies_populate_movies(movies_writer *w, const movies_data *d,
+                           const movies_movie *movies, size_t count);
 
 #endif

@@ -75,14 +75,37 @@ static void die(const char *what)
     exit(1);
 }
 
+static const char USAGE[] =
+    "usage: producer_consumer DIR [N]\n"
+    "\n"
+    "Publish the Movies dataset (N movies, default 10000) in a few versions\n"
+    "to a filesystem blob store in DIR (created if missing), with a consumer\n"
+    "following them in the same process.\n";
+
 int main(int argc, char **argv)
 {
-    if (argc < 2) {
-        fprintf(stderr, "usage: producer_consumer DIR [N]\n");
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            fputs(USAGE, stdout);
+            return 0;
+        }
+    /* an option-looking DIR is a mistake, not a directory to create */
+    if (argc < 2 || argc > 3 || argv[1][0] == '-') {
+        fputs(USAGE, stderr);
         return 2;
     }
     const char *dir = argv[1];
-    uint64_t n = argc > 2 ? strtoull(argv[2], NULL, 10) : 10000;
+    uint64_t n = 10000;
+    if (argc > 2) {
+        char *end;
+        n = strtoull(argv[2], &end, 10);
+        if (argv[2][0] < '0' || argv[2][0] > '9' || *end != '\0' || n == 0 ||
+            n > (1u << 27)) {
+            fprintf(stderr, "producer_consumer: N must be a number of movies "
+                    "from 1 to %u, not %s\n", 1u << 27, argv[2]);
+            return 2;
+        }
+    }
     movies_data d;
     if (movies_data_generate(&d, n, 42) < 0)
         return 1;

@@ -18,3 +18,22 @@ echo
 echo "== hollow-cli consume --store fs --dir $STORE --version <first>"
 first=$(ls "$STORE" | sed -n 's/^snapshot-//p' | sort -n | head -1)
 "$BUILD/hollow-cli" consume --store fs --dir "$STORE" --version "$first" --verbose
+echo
+echo "== what the version numbers are"
+echo "The producer mints versions as Java's does: yyyyMMddHHmmss in UTC followed"
+echo "by a 3-digit counter ($first = $(echo "$first" | sed -E 's/^(....)(..)(..)(..)(..)(..)(...)$/\1-\2-\3 \4:\5:\6 UTC, #\7/'))."
+echo "The memory store below numbers its versions 1, 2, 3 instead."
+echo
+echo "== hollow-cli on the built-in memory store (the Movies sample, versions 1-3)"
+echo "\$ hollow-cli -command=diff -store=memory -version=1 -target=2"
+"$BUILD/hollow-cli" -command=diff -store=memory -version=1 -target=2 || true
+echo
+echo "== what to try next"
+cat <<NEXT
+  $BUILD/hollow-cli shell                 # produce, consume, inspect, diff, pin on the
+                                          # memory store; \`help\` lists the commands
+  $BUILD/hollow-cli inspect --store fs --dir $STORE
+  $BUILD/hollow-cli consume --store fs --dir $STORE --deep Movie | head
+  $BUILD/hollow-cli help                  # every command; help COMMAND for one
+  docs/cli.md, and README.md for the library
+NEXT

@@ -184,6 +184,20 @@ HOLLOW_API int hollow_schema_list_new(hollow_schema_list **out);
 HOLLOW_API int hollow_schema_parse(hollow_schema_list **out, const char *text,
                                    size_t len);
 
+/**
+ * Parse as hollow_schema_parse(), then validate the list as
+ * hollow_schema_list_validate() does. A validation error (an unknown type
+ * referenced, a type declared twice, a bad key path) carries the position
+ * of the declaration it is about, like a parse error: "line L:C: type A:
+ * key path zz: type A has no field zz", L:C being where A's name starts.
+ *
+ * @return as hollow_schema_parse(), and the codes of
+ *         hollow_schema_list_validate() (HOLLOW_EINVAL). *out is NULL on
+ *         failure.
+ */
+HOLLOW_API int hollow_schema_parse_validated(hollow_schema_list **out,
+                                             const char *text, size_t len);
+
 /** Options of hollow_schema_parse_capnp(). */
 typedef struct hollow_capnp_options {
     unsigned int version; /**< HOLLOW_CAPNP_OPTIONS_VERSION */

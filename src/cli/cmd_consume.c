@@ -30,7 +30,8 @@
 #include "store_opts.h"
 
 static const char USAGE[] =
-    "usage: hollow-cli consume --store fs --dir DIR [--version V] [--dump]\n"
+    "usage: hollow-cli consume [--store memory] [--version V] [--dump]\n"
+    "       hollow-cli consume --store fs --dir DIR [--version V] [--dump]\n"
     "                          [--deep TYPE] [--mmap] [--type T]...\n"
     "                          [--query TYPE KEY...]\n"
     "       hollow-cli consume --store s3 --endpoint HOST:PORT --bucket B\n"
@@ -45,7 +46,8 @@ static const char USAGE[] =
     "per version reached, until SIGINT or SIGTERM.\n"
     "\n"
     "%s"
-    "  --version V     the version to reach (default: announced, or latest)\n"
+    "  --version V     the version to reach (default, or 0: the announced\n"
+    "                  version, else the latest)\n"
     "  --dump          print the canonical dump of the state instead\n"
     "  --deep TYPE     print the deep dump of TYPE instead\n"
     "  --mmap          map snapshots instead of reading them into memory\n"
@@ -387,12 +389,6 @@ int cmd_consume(int argc, char **argv)
         rc = cli_fail("consume", 2, "--json goes with --follow");
         goto done;
     }
-    if (strcmp(so.store, "fs") == 0 && so.dir == NULL && so.endpoint == NULL &&
-        so.bucket == NULL) {
-        fprintf(stderr, USAGE, CLI_STORE_USAGE);
-        rc = 2;
-        goto done;
-    }
     if (follow) {
         sigset_t set;
         stop_signals(&set);
@@ -468,7 +464,7 @@ int cmd_consume(int argc, char **argv)
             printf("%s %zu\n", hollow_type_name(t), hollow_type_record_count(t));
         }
     }
-    rc = fflush(stdout) == 0 ? 0 : cli_fail("consume", 1, "cannot write the output");
+    rc = cli_finish_output("consume", 0);
 done:
     hollow_read_state_release(rs);
     hollow_consumer_free(c);

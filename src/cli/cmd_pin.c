@@ -16,6 +16,7 @@
 #include "commands.h"
 #include "hollow/announcer.h"
 #include "opt.h"
+#include "sample.h"
 #include "store_opts.h"
 
 static const char PIN_USAGE[] =
@@ -28,7 +29,8 @@ static const char PIN_USAGE[] =
     "  --announcer URL  the shared announcer (redis://...; the filesystem\n"
     "                   and S3 announcers keep pins in one process only)\n"
     "  --redis-prefix P the Redis key prefix (default hollow:)\n"
-    "  --help           this text\n";
+    "  --help           this text\n"
+    "In `hollow-cli shell`, without --announcer: the memory store's.\n";
 
 static const char UNPIN_USAGE[] =
     "usage: hollow-cli unpin --announcer redis://HOST:PORT[/db]\n"
@@ -39,7 +41,8 @@ static const char UNPIN_USAGE[] =
     "\n"
     "  --announcer URL  the shared announcer (redis://...)\n"
     "  --redis-prefix P the Redis key prefix (default hollow:)\n"
-    "  --help           this text\n";
+    "  --help           this text\n"
+    "In `hollow-cli shell`, without --announcer: the memory store's.\n";
 
 static int run(int argc, char **argv, bool pin)
 {
@@ -67,7 +70,11 @@ static int run(int argc, char **argv, bool pin)
         default: return 2;
         }
     }
-    if (spec == NULL || (pin && vtext == NULL)) {
+    if (pin && vtext == NULL) {
+        fputs(usage, stderr);
+        return 2;
+    }
+    if (spec == NULL && !cli_in_shell) {
         fputs(usage, stderr);
         return 2;
     }
@@ -79,7 +86,7 @@ static int run(int argc, char **argv, bool pin)
             return cli_fail(cmd, 2, "%s is not a version (a number > 0)", vtext);
         version = x;
     }
-    if (strcmp(spec, "fs") == 0 || strcmp(spec, "s3") == 0)
+    if (spec != NULL && (strcmp(spec, "fs") == 0 || strcmp(spec, "s3") == 0))
         return cli_fail(cmd, 2, "--announcer %s keeps a pin in the announcer "
                         "object of one process, not where other consumers see "
                         "it; pin through a shared announcer "
@@ -88,7 +95,10 @@ static int run(int argc, char **argv, bool pin)
     so.announcer = spec;
     so.redis_prefix = prefix;
     hollow_announcer *an = NULL;
-    int rc = cli_announcer_open(&an, &so, NULL, false, cmd);
+    /* in the shell, without --announcer: the memory store's announcer,
+     * which every command of the shell reads */
+    int rc = spec == NULL ? cli_sample_open(NULL, &an, cmd)
+                          : cli_announcer_open(&an, &so, NULL, false, cmd);
     if (rc != 0)
         return rc;
     if (pin) {

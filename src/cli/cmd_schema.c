@@ -84,10 +84,11 @@ static int check_file(const char *path, bool print, bool verbose,
     if (text == NULL)
         return cli_fail("schema", 1, "cannot read %s: %s", path,
                         strerror(errno ? errno : EIO));
-    rc = hollow_schema_parse(&l, text, len);
+    /* validation errors too name the declaration they are about */
+    rc = hollow_schema_parse_validated(&l, text, len);
     free(text);
     if (rc < 0) {
-        /* parse errors read "line L:C: ..."; print them as FILE:L:C: ... */
+        /* errors read "line L:C: ..."; print them as FILE:L:C: ... */
         const char *msg = hollow_error_last()->message;
         if (strncmp(msg, "line ", 5) == 0)
             return cli_fail("schema", 1, "%s:%s", path, msg + 5);

@@ -1,6 +1,7 @@
 /* Option parsing and error helpers shared by the hollow-cli commands. */
 #include "opt.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <string.h>
 
@@ -13,6 +14,20 @@ void opt_init(opt_state *st, int argc, char **argv, const char *cmd)
     st->i = 1;
     st->positional_only = false;
     st->cmd = cmd;
+}
+
+/* 1 true, 0 false, -1 neither (the spellings of Go's strconv.ParseBool) */
+static int parse_bool(const char *v)
+{
+    static const char *const yes[] = {"1", "t", "T", "true", "TRUE", "True"};
+    static const char *const no[] = {"0", "f", "F", "false", "FALSE", "False"};
+    for (size_t i = 0; i < sizeof yes / sizeof yes[0]; i++) {
+        if (strcmp(v, yes[i]) == 0)
+            return 1;
+        if (strcmp(v, no[i]) == 0)
+            return 0;
+    }
+    return -1;
 }
 
 int opt_next(opt_state *st, const opt_spec *specs, int nspecs, const char **value)
@@ -43,11 +58,17 @@ int opt_next(opt_state *st, const opt_spec *specs, int nspecs, const char **valu
         if (strlen(sp->name) != len || memcmp(sp->name, name, len) != 0)
             continue;
         if (sp->arg == OPT_FLAG) {
-            if (eq != NULL) {
-                cli_fail(st->cmd, 2, "option --%s takes no value", sp->name);
+            if (eq == NULL)
+                return sp->id;
+            /* Go's flag package: -flag=true is the flag, -flag=false is
+             * as if it were absent (strconv.ParseBool's spellings) */
+            int b = parse_bool(eq + 1);
+            if (b < 0) {
+                cli_fail(st->cmd, 2, "option --%s takes true or false, not "
+                         "\"%s\"", sp->name, eq + 1);
                 return OPT_ERROR;
             }
-            return sp->id;
+            return b ? sp->id : opt_next(st, specs, nspecs, value);
         }
         if (eq != NULL) {
             *value = eq + 1;
@@ -83,8 +104,15 @@ int cli_fail(const char *cmd, int code, const char *fmt, ...)
     return code;
 }
 
+/* errno of the last failed cli_write_file(), 0 if none since the last
+ * cli_finish_output(): a dump stopped by it has no library message */
+static int write_errno;
+
 int cli_fail_hollow(const char *cmd, const char *fmt, ...)
 {
+    if (write_errno != 0)
+        return cli_fail(cmd, 1, "cannot write the output: %s",
+                        strerror(write_errno));
     const char *msg = hollow_error_last()->message;
     va_list ap;
     va_start(ap, fmt);
@@ -96,5 +124,22 @@ int cli_fail_hollow(const char *cmd, const char *fmt, ...)
 
 int cli_write_file(void *payload, const char *data, size_t len)
 {
-    return fwrite(data, 1, len, payload) == len ? 0 : HOLLOW_EIO;
+    if (fwrite(data, 1, len, payload) == len)
+        return 0;
+    write_errno = errno != 0 ? errno : EIO;
+    return HOLLOW_EIO;
+}
+
+int cli_finish_output(const char *cmd, int rc)
+{
+    errno = 0;
+    bool failed = fflush(stdout) != 0 || ferror(stdout);
+    int err = write_errno != 0 ? write_errno : errno != 0 ? errno : EIO;
+    if (failed && rc == 0) /* a failed command has said why already */
+        rc = cli_fail(cmd, 1, "cannot write the output: %s", strerror(err));
+    else if (failed)
+        rc = rc != 0 ? rc : 1;
+    clearerr(stdout);
+    write_errno = 0;
+    return rc;
 }

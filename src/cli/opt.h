@@ -1,8 +1,10 @@
 /*
  * Command-line options for hollow-cli (style.md B12): long options as
  * `--flag value` or `--flag=value`, and the single-dash Go form
- * `-flag=value` / `-flag value` of the tool's original users. `--` ends the
- * options. Everything else is a positional argument.
+ * `-flag=value` / `-flag value` of the tool's original users. A flag (no
+ * value) also takes `=true` or `=false` as Go's flag package does:
+ * `-verbose=true` is `-verbose`, `-verbose=false` is as if absent. `--`
+ * ends the options. Everything else is a positional argument.
  */
 #ifndef HOLLOW_CLI_OPT_H
 #define HOLLOW_CLI_OPT_H
@@ -87,7 +89,16 @@ int cli_fail_hollow(const char *cmd, const char *fmt, ...)
 #endif
     ;
 
-/* a write function for the dump API that writes to a FILE* */
+/* a write function for the dump API that writes to a FILE*; a failure
+ * makes the next cli_fail_hollow() say "cannot write the output" */
 int cli_write_file(void *payload, const char *data, size_t len);
+
+/*
+ * End a command's output: flush stdout and check it. A failed write turns
+ * exit code `rc` 0 into 1 with "hollow-cli <cmd>: cannot write the output:
+ * <reason>" (a command that failed already said why). Returns the exit
+ * code; stdout's error flag is cleared for the next command (the shell).
+ */
+int cli_finish_output(const char *cmd, int rc);
 
 #endif

@@ -34,4 +34,7 @@ int cli_sample_produce_next(int64_t *version, bool verbose, const char *cmd);
 /* whether `bs` is the sample's store */
 bool cli_sample_is_store(const void *bs);
 
+/* whether `an` is the sample's announcer */
+bool cli_sample_is_announcer(const void *an);
+
 #endif

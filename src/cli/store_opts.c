@@ -5,8 +5,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sample.h"
+
 const char CLI_STORE_USAGE[] =
-    "  --store fs|s3   the blob store (default fs)\n"
+    "  --store memory|fs|s3  the blob store: memory is a built-in sample\n"
+    "                  (the Movies dataset, versions 1, 2 and 3, kept for\n"
+    "                  the process: `hollow-cli shell` works on it); the\n"
+    "                  default is memory, or fs when --dir is given\n"
     "  --dir DIR       fs: the store's directory\n"
     "  --endpoint HOST:PORT  s3: the server (or http[s]://HOST[:PORT])\n"
     "  --bucket B      s3: the bucket\n"
@@ -29,7 +34,7 @@ const char CLI_STORE_USAGE[] =
 bool cli_store_option(cli_store_opts *o, int id, const char *v)
 {
     switch (id) {
-    case CLI_O_STORE: o->store = v; return true;
+    case CLI_O_STORE: o->store = v; o->store_set = true; return true;
     case CLI_O_DIR: o->dir = v; return true;
     case CLI_O_ENDPOINT: o->endpoint = v; return true;
     case CLI_O_BUCKET: o->bucket = v; return true;
@@ -48,6 +53,20 @@ bool cli_store_option(cli_store_opts *o, int id, const char *v)
 static bool is_s3(const cli_store_opts *o)
 {
     return strcmp(o->store, "s3") == 0;
+}
+
+static bool has_s3_option(const cli_store_opts *o)
+{
+    return o->endpoint != NULL || o->bucket != NULL || o->prefix != NULL ||
+           o->region != NULL || o->cache_dir != NULL || o->tls ||
+           o->ca_file != NULL || o->s3_strict;
+}
+
+bool cli_store_is_memory(const cli_store_opts *o)
+{
+    if (o->store_set)
+        return strcmp(o->store, "memory") == 0;
+    return o->dir == NULL && !has_s3_option(o);
 }
 
 /* the s3-only options given with --store fs, or --dir with s3 */
@@ -70,9 +89,19 @@ int cli_store_open(hollow_blobstore **out, const cli_store_opts *o,
                    const char *cmd, const char **where)
 {
     *out = NULL;
+    if (cli_store_is_memory(o)) {
+        if (o->dir != NULL || has_s3_option(o))
+            return cli_fail(cmd, 2, "--store memory takes no --dir or s3 "
+                            "option");
+        *where = "the memory store";
+        return cli_sample_open(out, NULL, cmd);
+    }
     if (strcmp(o->store, "fs") != 0 && !is_s3(o))
-        return cli_fail(cmd, 2, "--store %s: unknown store (fs or s3)", o->store);
+        return cli_fail(cmd, 2, "--store %s: unknown store (memory, fs or s3)",
+                        o->store);
     const char *bad = misplaced(o);
+    if (bad != NULL && !o->store_set && !is_s3(o))
+        return cli_fail(cmd, 2, "%s goes with --store s3", bad);
     if (bad != NULL)
         return cli_fail(cmd, 2, "%s does not apply to --store %s", bad, o->store);
     if (!is_s3(o)) {
@@ -110,6 +139,14 @@ int cli_announcer_open(hollow_announcer **out, const cli_store_opts *o,
                        hollow_blobstore *bs, bool follow, const char *cmd)
 {
     *out = NULL;
+    if (cli_store_is_memory(o)) {
+        if (o->announcer != NULL && strcmp(o->announcer, "memory") != 0)
+            return cli_fail(cmd, 2, "--store memory has its own in-process "
+                            "announcer; --announcer %s does not apply",
+                            strchr(o->announcer, '@') != NULL ? "URL"
+                                                              : o->announcer);
+        return cli_sample_open(NULL, out, cmd);
+    }
     const char *spec = o->announcer != NULL ? o->announcer : o->store;
     bool redis = strncmp(spec, "redis://", 8) == 0 ||
                  strncmp(spec, "rediss://", 9) == 0;
@@ -153,10 +190,12 @@ int cli_announcer_open(hollow_announcer **out, const cli_store_opts *o,
 
 void cli_store_close(hollow_blobstore *bs)
 {
-    hollow_blobstore_free(bs);
+    if (!cli_sample_is_store(bs)) /* the sample lives for the process */
+        hollow_blobstore_free(bs);
 }
 
 void cli_announcer_close(hollow_announcer *an)
 {
-    hollow_announcer_free(an);
+    if (!cli_sample_is_announcer(an))
+        hollow_announcer_free(an);
 }

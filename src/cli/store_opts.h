@@ -1,6 +1,7 @@
 /*
  * The blob store and announcer options shared by the hollow-cli commands
- * that open a store: `--store fs --dir DIR`, or `--store s3 --endpoint
+ * that open a store: `--store memory` (the built-in sample, the default
+ * without --dir), `--store fs --dir DIR`, or `--store s3 --endpoint
  * HOST:PORT --bucket B [--prefix P] [--region R] [--cache-dir D] [--tls]
  * [--ca-file F] [--s3-strict]` (keys from the environment only), and
  * `--announcer fs|s3|redis://HOST:PORT[/db]` [--redis-prefix P]. A command adds
@@ -50,10 +51,17 @@ typedef struct cli_store_opts {
     bool s3_strict;
     const char *announcer; /* NULL: the store's own (fs or s3) */
     const char *redis_prefix; /* the Redis key prefix; NULL: "hollow:" */
+    bool store_set;        /* --store was given: without it and without
+                              --dir or an s3 option, the store is memory */
 } cli_store_opts;
 
 #define CLI_STORE_OPTS_INIT                                                    \
-    {"fs", NULL, NULL, NULL, NULL, NULL, NULL, NULL, false, false, NULL, NULL}
+    {"fs", NULL, NULL, NULL, NULL, NULL, NULL, NULL, false, false, NULL, NULL, \
+     false}
+
+/* whether the options name the memory store (the sample, sample.h):
+ * `--store memory`, or no --store, no --dir and no s3 option */
+bool cli_store_is_memory(const cli_store_opts *o);
 
 /* take option `id` with value `v`: true if it is one of CLI_STORE_SPECS */
 bool cli_store_option(cli_store_opts *o, int id, const char *v);

@@ -56,6 +56,8 @@ typedef struct parser {
     size_t line, col; /* position of p[pos] */
     token tok;        /* the current token */
     hollow_schema_list *list;
+    size_t *decl_pos;  /* line and column of list item i's name: 2i, 2i+1 */
+    size_t decl_cap;
 } parser;
 
 /* ------------------------------------------------------------ errors */
@@ -582,13 +584,23 @@ static int parse_decl(parser *ps, bool *eof)
     }
     if (rc < 0)
         goto done;
-    rc = hollow_schema_list_add(ps->list, s); /* takes s, also on failure */
+    /* room for the position first: list_add takes s, also on failure */
+    if ((rc = hollow__grow(ps->decl_pos, ps->decl_cap,
+                           2 * (ps->list->count + 1), 32)) < 0) {
+        hollow_schema_free(s);
+        goto done;
+    }
+    if ((rc = hollow_schema_list_add(ps->list, s)) < 0)
+        goto done;
+    ps->decl_pos[2 * (ps->list->count - 1)] = name_tok.line;
+    ps->decl_pos[2 * (ps->list->count - 1) + 1] = name_tok.col;
 done:
     hollow__free(name);
     return rc;
 }
 
-int hollow_schema_parse(hollow_schema_list **out, const char *text, size_t len)
+static int parse(hollow_schema_list **out, const char *text, size_t len,
+                 bool validate)
 {
     parser ps;
     bool eof = false;
@@ -606,10 +618,36 @@ int hollow_schema_parse(hollow_schema_list **out, const char *text, size_t len)
     while (!eof)
         if ((rc = parse_decl(&ps, &eof)) < 0)
             break;
+    if (rc == 0 && validate) {
+        /* a semantic error names the declaration it is about */
+        const hollow_schema *bad = NULL;
+        rc = hollow__schema_list_validate_at(ps.list, &bad);
+        for (size_t i = 0; rc < 0 && bad != NULL && i < ps.list->count; i++) {
+            if (ps.list->items[i] != bad)
+                continue;
+            char msg[512];
+            snprintf(msg, sizeof msg, "%s", hollow_error_last()->message);
+            rc = hollow__error_set(rc, "line %zu:%zu: %s", ps.decl_pos[2 * i],
+                                   ps.decl_pos[2 * i + 1], msg);
+            break;
+        }
+    }
+    hollow__free(ps.decl_pos);
     if (rc < 0) {
         hollow_schema_list_free(ps.list);
         return rc;
     }
     *out = ps.list;
     return 0;
+}
+
+int hollow_schema_parse(hollow_schema_list **out, const char *text, size_t len)
+{
+    return parse(out, text, len, false);
+}
+
+int hollow_schema_parse_validated(hollow_schema_list **out, const char *text,
+                                  size_t len)
+{
+    return parse(out, text, len, true);
 }

@@ -38,6 +38,13 @@ struct hollow_schema_list {
 };
 
 /*
+ * hollow_schema_list_validate(), also giving the schema an error is about
+ * (*bad, NULL when none is: out of memory, a NULL list).
+ */
+int hollow__schema_list_validate_at(const hollow_schema_list *l,
+                                    const hollow_schema **bad);
+
+/*
  * Decode one schema (§4.1) from r. Unknown kind ids and field type names,
  * negative or impossible counts, empty names and duplicate field names give
  * HOLLOW_ECORRUPT with the offset; a decoded schema satisfies the same

@@ -369,9 +369,18 @@ static int check_refs(const hollow_schema *s, hollow_schema *const *sorted,
 
 int hollow_schema_list_validate(const hollow_schema_list *l)
 {
+    return hollow__schema_list_validate_at(l, NULL);
+}
+
+int hollow__schema_list_validate_at(const hollow_schema_list *l,
+                                    const hollow_schema **bad)
+{
     hollow_schema **sorted = NULL;
+    const hollow_schema *culprit = NULL;
     int rc;
 
+    if (bad != NULL)
+        *bad = NULL;
     if (l == NULL)
         return hollow__error_set(HOLLOW_EINVAL, "list is NULL");
     if ((rc = sort_by_name(&sorted, l)) < 0)
@@ -383,24 +392,31 @@ int hollow_schema_list_validate(const hollow_schema_list *l)
             0) {
             rc = hollow__error_set(HOLLOW_EINVAL, "type %s: declared twice",
                                    sorted[i]->name);
+            culprit = sorted[i];
             goto done;
         }
     }
     for (size_t i = 0; i < l->count; i++)
-        if ((rc = check_refs(l->items[i], sorted, l->count)) < 0)
+        if ((rc = check_refs(l->items[i], sorted, l->count)) < 0) {
+            culprit = l->items[i];
             goto done;
+        }
     for (size_t i = 0; i < l->count; i++) {
         const hollow_schema *s = l->items[i];
         hollow__schema_key_path *paths = NULL;
         if ((rc = hollow__schema_key_resolve_all(&paths, l, s)) < 0) {
-            if (rc != HOLLOW_ENOMEM)
+            if (rc != HOLLOW_ENOMEM) {
                 hollow__error_prefix("type %s", s->name);
+                culprit = s;
+            }
             goto done;
         }
         hollow__schema_key_paths_free(paths, s->key_count);
     }
 done:
     hollow__free(sorted);
+    if (bad != NULL)
+        *bad = culprit;
     return rc;
 }
 

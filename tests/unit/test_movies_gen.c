@@ -212,6 +212,49 @@ START_TEST(movies_gen_deterministic)
 }
 END_TEST
 
+/* The next-version step of the sample store: applied to version 1 it is
+ * version 2 (same records, same stream after), and it keeps going */
+START_TEST(movies_gen_next_version)
+{
+    const uint64_t n = 1000;
+    movies_data d;
+    ck_assert_int_eq(movies_data_generate(&d, n, 42), 0);
+    movies_movie *v2 = malloc((n + n / 200) * sizeof *v2);
+    movies_movie *v3 = malloc((n + n / 200) * sizeof *v3);
+    ck_assert_ptr_nonnull(v2);
+    ck_assert_ptr_nonnull(v3);
+    movies_rng r;
+    movies_rng_init(&r, 42);
+    for (uint32_t a = 0; a < d.actor_count; a++) {
+        movies_actor ac;
+        movies_gen_actor(&r, (int32_t)a, &ac);
+    }
+    for (uint64_t i = 0; i < n; i++) {
+        movies_movie m;
+        movies_gen_movie(&r, i, d.actor_count, &m);
+    }
+    uint64_t next = n;
+    size_t c2 = movies_next_version(v2, d.v1, d.v1_count, n, d.actor_count,
+                                    &r, &next);
+    ck_assert_uint_eq(c2, d.v2_count);
+    for (size_t i = 0; i < c2; i++)
+        REQUIRE(memcmp(&v2[i], d.v2[i], sizeof v2[i]) == 0, "v2 movie %zu", i);
+    ck_assert_uint_eq(r.state, d.rng.state);
+    ck_assert_uint_eq(next, n + n / 200);
+    /* version 3: 5 dropped (positions 0, 200, ...), 5 remastered, 5 new */
+    size_t c3 = movies_next_version(v3, v2, c2, n, d.actor_count, &r, &next);
+    ck_assert_uint_eq(c3, c2);
+    ck_assert_int_eq(memcmp(&v3[0], &v2[1], sizeof v3[0]), 0);
+    ck_assert_int_eq(v3[99].year, v2[100].year + 1);
+    ck_assert_int_eq(v3[99].id, v2[100].id);
+    ck_assert_int_eq(v3[c3 - 1].id,
+                     MOVIES_ID_BASE + MOVIES_ID_STEP * (int64_t)(n + 9));
+    free(v2);
+    free(v3);
+    movies_data_free(&d);
+}
+END_TEST
+
 /* ----------------------------------------------- Java's figures, N=1M */
 
 /* The version-2 scan checksum (sum of year + title length over version 2)
@@ -255,6 +298,7 @@ static Suite *movies_gen_suite(void)
     tcase_add_test(tc, movies_gen_version2_10000);
     tcase_add_test(tc, movies_gen_version2_odd_sizes);
     tcase_add_test(tc, movies_gen_deterministic);
+    tcase_add_test(tc, movies_gen_next_version);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("java");

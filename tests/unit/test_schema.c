@@ -508,6 +508,37 @@ START_TEST(schema_parse_keywords_second_word_only)
 }
 END_TEST
 
+/* semantic errors carry the position of the declaration they are about */
+START_TEST(schema_parse_validated_positions)
+{
+    static const struct {
+        const char *text;
+        const char *message;
+    } cases[] = {
+        {"A { int x; }\n  Movie @PrimaryKey(id) {\n  long id;\n  Nope n;\n}",
+         "line 2:3: type Movie: field n references unknown type Nope"},
+        {"A @PrimaryKey(zz) {\n  long id;\n}",
+         "line 1:1: type A: key path zz: type A has no field zz"},
+        {"A { int x; }\nL List<B>;", "line 2:1: type L: element references "
+                                     "unknown type B"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        hollow_schema_list *l = (hollow_schema_list *)1;
+        ck_assert_int_eq(hollow_schema_parse_validated(&l, cases[i].text,
+                                                       strlen(cases[i].text)),
+                         HOLLOW_EINVAL);
+        ck_assert_ptr_null(l);
+        ck_assert_str_eq(hollow_error_last()->message, cases[i].message);
+    }
+    /* a valid text gives the same list as hollow_schema_parse() */
+    const char *ok = "A { B b; }\nB { int x; }";
+    hollow_schema_list *l = NULL;
+    HT_OK(hollow_schema_parse_validated(&l, ok, strlen(ok)));
+    ck_assert_uint_eq(hollow_schema_list_count(l), 2);
+    hollow_schema_list_free(l);
+}
+END_TEST
+
 START_TEST(schema_parse_error_messages)
 {
     static const struct {
@@ -1444,6 +1475,7 @@ static Suite *schema_suite(void)
     tcase_add_test(tc, schema_parse_tokens);
     tcase_add_test(tc, schema_parse_unicode_words);
     tcase_add_test(tc, schema_parse_keywords_second_word_only);
+    tcase_add_test(tc, schema_parse_validated_positions);
     tcase_add_test(tc, schema_parse_error_messages);
     tcase_add_test(tc, schema_parse_duplicates);
     tcase_add_test(tc, schema_parse_long_name);
