@@ -18,6 +18,7 @@
  *   (later, #5)         populate_v2_s, write_delta_s, write_reverse_delta_s
  *   read_snapshot_s     the file into a read state (heap mode)
  *   (later, #5)         apply_delta_s and the memory of both states
+ *   diff_s              hollow_diff_new() of versions 1 and 2 (after apply_delta_s)
  *   (later, #7)         refresh_delta_s through producer, store, consumer
  *   (later, #8)         pk_index_build_s, lookups over version 2
  *   scan                year + title length over every Movie, 5 passes
@@ -39,6 +40,7 @@
 #include "bench.h"
 #include "bench_index.h"
 #include "hollow/consumer.h"
+#include "hollow/diff.h"
 #include "hollow/dump.h"
 #include "hollow/producer.h"
 #include "hollow/read.h"
@@ -511,6 +513,21 @@ int bench_movies(int argc, char **argv)
     double apply_delta_s = bench_now() - t0;
     free(delta);
     long after_delta_bytes = bench_live_bytes() - base;
+
+    /* diff_s: what differs between versions 1 and 2 (hollow/diff.h) */
+    hollow_diff *diff = NULL;
+    t0 = bench_now();
+    check(hollow_diff_new(&diff, rs, rs2, NULL), "diff");
+    double diff_s = bench_now() - t0;
+    hollow_diff_type mt = {0};
+    for (size_t i = 0; i < hollow_diff_type_count(diff); i++) {
+        hollow_diff_type t;
+        if (hollow_diff_type_at(&t, diff, i) == 0 && strcmp(t.name, "Movie") == 0)
+            mt = t;
+    }
+    fprintf(stderr, "movies: diff %.3f s: Movie %zu added, %zu removed, %zu "
+            "changed\n", diff_s, mt.added, mt.removed, mt.changed);
+    hollow_diff_free(diff);
     hollow_read_state_release(rs);
     long v2_bytes = bench_live_bytes() - base;
     fprintf(stderr, "movies: apply delta %.3f s; %ld bytes with v1 pinned, "
@@ -551,7 +568,8 @@ int bench_movies(int argc, char **argv)
            "\"delta_bytes\":%" PRIu64 ",\"write_reverse_delta_s\":%.6f,"
            "\"reverse_delta_bytes\":%" PRIu64 ","
            "\"read_snapshot_s\":%.6f,\"read_state_bytes\":%ld,"
-           "\"apply_delta_s\":%.6f,\"read_state_after_delta_bytes\":%ld,"
+           "\"apply_delta_s\":%.6f,\"diff_s\":%.6f,"
+           "\"read_state_after_delta_bytes\":%ld,"
            "\"read_state_v2_bytes\":%ld,\"refresh_delta_s\":%.6f,"
            "\"producer_cycle_v2_s\":%.6f,"
            "\"pk_index_build_s\":%.6f,\"pk_index_bytes\":%ld,"
@@ -563,7 +581,7 @@ int bench_movies(int argc, char **argv)
            args.n, (int64_t)args.seed, populate_s, write_snapshot_s,
            snapshot_bytes, populate_v2_s, write_delta_s, delta_bytes,
            write_reverse_delta_s, reverse_delta_bytes, read_snapshot_s,
-           read_state_bytes, apply_delta_s, after_delta_bytes, v2_bytes,
+           read_state_bytes, apply_delta_s, diff_s, after_delta_bytes, v2_bytes,
            refresh_delta_s, producer_cycle_s, ix.pk_index_build_s,
            ix.pk_index_bytes, ix.lookups, ix.lookup_hits, ix.lookup_ns_per_op,
            sr.records, sr.first_ns, sr.best_ns, sr.checksum);

@@ -16,6 +16,7 @@
 #include "blobstore.h"
 #include "common.h"
 #include "consumer.h"
+#include "diff.h"
 #include "dump.h"
 #include "error.h"
 #include "index.h"

@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 int cmd_consume(int argc, char **argv);
+int cmd_diff(int argc, char **argv);
 int cmd_dump(int argc, char **argv);
 int cmd_filter(int argc, char **argv);
 int cmd_gc(int argc, char **argv);

@@ -19,6 +19,7 @@ typedef struct command {
 
 static const command COMMANDS[] = {
     {"consume", cmd_consume, "refresh a consumer over a blob store; counts or dump"},
+    {"diff", cmd_diff, "what differs between two versions or two snapshots"},
     {"dump", cmd_dump, "print the canonical or deep dump of a state"},
     {"filter", cmd_filter, "rewrite a snapshot, keeping or dropping types"},
     {"gc", cmd_gc, "remove unannounced leftovers and old versions of a store"},

@@ -215,16 +215,18 @@ static int run_plan(hollow_read_state **out, hollow_consumer *c,
 
 /* ------------------------------------------------------------ changes */
 
-static size_t popcount_diff(const uint64_t *a, uint32_t na, const uint64_t *b,
-                            uint32_t nb)
+static int count_change(void *ctx, hollow_ordinal o, unsigned what)
 {
-    size_t n = 0;
-    for (uint32_t w = 0; w < na; w++)
-        n += (size_t)__builtin_popcountll(a[w] & ~(w < nb ? b[w] : 0));
-    return n;
+    hollow_type_change *ch = ctx;
+    (void)o;
+    if (what == HOLLOW__ORD_ADDED)
+        ch->added++;
+    else
+        ch->removed++;
+    return 0;
 }
 
-/* what changed per type between two states (same shards are skipped) */
+/* what changed per type between two states (read/changed.c's walk) */
 static hollow_type_change *changes_of(size_t *count, const hollow_read_state *old,
                                       const hollow_read_state *now)
 {
@@ -241,26 +243,9 @@ static hollow_type_change *changes_of(size_t *count, const hollow_read_state *ol
             ch[i].added = t->count;
             continue;
         }
-        if (o->shard_count == t->shard_count) {
-            for (uint32_t s = 0; s < t->shard_count; s++) {
-                const hollow__shard *a = t->shards[s], *b = o->shards[s];
-                if (a == b)
-                    continue;
-                ch[i].added += popcount_diff(a->populated, a->pop_words,
-                                             b->populated, b->pop_words);
-                ch[i].removed += popcount_diff(b->populated, b->pop_words,
-                                               a->populated, a->pop_words);
-            }
-        } else {
-            hollow_ordinal max = t->max_ordinal > o->max_ordinal ? t->max_ordinal
-                                                                 : o->max_ordinal;
-            for (hollow_ordinal x = 0; x <= max; x++) {
-                bool in_new = hollow_type_is_populated(t, x);
-                bool in_old = hollow_type_is_populated(o, x);
-                ch[i].added += in_new && !in_old;
-                ch[i].removed += in_old && !in_new;
-            }
-        }
+        hollow__type_changed_ordinals(NULL, o, t,
+                                      HOLLOW__ORD_ADDED | HOLLOW__ORD_REMOVED,
+                                      count_change, &ch[i]);
     }
     *count = now->type_count;
     return ch;

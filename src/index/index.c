@@ -37,8 +37,8 @@
  *
  * Derivation (hollow_index_derive, see the header for when it patches).
  * The removed and added records of the indexed type are the populated bits
- * that differ between the old and new shards (shards shared by the two
- * states are skipped). The old table is copied; each removed record's key
+ * that differ between the old and new shards (read/changed.c's walk, which
+ * skips the shards the two states share). The old table is copied; each removed record's key
  * is read from the old state (which the old index holds) and its slot
  * deleted; each added record's key is read from the new state and
  * inserted; the touched hashes are regrouped as above, with the old
@@ -186,50 +186,24 @@ int hollow__ix_walk_each(const hollow_type *t, ix_ord_fn fn, void *ctx)
  * round (`added` may be NULL). Shards the two share are skipped. *changed
  * tells whether any shard differs.
  */
+typedef struct diff_lists {
+    ix_ords *removed, *added;
+} diff_lists;
+
+static int push_changed(void *ctx, hollow_ordinal o, unsigned what)
+{
+    diff_lists *l = ctx;
+    return hollow__ix_ords_push(what == HOLLOW__ORD_REMOVED ? l->removed
+                                                            : l->added, o);
+}
+
 static int type_diff(ix_ords *removed, ix_ords *added, bool *changed,
                      const hollow_type *a, const hollow_type *b)
 {
-    int rc = 0;
-    *changed = false;
-    if (a->shard_count == b->shard_count) {
-        uint32_t bits = a->shard_bits;
-        for (uint32_t s = 0; s < a->shard_count && rc == 0; s++) {
-            const hollow__shard *x = a->shards[s], *y = b->shards[s];
-            if (x == y)
-                continue;
-            *changed = true;
-            uint32_t words = x->pop_words > y->pop_words ? x->pop_words
-                                                         : y->pop_words;
-            for (uint32_t w = 0; w < words && rc == 0; w++) {
-                uint64_t p = w < x->pop_words ? x->populated[w] : 0;
-                uint64_t q = w < y->pop_words ? y->populated[w] : 0;
-                for (uint64_t r = p & ~q; r != 0 && rc == 0; r &= r - 1) {
-                    uint64_t j = w * 64ull + (unsigned)__builtin_ctzll(r);
-                    rc = hollow__ix_ords_push(
-                        removed, (hollow_ordinal)((j << bits) | s));
-                }
-                if (added == NULL)
-                    continue;
-                for (uint64_t r = q & ~p; r != 0 && rc == 0; r &= r - 1) {
-                    uint64_t j = w * 64ull + (unsigned)__builtin_ctzll(r);
-                    rc = hollow__ix_ords_push(
-                        added, (hollow_ordinal)((j << bits) | s));
-                }
-            }
-        }
-    } else {
-        *changed = true;
-        int32_t max = a->max_ordinal > b->max_ordinal ? a->max_ordinal
-                                                      : b->max_ordinal;
-        for (int32_t o = 0; o <= max && rc == 0; o++) {
-            bool p = o <= a->max_ordinal && hollow_type_is_populated(a, o);
-            bool q = o <= b->max_ordinal && hollow_type_is_populated(b, o);
-            if (p && !q)
-                rc = hollow__ix_ords_push(removed, o);
-            else if (q && !p && added != NULL)
-                rc = hollow__ix_ords_push(added, o);
-        }
-    }
+    diff_lists l = {removed, added};
+    unsigned which = HOLLOW__ORD_REMOVED | (added ? HOLLOW__ORD_ADDED : 0);
+    int rc = hollow__type_changed_ordinals(changed, a, b, which, push_changed,
+                                           &l);
     if (rc == 0 && removed->n > 1)
         qsort(removed->v, removed->n, sizeof *removed->v, cmp_ord);
     if (rc == 0 && added != NULL && added->n > 1)

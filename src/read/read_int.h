@@ -134,6 +134,26 @@ int hollow__read_state_index(hollow_read_state *rs);
  */
 void hollow__read_state_set_version(hollow_read_state *rs, int64_t version);
 
+/* What hollow__type_changed_ordinals() reports of an ordinal. */
+#define HOLLOW__ORD_REMOVED 1u /* populated in the old state only */
+#define HOLLOW__ORD_ADDED 2u   /* populated in the new state only */
+#define HOLLOW__ORD_KEPT 4u    /* in both, in a shard they do not share */
+
+/* Gets an ordinal and what it is; a non-zero return stops the walk. */
+typedef int (*hollow__ordinal_fn)(void *ctx, hollow_ordinal o, unsigned what);
+
+/*
+ * Walk the ordinals of one type that may differ between two states (old,
+ * now): fn gets those of the kinds in `which` (HOLLOW__ORD_*), shard by
+ * shard. Shards the two states share hold the same records and are
+ * skipped; a KEPT ordinal's record may still differ (a slot reused over
+ * several deltas). *changed (may be NULL) tells whether any shard differs.
+ * @return 0 or fn's non-zero return.
+ */
+int hollow__type_changed_ordinals(bool *changed, const hollow_type *old,
+                                  const hollow_type *now, unsigned which,
+                                  hollow__ordinal_fn fn, void *ctx);
+
 /* is shard ordinal j of shard s populated */
 static inline bool hollow__shard_has(const hollow__shard *s, uint32_t j)
 {
