@@ -21,7 +21,7 @@ static const command COMMANDS[] = {
     {"dump", cmd_dump, "print the canonical or deep dump of a state"},
     {"filter", cmd_filter, "rewrite a snapshot, keeping or dropping types"},
     {"gc", cmd_gc, "remove unannounced leftovers and old versions of a store"},
-    {"inspect", cmd_inspect, "show a blob's header, types and a few records"},
+    {"inspect", cmd_inspect, "show a blob of any kind, or a store's versions and plans"},
     {"pin", cmd_pin, "pin every consumer of a shared announcer to a version"},
     {"schema", cmd_schema, "validate schema files (line:column errors)"},
     {"unpin", cmd_unpin, "remove the pin of a shared announcer"},
