@@ -13,6 +13,7 @@
 #define HOLLOW_HOLLOW_H
 
 #include "announcer.h"
+#include "blob.h"
 #include "blobstore.h"
 #include "common.h"
 #include "consumer.h"

@@ -24,7 +24,7 @@ static const command COMMANDS[] = {
     {"filter", cmd_filter, "rewrite a snapshot, keeping or dropping types"},
     {"gc", cmd_gc, "remove unannounced leftovers and old versions of a store"},
     {"help", cmd_help, "describe a command: help COMMAND"},
-    {"inspect", cmd_inspect, "show a blob's header, types and a few records"},
+    {"inspect", cmd_inspect, "show a blob of any kind, or a store's versions and plans"},
     {"pin", cmd_pin, "pin every consumer of a shared announcer to a version"},
     {"schema", cmd_schema, "validate schema files (line:column errors)"},
     {"shell", cmd_shell, "commands on the memory store, one per line"},
