@@ -92,6 +92,7 @@ static int run(int argc, char **argv, bool pin)
                         "it; pin through a shared announcer "
                         "(--announcer redis://HOST:PORT)", spec);
     cli_store_opts so = CLI_STORE_OPTS_INIT;
+    so.store_set = true; /* no store: the announcer alone, never the sample */
     so.announcer = spec;
     so.redis_prefix = prefix;
     hollow_announcer *an = NULL;

@@ -176,6 +176,18 @@ expect 0 "shell --help" -- "$CLI" shell --help
 has out "versions" "shell --help lists versions"
 expect 2 "shell with an argument" -- "$CLI" shell extra
 
+# outside the shell, pin needs --announcer; with one, the memory store
+# (the default store) has nothing to do with it
+expect 2 "pin without --announcer" -- "$CLI" pin 2
+expect 1 "pin --announcer redis (nothing listening)" -- "$CLI" pin --announcer redis://127.0.0.1:1 2
+has err "the Redis announcer" "pin goes to the Redis announcer"
+hasnt err "memory" "pin: not the memory store"
+expect 2 "--store memory --announcer redis" -- "$CLI" consume --store memory --announcer redis://127.0.0.1:1
+has err "does not apply" "memory store with another announcer"
+expect 2 "--store memory --dir" -- "$CLI" consume --store memory --dir "$TMP"
+expect 2 "--store bogus" -- "$CLI" consume --store bogus
+has err "unknown store \(memory, fs or s3\)" "--store bogus"
+
 # --------------------------------------------------------------- help COMMAND
 expect 0 "help consume" -- "$CLI" help consume
 has out "usage: hollow-cli consume" "help consume prints consume's help"
