@@ -664,7 +664,7 @@ static int inspect_store(const cli_store_opts *so, bool version_given,
 {
     store_view sv;
     memset(&sv, 0, sizeof sv);
-    sv.store = so->store;
+    sv.store = cli_store_is_memory(so) ? "memory" : so->store;
     sv.where = "";
     hollow_announcer *an = NULL;
     int rc = cli_store_open(&sv.bs, so, "inspect", &sv.where);
