@@ -23,6 +23,7 @@ static const command COMMANDS[] = {
     {"gc", cmd_gc, "remove unannounced leftovers and old versions of a store"},
     {"inspect", cmd_inspect, "show a blob's header, types and a few records"},
     {"pin", cmd_pin, "pin every consumer of a shared announcer to a version"},
+    {"produce", cmd_produce, "publish a version from JSON, JSON lines or CSV files"},
     {"schema", cmd_schema, "validate schema files (line:column errors)"},
     {"unpin", cmd_unpin, "remove the pin of a shared announcer"},
 };
