@@ -18,6 +18,7 @@
 #include "consumer.h"
 #include "dump.h"
 #include "error.h"
+#include "import.h"
 #include "index.h"
 #include "producer.h"
 #include "read.h"
