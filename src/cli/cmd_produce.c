@@ -506,9 +506,9 @@ static int produce(const produce_args *a)
         const char *t = a->data[i].type;
         if (t == NULL) {
             if (hollow_import_root_type(&t, schemas) < 0) {
-                rc = cli_fail(CMD, 2, "%s: %s; name the type with --data "
-                              "TYPE=%s", a->data[i].path,
-                              hollow_error_last()->message, a->data[i].path);
+                rc = cli_fail(CMD, 2, "%s: %s (--data TYPE=%s)",
+                              a->data[i].path, hollow_error_last()->message,
+                              a->data[i].path);
                 goto done;
             }
         } else {

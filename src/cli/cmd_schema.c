@@ -97,9 +97,14 @@ static void print_verbose(const char *path, const hollow_schema_list *l)
             size_t n = hollow_schema_field_count(s);
             printf(", %zu field%s:", n, n == 1 ? "" : "s");
             for (size_t f = 0; f < n; f++) {
-                hollow_field_type t = hollow_schema_field_type(s, f);
+                /* as the schema language writes them: "long id" */
+                char tn[32];
                 const char *ref = hollow_schema_field_ref_type(s, f);
-                printf(" %s %s", ref != NULL ? ref : hollow_field_type_name(t),
+                snprintf(tn, sizeof tn, "%s",
+                         hollow_field_type_name(hollow_schema_field_type(s, f)));
+                for (char *c = tn; *c; c++)
+                    *c = (char)(*c >= 'A' && *c <= 'Z' ? *c - 'A' + 'a' : *c);
+                printf("%s %s %s", f == 0 ? "" : ",", ref != NULL ? ref : tn,
                        hollow_schema_field_name(s, f));
             }
         } else if (k == HOLLOW_SCHEMA_MAP) {

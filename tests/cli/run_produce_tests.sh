@@ -193,7 +193,7 @@ stderr_matches "^hollow-cli produce: $TMP/bad.hollow:2:[0-9]+: "
 # schema --print / --verbose of a .capnp (the seed's `schema -data=X.capnp -verbose`)
 expect 0 "schema -data=people.capnp -verbose" -- "$CLI" -command=schema -data="$C/people.capnp" -verbose
 grep -q "root type Person" "$TMP/out" && ok || { bad "schema -verbose lacks the root type"; cat "$TMP/out"; }
-grep -q "Person OBJECT, 8 fields" "$TMP/out" && ok || { bad "schema -verbose lacks Person's fields"; cat "$TMP/out"; }
+grep -q "Person OBJECT, 8 fields: long id, string name" "$TMP/out" && ok || { bad "schema -verbose lacks Person's fields"; cat "$TMP/out"; }
 
 # ------------------------------------------- the Movies chain (Done-when 2)
 # hollow-bench's JSON lines through two produce runs give, at both versions,
