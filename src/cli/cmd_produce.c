@@ -91,6 +91,7 @@ typedef struct produce_run {
     const produce_args *a;
     hollow_import_stats *stats; /* one per data file */
     const char **types;         /* the type each file fills (for -verbose) */
+    char **owned;               /* names found by inferred_type() */
     char *stdin_data;           /* standard input, read once */
     size_t stdin_len;
     bool progress;              /* stderr is a terminal */
@@ -310,6 +311,30 @@ static int infer_schema(hollow_schema_list **out, const produce_args *a)
     return rc;
 }
 
+/*
+ * The type name inference gives the records of `d` (untyped): the root
+ * type of the schema inferred from that file alone. 0 with *out
+ * malloc'd, or 1 after printing why.
+ */
+static int inferred_type(char **out, const data_arg *d,
+                         hollow_import_format format)
+{
+    hollow_import_source src = {NULL, d->path, format};
+    hollow_import_options io = HOLLOW_IMPORT_OPTIONS_INIT;
+    io.format = format;
+    hollow_schema_list *one = NULL;
+    const char *root = NULL;
+    *out = NULL;
+    if (hollow_import_infer(&one, &src, 1, &io) < 0 ||
+        hollow_import_root_type(&root, one) < 0 ||
+        (*out = strdup(root)) == NULL) {
+        hollow_schema_list_free(one);
+        return cli_fail(CMD, 1, "%s: %s", d->path, hollow_error_last()->message);
+    }
+    hollow_schema_list_free(one);
+    return 0;
+}
+
 /* -------------------------------------------------------------- store */
 
 /*
@@ -380,15 +405,16 @@ static int populate(hollow_write_state *ws, void *payload)
         io.strict = a->strict;
         if (r->progress) {
             io.progress = progress;
-            io.progress_payload = (void *)a->data[i].path;
+            const char *base = strrchr(a->data[i].path, '/');
+            io.progress_payload = (void *)(base != NULL ? base + 1 : a->data[i].path);
         }
         memset(&r->stats[i], 0, sizeof r->stats[i]);
         int rc;
         if (strcmp(a->data[i].path, "-") == 0)
-            rc = hollow_import_buffer(&r->stats[i], ws, a->data[i].type, "-",
+            rc = hollow_import_buffer(&r->stats[i], ws, r->types[i], "-",
                                       r->stdin_data, r->stdin_len, &io);
         else
-            rc = hollow_import_file(&r->stats[i], ws, a->data[i].type,
+            rc = hollow_import_file(&r->stats[i], ws, r->types[i],
                                     a->data[i].path, &io);
         if (r->progress)
             fputs("\r\033[K", stderr);
@@ -477,7 +503,7 @@ static int produce(const produce_args *a)
     hollow_announcer *an = NULL;
     hollow_producer *p = NULL;
     hollow_read_state *before = NULL;
-    produce_run r = {a, NULL, NULL, NULL, 0, isatty(2) == 1};
+    produce_run r = {a, NULL, NULL, NULL, NULL, 0, isatty(2) == 1};
     int rc;
 
     /* standard input is read once, before anything is opened */
@@ -498,13 +524,20 @@ static int produce(const produce_args *a)
      * or ambiguous one is a usage error */
     r.stats = calloc((size_t)a->ndata, sizeof *r.stats);
     r.types = calloc((size_t)a->ndata, sizeof *r.types);
-    if (r.stats == NULL || r.types == NULL) {
+    r.owned = calloc((size_t)a->ndata, sizeof *r.owned);
+    if (r.stats == NULL || r.types == NULL || r.owned == NULL) {
         rc = cli_fail(CMD, 1, "out of memory");
         goto done;
     }
     for (int i = 0; i < a->ndata; i++) {
         const char *t = a->data[i].type;
-        if (t == NULL) {
+        if (t == NULL && a->schema == NULL && a->ndata > 1) {
+            /* several inferred files: each fills the type inferred for it
+             * alone (the library names it after the file) */
+            if ((rc = inferred_type(&r.owned[i], &a->data[i], a->format)) != 0)
+                goto done;
+            t = r.owned[i];
+        } else if (t == NULL) {
             if (hollow_import_root_type(&t, schemas) < 0) {
                 rc = cli_fail(CMD, 2, "%s: %s (--data TYPE=%s)",
                               a->data[i].path, hollow_error_last()->message,
@@ -578,6 +611,9 @@ done:
     hollow_schema_list_free(schemas);
     free(r.stats);
     free(r.types);
+    for (int i = 0; r.owned != NULL && i < a->ndata; i++)
+        free(r.owned[i]);
+    free(r.owned);
     free(r.stdin_data);
     return rc;
 }

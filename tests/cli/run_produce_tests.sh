@@ -78,6 +78,13 @@ for path in "$FX"/*; do
   holds "$TMP/sch-$n" "$t" "$path"
 done
 
+# two files without a schema: each fills the type named after it
+expect 0 "produce movies.csv + ratings.csv without a schema" -- "$CLI" produce \
+  --store fs --dir "$TMP/two" --data "$FX/movies.csv" --data "$FX/ratings.csv"
+version_out
+holds "$TMP/two" Movies "$FX/movies.csv"
+holds "$TMP/two" Ratings "$FX/ratings.csv"
+
 # people with people.capnp (Person: UInt32 id -> long, Address, enum Role)
 S=$TMP/people
 expect 0 "produce person_data.json with people.capnp" -- "$CLI" produce --store fs \
@@ -165,6 +172,15 @@ expect 0 "--data - with --format" -- bash -c "\"$CLI\" produce --store fs --dir 
   --schema \"$C/people.capnp\" --format json --data - <\"$FX/person_data.json\""
 version_out
 holds "$TMP/stdin" Person "$FX/person_data.json"
+
+# a progress bar on stderr only when it is a terminal (script(1) gives one)
+grep -qF '%]' "$TMP/err" && bad "a progress bar on a non-terminal stderr" || ok
+if command -v script >/dev/null; then
+  script -qec "\"$CLI\" produce --store fs --dir \"$TMP/pty\" --schema \"$C/people.capnp\" \
+    --data \"$FX/person_data.json\"" /dev/null >"$TMP/pty.out" 2>&1
+  grep -qF 'person_data.json' "$TMP/pty.out" && grep -qF '100%' "$TMP/pty.out" && ok ||
+    { bad "no progress bar on a terminal"; od -c "$TMP/pty.out" | head -5; }
+fi
 
 # usage errors
 expect 2 "ambiguous root" -- "$CLI" produce --store fs --dir "$TMP/amb" \
