@@ -155,6 +155,21 @@ static int read_all(char **out, size_t *len_out, int fd, const char *name)
     return 0;
 }
 
+int hollow__import_read(char **out, size_t *len, const char *path)
+{
+    bool std_in = strcmp(path, "-") == 0;
+    int fd = std_in ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        int err = errno;
+        return hollow__error_set_os(HOLLOW_EIO, err, "%s: %s", path,
+                                    strerror(err));
+    }
+    int rc = read_all(out, len, fd, path);
+    if (!std_in)
+        close(fd);
+    return rc;
+}
+
 /* ---------------------------------------------------------- the import */
 
 typedef struct job {
@@ -547,15 +562,9 @@ int hollow_import_file(hollow_import_stats *stats, hollow_write_state *ws,
     if (std_in && opts->format == HOLLOW_IMPORT_AUTO)
         return hollow__error_set(HOLLOW_EINVAL,
                                  "standard input needs a format");
-    int fd = std_in ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return hollow__error_set_os(HOLLOW_EIO, errno, "%s: %s", path,
-                                    strerror(errno));
     char *data = NULL;
     size_t len = 0;
-    int rc = read_all(&data, &len, fd, path);
-    if (!std_in)
-        close(fd);
+    int rc = hollow__import_read(&data, &len, path);
     if (rc < 0)
         return rc;
     rc = import_data(stats, ws, type, std_in ? "<stdin>" : path, data, len,

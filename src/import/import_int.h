@@ -135,6 +135,10 @@ bool hollow__parse_float(float *out, const char *p, size_t len);
 /* offset of the first byte that is not valid UTF-8, or len if none */
 size_t hollow__utf8_invalid_at(const char *p, size_t len);
 
+/* the whole file `path` ("-": standard input) into a buffer followed by
+ * HOLLOW__IMPORT_PADDING zero bytes; free it with hollow__free() */
+int hollow__import_read(char **out, size_t *len, const char *path);
+
 /* a source: its name and bytes, for positions in messages */
 typedef struct hollow__isource {
     const char *name;
