@@ -20,6 +20,7 @@
 #include "diff.h"
 #include "dump.h"
 #include "error.h"
+#include "import.h"
 #include "index.h"
 #include "producer.h"
 #include "read.h"

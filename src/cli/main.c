@@ -26,6 +26,7 @@ static const command COMMANDS[] = {
     {"help", cmd_help, "describe a command: help COMMAND"},
     {"inspect", cmd_inspect, "show a blob of any kind, or a store's versions and plans"},
     {"pin", cmd_pin, "pin every consumer of a shared announcer to a version"},
+    {"produce", cmd_produce, "publish a version from JSON, JSON lines or CSV files"},
     {"schema", cmd_schema, "validate schema files (line:column errors)"},
     {"shell", cmd_shell, "commands on the memory store, one per line"},
     {"unpin", cmd_unpin, "remove the pin of a shared announcer"},
