@@ -30,10 +30,13 @@ echo "\$ hollow-cli -command=diff -store=memory -version=1 -target=2"
 echo
 echo "== what to try next"
 cat <<NEXT
-  $BUILD/hollow-cli shell                 # produce, consume, inspect, diff, pin on the
-                                          # memory store; \`help\` lists the commands
+  $BUILD/hollow-cli shell
+      produce, consume, inspect, diff, pin on the memory store (\`help\` lists them)
   $BUILD/hollow-cli inspect --store fs --dir $STORE
+      every version of the demo's store, its blobs and how a consumer reaches it
   $BUILD/hollow-cli consume --store fs --dir $STORE --deep Movie | head
-  $BUILD/hollow-cli help                  # every command; help COMMAND for one
-  docs/cli.md, and README.md for the library
+      the movies of the latest version as JSON
+  $BUILD/hollow-cli help
+      every command; \`help COMMAND\` for one
+  docs/cli.md for the tool, README.md for the library
 NEXT
