@@ -7,7 +7,7 @@
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${1:-$ROOT/build}
-STORE=$BUILD/demo-store
+STORE=${HOLLOW_DEMO_STORE:-$BUILD/demo-store}
 rm -rf "$STORE"
 echo "== producer and consumer (examples/producer_consumer.c)"
 "$BUILD/examples/producer_consumer" "$STORE" 10000

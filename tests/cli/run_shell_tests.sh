@@ -274,5 +274,19 @@ expect 1 "read_titles without a Movie type" -- "$READ_TITLES" \
   "$TESTS/golden/a_primitives/snapshot-20250101000000001"
 has err "no Movie type with a title field" "read_titles: the absent type"
 
+# make run: only what the demo runs, quietly; the demo ends with what to try
+ROOT=$(cd "$TESTS/.." && pwd)
+make -n -C "$ROOT" run >"$TMP/out" 2>&1
+has out "--target hollow-cli producer_consumer" "make run builds only the demo's targets"
+has out "make-run.log" "make run keeps the build log out of the way"
+BUILD=$(dirname "$CLI")
+HOLLOW_DEMO_STORE=$TMP/demo-store bash "$ROOT/scripts/run-demo.sh" "$BUILD" >"$TMP/out" 2>&1
+rc=$?
+[ "$rc" -eq 0 ] && ok || bad "run-demo.sh: exit $rc"
+has out "yyyyMMddHHmmss in UTC followed" "the demo says what the long versions are"
+has out "^== what to try next" "the demo ends with what to try next"
+has out "Movie \(key id\): 5 added, 5 removed, 5 changed" "the demo shows the memory store"
+[ "$(wc -l <"$TMP/out")" -lt 120 ] && ok || bad "the demo prints $(wc -l <"$TMP/out") lines"
+
 echo "shell tests: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
