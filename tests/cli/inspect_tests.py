@@ -368,6 +368,13 @@ try:
           "consume --type Nope: %d %s %s" % (rc, out, err))
     rc, out, err = run("consume", "--dir", a, "--type", "Prims", "--type", "Nope")
     check(rc == 1 and "Nope" in err and "Prims" in err, "--type Nope: %s" % err)
+    try:
+        p = subprocess.run([cli, "consume", "--dir", a, "--follow", "--type", "Nope"],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+        check(p.returncode == 1 and b"--type Nope: no such type" in p.stderr,
+              "consume --follow --type Nope: %d %s" % (p.returncode, p.stderr))
+    except subprocess.TimeoutExpired:
+        check(False, "consume --follow --type Nope did not end")
     doc = run_json("consume", "--dir", a, "--json", "--type", "Prims")
     exp = expected_dump(a, vs_a[-1])
     if doc is not None:
