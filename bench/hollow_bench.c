@@ -5,10 +5,12 @@
  * hooks (a counting allocator installed here), not RSS.
  */
 #define _POSIX_C_SOURCE 200809L
+#include <errno.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "bench.h"
@@ -64,15 +66,31 @@ uint8_t *bench_read_file(const char *path, size_t *len)
 {
     FILE *f = fopen(path, "rb");
     if (f == NULL) {
-        fprintf(stderr, "hollow-bench: cannot open %s\n", path);
+        fprintf(stderr, "hollow-bench: cannot open %s: %s\n", path,
+                strerror(errno));
         exit(1);
     }
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
+    struct stat st;
+    if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+        fprintf(stderr, "hollow-bench: cannot read %s: %s\n", path,
+                strerror(EISDIR));
+        exit(1);
+    }
+    long n = -1;
+    if (fseek(f, 0, SEEK_END) == 0)
+        n = ftell(f);
+    if (n < 0 || fseek(f, 0, SEEK_SET) != 0) {
+        fprintf(stderr, "hollow-bench: cannot read %s: %s\n", path,
+                strerror(errno));
+        exit(1);
+    }
     uint8_t *p = malloc(n > 0 ? (size_t)n : 1);
+    errno = 0;
     if (p == NULL || fread(p, 1, (size_t)n, f) != (size_t)n) {
-        fprintf(stderr, "hollow-bench: cannot read %s\n", path);
+        fprintf(stderr, "hollow-bench: cannot read %s: %s\n", path,
+                p == NULL ? "out of memory"
+                : ferror(f) ? strerror(errno ? errno : EIO)
+                            : "the file shrank while being read");
         exit(1);
     }
     fclose(f);

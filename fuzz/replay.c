@@ -5,6 +5,7 @@
  * A crash or a sanitizer report fails the CTest test that runs this.
  */
 #include <dirent.h>
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,7 +18,7 @@ static int run_file(const char *path)
 {
     FILE *f = fopen(path, "rb");
     if (f == NULL) {
-        fprintf(stderr, "replay: cannot open %s\n", path);
+        fprintf(stderr, "replay: cannot open %s: %s\n", path, strerror(errno));
         return 1;
     }
     size_t cap = 1 << 16, len = 0;
@@ -36,7 +37,13 @@ static int run_file(const char *path)
             cap *= 2;
         }
     }
+    int err = ferror(f) ? (errno ? errno : EIO) : 0;
     fclose(f);
+    if (err != 0) {
+        fprintf(stderr, "replay: cannot read %s: %s\n", path, strerror(err));
+        free(buf);
+        return 1;
+    }
     if (buf == NULL) {
         fprintf(stderr, "replay: out of memory on %s\n", path);
         return 1;
@@ -50,7 +57,7 @@ static int run_path(const char *path, int *count)
 {
     struct stat st;
     if (stat(path, &st) != 0) {
-        fprintf(stderr, "replay: cannot stat %s\n", path);
+        fprintf(stderr, "replay: cannot stat %s: %s\n", path, strerror(errno));
         return 1;
     }
     if (!S_ISDIR(st.st_mode)) {
@@ -58,8 +65,10 @@ static int run_path(const char *path, int *count)
         return run_file(path);
     }
     DIR *d = opendir(path);
-    if (d == NULL)
+    if (d == NULL) {
+        fprintf(stderr, "replay: cannot open %s: %s\n", path, strerror(errno));
         return 1;
+    }
     struct dirent *e;
     int rc = 0;
     while ((e = readdir(d)) != NULL) {

@@ -77,7 +77,8 @@ HOLLOW_API int hollow_blob_info_read(hollow_blob_info **out, const void *data,
 HOLLOW_API void hollow_blob_info_free(hollow_blob_info *bi);
 
 /*
- * The inspectors below cannot fail; `bi` must not be NULL. Strings and
+ * The inspectors below cannot fail (a NULL `bi` gives 0, NULL, or
+ * HOLLOW_EINVAL from hollow_blob_info_header_tag_at()). Strings and
  * schemas are borrowed from `bi`: valid until hollow_blob_info_free().
  */
 
@@ -95,6 +96,7 @@ HOLLOW_API size_t hollow_blob_info_header_tag_count(const hollow_blob_info *bi);
 /**
  * Header tag `i` in blob order (UTF-8, NUL-terminated; `key` and `value`
  * may be NULL). @return 0; HOLLOW_ENOTFOUND if `i` is out of range.
+ * Threads: any thread.
  */
 HOLLOW_API int hollow_blob_info_header_tag_at(const hollow_blob_info *bi,
                                               size_t i, const char **key,

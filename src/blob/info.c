@@ -306,32 +306,34 @@ done:
 
 hollow_blob_kind hollow_blob_info_kind(const hollow_blob_info *bi)
 {
-    return bi->kind;
+    return bi ? bi->kind : HOLLOW_BLOB_SNAPSHOT;
 }
 
 size_t hollow_blob_info_size(const hollow_blob_info *bi)
 {
-    return bi->size;
+    return bi ? bi->size : 0;
 }
 
 int64_t hollow_blob_info_origin_tag(const hollow_blob_info *bi)
 {
-    return bi->h.origin_tag;
+    return bi ? bi->h.origin_tag : 0;
 }
 
 int64_t hollow_blob_info_destination_tag(const hollow_blob_info *bi)
 {
-    return bi->h.dest_tag;
+    return bi ? bi->h.dest_tag : 0;
 }
 
 size_t hollow_blob_info_header_tag_count(const hollow_blob_info *bi)
 {
-    return bi->h.tag_count;
+    return bi ? bi->h.tag_count : 0;
 }
 
 int hollow_blob_info_header_tag_at(const hollow_blob_info *bi, size_t i,
                                    const char **key, const char **value)
 {
+    if (bi == NULL)
+        return hollow__error_set(HOLLOW_EINVAL, "null argument");
     if (i >= bi->h.tag_count)
         return hollow__error_set(HOLLOW_ENOTFOUND, "no header tag %zu", i);
     if (key != NULL)
@@ -343,27 +345,27 @@ int hollow_blob_info_header_tag_at(const hollow_blob_info *bi, size_t i,
 
 size_t hollow_blob_info_schema_count(const hollow_blob_info *bi)
 {
-    return bi->h.schema_count;
+    return bi ? bi->h.schema_count : 0;
 }
 
 const hollow_schema *hollow_blob_info_schema_at(const hollow_blob_info *bi,
                                                 size_t i)
 {
-    return i < bi->h.schema_count ? bi->h.schemas[i] : NULL;
+    return bi && i < bi->h.schema_count ? bi->h.schemas[i] : NULL;
 }
 
 size_t hollow_blob_info_type_count(const hollow_blob_info *bi)
 {
-    return bi->type_count;
+    return bi ? bi->type_count : 0;
 }
 
 size_t hollow_blob_info_section_count(const hollow_blob_info *bi)
 {
-    return bi->section_count;
+    return bi ? bi->section_count : 0;
 }
 
 const hollow_blob_section *hollow_blob_info_section_at(const hollow_blob_info *bi,
                                                        size_t i)
 {
-    return i < bi->section_count ? &bi->sections[i] : NULL;
+    return bi && i < bi->section_count ? &bi->sections[i] : NULL;
 }

@@ -3,7 +3,8 @@
  *
  * Prints the canonical dump (hollow-dump/1) of the state a snapshot and any
  * number of deltas or reverse deltas lead to, or with --deep the deep dump
- * (hollow-deep/1) of one type.
+ * (hollow-deep/1) of one type. `-` reads one of the blobs from standard
+ * input.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,14 +13,16 @@
 #include "commands.h"
 #include "hollow/dump.h"
 #include "hollow/read.h"
+#include "input.h"
 #include "opt.h"
 
 static const char USAGE[] =
-    "usage: hollow-cli dump [--deep TYPE] [--mmap] SNAPSHOT [DELTA...]\n"
+    "usage: hollow-cli dump [--deep TYPE] [--mmap] SNAPSHOT|- [DELTA|-...]\n"
     "\n"
     "Print the canonical dump (hollow-dump/1) of the state that SNAPSHOT and\n"
     "the deltas or reverse deltas after it, applied in order, lead to; or\n"
-    "with --deep TYPE the deep dump (hollow-deep/1) of that type.\n"
+    "with --deep TYPE the deep dump (hollow-deep/1) of that type. One of the\n"
+    "blobs may be `-`: standard input.\n"
     "\n"
     "  --deep TYPE   deep dump of TYPE instead of the canonical dump\n"
     "  --mmap        map the snapshot instead of reading it into memory\n"
@@ -60,25 +63,50 @@ int cmd_dump(int argc, char **argv)
         free(deltas);
         return 2;
     }
+    int nstdin = strcmp(snapshot, "-") == 0;
+    for (int i = 0; i < ndeltas; i++)
+        nstdin += strcmp(deltas[i], "-") == 0;
+    if (nstdin > 1) {
+        free(deltas);
+        return cli_fail("dump", 2, "standard input (-) can hold one blob only");
+    }
     hollow_read_options opts = HOLLOW_READ_OPTIONS_INIT;
     opts.memory_mode = mmap_mode ? HOLLOW_MEMORY_MMAP : HOLLOW_MEMORY_HEAP;
     hollow_read_state *rs = NULL;
-    if (hollow_read_state_open(&rs, snapshot, &opts) < 0) {
+    uint8_t *in = NULL;
+    size_t in_len = 0;
+    if (nstdin > 0 && cli_read_input(&in, &in_len, "-", "dump") != 0) {
         free(deltas);
-        return cli_fail_hollow("dump", "%s", snapshot);
+        return 1;
+    }
+    int lrc;
+    if (strcmp(snapshot, "-") == 0) {
+        opts.memory_mode = HOLLOW_MEMORY_HEAP; /* a pipe cannot be mapped */
+        lrc = hollow_read_state_from_snapshot(&rs, in, in_len, &opts);
+    } else {
+        lrc = hollow_read_state_open(&rs, snapshot, &opts);
+    }
+    if (lrc < 0) {
+        free(deltas);
+        free(in);
+        return cli_fail_hollow("dump", "%s", cli_input_name(snapshot));
     }
     for (int i = 0; i < ndeltas; i++) {
         hollow_read_state *next = NULL;
-        if (hollow_read_state_apply_delta_file(&next, rs, deltas[i]) < 0) {
+        if ((strcmp(deltas[i], "-") == 0
+                 ? hollow_read_state_apply_delta(&next, rs, in, in_len)
+                 : hollow_read_state_apply_delta_file(&next, rs, deltas[i])) < 0) {
             hollow_read_state_release(rs);
-            int code = cli_fail_hollow("dump", "%s", deltas[i]);
+            int code = cli_fail_hollow("dump", "%s", cli_input_name(deltas[i]));
             free(deltas);
+            free(in);
             return code;
         }
         hollow_read_state_release(rs);
         rs = next;
     }
     free(deltas);
+    free(in);
     int rc;
     if (deep != NULL) {
         if (hollow_read_state_type(rs, deep) == NULL) {
@@ -91,6 +119,6 @@ int cmd_dump(int argc, char **argv)
     }
     hollow_read_state_release(rs);
     if (rc != 0)
-        return cli_fail_hollow("dump", "%s", snapshot);
+        return cli_fail_hollow("dump", "%s", cli_input_name(snapshot));
     return cli_finish_output("dump", 0);
 }

@@ -80,7 +80,12 @@ static int run(int argc, char **argv, bool pin)
     }
     int64_t version = 0;
     if (pin) {
-        int rc = opt_version(&version, cmd, "version", vtext);
+        bool digits = vtext[0] != '\0';
+        for (const char *p = vtext; *p != '\0'; p++)
+            digits = digits && *p >= '0' && *p <= '9';
+        if (!digits)
+            return cli_fail(cmd, 2, "%s is not a version (a number > 0)", vtext);
+        int rc = opt_version(&version, cmd, NULL, vtext); /* too large */
         if (rc != 0)
             return rc;
         if (version == 0)

@@ -611,12 +611,7 @@ static int produce(const produce_args *a)
     if (a->verbose)
         report(&r, p, before, prev, version);
     printf("%lld\n", (long long)version);
-    if (fflush(stdout) != 0 || ferror(stdout)) {
-        cli_fail(CMD, 1, "cannot write to standard output: %s",
-                 strerror(errno));
-        goto done;
-    }
-    rc = 0;
+    rc = cli_finish_output(CMD, 0);
 done:
     hollow_read_state_release(before);
     hollow_producer_free(p);

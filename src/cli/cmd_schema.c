@@ -183,8 +183,7 @@ static int infer(const char **files, int nfiles, hollow_import_format format)
     fputs(out, stdout);
     hollow_free(out);
     hollow_schema_list_free(l);
-    rc = fflush(stdout) == 0 ? 0 : cli_fail("schema", 1, "cannot write to "
-                                            "standard output");
+    rc = cli_finish_output("schema", 0);
 done:
     for (int i = 0; types != NULL && i < nfiles; i++)
         free(types[i]);

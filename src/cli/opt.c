@@ -130,14 +130,17 @@ int opt_version(int64_t *out, const char *cmd, const char *opt,
     bool digits = text[0] != '\0';
     for (const char *p = text; *p != '\0'; p++)
         digits = digits && *p >= '0' && *p <= '9';
+    const char *dashes = opt != NULL ? "--" : "", *sep = opt != NULL ? " " : "";
+    if (opt == NULL)
+        opt = "";
     if (!digits)
-        return cli_fail(cmd, 2, "--%s %s: not a version (a number, 0 for the "
-                        "latest)", opt, text);
+        return cli_fail(cmd, 2, "%s%s%s%s: not a version (a number, 0 for the "
+                        "latest)", dashes, opt, sep, text);
     errno = 0;
     long long x = strtoll(text, NULL, 10);
     if (errno == ERANGE)
-        return cli_fail(cmd, 2, "--%s %s: too large (versions go up to %lld)",
-                        opt, text, (long long)INT64_MAX);
+        return cli_fail(cmd, 2, "%s%s%s%s: too large (versions go up to %lld)",
+                        dashes, opt, sep, text, (long long)INT64_MAX);
     *out = x;
     return 0;
 }

@@ -94,7 +94,8 @@ int cli_fail_hollow(const char *cmd, const char *fmt, ...)
  * The value of a version option (--version, --target, ...): a decimal
  * number from 0 to INT64_MAX (0 means the latest, for the caller to
  * resolve). 0 with *out set, or 2 after printing "hollow-cli <cmd>: --<opt>
- * ..." (not a number, or too large: never clamped).
+ * ..." (not a number, or too large: never clamped). `opt` NULL: a
+ * positional argument.
  */
 int opt_version(int64_t *out, const char *cmd, const char *opt,
                 const char *text);

@@ -303,8 +303,8 @@ timeout 30 "$CLI" consume --dir "$F/store" --follow >/dev/full 2>"$TMP/err"; rc=
 stderr_has "cannot write the output"
 
 # usage errors of the store options, --follow, pin and unpin
-expect 2 "consume --json without --follow" -- "$CLI" consume --dir "$F/store" --json
-stderr_has "--json goes with --follow"
+expect 2 "consume --json with --dump" -- "$CLI" consume --dir "$F/store" --json --dump
+stderr_has "--dump, --deep and --query print JSON already"
 expect 2 "consume --follow --dump" -- "$CLI" consume --dir "$F/store" --follow --dump
 stderr_has "--follow prints each version reached"
 expect 2 "consume --follow --version" -- "$CLI" consume --dir "$F/store" --follow --version 1

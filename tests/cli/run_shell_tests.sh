@@ -232,7 +232,8 @@ has out "^version 3$" "-help=false runs the command"
 if [ -w /dev/full ]; then
   S=$TESTS/golden/a_primitives/snapshot-20250101000000001
   for args in "consume" "consume --dump" "dump $S" "inspect $S" "--help" \
-              "help consume" "schema --print $TESTS/fixtures/capnp/movies.capnp"; do
+              "help consume" "schema --print $TESTS/fixtures/capnp/movies.capnp" \
+              "produce" "diff --version 1 --target 2" "inspect"; do
     # shellcheck disable=SC2086
     "$CLI" $args >/dev/full 2>"$TMP/err"
     rc=$?

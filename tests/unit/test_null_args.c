@@ -758,13 +758,38 @@ static int run_case(int i)
     CASE(SENTINEL(hollow_consumer_acquire_index(NULL, 0), NULL));
     CASE(EINVAL_NULL(hollow_consumer_last_error(NULL, buf, sizeof buf)));
     CASE(ck_assert_int_ge(hollow_consumer_last_error(c, NULL, 0), 0));
+    hollow_update_plan plan;
+    CASE(EINVAL_NULL(hollow_consumer_plan(NULL, bs, 0, 1, 0)));
+    CASE(EINVAL_NULL(hollow_consumer_plan(&plan, NULL, 0, 1, 0)));
+    CASE(EINVAL_NULL(hollow_consumer_plan_keys(NULL, &key, 1, 0, 1, 0)));
+    CASE(EINVAL_NULL(hollow_consumer_plan_keys(&plan, NULL, 1, 0, 1, 0)));
+    CASE(hollow_update_plan_clear(NULL));
+
+    /* --------------------------------------------------------- blob.h */
+    hollow_blob_info *obi = NULL;
+    CASE(EINVAL_NULL(hollow_blob_info_read(NULL, "", 0, HOLLOW_BLOB_KIND_UNKNOWN)));
+    CASE(EINVAL_NULL(hollow_blob_info_read(&obi, NULL, 1, HOLLOW_BLOB_KIND_UNKNOWN)));
+    CASE(EINVAL_MSG(hollow_blob_info_read(&obi, "", 0, 9), "kind"));
+    CASE(hollow_blob_info_free(NULL));
+    CASE(SENTINEL(hollow_blob_info_kind(NULL), HOLLOW_BLOB_SNAPSHOT));
+    CASE(SENTINEL(hollow_blob_info_size(NULL), 0));
+    CASE(SENTINEL(hollow_blob_info_origin_tag(NULL), 0));
+    CASE(SENTINEL(hollow_blob_info_destination_tag(NULL), 0));
+    CASE(SENTINEL(hollow_blob_info_header_tag_count(NULL), 0));
+    CASE(EINVAL_NULL(hollow_blob_info_header_tag_at(NULL, 0, &ck, &cv)));
+    CASE(SENTINEL(hollow_blob_info_schema_count(NULL), 0));
+    CASE(SENTINEL(hollow_blob_info_schema_at(NULL, 0), NULL));
+    CASE(SENTINEL(hollow_blob_info_type_count(NULL), 0));
+    CASE(SENTINEL(hollow_blob_info_section_count(NULL), 0));
+    CASE(SENTINEL(hollow_blob_info_section_at(NULL, 0), NULL));
+    CASE(SENTINEL(hollow_type_memory(NULL), 0));
 
 #undef CASE
     return k;
 }
 
 /* the number of CASE lines: the loop runs each once */
-#define CASE_COUNT 406
+#define CASE_COUNT 427
 
 START_TEST(null_args_call)
 {
