@@ -147,53 +147,60 @@ class Converter
         return raw.substr(0, n);
     }
 
+    // Integer literals through get_int64/get_uint64; the rest through
+    // get_double, or libdouble-conversion past 19 significant digits
+    // (simdjson 3.0.1's get_number() returns 0 for those).
     template <typename V> int number(V &v, uint64_t off)
     {
-        std::string_view raw = v.raw_json_token();
-        std::string_view text = number_text(raw);
-        od::number num;
-        simdjson::error_code e = v.get_number().get(num);
-        if (e != simdjson::SUCCESS) {
-            // an integer literal beyond 64 bits: keep its double for
-            // DOUBLE fields; integer fields refuse it as out of range
-            bool integer = !text.empty();
-            for (size_t i = (text[0] == '-' ? 1 : 0); i < text.size(); i++)
-                integer = integer && text[i] >= '0' && text[i] <= '9';
-            double d;
-            if (integer && text.size() > 1 &&
-                hollow__parse_double(&d, text.data(), text.size())) {
-                hollow__inode *n = push(HOLLOW__I_BIGINT, off);
-                if (n == nullptr)
-                    return fail(HOLLOW_ENOMEM, off, "out of memory");
-                n->v.d = d;
-                return 0;
-            }
-            return syntax(e, off);
+        std::string_view text = number_text(v.raw_json_token());
+        bool integer = !text.empty();
+        size_t digits = 0;
+        for (size_t i = 0; i < text.size(); i++) {
+            if (text[i] >= '0' && text[i] <= '9')
+                digits++;
+            else if (!(i == 0 && text[i] == '-'))
+                integer = false;
         }
         hollow__inode *n;
-        switch (num.get_number_type()) {
-        case od::number_type::signed_integer:
-            if ((n = push(HOLLOW__I_INT, off)) == nullptr)
-                return fail(HOLLOW_ENOMEM, off, "out of memory");
-            n->v.i = num.get_int64();
-            return 0;
-        case od::number_type::unsigned_integer:
-            if ((n = push(HOLLOW__I_UINT, off)) == nullptr)
-                return fail(HOLLOW_ENOMEM, off, "out of memory");
-            n->v.u = num.get_uint64();
-            return 0;
-        default: {
-            double d = num.get_double();
-            if ((n = push(HOLLOW__I_DOUBLE, off)) == nullptr)
+        simdjson::error_code e;
+        if (integer) {
+            int64_t i;
+            uint64_t u;
+            if (v.get_int64().get(i) == simdjson::SUCCESS) {
+                if ((n = push(HOLLOW__I_INT, off)) == nullptr)
+                    return fail(HOLLOW_ENOMEM, off, "out of memory");
+                n->v.i = i;
+                return 0;
+            }
+            if (text[0] != '-' && v.get_uint64().get(u) == simdjson::SUCCESS) {
+                if ((n = push(HOLLOW__I_UINT, off)) == nullptr)
+                    return fail(HOLLOW_ENOMEM, off, "out of memory");
+                n->v.u = u;
+                return 0;
+            }
+            // beyond 64 bits: keep its double for DOUBLE fields; integer
+            // fields refuse it as out of range
+            double d;
+            if (!hollow__parse_double(&d, text.data(), text.size()))
+                return syntax(simdjson::NUMBER_ERROR, off);
+            if ((n = push(HOLLOW__I_BIGINT, off)) == nullptr)
                 return fail(HOLLOW_ENOMEM, off, "out of memory");
             n->v.d = d;
-            float f = nearest_float(d, text);
-            uint32_t bits;
-            memcpy(&bits, &f, sizeof bits);
-            n->aux = bits;
             return 0;
         }
-        }
+        double d;
+        if ((e = v.get_double().get(d)) != simdjson::SUCCESS)
+            return syntax(e, off);
+        if (digits > 19 && !hollow__parse_double(&d, text.data(), text.size()))
+            return syntax(simdjson::NUMBER_ERROR, off);
+        if ((n = push(HOLLOW__I_DOUBLE, off)) == nullptr)
+            return fail(HOLLOW_ENOMEM, off, "out of memory");
+        n->v.d = d;
+        float f = nearest_float(d, text);
+        uint32_t bits;
+        memcpy(&bits, &f, sizeof bits);
+        n->aux = bits;
+        return 0;
     }
 
     uint64_t token_off(od::value &v)
