@@ -114,6 +114,7 @@ static int push_text(csv *c, uint8_t kind, const char *s, size_t len,
     n->quoted = quoted;
     n->len = (uint32_t)len;
     n->aux = 0;
+    n->span = 0;
     n->off = off;
     n->v.s = 0;
     uint64_t so;
@@ -211,6 +212,7 @@ int hollow__csv_each(const hollow__isource *src, hollow__itree *t,
             rc = hollow__error_oom();
             goto done;
         }
+        memset(obj, 0, sizeof *obj);
         obj->kind = HOLLOW__I_OBJECT;
         obj->off = row_at;
         obj->len = (uint32_t)ncols;

@@ -101,6 +101,7 @@ class Converter
             n->quoted = 0;
             n->len = 0;
             n->aux = 0;
+            n->span = 0;
             n->off = base_ + off;
             n->v.u = 0;
         }
@@ -141,8 +142,10 @@ class Converter
     static std::string_view number_text(std::string_view raw)
     {
         size_t n = 0;
-        while (n < raw.size() && strchr("0123456789+-.eE", raw[n]) != nullptr &&
-               raw[n] != '\0')
+        while (n < raw.size() &&
+               ((raw[n] >= '0' && raw[n] <= '9') || raw[n] == '+' ||
+                raw[n] == '-' || raw[n] == '.' || raw[n] == 'e' ||
+                raw[n] == 'E'))
             n++;
         return raw.substr(0, n);
     }
@@ -150,9 +153,9 @@ class Converter
     // Integer literals through get_int64/get_uint64; the rest through
     // get_double, or libdouble-conversion past 19 significant digits
     // (simdjson 3.0.1's get_number() returns 0 for those).
-    template <typename V> int number(V &v, uint64_t off)
+    template <typename V> int number(V &v, uint64_t off, std::string_view raw)
     {
-        std::string_view text = number_text(v.raw_json_token());
+        std::string_view text = number_text(raw);
         bool integer = !text.empty();
         size_t digits = 0;
         for (size_t i = 0; i < text.size(); i++) {
@@ -203,14 +206,19 @@ class Converter
         return 0;
     }
 
-    uint64_t token_off(od::value &v)
+    // the span of the scalar just pushed: its token
+    int scalar_span(int rc, std::string_view raw)
     {
-        return at(v.raw_json_token().data());
+        if (rc == 0 && t_->count > 0)
+            t_->nodes[t_->count - 1].span =
+                raw.size() < UINT32_MAX ? (uint32_t)raw.size() : 0;
+        return rc;
     }
 
     int value(od::value v, int depth)
     {
-        uint64_t off = token_off(v);
+        std::string_view raw = v.raw_json_token();
+        uint64_t off = at(raw.data());
         od::json_type type;
         simdjson::error_code e = v.type().get(type);
         if (e != simdjson::SUCCESS)
@@ -233,12 +241,12 @@ class Converter
             return object(o, off, depth);
         }
         case od::json_type::number:
-            return number(v, off);
+            return scalar_span(number(v, off, raw), raw);
         case od::json_type::string: {
             std::string_view s;
             if ((e = v.get_string().get(s)) != simdjson::SUCCESS)
                 return syntax(e, off);
-            return string(s, off);
+            return scalar_span(string(s, off), raw);
         }
         case od::json_type::boolean: {
             bool b;
@@ -312,6 +320,15 @@ class Converter
             return fail(HOLLOW_EINVAL, off, "too many values in one record");
         t_->nodes[self].len = count;
         t_->nodes[self].aux = (uint32_t)t_->count;
+        // the container's text runs to the next token after it
+        const char *loc;
+        const char *start = data_ + off;
+        size_t end = len_ - off;
+        if (doc_ != nullptr &&
+            doc_->current_location().get(loc) == simdjson::SUCCESS &&
+            loc > start && loc <= data_ + len_)
+            end = (size_t)(loc - start);
+        t_->nodes[self].span = end < UINT32_MAX ? (uint32_t)end : 0;
         return 0;
     }
 
