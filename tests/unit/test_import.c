@@ -537,6 +537,31 @@ START_TEST(import_api_errors)
 }
 END_TEST
 
+/* "-" reads standard input (each Check test runs in its own process) */
+START_TEST(import_stdin)
+{
+    char dir[256], path[512];
+    ht_tmpdir(dir, sizeof dir, "import");
+    snprintf(path, sizeof path, "%s/in", dir);
+    ht_write_file(path, "a\n1\n2\n", 6);
+    ck_assert_ptr_nonnull(freopen(path, "rb", stdin));
+    hollow_schema_list *l = schemas("T { int a; }");
+    hollow_write_state *ws = NULL;
+    HT_OK(hollow_write_state_new(&ws, l, NULL));
+    hollow_import_options o = HOLLOW_IMPORT_OPTIONS_INIT;
+    o.format = HOLLOW_IMPORT_CSV;
+    hollow_import_stats st;
+    HT_OK(hollow_import_file(&st, ws, "T", "-", &o));
+    ck_assert_uint_eq(st.records, 2);
+    char *d = deep_dump(ws, "T");
+    ck_assert_str_eq(d, "{\"a\":1}\n{\"a\":2}\n");
+    free(d);
+    hollow_write_state_free(ws);
+    hollow_schema_list_free(l);
+    ht_remove_dir(dir);
+}
+END_TEST
+
 static void progress_cb(uint64_t done, uint64_t total, void *payload)
 {
     uint64_t *last = payload;
@@ -785,6 +810,7 @@ static Suite *import_suite(void)
     tc = tcase_create("api");
     tcase_add_test(tc, import_root_type);
     tcase_add_test(tc, import_api_errors);
+    tcase_add_test(tc, import_stdin);
     tcase_add_test(tc, import_threads_keep_file_order);
     suite_add_tcase(s, tc);
     tc = tcase_create("infer");
