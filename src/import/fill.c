@@ -36,7 +36,7 @@ typedef struct plan plan;
  */
 typedef struct memo_entry {
     uint64_t off;
-    uint32_t len; /* 0: empty slot */
+    uint32_t len;     /* 0: empty slot */
     uint32_t unknown; /* unknown keys inside, counted again on a hit */
     hollow_ordinal ordinal;
     uint32_t hash;
@@ -48,8 +48,8 @@ struct memo {
     uint64_t lookups, hits;
 };
 
-#define MEMO_MAX (1u << 18)     /* entries; then no more are added */
-#define MEMO_TRIAL 8192         /* lookups before judging the hit rate */
+#define MEMO_MAX (1u << 18) /* entries; then no more are added */
+#define MEMO_TRIAL 8192     /* lookups before judging the hit rate */
 
 struct plan {
     const hollow_schema *s;
@@ -110,7 +110,7 @@ int hollow__import_error_at(int code, const hollow__isource *src, uint64_t off,
                              (unsigned long long)(off - line_start + 1), msg);
 }
 
-#define FAIL(f, n, ...)                                                        \
+#define FAIL(f, n, ...) \
     hollow__import_error_at(HOLLOW_EINVAL, &(f)->src, (n)->off, __VA_ARGS__)
 
 static const char *kind_name(const hollow__inode *n)
@@ -180,10 +180,11 @@ static int plan_init(hollow__filler *f, plan *p)
     }
     if (p->kind == HOLLOW_SCHEMA_LIST || p->kind == HOLLOW_SCHEMA_SET) {
         p->elem = plan_of(f, hollow_schema_element_type(p->s));
-        return p->elem != NULL ? 0
-                               : hollow__error_set(HOLLOW_EINVAL,
-                                                   "type %s: unknown element type",
-                                                   p->name);
+        return p->elem != NULL
+                   ? 0
+                   : hollow__error_set(HOLLOW_EINVAL,
+                                       "type %s: unknown element type",
+                                       p->name);
     }
     if (p->kind == HOLLOW_SCHEMA_MAP) {
         p->key = plan_of(f, hollow_schema_element_type(p->s));
@@ -213,10 +214,9 @@ static int plan_init(hollow__filler *f, plan *p)
         if (p->ftype[i] == HOLLOW_FIELD_REFERENCE) {
             p->fref[i] = plan_of(f, hollow_schema_field_ref_type(p->s, i));
             if (p->fref[i] == NULL)
-                return hollow__error_set(HOLLOW_EINVAL,
-                                         "type %s field %s: unknown type %s",
-                                         p->name, p->fname[i],
-                                         hollow_schema_field_ref_type(p->s, i));
+                return hollow__error_set(
+                    HOLLOW_EINVAL, "type %s field %s: unknown type %s", p->name,
+                    p->fname[i], hollow_schema_field_ref_type(p->s, i));
         }
     }
     return 0;
@@ -318,10 +318,7 @@ void hollow__filler_free(hollow__filler *f)
     hollow__free(f);
 }
 
-uint64_t hollow__filler_unknown(const hollow__filler *f)
-{
-    return f->unknown;
-}
+uint64_t hollow__filler_unknown(const hollow__filler *f) { return f->unknown; }
 
 /* ------------------------------------------------------------- scalars */
 
@@ -372,8 +369,9 @@ static int get_integer(int64_t *out, hollow__filler *f, const hollow__itree *t,
     case HOLLOW__I_BIGINT:
         return FAIL(f, n, "%s: integer out of range of %s", WHERE, what);
     case HOLLOW__I_DOUBLE:
-        return FAIL(f, n, "%s: expected an integer (%s), got a number with "
-                          "a fraction or an exponent",
+        return FAIL(f, n,
+                    "%s: expected an integer (%s), got a number with "
+                    "a fraction or an exponent",
                     WHERE, what);
     case HOLLOW__I_TEXT: {
         bool range;
@@ -496,8 +494,9 @@ static int set_field(hollow__filler *f, plan *p, hollow_record *r, size_t fi,
         int64_t v;
         HOLLOW_TRY(get_integer(&v, f, t, n, p, fi, "int"));
         if (v == INT32_MIN)
-            return FAIL(f, n, "%s: -2147483648 is Hollow's null of an int "
-                              "field: use null",
+            return FAIL(f, n,
+                        "%s: -2147483648 is Hollow's null of an int "
+                        "field: use null",
                         WHERE);
         if (v < INT32_MIN || v > INT32_MAX)
             return FAIL(f, n, "%s: integer out of range of int", WHERE);
@@ -507,8 +506,9 @@ static int set_field(hollow__filler *f, plan *p, hollow_record *r, size_t fi,
         int64_t v;
         HOLLOW_TRY(get_integer(&v, f, t, n, p, fi, "long"));
         if (v == INT64_MIN)
-            return FAIL(f, n, "%s: -9223372036854775808 is Hollow's null of "
-                              "a long field: use null",
+            return FAIL(f, n,
+                        "%s: -9223372036854775808 is Hollow's null of "
+                        "a long field: use null",
                         WHERE);
         return hollow_record_set_long(r, fi, v);
     }
@@ -599,8 +599,7 @@ static int set_field(hollow__filler *f, plan *p, hollow_record *r, size_t fi,
 
 /* --------------------------------------------------------- records */
 
-static int find_field(const plan *p, const char *name, size_t len,
-                      size_t hint)
+static int find_field(const plan *p, const char *name, size_t len, size_t hint)
 {
     if (hint < p->nfields && p->fname_len[hint] == len &&
         memcmp(p->fname[hint], name, len) == 0)
@@ -782,12 +781,12 @@ static int fill_collection(hollow_ordinal *out, hollow__filler *f, plan *p,
 
 /* a map key from an object's key: its text parsed by the key type */
 static int fill_key(hollow_ordinal *out, hollow__filler *f, plan *kp,
-                    const hollow__itree *t, const hollow__inode *key,
-                    int depth)
+                    const hollow__itree *t, const hollow__inode *key, int depth)
 {
     if (!scalar_wrapper(kp))
-        return FAIL(f, key, "map key type %s is not a one-field type: give "
-                            "the map as an array of [key, value] pairs",
+        return FAIL(f, key,
+                    "map key type %s is not a one-field type: give "
+                    "the map as an array of [key, value] pairs",
                     kp->name);
     hollow__inode text = *key;
     text.kind = HOLLOW__I_TEXT;
@@ -853,9 +852,8 @@ static memo_entry *memo_slot(struct memo *m, const char *src, const char *key,
     size_t i = h & (m->cap - 1);
     for (;;) {
         memo_entry *e = &m->slots[i];
-        if (e->len == 0 ||
-            (e->hash == h && e->len == len &&
-             memcmp(src + e->off, key, len) == 0))
+        if (e->len == 0 || (e->hash == h && e->len == len &&
+                            memcmp(src + e->off, key, len) == 0))
             return e;
         i = (i + 1) & (m->cap - 1);
     }
@@ -902,8 +900,7 @@ static void memo_add(plan *p, const hollow__filler *f, const hollow__inode *n,
         m->slots = slots;
         m->cap = cap;
     }
-    memo_entry *e =
-        memo_slot(m, f->src.data, f->src.data + n->off, n->span, h);
+    memo_entry *e = memo_slot(m, f->src.data, f->src.data + n->off, n->span, h);
     if (e->len != 0)
         return;
     e->off = n->off;
@@ -976,8 +973,9 @@ static int fill_ref_now(hollow_ordinal *out, hollow__filler *f, plan *p,
             return fill_map(out, f, p, t, n, depth);
         if (n->kind == HOLLOW__I_TEXT)
             return fill_json_cell(out, f, p, t, n, depth);
-        return FAIL(f, n, "%s: expected an object or an array of [key, value] "
-                          "pairs, got %s",
+        return FAIL(f, n,
+                    "%s: expected an object or an array of [key, value] "
+                    "pairs, got %s",
                     p->name, kind_name(n));
     }
     return FAIL(f, n, "%s: unknown kind of type", p->name);

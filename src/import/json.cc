@@ -72,8 +72,7 @@ class Converter
         if (e == simdjson::MEMALLOC)
             return fail(HOLLOW_ENOMEM, off, "out of memory");
         if (e == simdjson::UTF8_ERROR)
-            return fail(HOLLOW_EINVAL,
-                        hollow__utf8_invalid_at(data_, len_),
+            return fail(HOLLOW_EINVAL, hollow__utf8_invalid_at(data_, len_),
                         "invalid UTF-8");
         if (e == simdjson::DEPTH_ERROR)
             return depth_error(off);
@@ -259,8 +258,8 @@ class Converter
         case od::json_type::null: {
             bool is_null;
             if ((e = v.is_null().get(is_null)) != simdjson::SUCCESS || !is_null)
-                return syntax(e != simdjson::SUCCESS ? e : simdjson::N_ATOM_ERROR,
-                              off);
+                return syntax(
+                    e != simdjson::SUCCESS ? e : simdjson::N_ATOM_ERROR, off);
             if (push(HOLLOW__I_NULL, off) == nullptr)
                 return fail(HOLLOW_ENOMEM, off, "out of memory");
             return 0;

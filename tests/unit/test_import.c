@@ -99,14 +99,14 @@ static char *import_as(const char *dsl, const char *type, const char *name,
     return out;
 }
 
-#define EXPECT_DUMP(dsl, type, name, data, expected)                           \
-    do {                                                                       \
-        int rc_;                                                               \
-        char *d_ = import_as(dsl, type, name, data, NULL, &rc_, NULL);         \
-        ck_assert_msg(d_ != NULL, "import failed %d: %s", rc_,                \
-                      hollow_error_last()->message);                          \
-        ck_assert_str_eq(d_, expected);                                        \
-        free(d_);                                                              \
+#define EXPECT_DUMP(dsl, type, name, data, expected)                   \
+    do {                                                               \
+        int rc_;                                                       \
+        char *d_ = import_as(dsl, type, name, data, NULL, &rc_, NULL); \
+        ck_assert_msg(d_ != NULL, "import failed %d: %s", rc_,         \
+                      hollow_error_last()->message);                   \
+        ck_assert_str_eq(d_, expected);                                \
+        free(d_);                                                      \
     } while (0)
 
 /* the import fails with `code` and a message that contains `msg` */
@@ -117,8 +117,8 @@ static char *import_as(const char *dsl, const char *type, const char *name,
         ck_assert_msg(d_ == NULL, "import of %s succeeded: %s", name, d_);     \
         ck_assert_int_eq(rc_, code);                                           \
         ck_assert_msg(strstr(hollow_error_last()->message, msg) != NULL,       \
-                      "message '%s' lacks '%s'",                               \
-                      hollow_error_last()->message, msg);                      \
+                      "message '%s' lacks '%s'", hollow_error_last()->message, \
+                      msg);                                                    \
     } while (0)
 
 static const char *const SCALARS =
@@ -128,11 +128,12 @@ static const char *const SCALARS =
 
 START_TEST(import_scalars_json)
 {
-    EXPECT_DUMP(SCALARS, "T", "a.jsonl",
-                "{\"i\":-2147483647,\"l\":9223372036854775807,\"f\":0.1,"
-                "\"d\":0.1,\"b\":true,\"s\":\"h\\u00e9\",\"y\":\"AAEC/w==\"}\n",
-                "{\"i\":-2147483647,\"l\":9223372036854775807,\"f\":0.1,"
-                "\"d\":0.1,\"b\":true,\"s\":\"h\xc3\xa9\",\"y\":\"000102ff\"}\n");
+    EXPECT_DUMP(
+        SCALARS, "T", "a.jsonl",
+        "{\"i\":-2147483647,\"l\":9223372036854775807,\"f\":0.1,"
+        "\"d\":0.1,\"b\":true,\"s\":\"h\\u00e9\",\"y\":\"AAEC/w==\"}\n",
+        "{\"i\":-2147483647,\"l\":9223372036854775807,\"f\":0.1,"
+        "\"d\":0.1,\"b\":true,\"s\":\"h\xc3\xa9\",\"y\":\"000102ff\"}\n");
     /* integers into FLOAT and DOUBLE; an exponent; -0 */
     EXPECT_DUMP(SCALARS, "T", "a.jsonl",
                 "{\"f\":16777217,\"d\":9007199254740993,\"i\":0}\n"
@@ -146,8 +147,7 @@ END_TEST
 
 START_TEST(import_nulls_and_missing)
 {
-    EXPECT_DUMP(SCALARS, "T", "a.json",
-                "[{\"i\":null,\"s\":null},{}]",
+    EXPECT_DUMP(SCALARS, "T", "a.json", "[{\"i\":null,\"s\":null},{}]",
                 "{\"i\":null,\"l\":null,\"f\":null,\"d\":null,\"b\":null,"
                 "\"s\":null,\"y\":null}\n");
 }
@@ -195,14 +195,16 @@ START_TEST(import_range_errors)
     EXPECT_ERROR(SCALARS, "T", "r.jsonl", "{\"i\":-2147483648}", HOLLOW_EINVAL,
                  "r.jsonl:1:6: T.i: -2147483648 is Hollow's null");
     EXPECT_ERROR(SCALARS, "T", "r.jsonl", "{}\n{\"l\":9223372036854775808}",
-                 HOLLOW_EINVAL, "r.jsonl:2:6: T.l: integer out of range of long");
+                 HOLLOW_EINVAL,
+                 "r.jsonl:2:6: T.l: integer out of range of long");
     EXPECT_ERROR(SCALARS, "T", "r.jsonl", "{\"l\":-9223372036854775808}",
                  HOLLOW_EINVAL, "T.l: -9223372036854775808 is Hollow's null");
     EXPECT_ERROR(SCALARS, "T", "r.jsonl",
                  "{\"l\":123456789012345678901234567890}", HOLLOW_EINVAL,
                  "T.l: integer out of range of long");
-    EXPECT_ERROR(SCALARS, "T", "r.jsonl", "{\"i\":3.0}", HOLLOW_EINVAL,
-                 "T.i: expected an integer (int), got a number with a fraction");
+    EXPECT_ERROR(
+        SCALARS, "T", "r.jsonl", "{\"i\":3.0}", HOLLOW_EINVAL,
+        "T.i: expected an integer (int), got a number with a fraction");
     EXPECT_ERROR(SCALARS, "T", "r.jsonl", "{\"i\":1e2}", HOLLOW_EINVAL,
                  "T.i: expected an integer");
     EXPECT_ERROR(SCALARS, "T", "r.jsonl", "{\"f\":1e39}", HOLLOW_EINVAL,
@@ -275,19 +277,22 @@ START_TEST(import_map_scalar_keys)
                 "T", "k.json", "{\"m\":{\"7\":\"a\",\"-1\":\"b\"}}",
                 "{\"m\":[[{\"value\":-1},{\"value\":\"b\"}],[{\"value\":7},"
                 "{\"value\":\"a\"}]]}\n");
-    EXPECT_ERROR("T { MapOfIntegerToString m; }\nInteger { int value; }\n"
-                 "String { string value; }\n"
-                 "MapOfIntegerToString Map<Integer,String>;\n",
-                 "T", "k.json", "{\"m\":{\"x\":\"a\"}}", HOLLOW_EINVAL,
-                 "k.json:1:7: Integer.value: expected an integer (int), got 'x'");
+    EXPECT_ERROR(
+        "T { MapOfIntegerToString m; }\nInteger { int value; }\n"
+        "String { string value; }\n"
+        "MapOfIntegerToString Map<Integer,String>;\n",
+        "T", "k.json", "{\"m\":{\"x\":\"a\"}}", HOLLOW_EINVAL,
+        "k.json:1:7: Integer.value: expected an integer (int), got 'x'");
 }
 END_TEST
 
 START_TEST(import_reference_errors)
 {
-    EXPECT_ERROR(MOVIES, "Movie", "e.jsonl", "{\"studio\":\"x\"}", HOLLOW_EINVAL,
+    EXPECT_ERROR(MOVIES, "Movie", "e.jsonl", "{\"studio\":\"x\"}",
+                 HOLLOW_EINVAL,
                  "e.jsonl:1:11: Studio: expected an object, got a string");
-    EXPECT_ERROR(MOVIES, "Movie", "e.jsonl", "{\"genres\":\"x\"}", HOLLOW_EINVAL,
+    EXPECT_ERROR(MOVIES, "Movie", "e.jsonl", "{\"genres\":\"x\"}",
+                 HOLLOW_EINVAL,
                  "ListOfString: expected an array, got a string");
     EXPECT_ERROR(MOVIES, "Movie", "e.jsonl", "{\"genres\":[null]}",
                  HOLLOW_EINVAL, "e.jsonl:1:12: ListOfString: null element");
@@ -320,8 +325,8 @@ START_TEST(import_unknown_fields)
     free(d);
     hollow_import_options o = HOLLOW_IMPORT_OPTIONS_INIT;
     o.strict = true;
-    d = import_as("T { int a; }", "T", "u.jsonl", "{\"a\":1}\n{\"a\":1,\"b\":2}",
-                  &o, &rc, &st);
+    d = import_as("T { int a; }", "T", "u.jsonl",
+                  "{\"a\":1}\n{\"a\":1,\"b\":2}", &o, &rc, &st);
     ck_assert_ptr_null(d);
     ck_assert_int_eq(rc, HOLLOW_EINVAL);
     ck_assert_str_eq(hollow_error_last()->message,
@@ -401,21 +406,22 @@ END_TEST
 
 START_TEST(import_csv_lists_and_json_cells)
 {
-    EXPECT_DUMP("M { int id; ListOfString genres; SetOfInteger n; "
-                "ListOfItem items; Item best; }\n"
-                "Item { int q; string name; }\nString { string value; }\n"
-                "Integer { int value; }\nListOfString List<String>;\n"
-                "SetOfInteger Set<Integer>;\nListOfItem List<Item>;\n",
-                "M", "c.csv",
-                "id,genres,n,items,best\n"
-                "1,\"Crime, Drama\",\"3,1\",\"[{\"\"q\"\":2,\"\"name\"\":\"\"x\"\"}]\","
-                "\"{\"\"q\"\":1}\"\n"
-                "2,\"[\"\"a,b\"\"]\",,[],\n",
-                "{\"id\":1,\"genres\":[{\"value\":\"Crime\"},{\"value\":"
-                "\"Drama\"}],\"n\":[{\"value\":1},{\"value\":3}],\"items\":"
-                "[{\"q\":2,\"name\":\"x\"}],\"best\":{\"q\":1,\"name\":null}}\n"
-                "{\"id\":2,\"genres\":[{\"value\":\"a,b\"}],\"n\":null,"
-                "\"items\":[],\"best\":null}\n");
+    EXPECT_DUMP(
+        "M { int id; ListOfString genres; SetOfInteger n; "
+        "ListOfItem items; Item best; }\n"
+        "Item { int q; string name; }\nString { string value; }\n"
+        "Integer { int value; }\nListOfString List<String>;\n"
+        "SetOfInteger Set<Integer>;\nListOfItem List<Item>;\n",
+        "M", "c.csv",
+        "id,genres,n,items,best\n"
+        "1,\"Crime, Drama\",\"3,1\",\"[{\"\"q\"\":2,\"\"name\"\":\"\"x\"\"}]\","
+        "\"{\"\"q\"\":1}\"\n"
+        "2,\"[\"\"a,b\"\"]\",,[],\n",
+        "{\"id\":1,\"genres\":[{\"value\":\"Crime\"},{\"value\":"
+        "\"Drama\"}],\"n\":[{\"value\":1},{\"value\":3}],\"items\":"
+        "[{\"q\":2,\"name\":\"x\"}],\"best\":{\"q\":1,\"name\":null}}\n"
+        "{\"id\":2,\"genres\":[{\"value\":\"a,b\"}],\"n\":null,"
+        "\"items\":[],\"best\":null}\n");
 }
 END_TEST
 
@@ -438,13 +444,14 @@ START_TEST(import_csv_errors)
                  "e.csv:2:1: T.a: integer out of range of int");
     EXPECT_ERROR(dsl, "T", "e.csv", "a,a\n", HOLLOW_EINVAL,
                  "e.csv:1:3: column 'a' named twice");
-    EXPECT_ERROR(dsl, "T", "e.csv", "", HOLLOW_EINVAL, "e.csv:1:1: no header row");
+    EXPECT_ERROR(dsl, "T", "e.csv", "", HOLLOW_EINVAL,
+                 "e.csv:1:1: no header row");
     EXPECT_ERROR("T { boolean b; }", "T", "e.csv", "b\nyes\n", HOLLOW_EINVAL,
                  "e.csv:2:1: T.b: expected true or false, got 'yes'");
     EXPECT_ERROR("T { double d; }", "T", "e.csv", "d\n1.5x\n", HOLLOW_EINVAL,
                  "T.d: expected a number, got '1.5x'");
-    EXPECT_ERROR("T { ListOfI l; }\nI { int a; int b; }\nListOfI List<I>;",
-                 "T", "e.csv", "l\n\"[{\"\"a\"\":x}]\"\n", HOLLOW_EINVAL,
+    EXPECT_ERROR("T { ListOfI l; }\nI { int a; int b; }\nListOfI List<I>;", "T",
+                 "e.csv", "l\n\"[{\"\"a\"\":x}]\"\n", HOLLOW_EINVAL,
                  "e.csv:2:");
     EXPECT_ERROR("T { ListOfInteger l; }\nInteger { int value; }\n"
                  "ListOfInteger List<Integer>;",
@@ -453,8 +460,8 @@ START_TEST(import_csv_errors)
     /* unknown columns: counted, or an error with strict */
     int rc;
     hollow_import_stats st;
-    char *d = import_as(dsl, "T", "u.csv", "a,zz,b\n1,2,x\n3,,y\n", NULL, &rc,
-                        &st);
+    char *d =
+        import_as(dsl, "T", "u.csv", "a,zz,b\n1,2,x\n3,,y\n", NULL, &rc, &st);
     ck_assert_int_eq(rc, 0);
     ck_assert_uint_eq(st.unknown_fields, 2);
     free(d);
@@ -504,19 +511,23 @@ START_TEST(import_api_errors)
     hollow_schema_list *l = schemas("A { int x; }\nL List<A>;");
     hollow_write_state *ws = NULL;
     HT_OK(hollow_write_state_new(&ws, l, NULL));
-    ck_assert_int_eq(hollow_import_buffer(NULL, ws, "A", "x.txt", "{}", 2, NULL),
-                     HOLLOW_EINVAL);
-    ck_assert_ptr_nonnull(strstr(hollow_error_last()->message, "unknown format"));
-    ck_assert_int_eq(hollow_import_buffer(NULL, ws, "Nope", "x.json", "{}", 2,
-                                          NULL),
-                     HOLLOW_EINVAL);
-    ck_assert_int_eq(hollow_import_buffer(NULL, ws, "L", "x.json", "{}", 2, NULL),
-                     HOLLOW_EINVAL);
+    ck_assert_int_eq(
+        hollow_import_buffer(NULL, ws, "A", "x.txt", "{}", 2, NULL),
+        HOLLOW_EINVAL);
+    ck_assert_ptr_nonnull(
+        strstr(hollow_error_last()->message, "unknown format"));
+    ck_assert_int_eq(
+        hollow_import_buffer(NULL, ws, "Nope", "x.json", "{}", 2, NULL),
+        HOLLOW_EINVAL);
+    ck_assert_int_eq(
+        hollow_import_buffer(NULL, ws, "L", "x.json", "{}", 2, NULL),
+        HOLLOW_EINVAL);
     hollow_import_stats st;
-    ck_assert_int_eq(hollow_import_file(&st, ws, "A", "/nonexistent/x.json",
-                                        NULL),
-                     HOLLOW_EIO);
-    ck_assert_int_eq(hollow_import_file(&st, ws, "A", "-", NULL), HOLLOW_EINVAL);
+    ck_assert_int_eq(
+        hollow_import_file(&st, ws, "A", "/nonexistent/x.json", NULL),
+        HOLLOW_EIO);
+    ck_assert_int_eq(hollow_import_file(&st, ws, "A", "-", NULL),
+                     HOLLOW_EINVAL);
     hollow_import_options o = HOLLOW_IMPORT_OPTIONS_INIT;
     o.version = 99;
     ck_assert_int_eq(hollow_import_buffer(NULL, ws, "A", "x.json", "{}", 2, &o),
@@ -580,13 +591,12 @@ START_TEST(import_threads_keep_file_order)
     char *data = malloc(cap + 200);
     uint64_t lines = 0;
     while (n < cap) {
-        n += (size_t)sprintf(data + n,
-                             "{\"id\":%llu,\"name\":\"n%llu\",\"tags\":"
-                             "[\"t%llu\",\"u%llu\"]}\n",
-                             (unsigned long long)lines,
-                             (unsigned long long)(lines % 977),
-                             (unsigned long long)(lines % 13),
-                             (unsigned long long)(lines % 7));
+        n += (size_t)sprintf(
+            data + n,
+            "{\"id\":%llu,\"name\":\"n%llu\",\"tags\":"
+            "[\"t%llu\",\"u%llu\"]}\n",
+            (unsigned long long)lines, (unsigned long long)(lines % 977),
+            (unsigned long long)(lines % 13), (unsigned long long)(lines % 7));
         lines++;
     }
     uint32_t sums[2];
@@ -615,12 +625,13 @@ START_TEST(import_threads_keep_file_order)
     HT_OK(hollow_write_state_new(&ws, l, NULL));
     hollow_import_options o = HOLLOW_IMPORT_OPTIONS_INIT;
     o.threads = 3;
-    ck_assert_int_eq(hollow_import_buffer(NULL, ws, NULL, "big.jsonl", data, n,
-                                          &o),
-                     HOLLOW_EINVAL);
+    ck_assert_int_eq(
+        hollow_import_buffer(NULL, ws, NULL, "big.jsonl", data, n, &o),
+        HOLLOW_EINVAL);
     char want[64];
     snprintf(want, sizeof want, "big.jsonl:%llu:", (unsigned long long)lines);
-    ck_assert_msg(strncmp(hollow_error_last()->message, want, strlen(want)) == 0,
+    ck_assert_msg(strncmp(hollow_error_last()->message, want, strlen(want)) ==
+                      0,
                   "%s", hollow_error_last()->message);
     hollow_write_state_free(ws);
     hollow_schema_list_free(l);
@@ -652,12 +663,13 @@ static void expect_schema(hollow_schema_list *l, const char *want)
     ck_assert_str_eq(txt, want);
     /* the text parses back to the same schemas */
     hollow_schema_list *back = schemas(txt);
-    ck_assert_uint_eq(hollow_schema_list_count(back), hollow_schema_list_count(l));
+    ck_assert_uint_eq(hollow_schema_list_count(back),
+                      hollow_schema_list_count(l));
     for (size_t i = 0; i < hollow_schema_list_count(l); i++)
-        ck_assert(hollow_schema_equal(hollow_schema_list_get(l, i),
-                                      hollow_schema_list_find(back,
-                                          hollow_schema_name(
-                                              hollow_schema_list_get(l, i)))));
+        ck_assert(hollow_schema_equal(
+            hollow_schema_list_get(l, i),
+            hollow_schema_list_find(
+                back, hollow_schema_name(hollow_schema_list_get(l, i)))));
     hollow_schema_list_free(back);
     hollow_free(txt);
     hollow_schema_list_free(l);
@@ -682,8 +694,8 @@ START_TEST(import_infer_rules)
         "List<ListOfInteger>;\n\nItem {\n\tint q;\n}\n\nListOfItem "
         "List<Item>;\n\n");
     ck_assert_ptr_null(infer_text("x.jsonl", "{\"a\":1}\n{\"a\":[1]}\n"));
-    ck_assert_ptr_nonnull(strstr(hollow_error_last()->message,
-                                 "X.a holds objects or arrays"));
+    ck_assert_ptr_nonnull(
+        strstr(hollow_error_last()->message, "X.a holds objects or arrays"));
     ck_assert_ptr_null(infer_text("x.jsonl", "{\"a b\":1}\n"));
     ck_assert_ptr_nonnull(strstr(hollow_error_last()->message,
                                  ":1:2: key 'a b' is not a field name"));
@@ -713,11 +725,16 @@ START_TEST(import_go_hollow_fixtures)
         const char *file;
         uint64_t records;
     } fixtures[] = {
-        {"customers.csv", 30},       {"devices.csv", 20},
-        {"metrics.csv", 48},         {"movies.csv", 50},
-        {"orders.csv", 20},          {"ratings.csv", 54},
-        {"person_data.json", 3},     {"person_data_v2.json", 4},
-        {"realistic_dataset.json", 12}, {"simple_test.json", 1},
+        {"customers.csv", 30},
+        {"devices.csv", 20},
+        {"metrics.csv", 48},
+        {"movies.csv", 50},
+        {"orders.csv", 20},
+        {"ratings.csv", 54},
+        {"person_data.json", 3},
+        {"person_data_v2.json", 4},
+        {"realistic_dataset.json", 12},
+        {"simple_test.json", 1},
         {"test_data.json", 5},
     };
     for (size_t i = 0; i < sizeof fixtures / sizeof fixtures[0]; i++) {
