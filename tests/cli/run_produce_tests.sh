@@ -248,5 +248,10 @@ rm "$S/snapshot-$c2"
 "$CLI" consume --store fs --dir "$S" --version "$c2" --deep Movie >"$TMP/got2d"
 cmp -s "$TMP/got2d" "$TMP/want2" && ok || bad "deep dump of Movie at version 2 by the delta differs"
 
+# hollow-bench import runs end to end (its figures are for the 1M run)
+if "$BENCH" import --n 500 >"$TMP/bench.json" 2>"$TMP/err" &&
+   grep -qF '"records":500,' "$TMP/bench.json"; then ok; else
+  bad "hollow-bench import --n 500"; cat "$TMP/bench.json"; head -3 "$TMP/err"; fi
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
