@@ -14,11 +14,13 @@
  * write state: the caller rolls the cycle back (a producer's populate
  * callback returns the error, and the producer does that).
  *
- * Threads: an import may add records from several threads of its own
- * (opts->threads); the ordinals it gives are the same whatever the number
- * of threads (records are added in file order). Different imports may run
- * on one write state at once only if their records do not depend on
- * ordering (each import keeps its own file order).
+ * Threads: an import of JSON lines parses on opts->threads worker threads
+ * of its own, started and joined within the call; records are added on the
+ * calling thread in file order, so the ordinals it gives are the same
+ * whatever the number of threads. .json and CSV are read on the calling
+ * thread. Different imports may run on one write state at once only if
+ * their records do not depend on ordering (each import keeps its own file
+ * order). The input is read whole into memory.
  */
 #ifndef HOLLOW_IMPORT_H
 #define HOLLOW_IMPORT_H
@@ -51,7 +53,8 @@ typedef struct hollow_import_options {
     /** Unknown fields (keys or columns the type has no field for) are an
      * error; without it they are ignored and counted. */
     bool strict;
-    /** Parsing threads; 0: the number of online cores. */
+    /** Parsing threads for JSON lines; 0: the number of online cores;
+     * 1: everything on the calling thread. */
     unsigned int threads;
     hollow_import_progress_fn progress; /**< may be NULL */
     void *progress_payload;

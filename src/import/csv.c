@@ -114,6 +114,7 @@ static int push_text(csv *c, uint8_t kind, const char *s, size_t len,
     n->quoted = quoted;
     n->len = (uint32_t)len;
     n->aux = 0;
+    n->span = 0;
     n->off = off;
     n->v.s = 0;
     uint64_t so;
@@ -147,8 +148,8 @@ int hollow__csv_each(const hollow__isource *src, hollow__itree *t,
     while (c.pos < c.len && at_line_end(&c))
         skip_line_end(&c);
     if (c.pos >= c.len) {
-        rc = hollow__import_error_at(HOLLOW_EINVAL, src, c.pos,
-                                     "no header row");
+        rc =
+            hollow__import_error_at(HOLLOW_EINVAL, src, c.pos, "no header row");
         goto done;
     }
     for (;;) {
@@ -211,6 +212,7 @@ int hollow__csv_each(const hollow__isource *src, hollow__itree *t,
             rc = hollow__error_oom();
             goto done;
         }
+        memset(obj, 0, sizeof *obj);
         obj->kind = HOLLOW__I_OBJECT;
         obj->off = row_at;
         obj->len = (uint32_t)ncols;
@@ -229,13 +231,11 @@ int hollow__csv_each(const hollow__isource *src, hollow__itree *t,
                                              ncols);
                 goto done;
             }
-            if ((rc = push_text(&c, HOLLOW__I_STRING,
-                                names.chars + cols[k].off, cols[k].len, at,
-                                false)) < 0 ||
-                (rc = push_text(&c,
-                                len == 0 && !quoted ? HOLLOW__I_NULL
-                                                    : HOLLOW__I_TEXT,
-                                s, len, at, quoted)) < 0)
+            if ((rc = push_text(&c, HOLLOW__I_STRING, names.chars + cols[k].off,
+                                cols[k].len, at, false)) < 0 ||
+                (rc = push_text(
+                     &c, len == 0 && !quoted ? HOLLOW__I_NULL : HOLLOW__I_TEXT,
+                     s, len, at, quoted)) < 0)
                 goto done;
             k++;
             if (c.pos < c.len && c.p[c.pos] == ',') {

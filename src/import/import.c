@@ -103,9 +103,8 @@ int hollow_import_root_type(const char **out, const hollow_schema_list *schemas)
                                  "referenced by another");
     if (found > 1) {
         *out = NULL;
-        return hollow__error_set(HOLLOW_EINVAL,
-                                 "several root types (%s): name the type",
-                                 names);
+        return hollow__error_set(
+            HOLLOW_EINVAL, "several root types (%s): name the type", names);
     }
     return 0;
 }
@@ -268,7 +267,8 @@ static bool blank(const char *p, size_t n)
 }
 
 /* parse the lines of c into its tree; stops at the first bad line */
-static void parse_chunk(chunk *c, hollow__jparser *p, const hollow__isource *src)
+static void parse_chunk(chunk *c, hollow__jparser *p,
+                        const hollow__isource *src)
 {
     hollow__itree_clear(&c->tree);
     c->nroots = 0;
@@ -492,7 +492,8 @@ static int import_data(hollow_import_stats *stats, hollow_write_state *ws,
         return hollow__error_set(HOLLOW_EINVAL, "unknown import format %d",
                                  (int)format);
     if (type == NULL)
-        HOLLOW_TRY(hollow_import_root_type(&type, hollow_write_state_schemas(ws)));
+        HOLLOW_TRY(
+            hollow_import_root_type(&type, hollow_write_state_schemas(ws)));
     job j;
     memset(&j, 0, sizeof j);
     j.opts = opts;

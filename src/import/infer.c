@@ -48,9 +48,9 @@ struct otype {
 
 struct shape {
     unsigned kinds;
-    otype *obj;  /* K_OBJECT */
-    shape *elem; /* K_ARRAY */
-    char *hint;  /* the field name the shape is under (type names) */
+    otype *obj;    /* K_OBJECT */
+    shape *elem;   /* K_ARRAY */
+    char *hint;    /* the field name the shape is under (type names) */
     bool singular; /* an array's elements: "items" -> type Item */
 };
 
@@ -250,8 +250,8 @@ static int walk_text(infer *x, shape *s, const hollow__inode *n,
         errno = 0;
         long long v = strtoll(buf, NULL, 10);
         if (errno == 0) {
-            s->kinds |= v >= -2147483647LL && v <= 2147483647LL ? K_INT
-                                                                : K_LONG;
+            s->kinds |=
+                v >= -2147483647LL && v <= 2147483647LL ? K_INT : K_LONG;
             return 0;
         }
     }
@@ -292,8 +292,7 @@ static int walk_text(infer *x, shape *s, const hollow__inode *n,
     return 0;
 }
 
-static int walk(infer *x, shape *s, const hollow__itree *t, size_t i,
-                int depth)
+static int walk(infer *x, shape *s, const hollow__itree *t, size_t i, int depth)
 {
     const hollow__inode *n = &t->nodes[i];
     if (depth > HOLLOW__IMPORT_MAX_DEPTH + 2)
@@ -531,9 +530,8 @@ static int infer_source(infer *x, const hollow_import_source *src,
 {
     const char *path = src->path;
     bool std_in = strcmp(path, "-") == 0;
-    hollow_import_format format = src->format != HOLLOW_IMPORT_AUTO
-                                      ? src->format
-                                      : opts->format;
+    hollow_import_format format =
+        src->format != HOLLOW_IMPORT_AUTO ? src->format : opts->format;
     if (format == HOLLOW_IMPORT_AUTO)
         format = hollow_import_format_of(path);
     if (format == HOLLOW_IMPORT_AUTO)
@@ -553,8 +551,8 @@ static int infer_source(infer *x, const hollow_import_source *src,
         const char *base = strrchr(path, '/');
         base = base != NULL ? base + 1 : path;
         const char *dot = strrchr(base, '.');
-        size_t n = dot != NULL && dot != base ? (size_t)(dot - base)
-                                              : strlen(base);
+        size_t n =
+            dot != NULL && dot != base ? (size_t)(dot - base) : strlen(base);
         name = type_name(base, std_in ? 0 : n, false);
         if (name != NULL && std_in) {
             hollow__free(name);

@@ -72,8 +72,7 @@ class Converter
         if (e == simdjson::MEMALLOC)
             return fail(HOLLOW_ENOMEM, off, "out of memory");
         if (e == simdjson::UTF8_ERROR)
-            return fail(HOLLOW_EINVAL,
-                        hollow__utf8_invalid_at(data_, len_),
+            return fail(HOLLOW_EINVAL, hollow__utf8_invalid_at(data_, len_),
                         "invalid UTF-8");
         if (e == simdjson::DEPTH_ERROR)
             return depth_error(off);
@@ -101,6 +100,7 @@ class Converter
             n->quoted = 0;
             n->len = 0;
             n->aux = 0;
+            n->span = 0;
             n->off = base_ + off;
             n->v.u = 0;
         }
@@ -141,69 +141,83 @@ class Converter
     static std::string_view number_text(std::string_view raw)
     {
         size_t n = 0;
-        while (n < raw.size() && strchr("0123456789+-.eE", raw[n]) != nullptr &&
-               raw[n] != '\0')
+        while (n < raw.size() &&
+               ((raw[n] >= '0' && raw[n] <= '9') || raw[n] == '+' ||
+                raw[n] == '-' || raw[n] == '.' || raw[n] == 'e' ||
+                raw[n] == 'E'))
             n++;
         return raw.substr(0, n);
     }
 
-    template <typename V> int number(V &v, uint64_t off)
+    // Integer literals through get_int64/get_uint64; the rest through
+    // get_double, or libdouble-conversion past 19 significant digits
+    // (simdjson 3.0.1's get_number() returns 0 for those).
+    template <typename V> int number(V &v, uint64_t off, std::string_view raw)
     {
-        std::string_view raw = v.raw_json_token();
         std::string_view text = number_text(raw);
-        od::number num;
-        simdjson::error_code e = v.get_number().get(num);
-        if (e != simdjson::SUCCESS) {
-            // an integer literal beyond 64 bits: keep its double for
-            // DOUBLE fields; integer fields refuse it as out of range
-            bool integer = !text.empty();
-            for (size_t i = (text[0] == '-' ? 1 : 0); i < text.size(); i++)
-                integer = integer && text[i] >= '0' && text[i] <= '9';
-            double d;
-            if (integer && text.size() > 1 &&
-                hollow__parse_double(&d, text.data(), text.size())) {
-                hollow__inode *n = push(HOLLOW__I_BIGINT, off);
-                if (n == nullptr)
-                    return fail(HOLLOW_ENOMEM, off, "out of memory");
-                n->v.d = d;
-                return 0;
-            }
-            return syntax(e, off);
+        bool integer = !text.empty();
+        size_t digits = 0;
+        for (size_t i = 0; i < text.size(); i++) {
+            if (text[i] >= '0' && text[i] <= '9')
+                digits++;
+            else if (!(i == 0 && text[i] == '-'))
+                integer = false;
         }
         hollow__inode *n;
-        switch (num.get_number_type()) {
-        case od::number_type::signed_integer:
-            if ((n = push(HOLLOW__I_INT, off)) == nullptr)
-                return fail(HOLLOW_ENOMEM, off, "out of memory");
-            n->v.i = num.get_int64();
-            return 0;
-        case od::number_type::unsigned_integer:
-            if ((n = push(HOLLOW__I_UINT, off)) == nullptr)
-                return fail(HOLLOW_ENOMEM, off, "out of memory");
-            n->v.u = num.get_uint64();
-            return 0;
-        default: {
-            double d = num.get_double();
-            if ((n = push(HOLLOW__I_DOUBLE, off)) == nullptr)
+        simdjson::error_code e;
+        if (integer) {
+            int64_t i;
+            uint64_t u;
+            if (v.get_int64().get(i) == simdjson::SUCCESS) {
+                if ((n = push(HOLLOW__I_INT, off)) == nullptr)
+                    return fail(HOLLOW_ENOMEM, off, "out of memory");
+                n->v.i = i;
+                return 0;
+            }
+            if (text[0] != '-' && v.get_uint64().get(u) == simdjson::SUCCESS) {
+                if ((n = push(HOLLOW__I_UINT, off)) == nullptr)
+                    return fail(HOLLOW_ENOMEM, off, "out of memory");
+                n->v.u = u;
+                return 0;
+            }
+            // beyond 64 bits: keep its double for DOUBLE fields; integer
+            // fields refuse it as out of range
+            double d;
+            if (!hollow__parse_double(&d, text.data(), text.size()))
+                return syntax(simdjson::NUMBER_ERROR, off);
+            if ((n = push(HOLLOW__I_BIGINT, off)) == nullptr)
                 return fail(HOLLOW_ENOMEM, off, "out of memory");
             n->v.d = d;
-            float f = nearest_float(d, text);
-            uint32_t bits;
-            memcpy(&bits, &f, sizeof bits);
-            n->aux = bits;
             return 0;
         }
-        }
+        double d;
+        if ((e = v.get_double().get(d)) != simdjson::SUCCESS)
+            return syntax(e, off);
+        if (digits > 19 && !hollow__parse_double(&d, text.data(), text.size()))
+            return syntax(simdjson::NUMBER_ERROR, off);
+        if ((n = push(HOLLOW__I_DOUBLE, off)) == nullptr)
+            return fail(HOLLOW_ENOMEM, off, "out of memory");
+        n->v.d = d;
+        float f = nearest_float(d, text);
+        uint32_t bits;
+        memcpy(&bits, &f, sizeof bits);
+        n->aux = bits;
+        return 0;
     }
 
-    uint64_t token_off(od::value &v)
+    // the span of the scalar just pushed: its token
+    int scalar_span(int rc, std::string_view raw)
     {
-        return at(v.raw_json_token().data());
+        if (rc == 0 && t_->count > 0)
+            t_->nodes[t_->count - 1].span =
+                raw.size() < UINT32_MAX ? (uint32_t)raw.size() : 0;
+        return rc;
     }
 
     int value(od::value v, int depth)
     {
-        uint64_t off = token_off(v);
+        std::string_view raw = v.raw_json_token();
+        uint64_t off = at(raw.data());
         od::json_type type;
         simdjson::error_code e = v.type().get(type);
         if (e != simdjson::SUCCESS)
@@ -226,12 +240,12 @@ class Converter
             return object(o, off, depth);
         }
         case od::json_type::number:
-            return number(v, off);
+            return scalar_span(number(v, off, raw), raw);
         case od::json_type::string: {
             std::string_view s;
             if ((e = v.get_string().get(s)) != simdjson::SUCCESS)
                 return syntax(e, off);
-            return string(s, off);
+            return scalar_span(string(s, off), raw);
         }
         case od::json_type::boolean: {
             bool b;
@@ -244,8 +258,8 @@ class Converter
         case od::json_type::null: {
             bool is_null;
             if ((e = v.is_null().get(is_null)) != simdjson::SUCCESS || !is_null)
-                return syntax(e != simdjson::SUCCESS ? e : simdjson::N_ATOM_ERROR,
-                              off);
+                return syntax(
+                    e != simdjson::SUCCESS ? e : simdjson::N_ATOM_ERROR, off);
             if (push(HOLLOW__I_NULL, off) == nullptr)
                 return fail(HOLLOW_ENOMEM, off, "out of memory");
             return 0;
@@ -305,6 +319,15 @@ class Converter
             return fail(HOLLOW_EINVAL, off, "too many values in one record");
         t_->nodes[self].len = count;
         t_->nodes[self].aux = (uint32_t)t_->count;
+        // the container's text runs to the next token after it
+        const char *loc;
+        const char *start = data_ + off;
+        size_t end = len_ - off;
+        if (doc_ != nullptr &&
+            doc_->current_location().get(loc) == simdjson::SUCCESS &&
+            loc > start && loc <= data_ + len_)
+            end = (size_t)(loc - start);
+        t_->nodes[self].span = end < UINT32_MAX ? (uint32_t)end : 0;
         return 0;
     }
 

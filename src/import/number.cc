@@ -66,8 +66,8 @@ bool special(double *out, const char *p, size_t len)
 const double_conversion::StringToDoubleConverter &converter()
 {
     static const double_conversion::StringToDoubleConverter conv(
-        double_conversion::StringToDoubleConverter::NO_FLAGS, 0.0, 0.0,
-        nullptr, nullptr);
+        double_conversion::StringToDoubleConverter::NO_FLAGS, 0.0, 0.0, nullptr,
+        nullptr);
     return conv;
 }
 

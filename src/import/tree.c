@@ -7,10 +7,7 @@
 #include "common/error.h"
 #include "import/import_int.h"
 
-void hollow__itree_init(hollow__itree *t)
-{
-    memset(t, 0, sizeof *t);
-}
+void hollow__itree_init(hollow__itree *t) { memset(t, 0, sizeof *t); }
 
 void hollow__itree_clear(hollow__itree *t)
 {

@@ -85,6 +85,15 @@ version_out
 holds "$TMP/two" Movies "$FX/movies.csv"
 holds "$TMP/two" Ratings "$FX/ratings.csv"
 
+# --primary-key on an inferred schema: the key finds the record
+expect 0 "produce customers.csv --primary-key Customers=id" -- "$CLI" produce \
+  --store fs --dir "$TMP/pk" --data "$FX/customers.csv" --primary-key Customers=id
+expect 0 "consume --query Customers 1003" -- "$CLI" consume --store fs --dir "$TMP/pk" \
+  --query Customers 1003
+grep -qF '"Charlie Brown"' "$TMP/out" && ok || { bad "--query by the given key"; cat "$TMP/out"; }
+expect 2 "--primary-key of an unknown type" -- "$CLI" produce --store fs --dir "$TMP/pk" \
+  --data "$FX/customers.csv" --primary-key Nope=id
+
 # people with people.capnp (Person: UInt32 id -> long, Address, enum Role)
 S=$TMP/people
 expect 0 "produce person_data.json with people.capnp" -- "$CLI" produce --store fs \
@@ -238,6 +247,11 @@ done
 rm "$S/snapshot-$c2"
 "$CLI" consume --store fs --dir "$S" --version "$c2" --deep Movie >"$TMP/got2d"
 cmp -s "$TMP/got2d" "$TMP/want2" && ok || bad "deep dump of Movie at version 2 by the delta differs"
+
+# hollow-bench import runs end to end (its figures are for the 1M run)
+if "$BENCH" import --n 500 >"$TMP/bench.json" 2>"$TMP/err" &&
+   grep -qF '"records":500,' "$TMP/bench.json"; then ok; else
+  bad "hollow-bench import --n 500"; cat "$TMP/bench.json"; head -3 "$TMP/err"; fi
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
