@@ -460,7 +460,8 @@ static int element_texts(char ***out, size_t *n, const hollow_read_state *rs,
             k++;
     }
     if (rc == 0)
-        qsort(v, k, sizeof *v, cmp_text);
+        if (k > 1)
+            qsort(v, k, sizeof *v, cmp_text);
     if (rc < 0) {
         for (size_t i = 0; i < k; i++)
             hollow__free(v[i]);
@@ -748,7 +749,8 @@ static int selectors(sel **out, size_t *n, const hollow_read_state *rs,
         free_sels(v, k);
         return rc;
     }
-    qsort(v, k, sizeof *v, cmp_sel);
+    if (k > 1)
+        qsort(v, k, sizeof *v, cmp_sel);
     *out = v;
     *n = k;
     return 0;
@@ -1092,8 +1094,10 @@ static int diff_type(hollow_diff *d, type_result *r, const hollow_type *a,
         rc = collect_all(&kd);
     }
     if (rc == 0) {
-        qsort(ca.v, ca.n, sizeof *ca.v, cmp_cand);
-        qsort(cb.v, cb.n, sizeof *cb.v, cmp_cand);
+        if (ca.n > 1)
+            qsort(ca.v, ca.n, sizeof *ca.v, cmp_cand);
+        if (cb.n > 1)
+            qsort(cb.v, cb.n, sizeof *cb.v, cmp_cand);
     }
     hollow__buf path = HOLLOW__BUF_INIT;
     size_t i = 0, j = 0;
@@ -1134,7 +1138,8 @@ static int diff_type(hollow_diff *d, type_result *r, const hollow_type *a,
     size_t total = b ? hollow_type_record_count(b) : 0;
     r->unchanged = total >= r->added + r->changed ? total - r->added - r->changed
                                                   : 0;
-    qsort(r->records.v, r->records.n, sizeof *r->records.v, cmp_record);
+    if (r->records.n > 1)
+        qsort(r->records.v, r->records.n, sizeof *r->records.v, cmp_record);
     return 0;
 }
 
