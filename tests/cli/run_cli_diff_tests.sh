@@ -60,6 +60,10 @@ expect 0 "diff files" -- "$CLI" diff "$A/snapshot-$V1" "$A/snapshot-$V2"
 tail -n +2 "$TMP/out" >"$TMP/files"
 tail -n +2 "$TMP/summary" >"$TMP/store"
 cmp -s "$TMP/files" "$TMP/store" && ok || bad "files and store summaries differ"
+"$CLI" diff - "$A/snapshot-$V2" <"$A/snapshot-$V1" >"$TMP/out" 2>"$TMP/err" && ok || bad "diff - (stdin)"
+tail -n +2 "$TMP/out" | cmp -s - "$TMP/store" && ok || bad "diff - (stdin) prints another summary"
+expect 2 "two stdins" -- "$CLI" diff - -
+has err "only one of the snapshots can be -"
 
 # --json: one document, parsed by python
 expect 0 "diff --json -verbose" -- "$CLI" diff --dir "$A" --version $V1 --target $V2 --json -verbose --limit 3
