@@ -18,6 +18,7 @@ int bench_announcer(int argc, char **argv);
 int bench_announcer_redis(int argc, char **argv);
 int bench_s3(int argc, char **argv);
 int bench_movies(int argc, char **argv);
+int bench_import(int argc, char **argv);
 int bench_types(int argc, char **argv);
 
 #endif

@@ -89,6 +89,10 @@ static void usage(FILE *f)
                "  movies [--n N] [--seed S] [--lookups L] [--jsonl FILE] "
                "[--jsonl2 FILE] [--gen-only] [--out DIR]\n"
                "      the Movies benchmark of bench-dataset.md\n"
+               "  import [--n N] [--seed S] [--jsonl FILE] [--threads T] "
+               "[--repeat R]\n"
+               "      Movies JSON lines through produce's import into an fs "
+               "store, against the same cycle from C structs\n"
                "  announcer [--spin-us N] [--scale F]\n"
                "      in-process announcer: delivery latency, throughput, "
                "bytes per subscriber\n"
@@ -115,6 +119,8 @@ int main(int argc, char **argv)
         return bench_chain(argc - 1, argv + 1);
     if (strcmp(argv[1], "movies") == 0)
         return bench_movies(argc - 1, argv + 1);
+    if (strcmp(argv[1], "import") == 0)
+        return bench_import(argc - 1, argv + 1);
     if (strcmp(argv[1], "announcer") == 0)
         return bench_announcer(argc - 1, argv + 1);
     if (strcmp(argv[1], "s3") == 0)

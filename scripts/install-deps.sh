@@ -9,7 +9,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 
 PKGS=(build-essential cmake pkg-config check libjansson-dev libssl-dev
-      libdouble-conversion-dev python3 libcapnp-dev capnproto
+      libdouble-conversion-dev python3 libcapnp-dev capnproto libsimdjson-dev
       libcurl4-openssl-dev libhiredis-dev libexpat1-dev
       redis-server redis-tools awscli openssl curl libedit-dev)
 # node runs the S3 test server; Debian's Node 18 does (npm warns about its engines field)

@@ -7,7 +7,7 @@
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${1:-$ROOT/build}
-STORE=$BUILD/demo-store
+STORE=${HOLLOW_DEMO_STORE:-$BUILD/demo-store}
 rm -rf "$STORE"
 echo "== producer and consumer (examples/producer_consumer.c)"
 "$BUILD/examples/producer_consumer" "$STORE" 10000
@@ -30,10 +30,13 @@ echo "\$ hollow-cli -command=diff -store=memory -version=1 -target=2"
 echo
 echo "== what to try next"
 cat <<NEXT
-  $BUILD/hollow-cli shell                 # produce, consume, inspect, diff, pin on the
-                                          # memory store; \`help\` lists the commands
+  $BUILD/hollow-cli shell
+      produce, consume, inspect, diff, pin on the memory store (\`help\` lists them)
   $BUILD/hollow-cli inspect --store fs --dir $STORE
+      every version of the demo's store, its blobs and how a consumer reaches it
   $BUILD/hollow-cli consume --store fs --dir $STORE --deep Movie | head
-  $BUILD/hollow-cli help                  # every command; help COMMAND for one
-  docs/cli.md, and README.md for the library
+      the movies of the latest version as JSON
+  $BUILD/hollow-cli help
+      every command; \`help COMMAND\` for one
+  docs/cli.md for the tool, README.md for the library
 NEXT

@@ -278,6 +278,52 @@ HOLLOW_API hollow_index *hollow_consumer_acquire_index(hollow_consumer *c,
 HOLLOW_API int hollow_consumer_last_error(hollow_consumer *c, char *msg,
                                           size_t cap);
 
+/* ------------------------------------------------------------ planning */
+
+/**
+ * The blobs a consumer would read to reach a version, in order: a
+ * snapshot first when it starts over, then deltas and reverse deltas.
+ * Filled by hollow_consumer_plan(); the caller owns `steps` and frees
+ * them with hollow_update_plan_clear().
+ */
+typedef struct hollow_update_plan {
+    hollow_blob_key *steps;
+    size_t count;              /**< 0: already there */
+} hollow_update_plan;
+
+/**
+ * Plan the way from version `from` (0: nothing loaded) to `to` over the
+ * blobs of `bs`, as hollow_consumer_refresh() plans it, without reading
+ * any blob: the shortest chain of deltas and reverse deltas from `from`
+ * when one exists and has at most `double_snapshot_limit` steps (0 = 32,
+ * the consumer's default), else the snapshot with the shortest chain
+ * after it (the later one between equals). A refresh may still take
+ * another plan when a blob of this one fails to load.
+ *
+ * @param out  receives the plan; zeroed on failure
+ * @return 0; HOLLOW_ENOTFOUND if no snapshot and chain reaches `to` (the
+ *         message says which version); HOLLOW_EINVAL for a NULL argument,
+ *         `from` < 0 or `to` <= 0; errors of hollow_blobstore_list();
+ *         HOLLOW_ENOMEM.
+ * Threads: as hollow_blobstore_list().
+ */
+HOLLOW_API int hollow_consumer_plan(hollow_update_plan *out, hollow_blobstore *bs,
+                                    int64_t from, int64_t to,
+                                    uint32_t double_snapshot_limit);
+
+/**
+ * As hollow_consumer_plan(), over a listing the caller already holds
+ * (`count` keys, as hollow_blobstore_list() gives them; borrowed during
+ * the call), so that planning to many versions lists the store once.
+ */
+HOLLOW_API int hollow_consumer_plan_keys(hollow_update_plan *out,
+                                         const hollow_blob_key *keys,
+                                         size_t count, int64_t from, int64_t to,
+                                         uint32_t double_snapshot_limit);
+
+/** Free a plan's steps and zero it. NULL is a no-op. */
+HOLLOW_API void hollow_update_plan_clear(hollow_update_plan *p);
+
 #ifdef __cplusplus
 }
 #endif

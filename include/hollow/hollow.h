@@ -13,12 +13,14 @@
 #define HOLLOW_HOLLOW_H
 
 #include "announcer.h"
+#include "blob.h"
 #include "blobstore.h"
 #include "common.h"
 #include "consumer.h"
 #include "diff.h"
 #include "dump.h"
 #include "error.h"
+#include "import.h"
 #include "index.h"
 #include "producer.h"
 #include "read.h"

@@ -198,6 +198,30 @@ HOLLOW_API hollow_read_state *hollow_producer_acquire_state(hollow_producer *p);
  * meanwhile is logged as a warning (hollow_set_log()). Threads: any. */
 HOLLOW_API bool hollow_producer_is_primary(hollow_producer *p);
 
+/** A blob a cycle published, and its size. */
+typedef struct hollow_producer_blob {
+    hollow_blob_key key;
+    uint64_t size; /**< bytes */
+} hollow_producer_blob;
+
+/** The most blobs one cycle publishes (header, delta, reverse delta,
+ * snapshot). */
+#define HOLLOW_PRODUCER_MAX_BLOBS 4
+
+/**
+ * The blobs the last cycle published, in the order it wrote them (header,
+ * delta, reverse delta, snapshot), for reports such as `hollow-cli produce
+ * -verbose`. None after a cycle that published nothing or failed, and
+ * before the first cycle.
+ * @param out  receives the first min(count, cap) blobs; may be NULL if
+ *             `cap` is 0
+ * @return how many blobs the last cycle published (at most
+ *         HOLLOW_PRODUCER_MAX_BLOBS). Threads: not during a cycle.
+ */
+HOLLOW_API size_t hollow_producer_last_blobs(const hollow_producer *p,
+                                             hollow_producer_blob *out,
+                                             size_t cap);
+
 /** The default minter: Java's yyyyMMddHHmmss (UTC) + 3-digit counter,
  * strictly greater than `previous`. */
 HOLLOW_API int64_t hollow_version_mint_default(int64_t previous, void *payload);

@@ -78,7 +78,8 @@ HOLLOW_API int hollow_read_state_from_snapshot(hollow_read_state **out,
                                                const hollow_read_options *opts);
 
 /**
- * Load a snapshot from a file, in heap or mmap mode.
+ * Load a snapshot from a file, in heap or mmap mode. A file that cannot be
+ * mapped (a pipe, /dev/stdin) is read to its end into memory instead.
  * @return as hollow_read_state_from_snapshot(); HOLLOW_EIO if the file
  *         cannot be read.
  */
@@ -297,6 +298,12 @@ HOLLOW_API bool hollow_type_is_populated(const hollow_type *t, hollow_ordinal o)
  */
 HOLLOW_API hollow_ordinal hollow_type_next_ordinal(const hollow_type *t,
                                                    hollow_ordinal from);
+/**
+ * Bytes of memory the type's shards hold (as hollow_read_state_memory()
+ * counts them: shards shared with another state count in full; in mmap
+ * mode the mapped pages are left out); 0 for NULL.
+ */
+HOLLOW_API size_t hollow_type_memory(const hollow_type *t);
 /** The §12 checksum of one type. @return 0; HOLLOW_ECORRUPT. */
 HOLLOW_API int hollow_type_checksum(uint32_t *out, const hollow_type *t);
 

@@ -48,11 +48,46 @@ int hollow_read_state_from_snapshot(hollow_read_state **out, const void *data,
     return hollow__snapshot_read(out, &src);
 }
 
+/* a pipe, a terminal, a socket: their size is unknown, read to the end */
+static int read_stream(uint8_t **out, size_t *len, int fd, const char *path)
+{
+    size_t cap = 1 << 16, n = 0;
+    uint8_t *p = hollow__malloc(cap);
+    HOLLOW_CHECK_ALLOC(p);
+    for (;;) {
+        if (n == cap) {
+            uint8_t *q = cap <= SIZE_MAX / 2 ? hollow__realloc(p, cap * 2) : NULL;
+            if (q == NULL) {
+                hollow__free(p);
+                return hollow__error_oom();
+            }
+            p = q;
+            cap *= 2;
+        }
+        ssize_t k = read(fd, p + n, cap - n);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k < 0) {
+            int e = errno;
+            hollow__free(p);
+            return hollow__error_set_os(HOLLOW_EIO, e, "cannot read %s", path);
+        }
+        if (k == 0)
+            break;
+        n += (size_t)k;
+    }
+    *out = p;
+    *len = n;
+    return 0;
+}
+
 static int read_whole_file(uint8_t **out, size_t *len, int fd, const char *path)
 {
     struct stat st;
     if (fstat(fd, &st) != 0)
         return hollow__error_set_os(HOLLOW_EIO, errno, "cannot stat %s", path);
+    if (S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode) || S_ISSOCK(st.st_mode))
+        return read_stream(out, len, fd, path);
     size_t n = (size_t)st.st_size;
     uint8_t *p = hollow__malloc(n ? n : 1);
     HOLLOW_CHECK_ALLOC(p);
@@ -86,13 +121,15 @@ int hollow_read_state_open(hollow_read_state **out, const char *path,
     if (fd < 0)
         return hollow__error_set_os(HOLLOW_EIO, errno, "cannot open %s", path);
     int rc;
-    if (opts != NULL && opts->memory_mode == HOLLOW_MEMORY_MMAP) {
-        struct stat st;
-        if (fstat(fd, &st) != 0) {
-            rc = hollow__error_set_os(HOLLOW_EIO, errno, "cannot stat %s", path);
-            close(fd);
-            return rc;
-        }
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        rc = hollow__error_set_os(HOLLOW_EIO, errno, "cannot stat %s", path);
+        close(fd);
+        return rc;
+    }
+    /* only a regular file can be mapped; anything else is read (a pipe) */
+    if (opts != NULL && opts->memory_mode == HOLLOW_MEMORY_MMAP &&
+        S_ISREG(st.st_mode)) {
         hollow__mapping *m = hollow__calloc(1, sizeof *m);
         if (m == NULL) {
             close(fd);

@@ -12,8 +12,11 @@
  * primary key is KEY... as deep-dump JSON (exit 1 when none matches).
  *
  * With --follow it keeps following the announcer and prints one line per
- * version the consumer reaches until SIGINT or SIGTERM (exit 0).
+ * version the consumer reaches until SIGINT or SIGTERM (exit 0). --json
+ * prints the summary (each line of --follow) as a JSON object. A --type
+ * the state lacks is an error (exit 1), not an empty filter.
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <signal.h>
@@ -26,12 +29,13 @@
 #include "hollow/consumer.h"
 #include "hollow/dump.h"
 #include "hollow/index.h"
+#include "json_out.h"
 #include "opt.h"
 #include "store_opts.h"
 
 static const char USAGE[] =
-    "usage: hollow-cli consume [--store memory] [--version V] [--dump]\n"
-    "       hollow-cli consume --store fs --dir DIR [--version V] [--dump]\n"
+    "usage: hollow-cli consume [--store memory] [--version V] [--json] [--dump]\n"
+    "       hollow-cli consume --store fs --dir DIR [--version V] [--json] [--dump]\n"
     "                          [--deep TYPE] [--mmap] [--type T]...\n"
     "                          [--query TYPE KEY...]\n"
     "       hollow-cli consume --store s3 --endpoint HOST:PORT --bucket B\n"
@@ -47,16 +51,19 @@ static const char USAGE[] =
     "\n"
     "%s"
     "  --version V     the version to reach (default, or 0: the announced\n"
-    "                  version, else the latest)\n"
+    "                  version, else the latest the store reaches)\n"
     "  --dump          print the canonical dump of the state instead\n"
     "  --deep TYPE     print the deep dump of TYPE instead\n"
     "  --mmap          map snapshots instead of reading them into memory\n"
-    "  --type T        load only type T and what it references (repeatable)\n"
+    "  --type T        load only type T and what it references (repeatable;\n"
+    "                  a type the version lacks is an error)\n"
     "  --query TYPE KEY...  print the record(s) of TYPE whose @PrimaryKey is\n"
     "                  KEY... (one value per key field) as deep-dump JSON\n"
     "  --follow        follow announcements; per version reached print\n"
     "                  `version V checksum XXXXXXXX Type=count ...`\n"
-    "  --json          with --follow: one JSON object per line instead\n"
+    "  --json          the summary as one JSON object (with --follow: one per\n"
+    "                  line): {\"version\":V,\"checksum\":\"XXXXXXXX\",\n"
+    "                  \"types\":{\"Type\":count,...}}\n"
     "  --verbose       print the refresh plan, and the library's info lines,\n"
     "                  on stderr\n"
     "  --help          this text\n";
@@ -81,10 +88,20 @@ static int parse_key(hollow_value *out, hollow_field_type t, const char *text,
         out->is_null = true;
         return 0;
     }
+    long long num;
+    errno = 0; /* a number out of range is refused, never clamped */
     switch (t) {
-    case HOLLOW_FIELD_INT: out->u.i = (int32_t)strtol(text, &end, 10); break;
+    case HOLLOW_FIELD_INT:
+    case HOLLOW_FIELD_REFERENCE:
+        num = strtoll(text, &end, 10);
+        if (num < INT32_MIN || num > INT32_MAX)
+            return -1;
+        if (t == HOLLOW_FIELD_INT)
+            out->u.i = (int32_t)num;
+        else
+            out->u.ref = (hollow_ordinal)num;
+        break;
     case HOLLOW_FIELD_LONG: out->u.l = strtoll(text, &end, 10); break;
-    case HOLLOW_FIELD_REFERENCE: out->u.ref = (hollow_ordinal)strtol(text, &end, 10); break;
     case HOLLOW_FIELD_FLOAT: out->u.f = strtof(text, &end); break;
     case HOLLOW_FIELD_DOUBLE: out->u.d = strtod(text, &end); break;
     case HOLLOW_FIELD_BOOLEAN:
@@ -114,7 +131,8 @@ static int parse_key(hollow_value *out, hollow_field_type t, const char *text,
         return 0;
     }
     }
-    return end != NULL && *end == '\0' && end != text ? 0 : -1;
+    return end != NULL && *end == '\0' && end != text && errno != ERANGE ? 0
+                                                                          : -1;
 }
 
 /* --query: the record(s) of TYPE with primary key KEY..., as deep JSON */
@@ -189,22 +207,80 @@ done:
 typedef struct follow_out {
     bool json;
     bool verbose;
+    const char *const *types;       /* --type names, NULL-terminated */
     volatile sig_atomic_t write_failed;
+    volatile sig_atomic_t type_missing;
 } follow_out;
 
-/* a JSON string: the type names come from the blob, so escape them */
-static void json_string(FILE *f, const char *s)
+/*
+ * The summary of a state: `version V checksum XXXXXXXX Type=count ...` on
+ * one line (--follow), `version V` then `Type count` lines (one-shot), or
+ * the JSON object {"version":V,"checksum":"XXXXXXXX"|null,"types":{...}}.
+ */
+static void print_summary(const hollow_read_state *rs, bool json, bool one_line)
 {
-    fputc('"', f);
-    for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++) {
-        if (*p == '"' || *p == '\\')
-            fprintf(f, "\\%c", *p);
-        else if (*p < 0x20)
-            fprintf(f, "\\u%04x", *p);
+    uint32_t sum = 0;
+    int crc = hollow_read_state_checksum(&sum, rs);
+    size_t n = hollow_read_state_type_count(rs);
+    long long version = (long long)hollow_read_state_version(rs);
+    if (json) {
+        printf("{\"version\":%lld,", version);
+        if (crc == 0)
+            printf("\"checksum\":\"%08" PRIx32 "\",", sum);
         else
-            fputc(*p, f);
+            printf("\"checksum\":null,");
+        printf("\"types\":{");
+        for (size_t i = 0; i < n; i++) {
+            const hollow_type *t = hollow_read_state_type_sorted(rs, i);
+            if (i > 0)
+                putchar(',');
+            json_string(stdout, hollow_type_name(t));
+            printf(":%zu", hollow_type_record_count(t));
+        }
+        printf("}}\n");
+    } else if (one_line) {
+        printf("version %lld checksum ", version);
+        if (crc == 0)
+            printf("%08" PRIx32, sum);
+        else
+            printf("unknown");
+        for (size_t i = 0; i < n; i++) {
+            const hollow_type *t = hollow_read_state_type_sorted(rs, i);
+            printf(" %s=%zu", hollow_type_name(t), hollow_type_record_count(t));
+        }
+        putchar('\n');
+    } else {
+        printf("version %lld\n", version);
+        for (size_t i = 0; i < n; i++) {
+            const hollow_type *t = hollow_read_state_type_sorted(rs, i);
+            printf("%s %zu\n", hollow_type_name(t), hollow_type_record_count(t));
+        }
     }
-    fputc('"', f);
+    if (crc != 0 && (json || one_line))
+        fprintf(stderr, "hollow-cli consume: warning: checksum of version %lld: "
+                "%s\n", version, hollow_strerror(crc));
+}
+
+/* --type names a type the state lacks: say which, and what it has */
+static const char *missing_type(const hollow_read_state *rs,
+                                const char *const *types)
+{
+    for (size_t i = 0; types != NULL && types[i] != NULL; i++)
+        if (hollow_read_state_type(rs, types[i]) == NULL)
+            return types[i];
+    return NULL;
+}
+
+static void fail_missing_type(const hollow_read_state *rs, const char *type)
+{
+    fprintf(stderr, "hollow-cli consume: --type %s: no such type in version "
+            "%lld (types:", type, (long long)hollow_read_state_version(rs));
+    /* the filter dropped the others: this lists what was loaded */
+    size_t n = hollow_read_state_type_count(rs);
+    for (size_t i = 0; i < n; i++)
+        fprintf(stderr, "%s %s", i ? "," : "",
+                hollow_type_name(hollow_read_state_type_sorted(rs, i)));
+    fprintf(stderr, "%s)\n", n ? "" : " none");
 }
 
 /* one line per version reached: the listener runs once per refresh that
@@ -224,40 +300,16 @@ static void on_follow(const hollow_refresh_event *ev, void *payload)
         return;
     }
     const hollow_read_state *rs = ev->state;
-    uint32_t sum = 0;
-    int crc = hollow_read_state_checksum(&sum, rs);
-    size_t n = hollow_read_state_type_count(rs);
-    if (fo->json) {
-        printf("{\"version\":%lld,", (long long)hollow_read_state_version(rs));
-        if (crc == 0)
-            printf("\"checksum\":\"%08" PRIx32 "\",", sum);
-        else
-            printf("\"checksum\":null,");
-        printf("\"types\":{");
-        for (size_t i = 0; i < n; i++) {
-            const hollow_type *t = hollow_read_state_type_sorted(rs, i);
-            if (i > 0)
-                putchar(',');
-            json_string(stdout, hollow_type_name(t));
-            printf(":%zu", hollow_type_record_count(t));
+    const char *missing = missing_type(rs, fo->types);
+    if (missing != NULL) {
+        if (!fo->type_missing) {
+            fail_missing_type(rs, missing);
+            fo->type_missing = 1;
+            kill(getpid(), SIGTERM); /* ends the command with 1 */
         }
-        printf("}}\n");
-    } else {
-        printf("version %lld checksum ", (long long)hollow_read_state_version(rs));
-        if (crc == 0)
-            printf("%08" PRIx32, sum);
-        else
-            printf("unknown");
-        for (size_t i = 0; i < n; i++) {
-            const hollow_type *t = hollow_read_state_type_sorted(rs, i);
-            printf(" %s=%zu", hollow_type_name(t), hollow_type_record_count(t));
-        }
-        putchar('\n');
+        return;
     }
-    if (crc != 0)
-        fprintf(stderr, "hollow-cli consume: warning: checksum of version %lld: "
-                "%s\n", (long long)hollow_read_state_version(rs),
-                hollow_strerror(crc));
+    print_summary(rs, fo->json, true);
     if (fflush(stdout) != 0 && !fo->write_failed) {
         /* wake the main thread's sigwait: it ends the command with 1 */
         fo->write_failed = 1;
@@ -301,6 +353,8 @@ static int run_follow(hollow_blobstore *bs, hollow_announcer **an,
     hollow_consumer_free(c);
     if (fo->write_failed)
         rc = cli_fail("consume", 1, "cannot write the output");
+    else if (fo->type_missing)
+        rc = 1;
     return rc;
 }
 
@@ -343,12 +397,9 @@ int cmd_consume(int argc, char **argv)
     while ((k = opt_next(&st, specs, OPT_COUNT(specs), &v)) != OPT_END) {
         switch (k) {
         case O_VERSION: {
-            char *end;
-            long long x = strtoll(v, &end, 10);
-            if (*v == '\0' || *end != '\0' || x < 0) {
-                rc = cli_fail("consume", 2, "--version needs a version number");
+            int64_t x;
+            if ((rc = opt_version(&x, "consume", "version", v)) != 0)
                 goto done;
-            }
             version = x == 0 ? HOLLOW_VERSION_LATEST : x; /* Go tool: 0 = latest */
             version_given = true;
             break;
@@ -385,8 +436,9 @@ int cmd_consume(int argc, char **argv)
                       "does not take --version, --dump, --deep or --query");
         goto done;
     }
-    if (json && !follow) {
-        rc = cli_fail("consume", 2, "--json goes with --follow");
+    if (json && (dump || deep != NULL || query != NULL)) {
+        rc = cli_fail("consume", 2, "--json prints the summary as JSON; --dump, "
+                      "--deep and --query print JSON already");
         goto done;
     }
     if (follow) {
@@ -405,7 +457,7 @@ int cmd_consume(int argc, char **argv)
     co.memory_mode = mmap_mode ? HOLLOW_MEMORY_MMAP : HOLLOW_MEMORY_HEAP;
     co.type_filter = ntypes > 0 ? types : NULL;
     if (follow) {
-        follow_out fo = {json, verbose, 0};
+        follow_out fo = {json, verbose, types, 0, 0};
         rc = run_follow(bs, &an, &so, &co, &fo);
         goto done;
     }
@@ -439,6 +491,11 @@ int cmd_consume(int argc, char **argv)
         goto done;
     }
     rs = hollow_consumer_acquire_state(c);
+    const char *missing = missing_type(rs, types);
+    if (missing != NULL) {
+        fail_missing_type(rs, missing);
+        goto done;
+    }
     if (query != NULL) {
         rc = run_query(rs, query, keys, nkeys);
         goto done;
@@ -458,11 +515,7 @@ int cmd_consume(int argc, char **argv)
             goto done;
         }
     } else {
-        printf("version %lld\n", (long long)hollow_read_state_version(rs));
-        for (size_t i = 0; i < hollow_read_state_type_count(rs); i++) {
-            const hollow_type *t = hollow_read_state_type_sorted(rs, i);
-            printf("%s %zu\n", hollow_type_name(t), hollow_type_record_count(t));
-        }
+        print_summary(rs, json, false);
     }
     rc = cli_finish_output("consume", 0);
 done:

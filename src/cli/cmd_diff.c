@@ -414,10 +414,8 @@ int cmd_diff(int argc, char **argv)
         print_json(d, fa, fb, nfiles > 0, verbose, limit);
     else
         print_text(d, fa, fb, verbose, limit);
-    if (fflush(stdout) != 0 || ferror(stdout)) {
-        rc = cli_fail("diff", 1, "cannot write the output");
+    if ((rc = cli_finish_output("diff", 0)) != 0)
         goto done;
-    }
     rc = 0;
     different = hollow_diff_has_differences(d);
 done:

@@ -92,7 +92,5 @@ int cmd_dump(int argc, char **argv)
     hollow_read_state_release(rs);
     if (rc != 0)
         return cli_fail_hollow("dump", "%s", snapshot);
-    if (fflush(stdout) != 0)
-        return cli_fail("dump", 1, "cannot write the output");
-    return 0;
+    return cli_finish_output("dump", 0);
 }

@@ -167,7 +167,7 @@ int cmd_gc(int argc, char **argv)
     fprintf(stderr, "hollow-cli gc: announced %lld; %zu blob(s) %s, %zu kept\n",
             (long long)go.announced, res.removed,
             dry ? "would be removed" : "removed", res.kept);
-    rc = fflush(stdout) == 0 ? 0 : cli_fail("gc", 1, "cannot write the output");
+    rc = cli_finish_output("gc", 0);
 done:
     if (leased)
         hollow_announcer_lease(an, HOLLOW_LEASE_RELEASE, owner_buf, 1, NULL, 0);

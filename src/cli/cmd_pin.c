@@ -80,11 +80,11 @@ static int run(int argc, char **argv, bool pin)
     }
     int64_t version = 0;
     if (pin) {
-        char *end;
-        long long x = strtoll(vtext, &end, 10);
-        if (*vtext == '\0' || *end != '\0' || x <= 0)
+        int rc = opt_version(&version, cmd, "version", vtext);
+        if (rc != 0)
+            return rc;
+        if (version == 0)
             return cli_fail(cmd, 2, "%s is not a version (a number > 0)", vtext);
-        version = x;
     }
     if (spec != NULL && (strcmp(spec, "fs") == 0 || strcmp(spec, "s3") == 0))
         return cli_fail(cmd, 2, "--announcer %s keeps a pin in the announcer "
@@ -92,6 +92,7 @@ static int run(int argc, char **argv, bool pin)
                         "it; pin through a shared announcer "
                         "(--announcer redis://HOST:PORT)", spec);
     cli_store_opts so = CLI_STORE_OPTS_INIT;
+    so.store_set = true; /* no store: the announcer alone, never the sample */
     so.announcer = spec;
     so.redis_prefix = prefix;
     hollow_announcer *an = NULL;

@@ -14,6 +14,7 @@ int cmd_help(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
 /* pin and unpin share cmd_pin.c */
 int cmd_pin(int argc, char **argv);
+int cmd_produce(int argc, char **argv);
 int cmd_schema(int argc, char **argv);
 int cmd_shell(int argc, char **argv);
 int cmd_unpin(int argc, char **argv);

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "hollow/error.h"
@@ -120,6 +121,25 @@ int cli_fail_hollow(const char *cmd, const char *fmt, ...)
     va_end(ap);
     fprintf(stderr, ": %s\n", msg);
     return 1;
+}
+
+int opt_version(int64_t *out, const char *cmd, const char *opt,
+                const char *text)
+{
+    /* digits only: strtoll would take spaces, a sign, and clamp */
+    bool digits = text[0] != '\0';
+    for (const char *p = text; *p != '\0'; p++)
+        digits = digits && *p >= '0' && *p <= '9';
+    if (!digits)
+        return cli_fail(cmd, 2, "--%s %s: not a version (a number, 0 for the "
+                        "latest)", opt, text);
+    errno = 0;
+    long long x = strtoll(text, NULL, 10);
+    if (errno == ERANGE)
+        return cli_fail(cmd, 2, "--%s %s: too large (versions go up to %lld)",
+                        opt, text, (long long)INT64_MAX);
+    *out = x;
+    return 0;
 }
 
 int cli_write_file(void *payload, const char *data, size_t len)

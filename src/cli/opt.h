@@ -10,6 +10,7 @@
 #define HOLLOW_CLI_OPT_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 /*
@@ -88,6 +89,15 @@ int cli_fail_hollow(const char *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)))
 #endif
     ;
+
+/*
+ * The value of a version option (--version, --target, ...): a decimal
+ * number from 0 to INT64_MAX (0 means the latest, for the caller to
+ * resolve). 0 with *out set, or 2 after printing "hollow-cli <cmd>: --<opt>
+ * ..." (not a number, or too large: never clamped).
+ */
+int opt_version(int64_t *out, const char *cmd, const char *opt,
+                const char *text);
 
 /* a write function for the dump API that writes to a FILE*; a failure
  * makes the next cli_fail_hollow() say "cannot write the output" */

@@ -36,7 +36,7 @@ static struct {
 } S;
 
 /* the seed's small version numbers: 1, 2, 3, ... */
-static int64_t mint_counter(int64_t previous, void *payload)
+int64_t cli_sample_mint(int64_t previous, void *payload)
 {
     (void)payload;
     return previous + 1;
@@ -109,7 +109,7 @@ static int build(const char *cmd)
     po.blobstore = S.bs;
     po.announcer = S.an;
     po.schemas = S.schemas;
-    po.minter = mint_counter;
+    po.minter = cli_sample_mint;
     /* other producers of the shell (produce with data) share the store */
     po.lease_ttl_ms = HOLLOW_PRODUCER_NO_LEASE;
     if (hollow_producer_new(&S.producer, &po) < 0)
@@ -199,7 +199,7 @@ static void print_type_changes(const hollow_read_state *before,
              o >= 0; o = hollow_type_next_ordinal(p, o + 1))
             if (!hollow_type_is_populated(t, o))
                 removed++;
-        fprintf(stderr, "  %-22s %6zu added %6zu removed %6zu kept\n",
+        fprintf(stderr, "%s: %zu added, %zu removed, %zu kept\n",
                 hollow_type_name(t), added, removed, kept);
     }
 }
@@ -221,7 +221,7 @@ static int print_blob(const hollow_blob_key *key, void *payload)
     if (hollow_blobstore_get(&s, S.bs, key) == 0)
         size = (long long)hollow_stream_size(s);
     hollow_stream_close(s);
-    fprintf(stderr, "  wrote %-28s %lld bytes\n", name, size);
+    fprintf(stderr, "wrote %s: %lld bytes\n", name, size);
     return 0;
 }
 
@@ -238,8 +238,8 @@ int cli_sample_produce_next(int64_t *version, bool verbose, const char *cmd)
         hollow_announcer_drain(S.an, 1000);
         if (verbose) {
             hollow_read_state *after = hollow_producer_acquire_state(S.producer);
-            fprintf(stderr, "version %lld from %lld (the Movies sample's "
-                    "version-2 rule):\n", (long long)*version,
+            fprintf(stderr, "version %lld from %lld: the Movies sample's "
+                    "version-2 rule\n", (long long)*version,
                     before != NULL ? (long long)hollow_read_state_version(before)
                                    : 0LL);
             if (after != NULL)

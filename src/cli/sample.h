@@ -31,6 +31,9 @@ int cli_sample_open(hollow_blobstore **bs, hollow_announcer **an,
  */
 int cli_sample_produce_next(int64_t *version, bool verbose, const char *cmd);
 
+/* the sample's minter (a hollow_version_minter_fn): previous + 1 */
+int64_t cli_sample_mint(int64_t previous, void *payload);
+
 /* whether `bs` is the sample's store */
 bool cli_sample_is_store(const void *bs);
 

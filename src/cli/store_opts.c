@@ -100,8 +100,6 @@ int cli_store_open(hollow_blobstore **out, const cli_store_opts *o,
         return cli_fail(cmd, 2, "--store %s: unknown store (memory, fs or s3)",
                         o->store);
     const char *bad = misplaced(o);
-    if (bad != NULL && !o->store_set && !is_s3(o))
-        return cli_fail(cmd, 2, "%s goes with --store s3", bad);
     if (bad != NULL)
         return cli_fail(cmd, 2, "%s does not apply to --store %s", bad, o->store);
     if (!is_s3(o)) {

@@ -13,6 +13,7 @@
 #include "common/alloc.h"
 #include "common/array.h"
 #include "common/error.h"
+#include "hollow/consumer.h"
 
 static int collect(const hollow_blob_key *key, void *payload)
 {
@@ -176,4 +177,51 @@ done:
     hollow__free(pe);
     hollow__free(pn);
     return rc;
+}
+
+/* ------------------------------------------------------- public planning */
+
+int hollow_consumer_plan_keys(hollow_update_plan *out, const hollow_blob_key *keys,
+                              size_t count, int64_t from, int64_t to,
+                              uint32_t double_snapshot_limit)
+{
+    if (out == NULL || (keys == NULL && count > 0))
+        return hollow__error_set(HOLLOW_EINVAL, "null argument");
+    memset(out, 0, sizeof *out);
+    if (from < 0 || to <= 0)
+        return hollow__error_set(HOLLOW_EINVAL, "cannot plan from version %lld "
+                                 "to %lld", (long long)from, (long long)to);
+    /* the planner only reads the catalog */
+    hollow__catalog c = {(hollow_blob_key *)keys, count, count};
+    hollow__plan p;
+    int rc = hollow__plan_make(&p, &c, from, to,
+                               double_snapshot_limit ? double_snapshot_limit : 32,
+                               true);
+    if (rc < 0)
+        return rc;
+    out->steps = p.steps;
+    out->count = p.count;
+    return 0;
+}
+
+int hollow_consumer_plan(hollow_update_plan *out, hollow_blobstore *bs,
+                         int64_t from, int64_t to, uint32_t double_snapshot_limit)
+{
+    if (out == NULL || bs == NULL)
+        return hollow__error_set(HOLLOW_EINVAL, "null argument");
+    memset(out, 0, sizeof *out);
+    hollow__catalog c;
+    HOLLOW_TRY(hollow__catalog_load(&c, bs));
+    int rc = hollow_consumer_plan_keys(out, c.keys, c.count, from, to,
+                                       double_snapshot_limit);
+    hollow__catalog_free(&c);
+    return rc;
+}
+
+void hollow_update_plan_clear(hollow_update_plan *p)
+{
+    if (p == NULL)
+        return;
+    hollow__free(p->steps);
+    memset(p, 0, sizeof *p);
 }

@@ -61,6 +61,8 @@ struct hollow_producer {
     hollow__lease *lease;
     bool lease_default;          /* no ttl given: dropped if unsupported */
     bool listed;                 /* the store's largest version was read */
+    hollow_producer_blob last[HOLLOW_PRODUCER_MAX_BLOBS]; /* last cycle's */
+    size_t last_count;
 };
 
 /* ------------------------------------------------------------- minting */
@@ -425,6 +427,7 @@ int hollow_producer_run_cycle(int64_t *version_out, hollow_producer *p,
     if (version_out == NULL || p == NULL || populate == NULL)
         return hollow__error_set(HOLLOW_EINVAL, "null argument");
     *version_out = p->version;
+    p->last_count = 0;
     int rc;
     if (p->lease != NULL && (rc = hollow__lease_acquire(p->lease)) < 0) {
         if (rc != HOLLOW_ENOTSUPPORTED || !p->lease_default)
@@ -585,6 +588,16 @@ int hollow_producer_run_cycle(int64_t *version_out, hollow_producer *p,
     p->since_snapshot = snapshot_due ? 0 : p->since_snapshot + 1;
     p->schema_changed = false;
     *version_out = version;
+    /* the report of hollow_producer_last_blobs(), in the order written */
+    for (size_t i = 0; i < nwritten; i++) {
+        hollow_blob_kind k = written[i].kind;
+        p->last[i].key = written[i];
+        p->last[i].size = k == HOLLOW_BLOB_HEADER ? header.len
+                          : k == HOLLOW_BLOB_DELTA ? delta.len
+                          : k == HOLLOW_BLOB_REVERSE_DELTA ? reverse.len
+                                                           : snap.len;
+    }
+    p->last_count = nwritten;
     rc = 0;
     goto done;
 fail:
@@ -608,6 +621,16 @@ done:
     hollow__buf_free(&delta);
     hollow__buf_free(&reverse);
     return rc;
+}
+
+size_t hollow_producer_last_blobs(const hollow_producer *p,
+                                  hollow_producer_blob *out, size_t cap)
+{
+    if (p == NULL)
+        return 0;
+    for (size_t i = 0; i < p->last_count && i < cap && out != NULL; i++)
+        out[i] = p->last[i];
+    return p->last_count;
 }
 
 /* ------------------------------------------------------------- restore */

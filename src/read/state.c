@@ -334,14 +334,20 @@ size_t hollow_read_state_memory(const hollow_read_state *rs)
     for (size_t i = 0; i < rs->tag_count; i++)
         n += strlen(rs->tag_keys[i]) + strlen(rs->tag_values[i]) + 2 +
              2 * sizeof(char *);
-    for (size_t i = 0; i < rs->type_count; i++) {
-        const hollow_type *t = &rs->types[i];
-        size_t nf = t->schema->kind == HOLLOW_SCHEMA_OBJECT
-                        ? t->schema->field_count : 0;
-        n += t->shard_count * sizeof(void *);
-        for (uint32_t s = 0; s < t->shard_count; s++)
-            n += shard_memory(t->shards[s], nf);
-    }
+    for (size_t i = 0; i < rs->type_count; i++)
+        n += hollow_type_memory(&rs->types[i]);
+    return n;
+}
+
+size_t hollow_type_memory(const hollow_type *t)
+{
+    if (t == NULL)
+        return 0;
+    size_t nf = t->schema->kind == HOLLOW_SCHEMA_OBJECT ? t->schema->field_count
+                                                        : 0;
+    size_t n = t->shard_count * sizeof(void *);
+    for (uint32_t s = 0; s < t->shard_count; s++)
+        n += shard_memory(t->shards[s], nf);
     return n;
 }
 

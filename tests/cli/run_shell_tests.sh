@@ -140,11 +140,25 @@ hasnt out "hollow>" "no prompt from a pipe"
 printf 'produce\nproduce -verbose\nconsume\nversions\n' | "$CLI" shell >"$TMP/out" 2>"$TMP/err"
 rc=$?
 [ "$rc" -eq 0 ] && ok || bad "shell produce: exit $rc"
-cat "$TMP/out" "$TMP/err" >"$TMP/all"
-has all "version 4" "shell: first produce"
-has all "version 5" "shell: second produce"
+has out "^4$" "shell: first produce prints its version"
+has out "^5$" "shell: second produce"
+has err "^version 5 from 4" "shell: produce -verbose"
+has err "^Movie: 10 added, 10 removed, 990 kept$" "shell: produce -verbose per type (a changed record is a new one)"
+has err "^wrote delta-4-5: [0-9]+ bytes$" "shell: produce -verbose blobs"
 has out "^version 5$" "shell: consume after produce"
 has out "^5 +snapshot delta reverse-delta header +\(announced\)$" "versions after produce"
+
+# produce with data on the memory store: a producer with the sample's
+# counter minter, continuing its chain; the sample's rule goes on after it
+printf '{"id":1,"name":"a"}\n{"id":2,"name":"b"}\n' >"$TMP/people.jsonl"
+printf 'produce --data %s\nconsume\nproduce\nconsume --version 4\n' "$TMP/people.jsonl" |
+  "$CLI" shell >"$TMP/out" 2>"$TMP/err"
+rc=$?
+[ "$rc" -eq 0 ] && ok || bad "shell produce --data: exit $rc"
+has out "^4$" "produce --data on the memory store: version 4"
+has out "^People 2$" "consume of the data version"
+has out "^5$" "the sample's next version after data"
+grep -c "^People 2$" "$TMP/out" | grep -qx 2 && ok || bad "consume --version 4 after 5"
 
 # diff inside the shell, across versions produced there
 printf 'produce\ndiff --version 3 --target 4\n' | "$CLI" shell >"$TMP/out" 2>"$TMP/err"
@@ -164,9 +178,29 @@ printf 'consume --follow\n' | "$CLI" shell >"$TMP/out" 2>"$TMP/err"
 has err "outside the shell" "shell: no --follow"
 printf 'quit\nconsume\n' | "$CLI" shell >"$TMP/out" 2>"$TMP/err"
 [ -s "$TMP/out" ] && bad "shell: ran a command after quit" || ok
+# on a terminal (script(1) gives it one): banner, prompt, libedit
+if command -v script >/dev/null; then
+  (printf 'versions\r'; sleep 1; printf 'quit\r'; sleep 1) |
+    timeout 20 script -qec "$CLI shell" /dev/null >"$TMP/out" 2>&1
+  has out "hollow> versions" "shell on a terminal: the prompt"
+  has out "^3 +snapshot delta reverse-delta header +\(announced\)" "shell on a terminal: versions"
+  has out "help. lists the commands" "shell on a terminal: the banner"
+fi
 expect 0 "shell --help" -- "$CLI" shell --help
 has out "versions" "shell --help lists versions"
 expect 2 "shell with an argument" -- "$CLI" shell extra
+
+# outside the shell, pin needs --announcer; with one, the memory store
+# (the default store) has nothing to do with it
+expect 2 "pin without --announcer" -- "$CLI" pin 2
+expect 1 "pin --announcer redis (nothing listening)" -- "$CLI" pin --announcer redis://127.0.0.1:1 2
+has err "the Redis announcer" "pin goes to the Redis announcer"
+hasnt err "memory" "pin: not the memory store"
+expect 2 "--store memory --announcer redis" -- "$CLI" consume --store memory --announcer redis://127.0.0.1:1
+has err "does not apply" "memory store with another announcer"
+expect 2 "--store memory --dir" -- "$CLI" consume --store memory --dir "$TMP"
+expect 2 "--store bogus" -- "$CLI" consume --store bogus
+has err "unknown store \(memory, fs or s3\)" "--store bogus"
 
 # --------------------------------------------------------------- help COMMAND
 expect 0 "help consume" -- "$CLI" help consume
@@ -239,6 +273,20 @@ has out "^Movie 0$" "read_titles prints the titles"
 expect 1 "read_titles without a Movie type" -- "$READ_TITLES" \
   "$TESTS/golden/a_primitives/snapshot-20250101000000001"
 has err "no Movie type with a title field" "read_titles: the absent type"
+
+# make run: only what the demo runs, quietly; the demo ends with what to try
+ROOT=$(cd "$TESTS/.." && pwd)
+make -n -C "$ROOT" run >"$TMP/out" 2>&1
+has out "--target hollow-cli producer_consumer" "make run builds only the demo's targets"
+has out "make-run.log" "make run keeps the build log out of the way"
+BUILD=$(dirname "$CLI")
+HOLLOW_DEMO_STORE=$TMP/demo-store bash "$ROOT/scripts/run-demo.sh" "$BUILD" >"$TMP/out" 2>&1
+rc=$?
+[ "$rc" -eq 0 ] && ok || bad "run-demo.sh: exit $rc"
+has out "yyyyMMddHHmmss in UTC followed" "the demo says what the long versions are"
+has out "^== what to try next" "the demo ends with what to try next"
+has out "Movie \(key id\): 5 added, 5 removed, 5 changed" "the demo shows the memory store"
+[ "$(wc -l <"$TMP/out")" -lt 120 ] && ok || bad "the demo prints $(wc -l <"$TMP/out") lines"
 
 echo "shell tests: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -625,6 +625,77 @@ START_TEST(producer_resharding_tag_and_steps)
 }
 END_TEST
 
+/* the size the store holds for `k` */
+static int64_t blob_size(hollow_blobstore *bs, hollow_blob_key k)
+{
+    hollow_stream *st = NULL;
+    HT_OK(hollow_blobstore_get(&st, bs, &k));
+    int64_t n = hollow_stream_size(st);
+    hollow_stream_close(st);
+    return n;
+}
+
+/*
+ * hollow_producer_last_blobs() reports what the last cycle published, in
+ * the order written, with the sizes the store holds: the first version its
+ * header and snapshot; the next a header, delta, reverse delta and
+ * snapshot; an unchanged cycle and a failed one nothing. A cap below the
+ * count copies only the first ones and still returns the count.
+ */
+START_TEST(producer_last_blobs_reports_each_cycle)
+{
+    hollow_schema_list *schemas = schemas_new();
+    hollow_blobstore *bs = mem_store();
+    hollow_producer *p = producer_new(bs, NULL, schemas, 0, true);
+    hollow_producer_blob got[HOLLOW_PRODUCER_MAX_BLOBS];
+    ck_assert_uint_eq(hollow_producer_last_blobs(p, got, 4), 0);
+
+    spec s1 = {0, 30, 0, 1, false}, s2 = {3, 30, 1, 1, false};
+    ck_assert_int_eq(cycle_spec(p, s1), 1);
+    ck_assert_uint_eq(hollow_producer_last_blobs(p, got, 4), 2);
+    ck_assert_int_eq(got[0].key.kind, HOLLOW_BLOB_HEADER);
+    ck_assert_int_eq(got[1].key.kind, HOLLOW_BLOB_SNAPSHOT);
+    ck_assert_int_eq(got[1].key.version, 1);
+    for (int i = 0; i < 2; i++)
+        ck_assert_int_eq((int64_t)got[i].size, blob_size(bs, got[i].key));
+
+    ck_assert_int_eq(cycle_spec(p, s2), 2);
+    memset(got, 0, sizeof got);
+    ck_assert_uint_eq(hollow_producer_last_blobs(p, got, 4), 4);
+    static const hollow_blob_kind kinds[] = {
+        HOLLOW_BLOB_HEADER, HOLLOW_BLOB_DELTA, HOLLOW_BLOB_REVERSE_DELTA,
+        HOLLOW_BLOB_SNAPSHOT};
+    for (int i = 0; i < 4; i++) {
+        ck_assert_int_eq(got[i].key.kind, kinds[i]);
+        ck_assert_int_eq(got[i].key.version, i == 2 ? 1 : 2);
+        ck_assert_uint_gt(got[i].size, 0);
+        ck_assert_int_eq((int64_t)got[i].size, blob_size(bs, got[i].key));
+    }
+    ck_assert_int_eq(got[1].key.from_version, 1);
+    ck_assert_int_eq(got[2].key.from_version, 2);
+
+    hollow_producer_blob one[1];
+    ck_assert_uint_eq(hollow_producer_last_blobs(p, one, 1), 4);
+    ck_assert_int_eq(one[0].key.kind, HOLLOW_BLOB_HEADER);
+    ck_assert_uint_eq(hollow_producer_last_blobs(p, NULL, 0), 4);
+
+    ck_assert_int_eq(cycle_spec(p, s2), 2); /* unchanged */
+    ck_assert_uint_eq(hollow_producer_last_blobs(p, got, 4), 0);
+    pop pp;
+    memset(&pp, 0, sizeof pp);
+    pp.sp = s1;
+    pp.fail = HOLLOW_EUSER;
+    int64_t v = 0;
+    ck_assert_int_eq(hollow_producer_run_cycle(&v, p, populate, &pp), HOLLOW_EUSER);
+    ck_assert_uint_eq(hollow_producer_last_blobs(p, got, 4), 0);
+    ck_assert_uint_eq(hollow_producer_last_blobs(NULL, got, 4), 0);
+
+    hollow_producer_free(p);
+    hollow_blobstore_free(bs);
+    hollow_schema_list_free(schemas);
+}
+END_TEST
+
 static Suite *producer_suite(void)
 {
     Suite *s = suite_create("producer");
@@ -634,6 +705,7 @@ static Suite *producer_suite(void)
     tcase_add_test(tc, producer_snapshot_cadence_every_third_version);
     tcase_add_test(tc, consumer_plans_shortest_chain_or_snapshot);
     tcase_add_test(tc, producer_resharding_tag_and_steps);
+    tcase_add_test(tc, producer_last_blobs_reports_each_cycle);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("failures");
