@@ -336,13 +336,10 @@ int cmd_diff(int argc, char **argv)
         switch (k) {
         case O_VERSION:
         case O_TARGET: {
-            char *end;
-            long long x = strtoll(v, &end, 10);
-            if (*v == '\0' || *end != '\0' || x < 0) {
-                rc = cli_fail("diff", 2, "--%s needs a version number (0: the "
-                              "latest)", k == O_VERSION ? "version" : "target");
+            int64_t x;
+            if ((rc = opt_version(&x, "diff", k == O_VERSION ? "version"
+                                                            : "target", v)) != 0)
                 goto done;
-            }
             *(k == O_VERSION ? &va : &vb) = x;
             break;
         }

@@ -108,6 +108,8 @@ expect 2 "no versions" -- "$CLI" diff --dir "$A"
 has err "give --version A and --target B"
 expect 2 "one file" -- "$CLI" diff "$A/snapshot-$V1"
 expect 2 "files and versions" -- "$CLI" diff --version 1 "$A/snapshot-$V1" "$A/snapshot-$V2"
+expect 2 "too large a version" -- "$CLI" diff --dir "$A" --version 99999999999999999999 --target $V2
+has err "hollow-cli diff: --version"
 expect 2 "bad limit" -- "$CLI" diff --dir "$A" --version $V1 --target $V2 --limit x
 expect 0 "--help" -- "$CLI" diff --help
 has out "usage: hollow-cli diff"
