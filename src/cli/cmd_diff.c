@@ -12,6 +12,7 @@
  * (docs/cli.md). Exit 0 whether or not there are differences; with
  * --exit-code as diff(1): 0 the same, 1 different, 2 trouble.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,10 +30,11 @@ static const char USAGE[] =
     "                       [--verbose] [--limit N] [--exit-code]\n"
     "\n"
     "Show what differs between versions A and B of a blob store, or between\n"
-    "two snapshot files: per type with a primary key, the records added,\n"
-    "removed, changed and unchanged (matched by key; a change inside a\n"
-    "referenced record or a LIST/SET/MAP element is a change of the keyed\n"
-    "record that reaches it, at a path such as actors[id=42].name).\n"
+    "two snapshot files (- for one read from standard input): per type\n"
+    "with a primary key, the records added, removed, changed and unchanged\n"
+    "(matched by key; a change inside a referenced record or a LIST/SET/MAP\n"
+    "element is a change of the keyed record that reaches it, at a path\n"
+    "such as actors[id=42].name).\n"
     "\n"
     "%s"
     "  --version A     the old version (0: the latest)\n"
@@ -264,11 +266,41 @@ done:
     return rc;
 }
 
+/* a snapshot file, or standard input for "-" */
 static int load_file(hollow_read_state **out, const char *path)
 {
-    if (hollow_read_state_open(out, path, NULL) < 0)
-        return cli_fail_hollow("diff", "cannot read %s", path);
-    return 0;
+    if (strcmp(path, "-") != 0) {
+        if (hollow_read_state_open(out, path, NULL) < 0)
+            return cli_fail_hollow("diff", "cannot read %s", path);
+        return 0;
+    }
+    size_t len = 0, cap = 1 << 16;
+    uint8_t *buf = malloc(cap);
+    while (buf != NULL) {
+        size_t n = fread(buf + len, 1, cap - len, stdin);
+        len += n;
+        if (n == 0)
+            break;
+        if (len == cap) {
+            uint8_t *p = realloc(buf, cap * 2);
+            if (p == NULL) {
+                free(buf);
+                buf = NULL;
+                break;
+            }
+            buf = p;
+            cap *= 2;
+        }
+    }
+    if (buf == NULL)
+        return cli_fail("diff", 1, "out of memory reading standard input");
+    int rc = 0;
+    if (ferror(stdin))
+        rc = cli_fail("diff", 1, "cannot read standard input");
+    else if (hollow_read_state_from_snapshot(out, buf, len, NULL) < 0)
+        rc = cli_fail_hollow("diff", "cannot read standard input");
+    free(buf);
+    return rc;
 }
 
 /* ------------------------------------------------------------------ main */
@@ -304,13 +336,10 @@ int cmd_diff(int argc, char **argv)
         switch (k) {
         case O_VERSION:
         case O_TARGET: {
-            char *end;
-            long long x = strtoll(v, &end, 10);
-            if (*v == '\0' || *end != '\0' || x < 0) {
-                rc = cli_fail("diff", 2, "--%s needs a version number (0: the "
-                              "latest)", k == O_VERSION ? "version" : "target");
+            int64_t x;
+            if ((rc = opt_version(&x, "diff", k == O_VERSION ? "version"
+                                                            : "target", v)) != 0)
                 goto done;
-            }
             *(k == O_VERSION ? &va : &vb) = x;
             break;
         }
@@ -347,6 +376,12 @@ int cmd_diff(int argc, char **argv)
     }
     char from[64], to[64];
     if (nfiles > 0) {
+        if (nfiles == 2 && strcmp(files[0], "-") == 0 &&
+            strcmp(files[1], "-") == 0) {
+            rc = cli_fail("diff", 2, "only one of the snapshots can be - "
+                          "(standard input)");
+            goto done;
+        }
         if (nfiles != 2 || store_given || va >= 0 || vb >= 0) {
             rc = cli_fail("diff", 2, "give two snapshot files, or store "
                           "options with --version and --target");

@@ -10,10 +10,11 @@
  *    (populated in both) is clean when the new state is the old one plus
  *    one delta (its origin tag is the old state's tag): a delta only
  *    removes and adds ordinals, so a kept one holds the same record and
- *    reaches the same records. Otherwise (several deltas, which may reuse a
- *    freed ordinal, or two unrelated states) a kept ordinal is compared
- *    shallowly: equal values, and references to clean ordinals, so types
- *    are done referenced-first. A type whose schema differs, or that is on
+ *    reaches the same records (unless a type it reaches changed schema:
+ *    the same bytes then read as another value). Otherwise (several
+ *    deltas, which may reuse a freed ordinal, or two unrelated states) a
+ *    kept ordinal is compared shallowly: equal values, and references to
+ *    clean ordinals, so types are done referenced-first. A type whose schema differs, or that is on
  *    a reference cycle, is dirty throughout.
  *
  *    Invariant: a clean ordinal of a type holds deeply equal records in
@@ -47,6 +48,7 @@ typedef struct dtype {
     uint64_t *dirty;          /* bits by ordinal; NULL if all_dirty */
     size_t nbits;
     bool all_dirty;
+    bool deep_schema; /* it or a type it reaches changed schema */
     int mark; /* 0 not done, 1 in progress, 2 done */
 } dtype;
 
@@ -245,7 +247,6 @@ static int kept_same(bool *same, hollow_diff *d, dtype *x, hollow_ordinal o)
 typedef struct kept_ctx {
     hollow_diff *d;
     dtype *x;
-    int rc;
 } kept_ctx;
 
 static int check_kept(void *ctx, hollow_ordinal o, unsigned what)
@@ -279,6 +280,34 @@ static int deps_done(hollow_diff *d, const hollow_type *b)
     return rc;
 }
 
+static bool schema_changed_below(hollow_diff *d, const hollow_type *t)
+{
+    if (t == NULL)
+        return false;
+    dtype *x = dtype_of(d, t);
+    return x == NULL || x->all_dirty || x->deep_schema;
+}
+
+/*
+ * Whether a type that b references changed schema (or is new): b's kept
+ * records then keep their bytes but not their deep values, and one delta
+ * is no proof that they are the same.
+ */
+static bool deps_schema_changed(hollow_diff *d, const hollow_type *b)
+{
+    const hollow_schema *s = hollow_type_schema(b);
+    if (hollow_type_kind(b) == HOLLOW_SCHEMA_OBJECT) {
+        for (size_t f = 0; f < hollow_schema_field_count(s); f++)
+            if (hollow_schema_field_type(s, f) == HOLLOW_FIELD_REFERENCE &&
+                schema_changed_below(d, ref_type(d->to, s, f)))
+                return true;
+        return false;
+    }
+    return schema_changed_below(d, elem_type(d->to, b)) ||
+           (hollow_type_kind(b) == HOLLOW_SCHEMA_MAP &&
+            schema_changed_below(d, value_type(d->to, b)));
+}
+
 /* compute the dirty bits of new-state type b (and of what it references) */
 static int dtype_done(hollow_diff *d, const hollow_type *b)
 {
@@ -290,23 +319,26 @@ static int dtype_done(hollow_diff *d, const hollow_type *b)
         return 0;
     }
     x->mark = 1;
-    int rc = 0;
+    /* referenced types first, also under a changed schema: the deep
+     * compare stops at their clean ordinals */
+    int rc = deps_done(d, b);
+    if (rc < 0)
+        return rc;
+    x->deep_schema = deps_schema_changed(d, b);
     if (!hollow_schema_equal(hollow_type_schema(x->a), hollow_type_schema(b))) {
         x->all_dirty = true;
     } else {
-        if ((rc = deps_done(d, b)) < 0)
-            return rc;
         int32_t max = x->a->max_ordinal > b->max_ordinal ? x->a->max_ordinal
                                                          : b->max_ordinal;
         x->nbits = (size_t)(max + 1);
         x->dirty = hollow__calloc(x->nbits / 64 + 1, sizeof *x->dirty);
         HOLLOW_CHECK_ALLOC(x->dirty);
-        if (d->one_delta) {
+        if (d->one_delta && !x->deep_schema) {
             rc = hollow__type_changed_ordinals(
                 NULL, x->a, b, HOLLOW__ORD_REMOVED | HOLLOW__ORD_ADDED,
                 mark_dirty, x);
         } else {
-            kept_ctx k = {d, x, 0};
+            kept_ctx k = {d, x};
             rc = hollow__type_changed_ordinals(
                 NULL, x->a, b,
                 HOLLOW__ORD_REMOVED | HOLLOW__ORD_ADDED | HOLLOW__ORD_KEPT,
@@ -460,7 +492,8 @@ static int element_texts(char ***out, size_t *n, const hollow_read_state *rs,
             k++;
     }
     if (rc == 0)
-        qsort(v, k, sizeof *v, cmp_text);
+        if (k > 1)
+            qsort(v, k, sizeof *v, cmp_text);
     if (rc < 0) {
         for (size_t i = 0; i < k; i++)
             hollow__free(v[i]);
@@ -748,7 +781,8 @@ static int selectors(sel **out, size_t *n, const hollow_read_state *rs,
         free_sels(v, k);
         return rc;
     }
-    qsort(v, k, sizeof *v, cmp_sel);
+    if (k > 1)
+        qsort(v, k, sizeof *v, cmp_sel);
     *out = v;
     *n = k;
     return 0;
@@ -1092,8 +1126,10 @@ static int diff_type(hollow_diff *d, type_result *r, const hollow_type *a,
         rc = collect_all(&kd);
     }
     if (rc == 0) {
-        qsort(ca.v, ca.n, sizeof *ca.v, cmp_cand);
-        qsort(cb.v, cb.n, sizeof *cb.v, cmp_cand);
+        if (ca.n > 1)
+            qsort(ca.v, ca.n, sizeof *ca.v, cmp_cand);
+        if (cb.n > 1)
+            qsort(cb.v, cb.n, sizeof *cb.v, cmp_cand);
     }
     hollow__buf path = HOLLOW__BUF_INIT;
     size_t i = 0, j = 0;
@@ -1134,7 +1170,8 @@ static int diff_type(hollow_diff *d, type_result *r, const hollow_type *a,
     size_t total = b ? hollow_type_record_count(b) : 0;
     r->unchanged = total >= r->added + r->changed ? total - r->added - r->changed
                                                   : 0;
-    qsort(r->records.v, r->records.n, sizeof *r->records.v, cmp_record);
+    if (r->records.n > 1)
+        qsort(r->records.v, r->records.n, sizeof *r->records.v, cmp_record);
     return 0;
 }
 

@@ -60,6 +60,10 @@ expect 0 "diff files" -- "$CLI" diff "$A/snapshot-$V1" "$A/snapshot-$V2"
 tail -n +2 "$TMP/out" >"$TMP/files"
 tail -n +2 "$TMP/summary" >"$TMP/store"
 cmp -s "$TMP/files" "$TMP/store" && ok || bad "files and store summaries differ"
+"$CLI" diff - "$A/snapshot-$V2" <"$A/snapshot-$V1" >"$TMP/out" 2>"$TMP/err" && ok || bad "diff - (stdin)"
+tail -n +2 "$TMP/out" | cmp -s - "$TMP/store" && ok || bad "diff - (stdin) prints another summary"
+expect 2 "two stdins" -- "$CLI" diff - -
+has err "only one of the snapshots can be -"
 
 # --json: one document, parsed by python
 expect 0 "diff --json -verbose" -- "$CLI" diff --dir "$A" --version $V1 --target $V2 --json -verbose --limit 3
@@ -104,6 +108,8 @@ expect 2 "no versions" -- "$CLI" diff --dir "$A"
 has err "give --version A and --target B"
 expect 2 "one file" -- "$CLI" diff "$A/snapshot-$V1"
 expect 2 "files and versions" -- "$CLI" diff --version 1 "$A/snapshot-$V1" "$A/snapshot-$V2"
+expect 2 "too large a version" -- "$CLI" diff --dir "$A" --version 99999999999999999999 --target $V2
+has err "hollow-cli diff: --version"
 expect 2 "bad limit" -- "$CLI" diff --dir "$A" --version $V1 --target $V2 --limit x
 expect 0 "--help" -- "$CLI" diff --help
 has out "usage: hollow-cli diff"

@@ -216,6 +216,71 @@ START_TEST(diff_movies_by_content)
 }
 END_TEST
 
+/*
+ * A referenced type's schema changes while the referencing keyed type's
+ * does not: two consecutive snapshots (the second's origin tag is the
+ * first's tag) keep the Movie ordinals, but every Movie's deep value
+ * changed (its lead gained a field): all of them are changed.
+ */
+START_TEST(diff_referenced_schema_change)
+{
+    static const char S1[] = "Movie @PrimaryKey(id) { int id; Actor lead; }\n"
+                             "Actor { int aid; }\n";
+    static const char S2[] = "Movie @PrimaryKey(id) { int id; Actor lead; }\n"
+                             "Actor { int aid; string nick; }\n";
+    hollow_read_state *rs[2];
+    for (int v = 0; v < 2; v++) {
+        hollow_schema_list *l = NULL;
+        const char *text = v ? S2 : S1;
+        HT_OK(hollow_schema_parse(&l, text, strlen(text)));
+        hollow_write_state *ws = NULL;
+        HT_OK(hollow_write_state_new(&ws, l, NULL));
+        if (v)
+            HT_OK(hollow_write_state_restore(ws, rs[0]));
+        hollow_record *m = NULL, *a = NULL;
+        HT_OK(hollow_record_new(&m, ws, "Movie"));
+        HT_OK(hollow_record_new(&a, ws, "Actor"));
+        for (int i = 0; i < 20; i++) {
+            hollow_ordinal ao, mo;
+            hollow_record_reset(a);
+            HT_OK(hollow_record_set_int(a, 0, i % 5));
+            if (v)
+                HT_OK(hollow_record_set_string(a, 1, "x", 1));
+            HT_OK(hollow_write_state_add(&ao, ws, a));
+            hollow_record_reset(m);
+            HT_OK(hollow_record_set_int(m, 0, i));
+            HT_OK(hollow_record_set_ref(m, 1, ao));
+            HT_OK(hollow_write_state_add(&mo, ws, m));
+        }
+        ht_mem snap = {0};
+        HT_OK(hollow_write_state_write_snapshot(ws, ht_mem_sink, &snap));
+        rs[v] = read_snapshot(&snap);
+        free(snap.p);
+        hollow_record_free(m);
+        hollow_record_free(a);
+        hollow_write_state_free(ws);
+        hollow_schema_list_free(l);
+    }
+    ck_assert(hollow_read_state_origin_tag(rs[1]) ==
+              hollow_read_state_randomized_tag(rs[0]));
+    hollow_diff *d = NULL;
+    HT_OK(hollow_diff_new(&d, rs[0], rs[1], NULL));
+    hollow_diff_type t;
+    ck_assert(find_type(&t, d, "Movie"));
+    ck_assert_uint_eq(t.changed, 20);
+    ck_assert_uint_eq(t.unchanged, 0);
+    hollow_diff_record rec;
+    HT_OK(hollow_diff_record_at(&rec, d, type_index(d, "Movie"), 0));
+    ck_assert_uint_eq(rec.change_count, 1);
+    ck_assert_str_eq(rec.changes[0].path, "lead.nick");
+    ck_assert_ptr_null(rec.changes[0].old_value);
+    ck_assert_str_eq(rec.changes[0].new_value, "\"x\"");
+    hollow_diff_free(d);
+    hollow_read_state_release(rs[0]);
+    hollow_read_state_release(rs[1]);
+}
+END_TEST
+
 /* --------------------------------------------------------------- golden */
 
 /* the value at dot path `path` of a JSON record, as compact text */
@@ -993,6 +1058,7 @@ static Suite *diff_suite(void)
     tcase_add_test(tc, diff_movies_v1_v2);
     tcase_add_test(tc, diff_movies_sharded);
     tcase_add_test(tc, diff_movies_by_content);
+    tcase_add_test(tc, diff_referenced_schema_change);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("random");

@@ -784,12 +784,30 @@ static int run_case(int i)
     CASE(SENTINEL(hollow_blob_info_section_at(NULL, 0), NULL));
     CASE(SENTINEL(hollow_type_memory(NULL), 0));
 
+    /* diff.h */
+    hollow_diff *od = NULL;
+    hollow_diff_options do_ver = HOLLOW_DIFF_OPTIONS_INIT;
+    hollow_diff_type dtype;
+    hollow_diff_record drec;
+    do_ver.version = 99;
+    CASE(EINVAL_NULL(hollow_diff_new(NULL, rs, rs, NULL)));
+    CASE(EINVAL_NULL(hollow_diff_new(&od, NULL, rs, NULL)));
+    CASE(EINVAL_NULL(hollow_diff_new(&od, rs, NULL, NULL)));
+    CASE(EINVAL_MSG(hollow_diff_new(&od, rs, rs, &do_ver), "version"));
+    CASE(hollow_diff_free(NULL));
+    CASE(SENTINEL(hollow_diff_type_count(NULL), 0));
+    CASE(EINVAL_NULL(hollow_diff_type_at(NULL, NULL, 0)));
+    CASE(EINVAL_NULL(hollow_diff_type_at(&dtype, NULL, 0)));
+    CASE(EINVAL_NULL(hollow_diff_record_at(NULL, NULL, 0, 0)));
+    CASE(EINVAL_NULL(hollow_diff_record_at(&drec, NULL, 0, 0)));
+    CASE(SENTINEL(hollow_diff_has_differences(NULL), false));
+
 #undef CASE
     return k;
 }
 
 /* the number of CASE lines: the loop runs each once */
-#define CASE_COUNT 427
+#define CASE_COUNT 438
 
 START_TEST(null_args_call)
 {
