@@ -225,6 +225,7 @@ grep -q "Person OBJECT, 8 fields: long id, string name" "$TMP/out" && ok || { ba
 # ------------------------------------------- the Movies chain (Done-when 2)
 # hollow-bench's JSON lines through two produce runs give, at both versions,
 # the deep dump of Movie that hollow-bench's own blobs give
+# (produce/movies_bench.hollow is movies_schema_text of bench/movies_populate.c)
 if "$BENCH" movies --n 2000 --jsonl "$TMP/v1.jsonl" --jsonl2 "$TMP/v2.jsonl" \
      --gen-only >/dev/null 2>"$TMP/err" &&
    "$BENCH" movies --n 2000 --lookups 10 --out "$TMP/bench" >/dev/null 2>>"$TMP/err"; then ok; else
