@@ -64,9 +64,8 @@ static bool references(const hollow_schema *s, const char *name)
         }
         return false;
     case HOLLOW_SCHEMA_MAP:
-        if (strcmp(hollow_schema_value_type(s), name) == 0)
-            return true;
-        /* fall through */
+        return strcmp(hollow_schema_value_type(s), name) == 0 ||
+               strcmp(hollow_schema_element_type(s), name) == 0;
     default:
         return strcmp(hollow_schema_element_type(s), name) == 0;
     }

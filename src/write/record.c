@@ -310,7 +310,9 @@ static void encode_object(hollow_record *r, hollow__buf *b)
         case HOLLOW_FIELD_STRING:
         case HOLLOW_FIELD_BYTES:
             hollow__buf_vint(b, (uint32_t)v->len);
-            hollow__buf_put(b, r->data.ptr + v->off, v->len);
+            /* an empty value may have no data buffer: no NULL + 0 */
+            if (v->len > 0)
+                hollow__buf_put(b, r->data.ptr + v->off, v->len);
             break;
         }
     }

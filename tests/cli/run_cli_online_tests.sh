@@ -6,7 +6,8 @@
 # --follow over the S3 announcer), --announcer redis:// with the password
 # from the environment or the URL, pin/unpin, and the errors (wrong S3
 # secret, wrong Redis password, rediss://, an unreachable Redis; no secret
-# ever printed). Fails, never skips, when a server cannot start.
+# ever printed), and produce over S3 and over Redis. Fails, never skips,
+# when a server cannot start.
 # usage: run_cli_online_tests.sh HOLLOW_CLI DIST_PRODUCER   (PYTHON: the interpreter)
 set -uo pipefail
 CLI=${1:?usage: run_cli_online_tests.sh HOLLOW_CLI DIST_PRODUCER}
@@ -194,6 +195,33 @@ expect 2 "an unknown scheme with credentials" -- "$CLI" unpin --announcer "Redis
 no_secret Url-Pw-9191 "an unknown scheme with credentials"
 expect 1 "an unreachable Redis" -- "$CLI" unpin --announcer redis://127.0.0.1:1
 stderr_has "hollow-cli unpin: the Redis announcer"
+
+# --- produce over S3 (issue 15): a version, a delta, nothing for the same
+# data, and a fresh consumer reads the new records; then over Redis
+FX=$ROOT/tests/fixtures/go-hollow
+PEOPLE=$ROOT/tests/fixtures/capnp/people.capnp
+expect 0 "produce over S3" -- "$CLI" produce "${S3[@]}" --prefix prod --cache-dir "$TMP/prodc1" \
+  --schema "$PEOPLE" --data "$FX/person_data.json"
+P1=$(cat "$TMP/out")
+expect 0 "produce v2 over S3" -- "$CLI" produce "${S3[@]}" --prefix prod --cache-dir "$TMP/prodc1" \
+  --schema "$PEOPLE" --data "$FX/person_data_v2.json" --verbose
+P2=$(cat "$TMP/out")
+[ "$P2" -gt "$P1" ] && ok || bad "produce over S3: $P2 after $P1"
+stderr_has "wrote delta-$P1-$P2: "
+expect 0 "produce the same data over S3" -- "$CLI" produce "${S3[@]}" --prefix prod \
+  --cache-dir "$TMP/prodc2" --schema "$PEOPLE" --data "$FX/person_data_v2.json"
+[ "$(cat "$TMP/out")" = "$P2" ] && ok || bad "unchanged data over S3 printed $(cat "$TMP/out")"
+expect 0 "consume what produce wrote to S3" -- "$CLI" consume "${S3[@]}" --prefix prod \
+  --cache-dir "$TMP/prodc3" --deep Person
+grep -qF 'alice.johnson@example.com' "$TMP/out" && ok || bad "S3 consume lacks produce's v2 record"
+expect 0 "produce over S3 with the Redis announcer" -- env HOLLOW_REDIS_PASSWORD="$RPW" \
+  "$CLI" produce "${S3[@]}" --prefix prodr --cache-dir "$TMP/prodc4" --announcer "$RURL" \
+  --redis-prefix prodr: --schema "$PEOPLE" --data "$FX/person_data.json"
+P3=$(cat "$TMP/out")
+expect 0 "consume that version through Redis" -- env HOLLOW_REDIS_PASSWORD="$RPW" \
+  "$CLI" consume "${S3[@]}" --prefix prodr --cache-dir "$TMP/prodc5" --announcer "$RURL" \
+  --redis-prefix prodr:
+head -1 "$TMP/out" | grep -qx "version $P3" && ok || bad "consume over Redis: $(head -1 "$TMP/out")"
 
 # --- usage errors of the S3 options
 expect 2 "--store s3 without --bucket" -- "$CLI" consume --store s3 --endpoint "$EP"
