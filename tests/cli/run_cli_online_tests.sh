@@ -3,7 +3,7 @@
 # hollow-cli over a real S3 server (s3rver) and a real redis-server with a
 # password, both started here on free loopback ports (scripts/s3.sh,
 # scripts/redis.sh) and stopped by PID: consume --store s3 (one-shot and
-# --follow over the S3 announcer), --announcer redis:// with the password
+# --follow over the S3 announcer), inspect --store s3, --announcer redis:// with the password
 # from the environment or the URL, pin/unpin, and the errors (wrong S3
 # secret, wrong Redis password, rediss://, an unreachable Redis; no secret
 # ever printed), and produce over S3 and over Redis. Fails, never skips,
@@ -98,6 +98,30 @@ for j, line in zip(js, sys.argv[2:]):
 PY
 then ok; else bad "--follow --json over S3: $(cat "$TMP/f")"; fi
 
+# inspect over S3: the versions the producer printed, each reachable by a
+# plan, with its blobs; and the announced version's per-type counts
+expect 0 "inspect --store s3 --json" -- "$CLI" inspect "${S3[@]}" --prefix a --cache-dir "$TMP/ci" --json
+if ${PYTHON:-python3} - "$TMP/out" "$TMP/p3" "$P4" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+want = [int(l.split()[1]) for l in open(sys.argv[2])] + [int(sys.argv[3].split()[1])]
+assert [v["version"] for v in d["versions"]] == want, (d["versions"], want)
+assert d["store"] == "s3" and d["announced"] == want[-1], d
+assert all(v["reachable"] and v["plan"][0].startswith("snapshot-")
+           for v in d["versions"]) and d["broken"] == [], d
+assert all(b["size"] > 0 for v in d["versions"] for b in v["blobs"]), d
+PY
+then ok; else bad "inspect --store s3: $(head -c 300 "$TMP/out")"; fi
+expect 0 "inspect --store s3 --version 0" -- "$CLI" inspect "${S3[@]}" --prefix a --cache-dir "$TMP/ci" --version 0 --json
+if ${PYTHON:-python3} - "$TMP/out" "$P4" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+t = sys.argv[2].split()
+assert d["version"] == int(t[1]) and d["announced"] == int(t[1]), d
+assert ["%s=%d" % (x["name"], x["records"]) for x in sorted(d["types"], key=lambda x: x["name"])] == t[4:], (d, t)
+PY
+then ok; else bad "inspect --store s3 --version 0: $(head -c 300 "$TMP/out")"; fi
+
 # a wrong secret key: S3's error, never the key
 AWS_SECRET_ACCESS_KEY=wrong-Secret-7731 expect 1 "a wrong S3 secret" -- "$CLI" consume "${S3[@]}" --prefix a --cache-dir "$TMP/c4"
 stderr_has "SignatureDoesNotMatch"
@@ -130,6 +154,13 @@ expect 0 "pin over Redis" -- "$CLI" pin --announcer "$RURL" "$R1"
 grep -qx "pinned $R1" "$TMP/out" && ok || bad "pin output: $(cat "$TMP/out")"
 expect 0 "consume sees the pin" -- "$CLI" consume "${S3[@]}" --prefix r --cache-dir "$TMP/c5" --announcer "$RURL"
 head -1 "$TMP/out" | grep -qx "version $R1" && ok || bad "consume under a pin: $(head -1 "$TMP/out")"
+# inspect names both: the announced version and the pin, which -version=0 loads
+expect 0 "inspect under a pin" -- "$CLI" inspect "${S3[@]}" --prefix r --cache-dir "$TMP/c5" --announcer "$RURL"
+head -1 "$TMP/out" | grep -q "announced $R3, pinned $R1$" && ok || bad "inspect under a pin: $(head -1 "$TMP/out")"
+grep -qx "version $R1 (pinned)" "$TMP/out" && grep -qx "version $R3 (announced)" "$TMP/out" && ok ||
+  bad "inspect marks: $(grep '^version' "$TMP/out" | tr '\n' ' ')"
+expect 0 "inspect -version=0 under a pin" -- "$CLI" inspect "${S3[@]}" --prefix r --cache-dir "$TMP/c5" --announcer "$RURL" -version=0
+head -1 "$TMP/out" | grep -qx "version $R1 (pinned)" && ok || bad "inspect -version=0 under a pin: $(head -1 "$TMP/out")"
 # a follower started under the pin prints the pinned version, then the
 # latest on unpin
 "$CLI" consume "${S3[@]}" --prefix r --cache-dir "$TMP/c6" --announcer "$RURL" --follow >"$TMP/g" 2>"$TMP/g.err" &

@@ -156,6 +156,161 @@ START_TEST(plan_over_a_store_matches_the_refresh)
 }
 END_TEST
 
+/*
+ * The reference planner: the plain definition the indexed search must
+ * match step for step (breadth first over the catalog in its order; from
+ * scratch, the snapshot with the fewest steps, the later between equals).
+ */
+static long ref_bfs(size_t *path, const hollow_blob_key *k, size_t n, int64_t from,
+                    int64_t to)
+{
+    if (from == to)
+        return 0;
+    int64_t ver[256];
+    long prev[256], edge[256];
+    size_t nn = 0;
+    ver[nn] = from;
+    prev[nn++] = -1;
+    for (size_t head = 0; head < nn; head++)
+        for (size_t e = 0; e < n; e++) {
+            if ((k[e].kind != HOLLOW_BLOB_DELTA &&
+                 k[e].kind != HOLLOW_BLOB_REVERSE_DELTA) ||
+                k[e].from_version != ver[head])
+                continue;
+            bool seen = false;
+            for (size_t i = 0; i < nn && !seen; i++)
+                seen = ver[i] == k[e].version;
+            if (seen)
+                continue;
+            ver[nn] = k[e].version;
+            prev[nn] = (long)head;
+            edge[nn] = (long)e;
+            if (k[e].version == to) {
+                long len = 0;
+                for (long i = (long)nn; prev[i] >= 0; i = prev[i])
+                    len++;
+                long at = len;
+                for (long i = (long)nn; prev[i] >= 0; i = prev[i])
+                    path[--at] = (size_t)edge[i];
+                return len;
+            }
+            nn++;
+        }
+    return -1;
+}
+
+static long ref_plan(hollow_blob_key *out, const hollow_blob_key *k, size_t n,
+                     int64_t from, int64_t to, uint32_t limit)
+{
+    size_t path[256], best[256];
+    if (from > 0) {
+        long len = ref_bfs(path, k, n, from, to);
+        if (len >= 0 && (uint32_t)len <= limit) {
+            for (long i = 0; i < len; i++)
+                out[i] = k[path[i]];
+            return len;
+        }
+    }
+    long best_len = -1;
+    size_t snap = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (k[i].kind != HOLLOW_BLOB_SNAPSHOT)
+            continue;
+        long l = ref_bfs(path, k, n, k[i].version, to);
+        if (l >= 0 && (best_len < 0 || l < best_len ||
+                       (l == best_len && k[i].version > k[snap].version))) {
+            best_len = l;
+            snap = i;
+            memcpy(best, path, (size_t)l * sizeof *best);
+        }
+    }
+    if (best_len < 0)
+        return -1;
+    out[0] = k[snap];
+    for (long i = 0; i < best_len; i++)
+        out[i + 1] = k[best[i]];
+    return best_len + 1;
+}
+
+/* random catalogs in random order: the planner agrees with the reference */
+START_TEST(plan_matches_the_reference_on_random_catalogs)
+{
+    uint64_t rng = ht_seed("plan_matches_the_reference_on_random_catalogs");
+    for (int round = 0; round < 300; round++) {
+        hollow_blob_key k[120];
+        size_t n = 0;
+        int nv = 2 + (int)(ht_rand(&rng) % 12);
+        for (int v = 1; v <= nv; v++) {
+            if (ht_rand(&rng) % 3 == 0)
+                k[n++] = hollow_blob_key_snapshot(v);
+            for (int j = 0; j < 3; j++) {
+                int64_t w = 1 + (int64_t)(ht_rand(&rng) % (uint64_t)nv);
+                if (w == v)
+                    continue;
+                k[n++] = w > v ? hollow_blob_key_delta(v, w)
+                               : hollow_blob_key_reverse_delta(v, w);
+            }
+        }
+        for (size_t i = n; i > 1; i--) { /* shuffle */
+            size_t j = (size_t)(ht_rand(&rng) % i);
+            hollow_blob_key t = k[i - 1];
+            k[i - 1] = k[j];
+            k[j] = t;
+        }
+        for (int64_t from = 0; from <= nv; from++)
+            for (int64_t to = 1; to <= nv + 1; to++) {
+                uint32_t limit = (uint32_t)(ht_rand(&rng) % 4);
+                hollow_blob_key want[256];
+                long wn = ref_plan(want, k, n, from, to, limit ? limit : 32);
+                hollow_update_plan p;
+                int rc = hollow_consumer_plan_keys(&p, k, n, from, to, limit);
+                if (wn < 0) {
+                    ck_assert_int_eq(rc, HOLLOW_ENOTFOUND);
+                    continue;
+                }
+                HT_OK(rc);
+                ck_assert_uint_eq(p.count, (size_t)wn);
+                for (long i = 0; i < wn; i++) {
+                    ck_assert_int_eq(p.steps[i].kind, want[i].kind);
+                    ck_assert_int_eq(p.steps[i].version, want[i].version);
+                    ck_assert_int_eq(p.steps[i].from_version, want[i].from_version);
+                }
+                hollow_update_plan_clear(&p);
+            }
+    }
+}
+END_TEST
+
+/* a long history: planning to each of 2000 versions stays linear */
+START_TEST(plan_over_a_long_history)
+{
+    enum { N = 2000 };
+    hollow_blob_key *k = calloc(4 * N, sizeof *k);
+    ck_assert_ptr_nonnull(k);
+    size_t n = 0;
+    for (int64_t v = 1; v <= N; v++) {
+        k[n++] = hollow_blob_key_snapshot(v);
+        if (v > 1) {
+            k[n++] = hollow_blob_key_delta(v - 1, v);
+            k[n++] = hollow_blob_key_reverse_delta(v, v - 1);
+        }
+    }
+    int64_t t0 = ht_now_ms();
+    for (int64_t v = 1; v <= N; v += 7) {
+        hollow_update_plan p;
+        HT_OK(hollow_consumer_plan_keys(&p, k, n, 0, v, 0));
+        ck_assert_uint_eq(p.count, 1); /* its own snapshot */
+        hollow_update_plan_clear(&p);
+        HT_OK(hollow_consumer_plan_keys(&p, k, n, N, v, 0));
+        ck_assert_uint_eq(p.count, (size_t)(N - v <= 32 ? N - v : 1));
+        hollow_update_plan_clear(&p);
+    }
+    /* quadratic per plan took minutes here; linear takes well under one */
+    ck_assert_int_lt(ht_now_ms() - t0, 60000);
+    free(k);
+}
+END_TEST
+
 /* ---------------------------------------------------------- blob info */
 
 static hollow_blob_info *info_of(const char *dir, const char *name, int kind)
@@ -375,6 +530,8 @@ static Suite *inspect_api_suite(void)
     tcase_add_test(tc, plan_from_a_version_follows_the_chain);
     tcase_add_test(tc, plan_refusals);
     tcase_add_test(tc, plan_over_a_store_matches_the_refresh);
+    tcase_add_test(tc, plan_matches_the_reference_on_random_catalogs);
+    tcase_add_test(tc, plan_over_a_long_history);
     suite_add_tcase(s, tc);
     tc = tcase_create("blob_info");
     tcase_add_test(tc, blob_info_matches_the_loaded_states);
