@@ -26,7 +26,6 @@
 
 typedef struct plan plan;
 
-
 struct plan {
     const hollow_schema *s;
     const char *name;
