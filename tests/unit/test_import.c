@@ -718,6 +718,30 @@ START_TEST(import_infer_csv)
 }
 END_TEST
 
+/* two sources: each its root type; an object type met in both merges */
+START_TEST(import_infer_two_sources)
+{
+    char dir[256], a[512], b[512];
+    ht_tmpdir(dir, sizeof dir, "import");
+    snprintf(a, sizeof a, "%s/a.jsonl", dir);
+    snprintf(b, sizeof b, "%s/b.csv", dir);
+    ht_write_file(a, "{\"id\":1,\"address\":{\"city\":\"X\"}}\n", 32);
+    ht_write_file(b, "n,address\n1,\"{\"\"zip\"\":7}\"\n", 26);
+    hollow_import_source src[2] = {{"Person", a, HOLLOW_IMPORT_AUTO},
+                                   {NULL, b, HOLLOW_IMPORT_AUTO}};
+    hollow_schema_list *l = NULL;
+    HT_OK(hollow_import_infer(&l, src, 2, NULL));
+    ht_remove_dir(dir);
+    expect_schema(l, "Person {\n\tint id;\n\tAddress address;\n}\n\n"
+                     "Address {\n\tstring city;\n\tint zip;\n}\n\n"
+                     "B {\n\tint n;\n\tAddress address;\n}\n\n");
+    hollow_import_source bad = {"no name", "x.json", HOLLOW_IMPORT_AUTO};
+    ck_assert_int_eq(hollow_import_infer(&l, &bad, 1, NULL), HOLLOW_EINVAL);
+    ck_assert_ptr_null(l);
+    ck_assert_int_eq(hollow_import_infer(&l, src, 0, NULL), HOLLOW_EINVAL);
+}
+END_TEST
+
 /* every go-hollow fixture: inferred, printed, parsed back, imported */
 START_TEST(import_go_hollow_fixtures)
 {
@@ -833,6 +857,7 @@ static Suite *import_suite(void)
     tc = tcase_create("infer");
     tcase_add_test(tc, import_infer_rules);
     tcase_add_test(tc, import_infer_csv);
+    tcase_add_test(tc, import_infer_two_sources);
     tcase_add_test(tc, import_go_hollow_fixtures);
     tcase_add_test(tc, import_go_hollow_orders);
     suite_add_tcase(s, tc);
