@@ -323,6 +323,26 @@ START_TEST(import_unknown_fields)
     ck_assert_uint_eq(st.unknown_fields, 3);
     ck_assert_uint_eq(st.records, 2);
     free(d);
+    /* a repeated value counts its unknown keys each time */
+    d = import_as("T { ListOfA l; }\nA { int x; }\nListOfA List<A>;", "T",
+                  "u.json",
+                  "[{\"l\":[{\"x\":1,\"q\":2},{\"x\":1,\"q\":2}]},"
+                  "{\"l\":[{\"x\":1,\"q\":2}]}]",
+                  NULL, &rc, &st);
+    ck_assert_int_eq(rc, 0);
+    ck_assert_uint_eq(st.unknown_fields, 3);
+    ck_assert_str_eq(d, "{\"l\":[{\"x\":1},{\"x\":1}]}\n{\"l\":[{\"x\":1}]}\n");
+    free(d);
+    /* values whose texts differ only at their end stay apart */
+    d = import_as("T { ListOfA l; }\nA { int x; }\nListOfA List<A>;", "T",
+                  "u.jsonl",
+                  "{\"l\":[{\"x\":1},{\"x\":12}]}\n{\"l\":[{\"x\":1},"
+                  "{\"x\":12} ]}\n{\"l\":[{\"x\":1},{\"x\":1}]}\n",
+                  NULL, &rc, &st);
+    ck_assert_int_eq(rc, 0);
+    ck_assert_str_eq(d, "{\"l\":[{\"x\":1},{\"x\":12}]}\n"
+                        "{\"l\":[{\"x\":1},{\"x\":1}]}\n");
+    free(d);
     hollow_import_options o = HOLLOW_IMPORT_OPTIONS_INIT;
     o.strict = true;
     d = import_as("T { int a; }", "T", "u.jsonl",
