@@ -114,6 +114,7 @@ static int push_text(csv *c, uint8_t kind, const char *s, size_t len,
     n->quoted = quoted;
     n->len = (uint32_t)len;
     n->aux = 0;
+    n->span = 0;
     n->off = off;
     n->v.s = 0;
     uint64_t so;

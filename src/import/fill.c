@@ -21,11 +21,36 @@
 
 #include "common/alloc.h"
 #include "common/error.h"
+#include "common/hash.h"
 #include "common/shortest.h"
 #include "import/import_int.h"
 
 typedef struct plan plan;
 
+/*
+ * The memo of a type: the text of a JSON value already filled (a span of
+ * the source) -> its ordinal, so that a value met again (an actor in every
+ * movie, the same list of genres) is not filled and added again: the same
+ * text gives the same record, which the write state would dedup to the
+ * same ordinal anyway. A type whose values rarely repeat stops using it.
+ */
+#define MEMO_KEY 48 /* longer texts are not memoized */
+typedef struct memo_entry {
+    uint32_t hash;
+    uint32_t len;     /* 0: empty slot */
+    uint32_t unknown; /* unknown keys inside, counted again on a hit */
+    hollow_ordinal ordinal;
+    char key[MEMO_KEY]; /* the text, kept here: one cache line a probe */
+} memo_entry;
+
+struct memo {
+    memo_entry *slots;
+    size_t cap, count;
+    uint64_t lookups, hits;
+};
+
+#define MEMO_MAX (1u << 17) /* entries; then no more are added */
+#define MEMO_TRIAL 8192     /* lookups before judging the hit rate */
 
 struct plan {
     const hollow_schema *s;
@@ -38,6 +63,7 @@ struct plan {
     size_t *fname_len;
     bool wrapper; /* an OBJECT of one field: takes a bare value */
     plan *elem, *key, *val;
+    struct memo *memo;    /* NULL: not (or no longer) memoized */
     hollow_record **recs; /* stack, `depth` in use */
     uint8_t **seen;       /* per stacked record: fields given */
     size_t depth, cap;
@@ -115,8 +141,17 @@ static const char *kind_name(const hollow__inode *n)
 
 /* -------------------------------------------------------------- plans */
 
+static void memo_free(struct memo *m)
+{
+    if (m != NULL) {
+        hollow__free(m->slots);
+        hollow__free(m);
+    }
+}
+
 static void plan_clear(plan *p)
 {
+    memo_free(p->memo);
     for (size_t i = 0; i < p->cap; i++) {
         hollow_record_free(p->recs[i]);
         hollow__free(p->seen[i]);
@@ -139,6 +174,11 @@ static plan *plan_of(hollow__filler *f, const char *name)
 
 static int plan_init(hollow__filler *f, plan *p)
 {
+    if (p->kind != HOLLOW_SCHEMA_OBJECT) {
+        p->memo = hollow__calloc(1, sizeof *p->memo);
+        if (p->memo == NULL)
+            return hollow__error_oom();
+    }
     if (p->kind == HOLLOW_SCHEMA_LIST || p->kind == HOLLOW_SCHEMA_SET) {
         p->elem = plan_of(f, hollow_schema_element_type(p->s));
         return p->elem != NULL
@@ -156,6 +196,9 @@ static int plan_init(hollow__filler *f, plan *p)
                                        "type %s: unknown key or value type",
                                        p->name);
     }
+    p->memo = hollow__calloc(1, sizeof *p->memo);
+    if (p->memo == NULL)
+        return hollow__error_oom();
     size_t n = hollow_schema_field_count(p->s);
     p->nfields = n;
     p->wrapper = n == 1;
@@ -650,6 +693,9 @@ static int fill_json_cell(hollow_ordinal *out, hollow__filler *f, plan *p,
     uint64_t base = n->off + (n->quoted ? 1 : 0);
     int rc = hollow__json_parse(f->jp, &f->cell, f->scratch, n->len, cap, base,
                                 &err);
+    /* the cell's text is not in the source: no memo for its values */
+    for (size_t i = 0; rc == 0 && i < f->cell.count; i++)
+        f->cell.nodes[i].span = 0;
     if (rc == 0)
         rc = fill_ref(out, f, p, &f->cell, &f->cell.nodes[0], depth);
     else if (rc == HOLLOW_ENOMEM)
@@ -798,8 +844,102 @@ static int fill_map(hollow_ordinal *out, hollow__filler *f, plan *p,
     return add(out, f, p, r, n);
 }
 
+/* --------------------------------------------------------------- memo */
+
+/* the slot of `key` in m: its entry, or the empty slot where it goes */
+static memo_entry *memo_slot(struct memo *m, const char *key, uint32_t len,
+                             uint32_t h)
+{
+    size_t i = h & (m->cap - 1);
+    for (;;) {
+        memo_entry *e = &m->slots[i];
+        if (e->len == 0 ||
+            (e->hash == h && e->len == len && memcmp(e->key, key, len) == 0))
+            return e;
+        i = (i + 1) & (m->cap - 1);
+    }
+}
+
+static memo_entry *memo_find(plan *p, const hollow__filler *f,
+                             const hollow__inode *n, uint32_t *h)
+{
+    struct memo *m = p->memo;
+    if (m->lookups == MEMO_TRIAL && m->hits < MEMO_TRIAL / 4) {
+        memo_free(m);
+        p->memo = NULL;
+        return NULL;
+    }
+    m->lookups++;
+    const char *key = f->src.data + n->off;
+    *h = hollow__murmur((const uint8_t *)key, n->span);
+    if (m->cap == 0)
+        return NULL;
+    memo_entry *e = memo_slot(m, key, n->span, *h);
+    if (e->len == 0)
+        return NULL;
+    m->hits++;
+    return e;
+}
+
+static void memo_add(plan *p, const hollow__filler *f, const hollow__inode *n,
+                     uint32_t h, hollow_ordinal o, uint64_t unknown)
+{
+    struct memo *m = p->memo;
+    if (m == NULL || m->count >= MEMO_MAX || unknown > UINT32_MAX)
+        return;
+    if ((m->count + 1) * 2 > m->cap) {
+        size_t cap = m->cap ? m->cap * 2 : 1024;
+        memo_entry *slots = hollow__calloc(cap, sizeof *slots);
+        if (slots == NULL)
+            return; /* the memo is only a shortcut */
+        struct memo grown = {slots, cap, 0, 0, 0};
+        for (size_t i = 0; i < m->cap; i++)
+            if (m->slots[i].len != 0)
+                *memo_slot(&grown, m->slots[i].key, m->slots[i].len,
+                           m->slots[i].hash) = m->slots[i];
+        hollow__free(m->slots);
+        m->slots = slots;
+        m->cap = cap;
+    }
+    const char *key = f->src.data + n->off;
+    memo_entry *e = memo_slot(m, key, n->span, h);
+    if (e->len != 0)
+        return;
+    e->hash = h;
+    e->len = n->span;
+    e->unknown = (uint32_t)unknown;
+    e->ordinal = o;
+    memcpy(e->key, key, n->span);
+    m->count++;
+}
+
+static int fill_ref_now(hollow_ordinal *out, hollow__filler *f, plan *p,
+                        const hollow__itree *t, const hollow__inode *n,
+                        int depth);
+
+/* fill_ref_now() through the type's memo when the value has a span */
 static int fill_ref(hollow_ordinal *out, hollow__filler *f, plan *p,
                     const hollow__itree *t, const hollow__inode *n, int depth)
+{
+    if (p->memo == NULL || n->span == 0 || n->span > MEMO_KEY)
+        return fill_ref_now(out, f, p, t, n, depth);
+    uint32_t h = 0;
+    memo_entry *e = memo_find(p, f, n, &h);
+    if (e != NULL) {
+        *out = e->ordinal;
+        f->unknown += e->unknown;
+        return 0;
+    }
+    uint64_t unknown = f->unknown;
+    int rc = fill_ref_now(out, f, p, t, n, depth);
+    if (rc == 0)
+        memo_add(p, f, n, h, *out, f->unknown - unknown);
+    return rc;
+}
+
+static int fill_ref_now(hollow_ordinal *out, hollow__filler *f, plan *p,
+                        const hollow__itree *t, const hollow__inode *n,
+                        int depth)
 {
     if (depth > 2 * HOLLOW__IMPORT_MAX_DEPTH + 4)
         return FAIL(f, n, "%s: nested too deeply", p->name);

@@ -24,7 +24,8 @@
 #include "common/thread.h"
 #include "import/import_int.h"
 
-#define CHUNK_BYTES (1u << 20)
+#define CHUNK_BYTES (1u << 16) /* measured: faster than 1 MiB */
+#define PROGRESS_BYTES (1u << 20)
 #define CHUNKS_PER_THREAD 4
 #define MAX_THREADS 64
 
@@ -180,7 +181,8 @@ typedef struct job {
 
 static void progress(job *j, uint64_t done)
 {
-    if (j->opts->progress != NULL && done - j->last_progress >= CHUNK_BYTES) {
+    if (j->opts->progress != NULL &&
+        done - j->last_progress >= PROGRESS_BYTES) {
         j->last_progress = done;
         j->opts->progress(done, j->src.len, j->opts->progress_payload);
     }

@@ -48,6 +48,9 @@ typedef struct hollow__inode {
     uint8_t quoted; /* TEXT: the cell was quoted */
     uint32_t len;
     uint32_t aux;
+    /* JSON from the source: the bytes of the value's text from `off` (to
+     * the next comma or bracket; 0: unknown), a key for the filler's memo */
+    uint32_t span;
     uint64_t off; /* byte offset of the value in the source */
     union {
         int64_t i;

@@ -100,6 +100,7 @@ class Converter
             n->quoted = 0;
             n->len = 0;
             n->aux = 0;
+            n->span = 0;
             n->off = base_ + off;
             n->v.u = 0;
         }
@@ -204,6 +205,15 @@ class Converter
         return 0;
     }
 
+    // the span of the scalar just pushed: its token
+    int scalar_span(int rc, std::string_view raw)
+    {
+        if (rc == 0 && t_->count > 0)
+            t_->nodes[t_->count - 1].span =
+                raw.size() < UINT32_MAX ? (uint32_t)raw.size() : 0;
+        return rc;
+    }
+
     int value(od::value v, int depth)
     {
         std::string_view raw = v.raw_json_token();
@@ -230,12 +240,12 @@ class Converter
             return object(o, off, depth);
         }
         case od::json_type::number:
-            return number(v, off, raw);
+            return scalar_span(number(v, off, raw), raw);
         case od::json_type::string: {
             std::string_view s;
             if ((e = v.get_string().get(s)) != simdjson::SUCCESS)
                 return syntax(e, off);
-            return string(s, off);
+            return scalar_span(string(s, off), raw);
         }
         case od::json_type::boolean: {
             bool b;
@@ -309,6 +319,15 @@ class Converter
             return fail(HOLLOW_EINVAL, off, "too many values in one record");
         t_->nodes[self].len = count;
         t_->nodes[self].aux = (uint32_t)t_->count;
+        // the container's text runs to the next token after it
+        const char *loc;
+        const char *start = data_ + off;
+        size_t end = len_ - off;
+        if (doc_ != nullptr &&
+            doc_->current_location().get(loc) == simdjson::SUCCESS &&
+            loc > start && loc <= data_ + len_)
+            end = (size_t)(loc - start);
+        t_->nodes[self].span = end < UINT32_MAX ? (uint32_t)end : 0;
         return 0;
     }
 

@@ -41,7 +41,8 @@ int hollow__itree_chars(hollow__itree *t, uint64_t *off, const char *p,
     size_t need;
     if (hollow__add_overflow(t->chars_len, len, &need))
         return HOLLOW_ENOMEM;
-    if (need > t->chars_cap) {
+    /* allocated even for an empty string, so offsets never apply to NULL */
+    if (need > t->chars_cap || t->chars == NULL) {
         size_t cap = t->chars_cap ? t->chars_cap : 256;
         while (cap < need)
             cap *= 2;

@@ -323,6 +323,26 @@ START_TEST(import_unknown_fields)
     ck_assert_uint_eq(st.unknown_fields, 3);
     ck_assert_uint_eq(st.records, 2);
     free(d);
+    /* a repeated value counts its unknown keys each time */
+    d = import_as("T { ListOfA l; }\nA { int x; }\nListOfA List<A>;", "T",
+                  "u.json",
+                  "[{\"l\":[{\"x\":1,\"q\":2},{\"x\":1,\"q\":2}]},"
+                  "{\"l\":[{\"x\":1,\"q\":2}]}]",
+                  NULL, &rc, &st);
+    ck_assert_int_eq(rc, 0);
+    ck_assert_uint_eq(st.unknown_fields, 3);
+    ck_assert_str_eq(d, "{\"l\":[{\"x\":1},{\"x\":1}]}\n{\"l\":[{\"x\":1}]}\n");
+    free(d);
+    /* values whose texts differ only at their end stay apart */
+    d = import_as("T { ListOfA l; }\nA { int x; }\nListOfA List<A>;", "T",
+                  "u.jsonl",
+                  "{\"l\":[{\"x\":1},{\"x\":12}]}\n{\"l\":[{\"x\":1},"
+                  "{\"x\":12} ]}\n{\"l\":[{\"x\":1},{\"x\":1}]}\n",
+                  NULL, &rc, &st);
+    ck_assert_int_eq(rc, 0);
+    ck_assert_str_eq(d, "{\"l\":[{\"x\":1},{\"x\":12}]}\n"
+                        "{\"l\":[{\"x\":1},{\"x\":1}]}\n");
+    free(d);
     hollow_import_options o = HOLLOW_IMPORT_OPTIONS_INIT;
     o.strict = true;
     d = import_as("T { int a; }", "T", "u.jsonl",
@@ -718,6 +738,30 @@ START_TEST(import_infer_csv)
 }
 END_TEST
 
+/* two sources: each its root type; an object type met in both merges */
+START_TEST(import_infer_two_sources)
+{
+    char dir[256], a[512], b[512];
+    ht_tmpdir(dir, sizeof dir, "import");
+    snprintf(a, sizeof a, "%s/a.jsonl", dir);
+    snprintf(b, sizeof b, "%s/b.csv", dir);
+    ht_write_file(a, "{\"id\":1,\"address\":{\"city\":\"X\"}}\n", 32);
+    ht_write_file(b, "n,address\n1,\"{\"\"zip\"\":7}\"\n", 26);
+    hollow_import_source src[2] = {{"Person", a, HOLLOW_IMPORT_AUTO},
+                                   {NULL, b, HOLLOW_IMPORT_AUTO}};
+    hollow_schema_list *l = NULL;
+    HT_OK(hollow_import_infer(&l, src, 2, NULL));
+    ht_remove_dir(dir);
+    expect_schema(l, "Person {\n\tint id;\n\tAddress address;\n}\n\n"
+                     "Address {\n\tstring city;\n\tint zip;\n}\n\n"
+                     "B {\n\tint n;\n\tAddress address;\n}\n\n");
+    hollow_import_source bad = {"no name", "x.json", HOLLOW_IMPORT_AUTO};
+    ck_assert_int_eq(hollow_import_infer(&l, &bad, 1, NULL), HOLLOW_EINVAL);
+    ck_assert_ptr_null(l);
+    ck_assert_int_eq(hollow_import_infer(&l, src, 0, NULL), HOLLOW_EINVAL);
+}
+END_TEST
+
 /* every go-hollow fixture: inferred, printed, parsed back, imported */
 START_TEST(import_go_hollow_fixtures)
 {
@@ -833,6 +877,7 @@ static Suite *import_suite(void)
     tc = tcase_create("infer");
     tcase_add_test(tc, import_infer_rules);
     tcase_add_test(tc, import_infer_csv);
+    tcase_add_test(tc, import_infer_two_sources);
     tcase_add_test(tc, import_go_hollow_fixtures);
     tcase_add_test(tc, import_go_hollow_orders);
     suite_add_tcase(s, tc);
