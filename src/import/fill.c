@@ -50,7 +50,9 @@ struct memo {
 };
 
 #define MEMO_MAX (1u << 17) /* entries; then no more are added */
-#define MEMO_TRIAL 8192     /* lookups before judging the hit rate */
+/* lookups before judging the hit rate: values drawn from a large pool
+ * (100 000 actors) repeat rarely at first, so judge late and leniently */
+#define MEMO_TRIAL 65536
 
 struct plan {
     const hollow_schema *s;
@@ -864,7 +866,7 @@ static memo_entry *memo_find(plan *p, const hollow__filler *f,
                              const hollow__inode *n, uint32_t *h)
 {
     struct memo *m = p->memo;
-    if (m->lookups == MEMO_TRIAL && m->hits < MEMO_TRIAL / 4) {
+    if (m->lookups == MEMO_TRIAL && m->hits < MEMO_TRIAL / 8) {
         memo_free(m);
         p->memo = NULL;
         return NULL;
