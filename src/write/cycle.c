@@ -284,10 +284,10 @@ static void rebuild_table(hollow__wtype *t)
         const uint8_t *p = t->pool.ptr + t->off[o];
         uint32_t h = hollow__murmur(p, t->len[o]);
         uint32_t at = h & (t->table_cap - 1);
-        while (t->table[at] >= 0)
+        while (t->table[at].ord >= 0)
             at = (at + 1) & (t->table_cap - 1);
-        t->table[at] = (int32_t)o;
-        t->table_hash[at] = h;
+        t->table[at].ord = (int32_t)o;
+        t->table[at].hash = h;
         t->table_count++;
     }
 }

@@ -231,7 +231,6 @@ void hollow_write_state_free(hollow_write_state *ws)
         hollow__free(t->off);
         hollow__free(t->len);
         hollow__free(t->table);
-        hollow__free(t->table_hash);
         hollow__free(t->free_list);
         hollow__free(t->new_ords);
         hollow__free(t->saved_free);
@@ -305,26 +304,20 @@ static int table_insert(hollow__wtype *t, uint32_t h, int32_t o);
 static int table_grow(hollow__wtype *t)
 {
     uint32_t ncap = t->table_cap ? t->table_cap * 2 : 1024;
-    int32_t *old = t->table;
-    uint32_t *oldh = t->table_hash;
+    struct hollow__wslot *old = t->table;
     uint32_t ocap = t->table_cap;
     t->table = hollow__mallocarray(ncap, sizeof *t->table);
-    t->table_hash = hollow__mallocarray(ncap, sizeof *t->table_hash);
-    if (t->table == NULL || t->table_hash == NULL) {
-        hollow__free(t->table);
-        hollow__free(t->table_hash);
+    if (t->table == NULL) {
         t->table = old;
-        t->table_hash = oldh;
         return hollow__error_oom();
     }
     memset(t->table, 0xFF, (size_t)ncap * sizeof *t->table);
     t->table_cap = ncap;
     t->table_count = 0;
     for (uint32_t i = 0; i < ocap; i++)
-        if (old[i] >= 0)
-            table_insert(t, oldh[i], old[i]);
+        if (old[i].ord >= 0)
+            table_insert(t, old[i].hash, old[i].ord);
     hollow__free(old);
-    hollow__free(oldh);
     return 0;
 }
 
@@ -336,10 +329,10 @@ static int table_insert(hollow__wtype *t, uint32_t h, int32_t o)
             return rc;
     }
     uint32_t i = h & (t->table_cap - 1);
-    while (t->table[i] >= 0)
+    while (t->table[i].ord >= 0)
         i = (i + 1) & (t->table_cap - 1);
-    t->table[i] = o;
-    t->table_hash[i] = h;
+    t->table[i].ord = o;
+    t->table[i].hash = h;
     t->table_count++;
     return 0;
 }
@@ -350,9 +343,9 @@ static int32_t table_find(const hollow__wtype *t, uint32_t h, const uint8_t *p,
     if (t->table_cap == 0)
         return -1;
     uint32_t i = h & (t->table_cap - 1);
-    while (t->table[i] >= 0) {
-        int32_t o = t->table[i];
-        if (t->table_hash[i] == h && t->len[o] == n &&
+    while (t->table[i].ord >= 0) {
+        int32_t o = t->table[i].ord;
+        if (t->table[i].hash == h && t->len[o] == n &&
             (n == 0 || memcmp(t->pool.ptr + t->off[o], p, n) == 0))
             return o;
         i = (i + 1) & (t->table_cap - 1);

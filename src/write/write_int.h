@@ -67,9 +67,12 @@ typedef struct hollow__wtype {
     uint32_t ord_cap;
     uint32_t next_ordinal;   /* first never-used ordinal */
 
-    /* identity bytes -> ordinal (open addressing, -1 = empty) */
-    int32_t *table;
-    uint32_t *table_hash;
+    /* identity bytes -> ordinal (open addressing, ord -1 = empty); the
+     * hash beside the ordinal: one cache line a probe */
+    struct hollow__wslot {
+        int32_t ord;
+        uint32_t hash;
+    } *table;
     uint32_t table_cap;      /* power of two */
     uint32_t table_count;
 
