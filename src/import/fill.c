@@ -15,6 +15,7 @@
  */
 #include <math.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -42,9 +43,11 @@ typedef struct memo_entry {
     hollow_ordinal ordinal;
     char key[MEMO_KEY]; /* the text, kept here: one cache line a probe */
 } memo_entry;
+_Static_assert(sizeof(memo_entry) == 64, "a memo entry is one cache line");
 
 struct memo {
-    memo_entry *slots;
+    memo_entry *slots; /* in `raw`, aligned to 64 bytes */
+    void *raw;
     size_t cap, count;
     uint64_t lookups, hits;
 };
@@ -146,7 +149,7 @@ static const char *kind_name(const hollow__inode *n)
 static void memo_free(struct memo *m)
 {
     if (m != NULL) {
-        hollow__free(m->slots);
+        hollow__free(m->raw);
         hollow__free(m);
     }
 }
@@ -891,16 +894,20 @@ static void memo_add(plan *p, const hollow__filler *f, const hollow__inode *n,
         return;
     if ((m->count + 1) * 2 > m->cap) {
         size_t cap = m->cap ? m->cap * 2 : 1024;
-        memo_entry *slots = hollow__calloc(cap, sizeof *slots);
-        if (slots == NULL)
+        /* one more entry's room to align: a probe reads one cache line */
+        void *raw = hollow__calloc(cap + 1, sizeof(memo_entry));
+        if (raw == NULL)
             return; /* the memo is only a shortcut */
-        struct memo grown = {slots, cap, 0, 0, 0};
+        memo_entry *slots =
+            (memo_entry *)(((uintptr_t)raw + 63) & ~(uintptr_t)63);
+        struct memo grown = {slots, raw, cap, 0, 0, 0};
         for (size_t i = 0; i < m->cap; i++)
             if (m->slots[i].len != 0)
                 *memo_slot(&grown, m->slots[i].key, m->slots[i].len,
                            m->slots[i].hash) = m->slots[i];
-        hollow__free(m->slots);
+        hollow__free(m->raw);
         m->slots = slots;
+        m->raw = raw;
         m->cap = cap;
     }
     const char *key = f->src.data + n->off;
