@@ -141,8 +141,7 @@ static int read_all(char **out, size_t *len_out, int fd, const char *name)
         if (n < 0) {
             int err = errno;
             hollow__free(buf);
-            return hollow__error_set_os(HOLLOW_EIO, err, "%s: %s", name,
-                                        strerror(err));
+            return hollow__error_set_os(HOLLOW_EIO, err, "%s", name);
         }
         if (n == 0)
             break;
@@ -160,8 +159,7 @@ int hollow__import_read(char **out, size_t *len, const char *path)
     int fd = std_in ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         int err = errno;
-        return hollow__error_set_os(HOLLOW_EIO, err, "%s: %s", path,
-                                    strerror(err));
+        return hollow__error_set_os(HOLLOW_EIO, err, "%s", path);
     }
     int rc = read_all(out, len, fd, path);
     if (!std_in)

@@ -151,6 +151,12 @@ listing "$S" >"$TMP/after"
 cmp -s "$TMP/before" "$TMP/after" && ok || bad "bad data changed the store: $(diff "$TMP/before" "$TMP/after")"
 [ "$(cat "$S/announced.version")" = "$ann" ] && ok || bad "bad data moved announced.version"
 
+# a data file that cannot be read: its name and the reason, once
+expect 1 "a missing data file" -- "$CLI" produce --store fs --dir "$TMP/missing" \
+  --schema "$C/people.capnp" --data "$TMP/nope.json"
+[ "$(cat "$TMP/err")" = "hollow-cli produce: $TMP/nope.json: No such file or directory" ] && ok ||
+  bad "missing data file message: $(cat "$TMP/err")"
+
 # unknown fields: ignored and counted, or an error with --strict
 printf '[{"id": 7, "name": "n", "nickname": "x"}]\n' >"$TMP/unknown.json"
 expect 1 "--strict with an unknown field" -- "$CLI" produce --store fs \
