@@ -11,29 +11,12 @@ PY=${PYTHON:-python3}
 G=$TESTS/golden
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
-pass=0
-fail=0
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-# expect CODE DESCRIPTION -- command...   (stdout in $TMP/out, stderr in $TMP/err)
-expect() {
-  local want=$1 desc=$2
-  shift 3
-  "$@" >"$TMP/out" 2>"$TMP/err"
-  local got=$?
-  if [ "$got" -eq "$want" ]; then
-    pass=$((pass + 1))
-  else
-    fail=$((fail + 1))
-    echo "FAIL: $desc: exit $got, want $want"
-    head -5 "$TMP/err"
-  fi
-}
 has() { # has FILE TEXT
   if grep -qF -- "$2" "$TMP/$1"; then pass=$((pass + 1)); else
     fail=$((fail + 1)); echo "FAIL: $1 lacks '$2':"; head -5 "$TMP/$1"; fi
 }
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
 
 A=$G/c_primary_keys
 V1=20250101000000001
@@ -146,5 +129,4 @@ for r in ch:
 expect 0 "movies --type (by content)" -- "$CLI" diff --dir "$M" --version 1 --target 2 --type SetOfActor
 has out "SetOfActor (by content):"
 
-echo "cli diff tests: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish "cli diff tests"

@@ -29,10 +29,7 @@ cleanup() {
   rm -rf "$TMP"
 }
 trap cleanup EXIT
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 "$ROOT/scripts/s3.sh" start >"$TMP/s3.start" 2>&1 || { cat "$TMP/s3.start"; echo "FAIL: S3 did not start"; exit 1; }
 "$ROOT/scripts/redis.sh" start >"$TMP/redis.start" 2>&1 || { cat "$TMP/redis.start"; echo "FAIL: redis did not start"; exit 1; }
@@ -41,16 +38,6 @@ EP=127.0.0.1:$(cat "$S3_STATE/port")
 RURL=redis://127.0.0.1:$(cat "$REDIS_STATE/port")
 S3=(--store s3 --endpoint "$EP" --bucket "$S3_BUCKET")
 
-# expect CODE DESCRIPTION -- command...   (stdout in $TMP/out, stderr in $TMP/err)
-expect() {
-  local want=$1 desc=$2
-  shift 3
-  "$@" >"$TMP/out" 2>"$TMP/err"
-  local got=$?
-  if [ "$got" -eq "$want" ]; then ok; else
-    bad "$desc: exit $got, want $want"; head -5 "$TMP/err"; fi
-}
-stderr_has() { if grep -qF -- "$1" "$TMP/err"; then ok; else bad "stderr lacks '$1':"; head -3 "$TMP/err"; fi; }
 # no secret in the last command's output
 no_secret() {
   if grep -qF -- "$1" "$TMP/out" "$TMP/err"; then bad "$2: the secret was printed"; else ok; fi
@@ -264,5 +251,4 @@ expect 2 "--announcer s3 with --store fs" -- "$CLI" consume --dir "$TMP" --annou
 stderr_has "--announcer s3 needs --store s3"
 expect 2 "pin over s3" -- "$CLI" pin --announcer s3 5
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

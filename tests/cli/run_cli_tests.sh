@@ -10,28 +10,9 @@ DIST_PRODUCER=${4:?usage: run_cli_tests.sh HOLLOW_CLI TESTS_DIR MAKE_WIDE_SNAPSH
 G=$TESTS/golden
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
-pass=0
-fail=0
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-# expect CODE DESCRIPTION -- command...   (stdout in $TMP/out, stderr in $TMP/err)
-expect() {
-  local want=$1 desc=$2
-  shift 3
-  "$@" >"$TMP/out" 2>"$TMP/err"
-  local got=$?
-  if [ "$got" -eq "$want" ]; then
-    pass=$((pass + 1))
-  else
-    fail=$((fail + 1))
-    echo "FAIL: $desc: exit $got, want $want"
-    head -5 "$TMP/err"
-  fi
-}
-# the last command's stderr/stdout must contain TEXT
-stderr_has() {
-  if grep -qF -- "$1" "$TMP/err"; then pass=$((pass + 1)); else
-    fail=$((fail + 1)); echo "FAIL: stderr lacks '$1':"; head -3 "$TMP/err"; fi
-}
+# the last command's stdout equals FILE
 stdout_is_file() {
   if cmp -s "$TMP/out" "$1"; then pass=$((pass + 1)); else
     fail=$((fail + 1)); echo "FAIL: stdout differs from $1"; fi
@@ -236,8 +217,6 @@ stderr_has "announced"
 # anything is announced, a producer paced through a FIFO (one cycle per
 # line), and after each cycle the consumer's line; then SIGTERM ends it
 # with exit 0 and its lines are exactly the producer's (same checksums)
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
 # wait_lines FILE N: until FILE has N lines (at most 30 s)
 wait_lines() {
   local i
@@ -325,5 +304,4 @@ expect 0 "pin --help" -- "$CLI" pin --help
 expect 0 "consume --help" -- "$CLI" consume --help
 grep -q -- "--announcer" "$TMP/out" && ok || bad "consume --help lacks --announcer"
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

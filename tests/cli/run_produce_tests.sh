@@ -17,25 +17,9 @@ P=$TESTS/cli/produce
 CHECK=$TESTS/cli/produce_check.py
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
-pass=0
-fail=0
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
 
-# expect CODE DESCRIPTION -- command...   (stdout in $TMP/out, stderr in $TMP/err)
-expect() {
-  local want=$1 desc=$2
-  shift 3
-  "$@" >"$TMP/out" 2>"$TMP/err"
-  local got=$?
-  if [ "$got" -eq "$want" ]; then ok; else
-    bad "$desc: exit $got, want $want"; head -5 "$TMP/err"; fi
-}
-stderr_has() {
-  if grep -qF -- "$1" "$TMP/err"; then ok; else
-    bad "stderr lacks '$1':"; head -5 "$TMP/err"; fi
-}
 stderr_matches() {
   if grep -qE -- "$1" "$TMP/err"; then ok; else
     bad "stderr does not match '$1':"; head -5 "$TMP/err"; fi
@@ -262,5 +246,4 @@ if "$BENCH" import --n 500 >"$TMP/bench.json" 2>"$TMP/err" &&
    grep -qF '"records":500,' "$TMP/bench.json"; then ok; else
   bad "hollow-bench import --n 500"; cat "$TMP/bench.json"; head -3 "$TMP/err"; fi
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

@@ -11,25 +11,8 @@ READ_TITLES=$4
 BENCH=${5:?usage: run_shell_tests.sh HOLLOW_CLI TESTS_DIR PRODUCER_CONSUMER READ_TITLES HOLLOW_BENCH}
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
-pass=0
-fail=0
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-# expect CODE DESCRIPTION -- command...   (stdout in $TMP/out, stderr in $TMP/err)
-expect() {
-  local want=$1 desc=$2
-  shift 3
-  "$@" >"$TMP/out" 2>"$TMP/err"
-  local got=$?
-  if [ "$got" -eq "$want" ]; then
-    pass=$((pass + 1))
-  else
-    fail=$((fail + 1))
-    echo "FAIL: $desc: exit $got, want $want"
-    head -5 "$TMP/err"
-  fi
-}
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
 # has FILE REGEX DESCRIPTION: a line of FILE matches the extended regex
 has() {
   if grep -qE -- "$2" "$TMP/$1"; then ok; else
@@ -289,5 +272,4 @@ has out "^== what to try next" "the demo ends with what to try next"
 has out "Movie \(key id\): 5 added, 5 removed, 5 changed" "the demo shows the memory store"
 [ "$(wc -l <"$TMP/out")" -lt 120 ] && ok || bad "the demo prints $(wc -l <"$TMP/out") lines"
 
-echo "shell tests: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish "shell tests"
