@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,9 +73,42 @@ static void set_live(const char *state, bool live)
  * unset; NULL-terminated) and with stdin from /dev/null; stdout and stderr
  * into out. Returns the exit status, or 128+N for signal N.
  */
+/* whether environ entry `e` ("NAME=value") has the name of override `o` */
+static bool same_name(const char *e, const char *o)
+{
+    size_t n = strcspn(o, "=");
+    return strncmp(e, o, n) == 0 && e[n] == '=';
+}
+
+extern char **environ;
+
 static int run_capture(char *const argv[], const char *const env[], char *out,
                        size_t cap)
 {
+    /* The child's environment is built here, before fork: the test is
+     * multi-threaded, and a child that allocates (setenv) can wait forever
+     * on an allocator lock another thread held at the fork (seen under
+     * ThreadSanitizer). The child only calls async-signal-safe functions. */
+    size_t ne = 0, no = 0;
+    while (environ[ne] != NULL)
+        ne++;
+    while (env != NULL && env[no] != NULL)
+        no++;
+    char **envp = calloc(ne + no + 1, sizeof *envp);
+    ck_assert_msg(envp != NULL, "out of memory");
+    size_t k = 0;
+    for (size_t i = 0; i < ne; i++) {
+        bool replaced = false;
+        for (size_t j = 0; j < no && !replaced; j++)
+            replaced = same_name(environ[i], env[j]);
+        if (!replaced)
+            envp[k++] = environ[i];
+    }
+    for (size_t j = 0; j < no; j++)
+        if (strchr(env[j], '=') != NULL) /* "NAME" alone unsets */
+            envp[k++] = (char *)env[j];
+    envp[k] = NULL;
+
     int fds[2];
     ck_assert_msg(pipe(fds) == 0, "pipe: %s", strerror(errno));
     pid_t pid = fork();
@@ -87,20 +121,12 @@ static int run_capture(char *const argv[], const char *const env[], char *out,
         dup2(fds[1], 2);
         close(fds[0]);
         close(fds[1]);
-        for (int i = 0; env != NULL && env[i] != NULL; i++) {
-            const char *eq = strchr(env[i], '=');
-            if (eq == NULL) {
-                unsetenv(env[i]);
-            } else {
-                char name[128];
-                snprintf(name, sizeof name, "%.*s", (int)(eq - env[i]), env[i]);
-                setenv(name, eq + 1, 1);
-            }
-        }
-        execv(argv[0], argv);
-        fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
+        execve(argv[0], argv, envp);
+        static const char msg[] = "exec failed\n";
+        (void)!write(2, msg, sizeof msg - 1);
         _exit(127);
     }
+    free(envp);
     close(fds[1]);
     size_t len = 0;
     char buf[4096];
