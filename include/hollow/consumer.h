@@ -121,12 +121,15 @@ typedef struct hollow_consumer_options {
      * refresh (more with hollow_consumer_add_listener()); may be NULL. */
     hollow_refresh_listener_fn listener;
     void *listener_payload;
+    /** Threads that apply a delta's types in parallel: 0, the default, is
+     * the number of online cores; 1 applies on the refreshing thread. */
+    unsigned int threads;
 } hollow_consumer_options;
 
-#define HOLLOW_CONSUMER_OPTIONS_VERSION 1
+#define HOLLOW_CONSUMER_OPTIONS_VERSION 2
 #define HOLLOW_CONSUMER_OPTIONS_INIT                                           \
     {HOLLOW_CONSUMER_OPTIONS_VERSION, NULL, NULL, false, HOLLOW_MEMORY_HEAP,   \
-     NULL, 0, NULL, NULL}
+     NULL, 0, NULL, NULL, 0}
 
 /**
  * Create a consumer (and, with `follow`, its watcher thread, which makes a

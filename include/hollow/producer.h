@@ -112,7 +112,8 @@ typedef struct hollow_producer_options {
 /** lease_ttl_ms value that opts out of the single-producer lease. */
 #define HOLLOW_PRODUCER_NO_LEASE ((int64_t)-1)
 
-#define HOLLOW_PRODUCER_OPTIONS_VERSION 1
+/* 2: hollow_write_options grew `threads` */
+#define HOLLOW_PRODUCER_OPTIONS_VERSION 2
 #define HOLLOW_PRODUCER_OPTIONS_INIT                                           \
     {HOLLOW_PRODUCER_OPTIONS_VERSION, NULL, NULL, NULL,                        \
      HOLLOW_WRITE_OPTIONS_INIT, 0, NULL, NULL, 0, NULL}

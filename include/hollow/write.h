@@ -53,10 +53,14 @@ typedef struct hollow_write_options {
     uint64_t target_shard_size;
     /** Re-evaluate shard counts every cycle (Java's typeResharding). */
     bool resharding;
+    /** Threads the write state may use for its own work (writing types in
+     * parallel): 0, the default, is the number of online cores; 1 keeps
+     * everything on the calling thread. */
+    unsigned int threads;
 } hollow_write_options; /* another version: HOLLOW_EINVAL */
 
-#define HOLLOW_WRITE_OPTIONS_VERSION 1
-#define HOLLOW_WRITE_OPTIONS_INIT {HOLLOW_WRITE_OPTIONS_VERSION, 0, false}
+#define HOLLOW_WRITE_OPTIONS_VERSION 2
+#define HOLLOW_WRITE_OPTIONS_INIT {HOLLOW_WRITE_OPTIONS_VERSION, 0, false, 0}
 
 /**
  * Create a write state for the schemas of `schemas` (copied; validated with
