@@ -16,6 +16,7 @@ int cmd_inspect(int argc, char **argv);
 int cmd_pin(int argc, char **argv);
 int cmd_produce(int argc, char **argv);
 int cmd_schema(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
 int cmd_shell(int argc, char **argv);
 int cmd_unpin(int argc, char **argv);
 

@@ -28,6 +28,7 @@ static const command COMMANDS[] = {
     {"pin", cmd_pin, "pin every consumer of a shared announcer to a version"},
     {"produce", cmd_produce, "publish a version from JSON, JSON lines or CSV files"},
     {"schema", cmd_schema, "validate schema files (line:column errors)"},
+    {"serve", cmd_serve, "the explorer: a web UI over a store it follows"},
     {"shell", cmd_shell, "commands on the memory store, one per line"},
     {"unpin", cmd_unpin, "remove the pin of a shared announcer"},
 };
