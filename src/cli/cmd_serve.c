@@ -163,8 +163,15 @@ int cmd_serve(int argc, char **argv)
     co.follow = an != NULL;
     co.listener = serve_on_refresh;
     co.listener_payload = &ctx;
+    /* a refresh applies types on one thread, leaving the other cores to
+     * the requests: page latency matters more here than refresh time */
+    co.threads = 1;
     if (hollow_consumer_new(&ctx.consumer, &co) < 0) {
         cli_fail_hollow("serve", "the consumer over %s", where);
+        goto done;
+    }
+    if (serve_warmer_start(&ctx) != 0) {
+        cli_fail("serve", 1, "cannot start the index thread");
         goto done;
     }
     if (polling) {
@@ -195,6 +202,7 @@ done:
         pthread_mutex_unlock(&pl.mu);
         pthread_join(poll_thread, NULL);
     }
+    serve_warmer_stop(&ctx);
     hollow_consumer_free(ctx.consumer);
     serve_caches_clear(&ctx);
     cli_announcer_close(an);

@@ -13,9 +13,9 @@
  * diff reads the kept result. Reference counted, so a request keeps its
  * diff while another evicts it.
  *
- * Indexes: per (type, path) the latest index, derived
- * (hollow_index_derive) when the state moves on, so a lookup after a
- * refresh costs a patch, not a rebuild.
+ * Indexes: per (type, path) the index of the state asked last, derived
+ * (hollow_index_derive) when the state moves on, by the warmer thread
+ * right after each refresh, so a lookup after a refresh finds it ready.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -30,6 +30,8 @@ void serve_caches_init(serve_ctx *ctx)
 {
     pthread_mutex_init(&ctx->lock, NULL);
     pthread_mutex_init(&ctx->work, NULL);
+    pthread_mutex_init(&ctx->ixwork, NULL);
+    pthread_cond_init(&ctx->warm_cv, NULL);
 }
 
 static void diff_unref(serve_diff *d)
@@ -58,6 +60,8 @@ void serve_caches_clear(serve_ctx *ctx)
     }
     pthread_mutex_destroy(&ctx->lock);
     pthread_mutex_destroy(&ctx->work);
+    pthread_mutex_destroy(&ctx->ixwork);
+    pthread_cond_destroy(&ctx->warm_cv);
 }
 
 /* ------------------------------------------------------------ states */
@@ -90,6 +94,8 @@ void serve_on_refresh(const hollow_refresh_event *ev, void *payload)
         return;
     pthread_mutex_lock(&ctx->lock);
     state_put_locked(ctx, hollow_read_state_version(ev->state), ev->state);
+    ctx->warm_version = hollow_read_state_version(ev->state);
+    pthread_cond_signal(&ctx->warm_cv);
     pthread_mutex_unlock(&ctx->lock);
 }
 
@@ -243,26 +249,44 @@ static bool same(const char *a, const char *b)
     return a == b || (a != NULL && b != NULL && strcmp(a, b) == 0);
 }
 
-hollow_index *serve_index_get(serve_ctx *ctx, const hollow_read_state *rs,
-                              const char *type, const char *path, char *err,
-                              size_t cap)
+/* the kept index for (type, path), one reference; under neither lock */
+static hollow_index *index_cached(serve_ctx *ctx, const char *type,
+                                  const char *path)
 {
-    hollow_index *old = NULL, *ix = NULL;
+    hollow_index *ix = NULL;
     pthread_mutex_lock(&ctx->lock);
     for (size_t i = 0; i < SERVE_INDEXES; i++) {
         serve_index *e = &ctx->indexes[i];
         if (e->ix != NULL && strcmp(e->type, type) == 0 &&
             same(e->path, path)) {
             e->used = ++ctx->clock;
-            old = e->ix;
-            hollow_index_acquire(old);
+            ix = e->ix;
+            hollow_index_acquire(ix);
             break;
         }
     }
     pthread_mutex_unlock(&ctx->lock);
-    int rc;
+    return ix;
+}
+
+hollow_index *serve_index_get(serve_ctx *ctx, const hollow_read_state *rs,
+                              const char *type, const char *path, char *err,
+                              size_t cap)
+{
+    hollow_index *old = index_cached(ctx, type, path), *ix = NULL;
     if (old != NULL && hollow_index_state(old) == rs)
         return old;
+    /* one derivation at a time: a request that comes while the warmer (or
+     * another request) derives the index for this state waits for it and
+     * finds it kept, instead of deriving it again */
+    pthread_mutex_lock(&ctx->ixwork);
+    hollow_index_release(old);
+    old = index_cached(ctx, type, path);
+    if (old != NULL && hollow_index_state(old) == rs) {
+        pthread_mutex_unlock(&ctx->ixwork);
+        return old;
+    }
+    int rc;
     if (old != NULL) {
         rc = hollow_index_derive(&ix, old, rs);
     } else if (path == NULL) {
@@ -274,9 +298,11 @@ hollow_index *serve_index_get(serve_ctx *ctx, const hollow_read_state *rs,
     hollow_index_release(old);
     if (rc < 0) {
         snprintf(err, cap, "%s", hollow_error_last()->message);
+        pthread_mutex_unlock(&ctx->ixwork);
         return NULL;
     }
-    /* keep the newest: a history walk derives indexes of older states */
+    /* kept for the state asked last: the next refresh derives from it by
+     * one delta (or reverse delta), a patch */
     pthread_mutex_lock(&ctx->lock);
     size_t slot = 0;
     bool found = false;
@@ -293,25 +319,92 @@ hollow_index *serve_index_get(serve_ctx *ctx, const hollow_read_state *rs,
         }
     }
     serve_index *e = &ctx->indexes[slot];
-    if (!found || hollow_read_state_version(hollow_index_state(e->ix)) <
-                      hollow_read_state_version(rs)) {
-        char *t = strdup(type), *p = path ? strdup(path) : NULL;
-        if (t != NULL && (path == NULL || p != NULL)) {
-            hollow_index_release(e->ix);
+    char *t = found ? e->type : strdup(type);
+    char *p = found ? e->path : path ? strdup(path) : NULL;
+    if (t != NULL && (path == NULL || p != NULL)) {
+        if (!found) {
             free(e->type);
             free(e->path);
-            e->type = t;
-            e->path = p;
-            e->ix = ix;
-            hollow_index_acquire(ix);
-        } else {
-            free(t);
-            free(p);
         }
+        hollow_index_release(e->ix);
+        e->type = t;
+        e->path = p;
+        e->ix = ix;
+        hollow_index_acquire(ix);
+        e->used = ++ctx->clock;
+    } else if (!found) {
+        free(t);
+        free(p);
     }
-    e->used = ++ctx->clock;
     pthread_mutex_unlock(&ctx->lock);
+    pthread_mutex_unlock(&ctx->ixwork);
     return ix;
+}
+
+/* ------------------------------------------------------------ warmer */
+
+/*
+ * After a refresh, the warmer thread derives every kept index for the new
+ * state, so that the first lookup after a refresh finds its index ready
+ * rather than paying for the patch (or, for an index left two states
+ * behind, a rebuild).
+ */
+static void *warm_main(void *arg)
+{
+    serve_ctx *ctx = arg;
+    pthread_mutex_lock(&ctx->lock);
+    for (;;) {
+        while (!ctx->warm_stop && ctx->warm_version == 0)
+            pthread_cond_wait(&ctx->warm_cv, &ctx->lock);
+        if (ctx->warm_stop)
+            break;
+        ctx->warm_version = 0;
+        pthread_mutex_unlock(&ctx->lock);
+        hollow_read_state *rs = hollow_consumer_acquire_state(ctx->consumer);
+        for (size_t i = 0; rs != NULL && i < SERVE_INDEXES; i++) {
+            char type[256], path[256];
+            bool has_path = false, have = false;
+            pthread_mutex_lock(&ctx->lock);
+            serve_index *e = &ctx->indexes[i];
+            if (e->ix != NULL && strlen(e->type) < sizeof type &&
+                (e->path == NULL || strlen(e->path) < sizeof path)) {
+                snprintf(type, sizeof type, "%s", e->type);
+                has_path = e->path != NULL;
+                if (has_path)
+                    snprintf(path, sizeof path, "%s", e->path);
+                have = true;
+            }
+            pthread_mutex_unlock(&ctx->lock);
+            char err[256];
+            if (have && hollow_read_state_type(rs, type) != NULL)
+                hollow_index_release(serve_index_get(
+                    ctx, rs, type, has_path ? path : NULL, err, sizeof err));
+        }
+        hollow_read_state_release(rs);
+        pthread_mutex_lock(&ctx->lock);
+    }
+    pthread_mutex_unlock(&ctx->lock);
+    return NULL;
+}
+
+int serve_warmer_start(serve_ctx *ctx)
+{
+    if (pthread_create(&ctx->warm_thread, NULL, warm_main, ctx) != 0)
+        return -1;
+    ctx->warm_started = true;
+    return 0;
+}
+
+void serve_warmer_stop(serve_ctx *ctx)
+{
+    if (!ctx->warm_started)
+        return;
+    pthread_mutex_lock(&ctx->lock);
+    ctx->warm_stop = true;
+    pthread_cond_signal(&ctx->warm_cv);
+    pthread_mutex_unlock(&ctx->lock);
+    pthread_join(ctx->warm_thread, NULL);
+    ctx->warm_started = false;
 }
 
 bool serve_parse_key(hollow_value *vals, size_t *count, char *scratch,

@@ -70,6 +70,11 @@ typedef struct serve_ctx {
 
     pthread_mutex_t lock;       /* the caches below and `pinned` */
     pthread_mutex_t work;       /* one slow computation at a time */
+    pthread_mutex_t ixwork;     /* one index build or derivation at a time */
+    pthread_cond_t warm_cv;     /* wakes the warmer (under `lock`) */
+    pthread_t warm_thread;
+    bool warm_started, warm_stop;
+    int64_t warm_version;       /* a refresh to warm for, 0: none */
     int64_t pinned;             /* 0: not pinned */
     uint64_t clock;             /* LRU stamps */
     serve_diff *diffs[SERVE_DIFFS];
@@ -130,6 +135,10 @@ void record_field_json(sbuf *b, const hollow_read_state *rs,
 /* history.c */
 void serve_caches_init(serve_ctx *ctx);
 void serve_caches_clear(serve_ctx *ctx);
+/* the thread that derives the kept indexes after each refresh: start it
+ * after the consumer; stop it before freeing the consumer */
+int serve_warmer_start(serve_ctx *ctx);
+void serve_warmer_stop(serve_ctx *ctx);
 /* consumer listener: keeps each published state for history and diffs */
 void serve_on_refresh(const hollow_refresh_event *ev, void *payload);
 /* the diff of two versions, computed once; release with serve_diff_release.
