@@ -304,9 +304,22 @@ def main():
                            400), ("/type/Movie?key=abc", 400),
                            ("/type/Movie/99999999", 404),
                            ("/type/..%2F..%2Fetc%2Fpasswd", 404),
-                           ("/diff?from=1&to=2", 404)):
+                           ("/diff?from=1&to=2", 404),
+                           ("/diff?from=abc&to=1", 400),
+                           ("/type/Movie?key=" + "9" * 2000, 400),
+                           ("/type/Movie?key=%ff%fe", 400),
+                           ("/type/Movie?from=-1", 400),
+                           ("/type/Movie?path=nope&value=1", 400),
+                           ("/history/Movie?key=1&depth=100000", 400),
+                           ("/history/Movie", 400), ("/nope", 404)):
             st, _, _ = http("GET", base + path)
             check(st == want, "%s answers %d (got %d)" % (path, want, st))
+
+        st, _, _ = http("POST", base + "/type/Movie")
+        check(st == 405, "POST /type/Movie answers 405 (got %d)" % st)
+        st, body, _ = http("GET", base + "/history/Movie?key=424242")
+        check(st == 200 and b"no such record" in body,
+              "the history of an absent key says so")
 
         # new versions while the browser is open and a client keeps asking
         b.get(base + "/")

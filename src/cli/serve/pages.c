@@ -1003,7 +1003,13 @@ void page_history(serve_req *r, const char *type)
         const hollow_type *tp = hollow_read_state_type(st[i], type);
         hollow_ordinal prev = -1;
         if (tp != NULL && hollow_type_kind(tp) == HOLLOW_SCHEMA_OBJECT) {
-            if (hollow_index_derive(&ix[i], ix[i + 1], st[i]) < 0) {
+            /* derived from the newer state's index; built when the type
+             * was absent there */
+            int rc = ix[i + 1] != NULL
+                         ? hollow_index_derive(&ix[i], ix[i + 1], st[i])
+                         : hollow_index_primary_key_new(&ix[i], st[i], type,
+                                                        NULL, 0);
+            if (rc < 0) {
                 page_error(r, 502, "version %" PRId64 ": %s", l.v[lo + i],
                            hollow_error_last()->message);
                 goto done;
