@@ -337,6 +337,18 @@ def main():
                 done[0] += 1
                 i += 1
 
+        # slow clients: three that never finish their request, three that
+        # ask for a big page and never read it; none may hold up a refresh
+        slow = []
+        for k in range(6):
+            sk = socket.create_connection(("127.0.0.1", port))
+            sk.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            if k < 3:
+                sk.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n")
+            else:
+                sk.sendall(b"GET /type/Movie?size=200 HTTP/1.1\r\n"
+                           b"Host: x\r\n\r\n")
+            slow.append(sk)
         th = threading.Thread(target=client)
         th.start()
         latest = ver2
@@ -354,6 +366,8 @@ def main():
             time.sleep(0.1)
         stop.set()
         th.join()
+        for sk in slow:
+            sk.close()
         check(not errors and done[0] > 10, "%d requests during 3 refreshes, "
               "%d failed %s" % (done[0], len(errors), errors[:2]))
         b.cmd("POST", "/refresh", {})
