@@ -87,14 +87,20 @@ static bool parse_uint(const char *v, unsigned long max, unsigned *out)
 
 int cmd_serve(int argc, char **argv)
 {
-    enum { O_LISTEN = 1, O_ALLOW_PIN, O_HISTORY_MAX, O_POLL_MS, O_HELP };
-    static const opt_spec specs[] = {
-        CLI_STORE_SPECS,
-        {"listen", OPT_VALUE, O_LISTEN},
-        {"allow-pin", OPT_FLAG, O_ALLOW_PIN},
-        {"history-max", OPT_VALUE, O_HISTORY_MAX},
-        {"poll-ms", OPT_VALUE, O_POLL_MS},
-        {"help", OPT_FLAG, O_HELP}, {"h", OPT_FLAG, O_HELP}};
+    enum {
+        O_LISTEN = 1,
+        O_ALLOW_PIN,
+        O_HISTORY_MAX,
+        O_POLL_MS,
+        O_HELP
+    };
+    static const opt_spec specs[] = {CLI_STORE_SPECS,
+                                     {"listen", OPT_VALUE, O_LISTEN},
+                                     {"allow-pin", OPT_FLAG, O_ALLOW_PIN},
+                                     {"history-max", OPT_VALUE, O_HISTORY_MAX},
+                                     {"poll-ms", OPT_VALUE, O_POLL_MS},
+                                     {"help", OPT_FLAG, O_HELP},
+                                     {"h", OPT_FLAG, O_HELP}};
     opt_state st;
     opt_init(&st, argc, argv, "serve");
     cli_store_opts so = CLI_STORE_OPTS_INIT;
@@ -104,8 +110,12 @@ int cmd_serve(int argc, char **argv)
     int k;
     while ((k = opt_next(&st, specs, OPT_COUNT(specs), &v)) != OPT_END) {
         switch (k) {
-        case O_LISTEN: listen = v; break;
-        case O_ALLOW_PIN: allow_pin = true; break;
+        case O_LISTEN:
+            listen = v;
+            break;
+        case O_ALLOW_PIN:
+            allow_pin = true;
+            break;
         case O_HISTORY_MAX:
             if (!parse_uint(v, 1000, &history_max) || history_max == 0)
                 return cli_fail("serve", 2, "--history-max takes 1 to 1000");
@@ -114,7 +124,9 @@ int cmd_serve(int argc, char **argv)
             if (!parse_uint(v, 3600000, &poll_ms) || poll_ms < 10)
                 return cli_fail("serve", 2, "--poll-ms takes 10 to 3600000");
             break;
-        case O_HELP: printf(USAGE, CLI_STORE_USAGE); return 0;
+        case O_HELP:
+            printf(USAGE, CLI_STORE_USAGE);
+            return 0;
         case OPT_POSITIONAL:
             return cli_fail("serve", 2, "unexpected argument %s", v);
         default:

@@ -60,10 +60,7 @@ void sb_put(sbuf *b, const char *s, size_t n)
     b->len += n;
 }
 
-void sb_puts(sbuf *b, const char *s)
-{
-    sb_put(b, s, strlen(s));
-}
+void sb_puts(sbuf *b, const char *s) { sb_put(b, s, strlen(s)); }
 
 void sb_printf(sbuf *b, const char *fmt, ...)
 {
@@ -97,11 +94,17 @@ static size_t utf8_seq(const unsigned char *p, size_t n, unsigned long *cp)
     size_t k;
     unsigned long v, min;
     if ((p[0] & 0xE0) == 0xC0) {
-        k = 2; v = p[0] & 0x1F; min = 0x80;
+        k = 2;
+        v = p[0] & 0x1F;
+        min = 0x80;
     } else if ((p[0] & 0xF0) == 0xE0) {
-        k = 3; v = p[0] & 0x0F; min = 0x800;
+        k = 3;
+        v = p[0] & 0x0F;
+        min = 0x800;
     } else if ((p[0] & 0xF8) == 0xF0) {
-        k = 4; v = p[0] & 0x07; min = 0x10000;
+        k = 4;
+        v = p[0] & 0x07;
+        min = 0x10000;
     } else {
         return 0;
     }
@@ -132,12 +135,24 @@ void sb_html(sbuf *b, const char *s, size_t n)
             continue;
         }
         switch (cp) {
-        case '&': sb_puts(b, "&amp;"); break;
-        case '<': sb_puts(b, "&lt;"); break;
-        case '>': sb_puts(b, "&gt;"); break;
-        case '"': sb_puts(b, "&quot;"); break;
-        case '\'': sb_puts(b, "&#39;"); break;
-        case 0: sb_puts(b, "&#xFFFD;"); break;
+        case '&':
+            sb_puts(b, "&amp;");
+            break;
+        case '<':
+            sb_puts(b, "&lt;");
+            break;
+        case '>':
+            sb_puts(b, "&gt;");
+            break;
+        case '"':
+            sb_puts(b, "&quot;");
+            break;
+        case '\'':
+            sb_puts(b, "&#39;");
+            break;
+        case 0:
+            sb_puts(b, "&#xFFFD;");
+            break;
         default:
             if (cp < 0x20 && cp != '\n' && cp != '\t')
                 sb_printf(b, "&#xFFFD;");
@@ -148,10 +163,7 @@ void sb_html(sbuf *b, const char *s, size_t n)
     }
 }
 
-void sb_htmls(sbuf *b, const char *s)
-{
-    sb_html(b, s, strlen(s));
-}
+void sb_htmls(sbuf *b, const char *s) { sb_html(b, s, strlen(s)); }
 
 void sb_json(sbuf *b, const char *s, size_t n)
 {
@@ -182,18 +194,15 @@ void sb_json(sbuf *b, const char *s, size_t n)
     sb_put(b, "\"", 1);
 }
 
-void sb_jsons(sbuf *b, const char *s)
-{
-    sb_json(b, s, strlen(s));
-}
+void sb_jsons(sbuf *b, const char *s) { sb_json(b, s, strlen(s)); }
 
 void sb_url(sbuf *b, const char *s)
 {
     static const char HEX[] = "0123456789ABCDEF";
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
         if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
-            (*p >= '0' && *p <= '9') || *p == '-' || *p == '_' ||
-            *p == '.' || *p == '~') {
+            (*p >= '0' && *p <= '9') || *p == '-' || *p == '_' || *p == '.' ||
+            *p == '~') {
             sb_put(b, (const char *)p, 1);
         } else {
             char e[3] = {'%', HEX[*p >> 4], HEX[*p & 15]};

@@ -125,7 +125,7 @@ static hollow_read_state *state_cached(serve_ctx *ctx, int64_t v)
  * held. false with a message in `err` (the states got so far released).
  */
 bool serve_states_get(serve_ctx *ctx, const int64_t *vs, size_t n,
-                       hollow_read_state **out, char *err, size_t cap)
+                      hollow_read_state **out, char *err, size_t cap)
 {
     hollow_consumer *walker = NULL;
     bool ok = true;
@@ -166,8 +166,8 @@ bool serve_states_get(serve_ctx *ctx, const int64_t *vs, size_t n,
 
 /* ------------------------------------------------------------ diffs */
 
-serve_diff *serve_diff_get(serve_ctx *ctx, int64_t from, int64_t to,
-                           char *err, size_t cap)
+serve_diff *serve_diff_get(serve_ctx *ctx, int64_t from, int64_t to, char *err,
+                           size_t cap)
 {
     serve_diff *d = NULL;
     for (int pass = 0; pass < 2; pass++) {
@@ -312,9 +312,8 @@ hollow_index *serve_index_get(serve_ctx *ctx, const hollow_read_state *rs,
             same(e->path, path)) {
             slot = i;
             found = true;
-        } else if (e->ix == NULL ||
-                   (ctx->indexes[slot].ix != NULL &&
-                    e->used < ctx->indexes[slot].used)) {
+        } else if (e->ix == NULL || (ctx->indexes[slot].ix != NULL &&
+                                     e->used < ctx->indexes[slot].used)) {
             slot = i;
         }
     }
@@ -425,9 +424,10 @@ bool serve_parse_key(hollow_value *vals, size_t *count, char *scratch,
         if (i + 1 < n) {
             char *comma = strchr(p, ',');
             if (comma == NULL) {
-                snprintf(err, cap, "the key has %zu fields (%s...): give "
-                         "them separated by commas", n,
-                         hollow_index_path(ix, 0));
+                snprintf(err, cap,
+                         "the key has %zu fields (%s...): give "
+                         "them separated by commas",
+                         n, hollow_index_path(ix, 0));
                 return false;
             }
             *comma = '\0';

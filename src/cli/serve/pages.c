@@ -83,8 +83,10 @@ void page_types(serve_req *r)
         if (r->json) {
             sb_puts(b, i ? ",{\"name\":" : "{\"name\":");
             sb_jsons(b, name);
-            sb_printf(b, ",\"kind\":\"%s\",\"records\":%zu,\"shards\":%" PRIu32
-                      ",\"bytes\":%zu,\"key\":[", kind_name(hollow_type_kind(t)),
+            sb_printf(b,
+                      ",\"kind\":\"%s\",\"records\":%zu,\"shards\":%" PRIu32
+                      ",\"bytes\":%zu,\"key\":[",
+                      kind_name(hollow_type_kind(t)),
                       hollow_type_record_count(t), hollow_type_shard_count(t),
                       hollow_type_memory(t));
             for (size_t k = 0; k < hollow_schema_key_count(s); k++) {
@@ -98,8 +100,10 @@ void page_types(serve_req *r)
         sb_url(b, name);
         sb_puts(b, "\">");
         sb_htmls(b, name);
-        sb_printf(b, "</a></td><td>%s</td><td class=\"n\">%zu</td>"
-                  "<td class=\"n\">%" PRIu32 "</td><td class=\"n\">%zu</td><td>",
+        sb_printf(b,
+                  "</a></td><td>%s</td><td class=\"n\">%zu</td>"
+                  "<td class=\"n\">%" PRIu32
+                  "</td><td class=\"n\">%zu</td><td>",
                   kind_name(hollow_type_kind(t)), hollow_type_record_count(t),
                   hollow_type_shard_count(t), hollow_type_memory(t));
         for (size_t k = 0; k < hollow_schema_key_count(s); k++) {
@@ -187,8 +191,10 @@ static void record_block(serve_req *r, const hollow_read_state *rs,
         sb_free(&key);
         return;
     }
-    sb_printf(b, "<section class=\"record\" data-ordinal=\"%" PRId64 "\">"
-              "<h3><a href=\"/type/", (int64_t)o);
+    sb_printf(b,
+              "<section class=\"record\" data-ordinal=\"%" PRId64 "\">"
+              "<h3><a href=\"/type/",
+              (int64_t)o);
     sb_url(b, name);
     sb_printf(b, "/%" PRId64 "\">", (int64_t)o);
     sb_htmls(b, name);
@@ -312,8 +318,8 @@ void page_type(serve_req *r, const char *name, const char *ordinal)
     hollow_index_matches m = {NULL, 0};
     bool matching = path != NULL && *path != '\0';
     if (matching) {
-        if ((ix = serve_index_get(r->ctx, rs, name, path, err,
-                                  sizeof err)) == NULL) {
+        if ((ix = serve_index_get(r->ctx, rs, name, path, err, sizeof err)) ==
+            NULL) {
             page_error(r, 400, "%s", err);
             goto done;
         }
@@ -332,13 +338,15 @@ void page_type(serve_req *r, const char *name, const char *ordinal)
     if (r->json) {
         sb_puts(b, "{\"type\":");
         sb_jsons(b, name);
-        sb_printf(b, ",\"version\":%" PRId64 ",\"kind\":\"%s\",\"total\":%zu,"
+        sb_printf(b,
+                  ",\"version\":%" PRId64 ",\"kind\":\"%s\",\"total\":%zu,"
                   "\"from\":%" PRIu64 ",\"records\":[",
                   hollow_read_state_version(rs), kind_name(hollow_type_kind(t)),
                   total, from);
     } else {
         page_begin(r, name);
-        sb_printf(b, "<p><span class=\"kind\">%s</span> \xC2\xB7 <span "
+        sb_printf(b,
+                  "<p><span class=\"kind\">%s</span> \xC2\xB7 <span "
                   "id=\"total\">%zu</span> records%s</p>",
                   kind_name(hollow_type_kind(t)), total,
                   matching ? " match" : "");
@@ -398,7 +406,7 @@ done:
 
 typedef struct vinfo {
     int64_t version;
-    bool snapshot, delta, reverse;   /* which blobs lead to it */
+    bool snapshot, delta, reverse; /* which blobs lead to it */
     int64_t delta_from, reverse_from;
 } vinfo;
 
@@ -442,7 +450,9 @@ static int add_key(const hollow_blob_key *k, void *payload)
     vinfo *vi = &l->v[l->n - 1];
     /* sizes are read only for the versions shown (page_versions) */
     switch (k->kind) {
-    case HOLLOW_BLOB_SNAPSHOT: vi->snapshot = true; break;
+    case HOLLOW_BLOB_SNAPSHOT:
+        vi->snapshot = true;
+        break;
     case HOLLOW_BLOB_DELTA:
         vi->delta = true;
         vi->delta_from = k->from_version;
@@ -451,7 +461,8 @@ static int add_key(const hollow_blob_key *k, void *payload)
         vi->reverse = true;
         vi->reverse_from = k->from_version;
         break;
-    default: break;
+    default:
+        break;
     }
     return 0;
 }
@@ -503,8 +514,10 @@ void page_versions(serve_req *r)
                   ctx->allow_pin ? "true" : "false", l.n);
     } else {
         page_begin(r, "Versions");
-        sb_printf(b, "<p>current <b id=\"current\">%" PRId64 "</b> \xC2\xB7 "
-                  "announced <b id=\"announced\">", current);
+        sb_printf(b,
+                  "<p>current <b id=\"current\">%" PRId64 "</b> \xC2\xB7 "
+                  "announced <b id=\"announced\">",
+                  current);
         sb_printf(b, announced > 0 ? "%" PRId64 : "\xE2\x80\x94", announced);
         sb_puts(b, "</b> \xC2\xB7 pinned <b id=\"pinned\">");
         sb_printf(b, pinned > 0 ? "%" PRId64 : "no", pinned);
@@ -554,10 +567,13 @@ void page_versions(serve_req *r)
         size_cell(r, NULL, reverse);
         sb_puts(b, "<td>");
         if (j > 0)
-            sb_printf(b, "<a href=\"/diff?from=%" PRId64 "&amp;to=%" PRId64
-                      "\">diff</a> ", l.v[j - 1].version, vi->version);
+            sb_printf(b,
+                      "<a href=\"/diff?from=%" PRId64 "&amp;to=%" PRId64
+                      "\">diff</a> ",
+                      l.v[j - 1].version, vi->version);
         if (ctx->allow_pin)
-            sb_printf(b, "<form class=\"inline\" method=\"post\" action=\"/pin"
+            sb_printf(b,
+                      "<form class=\"inline\" method=\"post\" action=\"/pin"
                       "?version=%" PRId64 "\"><button>pin</button></form>",
                       vi->version);
         sb_puts(b, "</td></tr>");
@@ -710,8 +726,7 @@ void page_diff(serve_req *r)
         ta |= l.v[i] == to;
     }
     if (!fa || !ta) {
-        page_error(r, 404, "the store has no version %" PRId64,
-                   fa ? to : from);
+        page_error(r, 404, "the store has no version %" PRId64, fa ? to : from);
         goto done;
     }
     if ((sd = serve_diff_get(ctx, from, to, err, sizeof err)) == NULL) {
@@ -721,9 +736,10 @@ void page_diff(serve_req *r)
     const hollow_diff *d = sd->diff;
     size_t nt = hollow_diff_type_count(d);
     if (r->json) {
-        sb_printf(b, "{\"from\":%" PRId64 ",\"to\":%" PRId64 ",\"different\""
-                  ":%s,\"types\":[", from, to,
-                  hollow_diff_has_differences(d) ? "true" : "false");
+        sb_printf(b,
+                  "{\"from\":%" PRId64 ",\"to\":%" PRId64 ",\"different\""
+                  ":%s,\"types\":[",
+                  from, to, hollow_diff_has_differences(d) ? "true" : "false");
     } else {
         char title[96];
         snprintf(title, sizeof title, "Diff %" PRId64 " \xE2\x86\x92 %" PRId64,
@@ -748,9 +764,10 @@ void page_diff(serve_req *r)
             sb_jsons(b, dt.name);
             sb_puts(b, ",\"key\":");
             sb_jsons(b, dt.key);
-            sb_printf(b, ",\"added\":%zu,\"removed\":%zu,\"changed\":%zu,"
-                      "\"unchanged\":%zu", dt.added, dt.removed, dt.changed,
-                      dt.unchanged);
+            sb_printf(b,
+                      ",\"added\":%zu,\"removed\":%zu,\"changed\":%zu,"
+                      "\"unchanged\":%zu",
+                      dt.added, dt.removed, dt.changed, dt.unchanged);
         } else {
             sb_puts(b, "<tr><td><a href=\"/diff?from=");
             sb_printf(b, "%" PRId64 "&amp;to=%" PRId64 "&amp;type=", from, to);
@@ -759,9 +776,11 @@ void page_diff(serve_req *r)
             sb_htmls(b, dt.name);
             sb_puts(b, "</a></td><td>");
             sb_htmls(b, dt.key);
-            sb_printf(b, "</td><td class=\"n\">%zu</td><td class=\"n\">%zu"
+            sb_printf(b,
+                      "</td><td class=\"n\">%zu</td><td class=\"n\">%zu"
                       "</td><td class=\"n\">%zu</td><td class=\"n\">%zu</td>"
-                      "</tr>", dt.added, dt.removed, dt.changed, dt.unchanged);
+                      "</tr>",
+                      dt.added, dt.removed, dt.changed, dt.unchanged);
         }
         if (!open) {
             if (r->json)
@@ -769,24 +788,26 @@ void page_diff(serve_req *r)
             continue;
         }
         /* the records of the open type, a page of them */
-        size_t end = start + size < dt.record_count ? start + size
-                                                    : dt.record_count;
+        size_t end =
+            start + size < dt.record_count ? start + size : dt.record_count;
         if (r->json) {
             sb_printf(b, ",\"start\":%" PRIu64 ",\"records\":[", start);
         } else {
             sb_puts(b, "</table><h2 id=\"records\">");
             sb_htmls(b, dt.name);
-            sb_printf(b, ": records %" PRIu64 "\xE2\x80\x93%zu of %zu</h2>"
-                      "<div id=\"diff-records\">", dt.record_count ? start + 1
-                      : 0, end, dt.record_count);
+            sb_printf(b,
+                      ": records %" PRIu64 "\xE2\x80\x93%zu of %zu</h2>"
+                      "<div id=\"diff-records\">",
+                      dt.record_count ? start + 1 : 0, end, dt.record_count);
         }
         for (size_t k = start; k < end; k++) {
             hollow_diff_record rec;
             if (hollow_diff_record_at(&rec, d, i, k) < 0)
                 continue;
             if (r->json) {
-                sb_printf(b, "%s{\"kind\":\"%s\",\"key\":", k == start ? ""
-                          : ",", KIND[rec.kind]);
+                sb_printf(b,
+                          "%s{\"kind\":\"%s\",\"key\":", k == start ? "" : ",",
+                          KIND[rec.kind]);
                 sb_jsons(b, rec.key);
                 sb_puts(b, ",\"changes\":[");
                 for (size_t c = 0; c < rec.change_count; c++) {
@@ -802,9 +823,10 @@ void page_diff(serve_req *r)
                 sb_puts(b, "]}");
                 continue;
             }
-            sb_printf(b, "<div class=\"drec %s\"><span class=\"kind\">%s"
-                      "</span> <span class=\"key\">", KIND[rec.kind],
-                      KIND[rec.kind]);
+            sb_printf(b,
+                      "<div class=\"drec %s\"><span class=\"kind\">%s"
+                      "</span> <span class=\"key\">",
+                      KIND[rec.kind], KIND[rec.kind]);
             sb_htmls(b, rec.key);
             sb_puts(b, "</span>");
             sbuf kv;
@@ -838,11 +860,15 @@ void page_diff(serve_req *r)
         } else {
             sb_puts(b, "</div>");
             if (end < dt.record_count) {
-                sb_printf(b, "<p><a id=\"next\" href=\"/diff?from=%" PRId64
-                          "&amp;to=%" PRId64 "&amp;type=", from, to);
+                sb_printf(b,
+                          "<p><a id=\"next\" href=\"/diff?from=%" PRId64
+                          "&amp;to=%" PRId64 "&amp;type=",
+                          from, to);
                 sb_url(b, dt.name);
-                sb_printf(b, "&amp;size=%" PRIu64 "&amp;start=%zu\">next page"
-                          "</a></p>", size, end);
+                sb_printf(b,
+                          "&amp;size=%" PRIu64 "&amp;start=%zu\">next page"
+                          "</a></p>",
+                          size, end);
             }
             sb_puts(b, "<table>");
         }
@@ -863,9 +889,9 @@ done:
 
 typedef struct hstep {
     int64_t version, prev;
-    const char *kind;      /* "added", "removed", "changed" */
-    sbuf changes;          /* JSON: [{"path":..,"old":..,"new":..},...] */
-    sbuf rows;             /* the same as HTML table rows */
+    const char *kind; /* "added", "removed", "changed" */
+    sbuf changes;     /* JSON: [{"path":..,"old":..,"new":..},...] */
+    sbuf rows;        /* the same as HTML table rows */
 } hstep;
 
 static int find_key(const hollow_index *ix, const char *key, char *err,
@@ -945,8 +971,8 @@ void page_history(serve_req *r, const char *type)
         page_error(r, 400, "give key=K (the record's primary key)");
         return;
     }
-    if (!serve_arg_u64(r, "depth", ctx->history_max < 20 ? ctx->history_max
-                                                         : 20,
+    if (!serve_arg_u64(r, "depth",
+                       ctx->history_max < 20 ? ctx->history_max : 20,
                        ctx->history_max, &depth))
         return;
     if (depth == 0)
@@ -1028,7 +1054,8 @@ void page_history(serve_req *r, const char *type)
         else if (prev >= 0 && cur < 0)
             s->kind = "removed";
         else if (prev >= 0 && cur >= 0 &&
-                 compare(&s->changes, &s->rows, st[i], tp, prev, st[i + 1], tn, cur))
+                 compare(&s->changes, &s->rows, st[i], tp, prev, st[i + 1], tn,
+                         cur))
             s->kind = "changed";
         if (s->kind != NULL) {
             nsteps++;
@@ -1044,13 +1071,17 @@ void page_history(serve_req *r, const char *type)
         sb_jsons(b, type);
         sb_puts(b, ",\"key\":");
         sb_jsons(b, key);
-        sb_printf(b, ",\"depth\":%" PRIu64 ",\"oldest\":%" PRId64 ",\"newest\""
-                  ":%" PRId64 ",\"present_in_oldest\":%s,\"changes\":[", depth,
-                  l.v[lo], l.v[hi - 1], present_at_start ? "true" : "false");
+        sb_printf(b,
+                  ",\"depth\":%" PRIu64 ",\"oldest\":%" PRId64 ",\"newest\""
+                  ":%" PRId64 ",\"present_in_oldest\":%s,\"changes\":[",
+                  depth, l.v[lo], l.v[hi - 1],
+                  present_at_start ? "true" : "false");
         for (size_t i = 0; i < nsteps; i++) {
-            sb_printf(b, "%s{\"version\":%" PRId64 ",\"from\":%" PRId64
-                      ",\"kind\":\"%s\",\"fields\":", i ? "," : "",
-                      steps[i].version, steps[i].prev, steps[i].kind);
+            sb_printf(b,
+                      "%s{\"version\":%" PRId64 ",\"from\":%" PRId64
+                      ",\"kind\":\"%s\",\"fields\":",
+                      i ? "," : "", steps[i].version, steps[i].prev,
+                      steps[i].kind);
             if (steps[i].changes.len)
                 sb_put(b, steps[i].changes.data, steps[i].changes.len);
             else
@@ -1063,9 +1094,10 @@ void page_history(serve_req *r, const char *type)
     char title[300];
     snprintf(title, sizeof title, "History of %s %s", type, key);
     page_begin(r, title);
-    sb_printf(b, "<p>Versions %" PRId64 " to %" PRId64 " (depth %" PRIu64
-              "; depth=N up to %u). <a href=\"/type/", l.v[lo], l.v[hi - 1],
-              depth, ctx->history_max);
+    sb_printf(b,
+              "<p>Versions %" PRId64 " to %" PRId64 " (depth %" PRIu64
+              "; depth=N up to %u). <a href=\"/type/",
+              l.v[lo], l.v[hi - 1], depth, ctx->history_max);
     sb_url(b, type);
     sb_puts(b, "?key=");
     sb_url(b, key);
@@ -1075,11 +1107,13 @@ void page_history(serve_req *r, const char *type)
                   present_at_start ? "" : " (and no such record)");
     sb_puts(b, "<ol id=\"history\" class=\"history\">");
     for (size_t i = 0; i < nsteps; i++) {
-        sb_printf(b, "<li class=\"%s\" data-version=\"%" PRId64 "\"><b>%" PRId64
-                  "</b> <span class=\"kind\">%s</span> <a href=\"/diff?from=%"
-                  PRId64 "&amp;to=%" PRId64 "&amp;type=", steps[i].kind,
-                  steps[i].version, steps[i].version, steps[i].kind,
-                  steps[i].prev, steps[i].version);
+        sb_printf(
+            b,
+            "<li class=\"%s\" data-version=\"%" PRId64 "\"><b>%" PRId64
+            "</b> <span class=\"kind\">%s</span> <a href=\"/diff?from=%" PRId64
+            "&amp;to=%" PRId64 "&amp;type=",
+            steps[i].kind, steps[i].version, steps[i].version, steps[i].kind,
+            steps[i].prev, steps[i].version);
         sb_url(b, type);
         sb_puts(b, "\">diff</a>");
         if (steps[i].rows.len > 0) {

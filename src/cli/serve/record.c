@@ -15,7 +15,7 @@
 #include "serve.h"
 
 typedef struct rctx {
-    serve_req *r;       /* NULL: JSON into `b` only */
+    serve_req *r; /* NULL: JSON into `b` only */
     sbuf *b;
     bool json;
     const hollow_read_state *rs;
@@ -88,12 +88,24 @@ static void scalar(rctx *c, const hollow_type *t, hollow_ordinal o,
         if (rc < 0)
             goto bad;
         switch (v.type) {
-        case HOLLOW_FIELD_INT: snprintf(num, sizeof num, "%" PRId32, v.u.i); break;
-        case HOLLOW_FIELD_LONG: snprintf(num, sizeof num, "%" PRId64, v.u.l); break;
-        case HOLLOW_FIELD_FLOAT: hollow_format_float(num, sizeof num, v.u.f); break;
-        case HOLLOW_FIELD_DOUBLE: hollow_format_double(num, sizeof num, v.u.d); break;
-        case HOLLOW_FIELD_BOOLEAN: snprintf(num, sizeof num, "%s", v.u.b ? "true" : "false"); break;
-        default: snprintf(num, sizeof num, "?"); break;
+        case HOLLOW_FIELD_INT:
+            snprintf(num, sizeof num, "%" PRId32, v.u.i);
+            break;
+        case HOLLOW_FIELD_LONG:
+            snprintf(num, sizeof num, "%" PRId64, v.u.l);
+            break;
+        case HOLLOW_FIELD_FLOAT:
+            hollow_format_float(num, sizeof num, v.u.f);
+            break;
+        case HOLLOW_FIELD_DOUBLE:
+            hollow_format_double(num, sizeof num, v.u.d);
+            break;
+        case HOLLOW_FIELD_BOOLEAN:
+            snprintf(num, sizeof num, "%s", v.u.b ? "true" : "false");
+            break;
+        default:
+            snprintf(num, sizeof num, "?");
+            break;
         }
         /* NaN and infinities are not JSON numbers */
         if (c->json && (strcmp(num, "NaN") == 0 || strstr(num, "Infinity")))
@@ -132,12 +144,13 @@ static void ref(rctx *c, const char *tname, hollow_ordinal o, unsigned depth)
     }
     if (t == NULL || !hollow_type_is_populated(t, o)) {
         if (c->json)
-            sb_printf(c->b, "{\"@type\":%s,\"@ordinal\":%" PRId64
-                      ",\"@missing\":true}", tname ? "\"?\"" : "null",
-                      (int64_t)o);
+            sb_printf(c->b,
+                      "{\"@type\":%s,\"@ordinal\":%" PRId64
+                      ",\"@missing\":true}",
+                      tname ? "\"?\"" : "null", (int64_t)o);
         else
-            sb_printf(c->b, "<span class=\"error\">missing #%" PRId64
-                      "</span>", (int64_t)o);
+            sb_printf(c->b, "<span class=\"error\">missing #%" PRId64 "</span>",
+                      (int64_t)o);
         return;
     }
     int wf = wrapper_field(t);
@@ -152,8 +165,7 @@ static void ref(rctx *c, const char *tname, hollow_ordinal o, unsigned depth)
         sb_puts(c->b, ",\"value\":");
         if (wf >= 0)
             scalar(c, t, o, (size_t)wf,
-                   hollow_schema_field_type(hollow_type_schema(t),
-                                            (size_t)wf));
+                   hollow_schema_field_type(hollow_type_schema(t), (size_t)wf));
         else
             value(c, t, o, depth + 1);
         sb_puts(c->b, "}");
@@ -226,8 +238,9 @@ static void value(rctx *c, const hollow_type *t, hollow_ordinal o,
         for (uint32_t i = 0; i < n; i++) {
             hollow_ordinal e;
             if (*c->budget <= 0) {
-                sb_printf(b, c->json ? "%s\"... %" PRIu32 " more\""
-                                     : "%s<li>... %" PRIu32 " more</li>",
+                sb_printf(b,
+                          c->json ? "%s\"... %" PRIu32 " more\""
+                                  : "%s<li>... %" PRIu32 " more</li>",
                           c->json && i ? "," : "", n - i);
                 break;
             }

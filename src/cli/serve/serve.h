@@ -35,16 +35,16 @@
 #define SERVE_MAX_RESPONSE (16u << 20) /* bytes of one response */
 #define SERVE_MAX_PAGE 200             /* records of one page */
 #define SERVE_DEFAULT_PAGE 20
-#define SERVE_MAX_DEPTH 8              /* nesting rendered deep */
-#define SERVE_MAX_NODES 20000          /* values rendered in one response */
-#define SERVE_DIFFS 4                  /* diffs kept */
-#define SERVE_STATES 8                 /* past states kept */
-#define SERVE_INDEXES 16               /* indexes kept */
+#define SERVE_MAX_DEPTH 8     /* nesting rendered deep */
+#define SERVE_MAX_NODES 20000 /* values rendered in one response */
+#define SERVE_DIFFS 4         /* diffs kept */
+#define SERVE_STATES 8        /* past states kept */
+#define SERVE_INDEXES 16      /* indexes kept */
 
 typedef struct serve_diff {
     int64_t from, to;
     hollow_diff *diff;
-    unsigned refs;  /* requests using it, plus one while cached */
+    unsigned refs; /* requests using it, plus one while cached */
     uint64_t used;
 } serve_diff;
 
@@ -55,28 +55,28 @@ typedef struct serve_state {
 } serve_state;
 
 typedef struct serve_index {
-    char *type, *path;  /* path NULL: the primary key */
-    hollow_index *ix;   /* over some state; derived when it moves on */
+    char *type, *path; /* path NULL: the primary key */
+    hollow_index *ix;  /* over some state; derived when it moves on */
     uint64_t used;
 } serve_index;
 
 typedef struct serve_ctx {
     hollow_consumer *consumer;
     hollow_blobstore *bs;
-    hollow_announcer *an;       /* may be NULL (polling) */
+    hollow_announcer *an; /* may be NULL (polling) */
     const char *store_name;
     bool allow_pin;
     unsigned history_max;
 
-    pthread_mutex_t lock;       /* the caches below and `pinned` */
-    pthread_mutex_t work;       /* one slow computation at a time */
-    pthread_mutex_t ixwork;     /* one index build or derivation at a time */
-    pthread_cond_t warm_cv;     /* wakes the warmer (under `lock`) */
+    pthread_mutex_t lock;   /* the caches below and `pinned` */
+    pthread_mutex_t work;   /* one slow computation at a time */
+    pthread_mutex_t ixwork; /* one index build or derivation at a time */
+    pthread_cond_t warm_cv; /* wakes the warmer (under `lock`) */
     pthread_t warm_thread;
     bool warm_started, warm_stop;
-    int64_t warm_version;       /* a refresh to warm for, 0: none */
-    int64_t pinned;             /* 0: not pinned */
-    uint64_t clock;             /* LRU stamps */
+    int64_t warm_version; /* a refresh to warm for, 0: none */
+    int64_t pinned;       /* 0: not pinned */
+    uint64_t clock;       /* LRU stamps */
     serve_diff *diffs[SERVE_DIFFS];
     serve_state states[SERVE_STATES];
     serve_index indexes[SERVE_INDEXES];
@@ -86,21 +86,21 @@ typedef struct serve_ctx {
 /* a parsed request: the route's page writes into `out` */
 typedef struct serve_req {
     serve_ctx *ctx;
-    const char *path;           /* after the route's prefix */
-    void *conn;                 /* struct MHD_Connection * */
+    const char *path; /* after the route's prefix */
+    void *conn;       /* struct MHD_Connection * */
     bool json;
     bool post;
     sbuf *out;
-    int status;                 /* 200 unless a page sets another */
-    const char *content_type;   /* NULL: HTML or JSON by `json` */
-    const char *location;       /* a redirect's target, or NULL */
+    int status;               /* 200 unless a page sets another */
+    const char *content_type; /* NULL: HTML or JSON by `json` */
+    const char *location;     /* a redirect's target, or NULL */
 } serve_req;
 
 /* a query argument, or NULL */
 const char *serve_arg(serve_req *r, const char *name);
 /* an unsigned argument: `def` when absent; false (and a 400 page) when bad */
-bool serve_arg_u64(serve_req *r, const char *name, uint64_t def,
-                   uint64_t max, uint64_t *out);
+bool serve_arg_u64(serve_req *r, const char *name, uint64_t def, uint64_t max,
+                   uint64_t *out);
 bool serve_arg_version(serve_req *r, const char *name, int64_t *out);
 
 /* page frame: the header (title escaped) and navigation, and its end */
@@ -143,8 +143,8 @@ void serve_warmer_stop(serve_ctx *ctx);
 void serve_on_refresh(const hollow_refresh_event *ev, void *payload);
 /* the diff of two versions, computed once; release with serve_diff_release.
  * NULL with a message in `err` */
-serve_diff *serve_diff_get(serve_ctx *ctx, int64_t from, int64_t to,
-                           char *err, size_t cap);
+serve_diff *serve_diff_get(serve_ctx *ctx, int64_t from, int64_t to, char *err,
+                           size_t cap);
 void serve_diff_release(serve_ctx *ctx, serve_diff *d);
 /*
  * The states of versions `vs[0..n)` (ascending) into `out` (one reference

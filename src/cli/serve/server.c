@@ -63,8 +63,9 @@ bool serve_arg_version(serve_req *r, const char *name, int64_t *out)
 void page_begin(serve_req *r, const char *title)
 {
     sbuf *b = r->out;
-    sb_puts(b, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-               "<title>");
+    sb_puts(b,
+            "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+            "<title>");
     sb_htmls(b, title);
     sb_puts(b, " \xE2\x80\x94 hollow explorer</title>"
                "<link rel=\"stylesheet\" href=\"/static/style.css\">"
@@ -80,10 +81,7 @@ void page_begin(serve_req *r, const char *title)
     sb_puts(b, "</h1>\n");
 }
 
-void page_end(serve_req *r)
-{
-    sb_puts(r->out, "</main></body></html>\n");
-}
+void page_end(serve_req *r) { sb_puts(r->out, "</main></body></html>\n"); }
 
 void page_error(serve_req *r, int status, const char *fmt, ...)
 {
@@ -113,8 +111,8 @@ void page_error(serve_req *r, int status, const char *fmt, ...)
 
 static bool wants_json(struct MHD_Connection *conn)
 {
-    const char *f = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND,
-                                                "format");
+    const char *f =
+        MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "format");
     if (f != NULL)
         return strcmp(f, "json") == 0;
     const char *a = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
@@ -210,8 +208,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
     }
     sbuf out;
     sb_init(&out, SERVE_MAX_RESPONSE);
-    serve_req r = {ctx, url, conn, wants_json(conn), post, &out, 200, NULL,
-                   NULL};
+    serve_req r = {ctx, url,  conn, wants_json(conn), post, &out,
+                   200, NULL, NULL};
     if (!post && strcmp(method, MHD_HTTP_METHOD_GET) != 0 &&
         strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
         page_error(&r, 405, "method %s not allowed", method);
@@ -219,9 +217,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
         route(&r, url);
     if (out.over) {
         bool nomem = out.len < out.cap;
-        page_error(&r, nomem ? 503 : 413, nomem ? "out of memory"
-                   : "the page is larger than %u MiB; ask for a smaller page "
-                     "(size=N)", SERVE_MAX_RESPONSE >> 20);
+        page_error(
+            &r, nomem ? 503 : 413,
+            nomem ? "out of memory"
+                  : "the page is larger than %u MiB; ask for a smaller page "
+                    "(size=N)",
+            SERVE_MAX_RESPONSE >> 20);
     }
     pthread_mutex_lock(&ctx->lock);
     ctx->requests++;
@@ -231,8 +232,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
     size_t len;
     char *data = sb_take(&out, &len);
     struct MHD_Response *resp = MHD_create_response_from_buffer(
-        len, data ? data : (char *)"", data ? MHD_RESPMEM_MUST_FREE
-                                            : MHD_RESPMEM_PERSISTENT);
+        len, data ? data : (char *)"",
+        data ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
     if (resp == NULL) {
         free(data);
         return MHD_NO;
@@ -297,9 +298,8 @@ int serve_start(serve_server **out, serve_ctx *ctx, const char *listen,
         flags |= MHD_USE_IPv6;
     struct MHD_Daemon *d = MHD_start_daemon(
         flags, (uint16_t)port, NULL, NULL, on_request, ctx,
-        MHD_OPTION_SOCK_ADDR, ai->ai_addr,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned)64,
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
+        MHD_OPTION_SOCK_ADDR, ai->ai_addr, MHD_OPTION_CONNECTION_LIMIT,
+        (unsigned)64, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
         MHD_OPTION_END);
     freeaddrinfo(ai);
@@ -314,8 +314,7 @@ int serve_start(serve_server **out, serve_ctx *ctx, const char *listen,
 unsigned serve_port(serve_server *s)
 {
     const union MHD_DaemonInfo *i =
-        MHD_get_daemon_info((struct MHD_Daemon *)s,
-                            MHD_DAEMON_INFO_BIND_PORT);
+        MHD_get_daemon_info((struct MHD_Daemon *)s, MHD_DAEMON_INFO_BIND_PORT);
     return i ? i->port : 0;
 }
 
