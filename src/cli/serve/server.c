@@ -258,6 +258,18 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 
 /* ------------------------------------------------------------ daemon */
 
+/* libmicrohttpd's messages, as the CLI's other errors: one line on stderr */
+static void on_log(void *cls, const char *fmt, va_list ap)
+{
+    (void)cls;
+    char msg[512];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    size_t n = strlen(msg);
+    while (n > 0 && msg[n - 1] == '\n')
+        msg[--n] = '\0';
+    fprintf(stderr, "hollow-cli serve: %s\n", msg);
+}
+
 int serve_start(serve_server **out, serve_ctx *ctx, const char *listen,
                 char *err, size_t cap)
 {
@@ -298,8 +310,9 @@ int serve_start(serve_server **out, serve_ctx *ctx, const char *listen,
         flags |= MHD_USE_IPv6;
     struct MHD_Daemon *d = MHD_start_daemon(
         flags, (uint16_t)port, NULL, NULL, on_request, ctx,
-        MHD_OPTION_SOCK_ADDR, ai->ai_addr, MHD_OPTION_CONNECTION_LIMIT,
-        (unsigned)64, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
+        MHD_OPTION_EXTERNAL_LOGGER, on_log, NULL, MHD_OPTION_SOCK_ADDR,
+        ai->ai_addr, MHD_OPTION_CONNECTION_LIMIT, (unsigned)64,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
         MHD_OPTION_END);
     freeaddrinfo(ai);
