@@ -75,6 +75,12 @@ static void *poll_main(void *arg)
     return NULL;
 }
 
+static int newest_version(int64_t version, void *payload)
+{
+    *(int64_t *)payload = version; /* ascending: the last is the newest */
+    return 0;
+}
+
 static bool parse_uint(const char *v, unsigned long max, unsigned *out)
 {
     char *end;
@@ -181,6 +187,17 @@ int cmd_serve(int argc, char **argv)
     if (hollow_consumer_new(&ctx.consumer, &co) < 0) {
         cli_fail_hollow("serve", "the consumer over %s", where);
         goto done;
+    }
+    int64_t announced = 0;
+    if (an != NULL && hollow_announcer_latest(&announced, an) ==
+                          HOLLOW_ENOTFOUND) {
+        /* nothing announced yet (a directory hollow-bench wrote): show the
+         * newest version the store has until something is announced */
+        int64_t newest = 0;
+        if (hollow_blobstore_list_versions(bs, newest_version, &newest) == 0 &&
+            newest > 0 && hollow_consumer_refresh(ctx.consumer, newest) < 0)
+            fprintf(stderr, "hollow-cli serve: version %lld: %s\n",
+                    (long long)newest, hollow_error_last()->message);
     }
     if (serve_warmer_start(&ctx) != 0) {
         cli_fail("serve", 1, "cannot start the index thread");
