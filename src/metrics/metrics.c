@@ -28,6 +28,7 @@
 
 #include "common/buf.h"
 #include "common/error.h"
+#include "metrics/stats.h"
 
 /* ------------------------------------------------------------ rendering */
 
@@ -38,7 +39,7 @@ static void family(hollow__buf *b, const char *name, const char *type,
                        type);
 }
 
-static void label_value(hollow__buf *b, const char *s)
+void hollow__metrics_label_value(hollow__buf *b, const char *s)
 {
     for (; *s != '\0'; s++) {
         if (*s == '\\')
@@ -59,7 +60,7 @@ static void sample(hollow__buf *b, const char *name, const char *label,
     hollow__buf_puts(b, name);
     if (label != NULL) {
         hollow__buf_printf(b, "{%s=\"", label);
-        label_value(b, value);
+        hollow__metrics_label_value(b, value);
         hollow__buf_puts(b, "\"}");
     }
     hollow__buf_printf(b, " %" PRIu64 "\n", v);

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "common/buf.h"
 #include "hollow/metrics.h"
 
 typedef struct hollow__histogram {
@@ -57,5 +58,9 @@ typedef struct hollow__producer_counters {
 
 /* producer.c: the counters of `p` */
 hollow__producer_counters *hollow__producer_counters_of(hollow_producer *p);
+
+/* metrics.c: `s` as a Prometheus label value (backslash, double quote and
+ * newline escaped) */
+void hollow__metrics_label_value(hollow__buf *b, const char *s);
 
 #endif
