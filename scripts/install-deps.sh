@@ -13,6 +13,8 @@ PKGS=(build-essential cmake pkg-config check libjansson-dev libssl-dev
       libcurl4-openssl-dev libhiredis-dev libexpat1-dev
       redis-server redis-tools awscli openssl curl libedit-dev
       libmicrohttpd-dev chromium chromium-driver)
+# the Prometheus project's parser checks hollow_metrics_write()'s output
+PKGS+=(python3-prometheus-client)
 # node runs the S3 test server; Debian's Node 18 does (npm warns about its engines field)
 if ! command -v node >/dev/null; then
   PKGS+=(nodejs npm)

@@ -481,10 +481,12 @@ HOLLOW_API int hollow_blobstore_s3_flush(hollow_blobstore *bs, int timeout_ms);
 /** Counters of a store (hollow_blobstore_stats_get()). */
 typedef struct hollow_blobstore_stats {
     uint64_t cache_hits;    /**< gets served from the cache */
-    uint64_t cache_misses;  /**< gets that went to the remote store */
+    uint64_t cache_misses;  /**< gets that went to the remote store (every
+                                 get of a memory or filesystem store) */
     uint64_t bytes_up;      /**< bytes uploaded */
-    uint64_t bytes_down;    /**< bytes downloaded */
-    uint64_t uploads;       /**< objects uploaded */
+    uint64_t bytes_down;    /**< bytes downloaded (memory, filesystem: bytes
+                                 of the blobs got) */
+    uint64_t uploads;       /**< objects uploaded (blobs put) */
     uint64_t retries;       /**< upload attempts of pending entries */
     uint64_t pending;       /**< entries waiting for upload now */
     uint64_t pending_bytes; /**< their bytes */
@@ -493,7 +495,7 @@ typedef struct hollow_blobstore_stats {
 /**
  * Fill `out` with the store's counters.
  * @return 0; HOLLOW_EINVAL; HOLLOW_ENOTSUPPORTED for a store without
- *         counters (memory, filesystem).
+ *         counters (a backend whose vtable has no `stats`).
  */
 HOLLOW_API int hollow_blobstore_stats_get(hollow_blobstore_stats *out,
                                           hollow_blobstore *bs);

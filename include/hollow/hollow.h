@@ -22,6 +22,7 @@
 #include "error.h"
 #include "import.h"
 #include "index.h"
+#include "metrics.h"
 #include "producer.h"
 #include "read.h"
 #include "schema.h"

@@ -53,6 +53,8 @@ typedef struct fs_store {
     hollow_write_fault_fn write_fault;
     void *write_fault_ctx;
     atomic_uint_fast64_t tmp_seq;
+    /* hollow_blobstore_stats_get(): every get is a "miss" (no cache) */
+    atomic_uint_fast64_t gets, bytes_down, uploads, bytes_up;
 } fs_store;
 
 static int fs_error(int err, const fs_store *s, const char *what,
@@ -202,6 +204,8 @@ static int put_blob(hollow_blobstore *bs, const hollow_blob_key *key,
     }
     tmp[0] = '\0'; /* renamed: nothing to clean up */
     rc = sync_dir(s);
+    atomic_fetch_add(&s->uploads, 1);
+    atomic_fetch_add(&s->bytes_up, (uint64_t)offset);
 done:
     if (fd >= 0)
         close(fd);
@@ -252,8 +256,11 @@ static int fs_get(hollow_stream **out, hollow_blobstore *bs,
         rc = not_found(s, name);
         goto fail;
     }
-    if ((rc = hollow__stream_from_fd(out, fd, (int64_t)st.st_size)) == 0)
+    if ((rc = hollow__stream_from_fd(out, fd, (int64_t)st.st_size)) == 0) {
+        atomic_fetch_add(&s->gets, 1);
+        atomic_fetch_add(&s->bytes_down, (uint64_t)st.st_size);
         return 0;
+    }
 fail:
     close(fd);
     return rc;
@@ -278,6 +285,18 @@ static int fs_get_file(char *path, size_t cap, hollow_blobstore *bs,
                                  "blob path needs %d bytes, buffer has %zu",
                                  n + 1, cap);
     }
+    atomic_fetch_add(&s->gets, 1);
+    atomic_fetch_add(&s->bytes_down, (uint64_t)st.st_size);
+    return 0;
+}
+
+static int fs_stats(hollow_blobstore_stats *out, hollow_blobstore *bs)
+{
+    fs_store *s = (fs_store *)bs;
+    out->cache_misses = atomic_load(&s->gets);
+    out->bytes_down = atomic_load(&s->bytes_down);
+    out->uploads = atomic_load(&s->uploads);
+    out->bytes_up = atomic_load(&s->bytes_up);
     return 0;
 }
 
@@ -475,6 +494,7 @@ int hollow_blobstore_fs_new(hollow_blobstore **out,
     s->parent.list = fs_list;
     s->parent.remove = fs_remove;
     s->parent.free = fs_free;
+    s->parent.stats = fs_stats;
     *out = &s->parent;
     return 0;
 fail:

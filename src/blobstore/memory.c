@@ -42,6 +42,8 @@ typedef struct mem_store {
     entry *v;
     size_t n;
     size_t cap;
+    /* hollow_blobstore_stats_get(): every get is a "miss" (no cache) */
+    atomic_uint_fast64_t gets, bytes_down, uploads, bytes_up;
 } mem_store;
 
 static void blob_release(mem_blob *b)
@@ -125,6 +127,7 @@ static int put_blob(hollow_blobstore *bs, const hollow_blob_key *key,
     mem_store *m = (mem_store *)bs;
     mem_blob *b;
     HOLLOW_TRY(read_blob(&b, src));
+    uint64_t len = b->len; /* b may be replaced and freed once unlocked */
     mem_blob *old = NULL;
     int rc = 0;
     hollow__mutex_lock(&m->lock);
@@ -148,6 +151,10 @@ static int put_blob(hollow_blobstore *bs, const hollow_blob_key *key,
     }
 unlock:
     hollow__mutex_unlock(&m->lock);
+    if (rc == 0) {
+        atomic_fetch_add(&m->uploads, 1);
+        atomic_fetch_add(&m->bytes_up, len);
+    }
     blob_release(old);
     return rc;
 }
@@ -211,11 +218,23 @@ static int mem_get(hollow_stream **out, hollow_blobstore *bs,
         hollow_blob_key_name(name, sizeof name, key);
         return hollow__error_set(HOLLOW_ENOTFOUND, "no blob %s", name);
     }
+    atomic_fetch_add(&m->gets, 1);
+    atomic_fetch_add(&m->bytes_down, (uint64_t)r->blob->len);
     int rc = hollow_stream_new(out, reader_read, reader_close, r,
                                (int64_t)r->blob->len);
     if (rc < 0)
         reader_close(r);
     return rc;
+}
+
+static int mem_stats(hollow_blobstore_stats *out, hollow_blobstore *bs)
+{
+    mem_store *m = (mem_store *)bs;
+    out->cache_misses = atomic_load(&m->gets);
+    out->bytes_down = atomic_load(&m->bytes_down);
+    out->uploads = atomic_load(&m->uploads);
+    out->bytes_up = atomic_load(&m->bytes_up);
+    return 0;
 }
 
 static int mem_list(hollow_blobstore *bs, hollow_blob_key_cb cb, void *payload)
@@ -292,6 +311,7 @@ int hollow_blobstore_memory_new(hollow_blobstore **out,
     m->parent.list = mem_list;
     m->parent.remove = mem_remove;
     m->parent.free = mem_free;
+    m->parent.stats = mem_stats;
     *out = &m->parent;
     return 0;
 }

@@ -26,6 +26,7 @@
 #include "common/log.h"
 #include "common/thread.h"
 #include "consumer_int.h"
+#include "metrics/stats.h"
 #include "plan.h"
 #include "read/read_int.h"
 
@@ -66,6 +67,7 @@ struct hollow_consumer {
      * is published after the slot is filled) */
     kept_index *indexes[HOLLOW_CONSUMER_MAX_INDEXES];
     atomic_size_t index_count;
+    hollow__consumer_counters counters; /* hollow_consumer_stats_get() */
 };
 
 static void retain_index(void *ix) { hollow_index_acquire(ix); }
@@ -315,13 +317,15 @@ static int latest_version(int64_t *out, hollow_consumer *c,
     return 0;
 }
 
-int hollow_consumer_refresh(hollow_consumer *c, int64_t version)
+static int refresh(hollow_consumer *c, int64_t version,
+                   hollow__refresh_outcome *outcome)
 {
     if (c == NULL)
         return hollow__error_set(HOLLOW_EINVAL, "null argument");
     if (in_listener(c))
         return reentry_error("hollow_consumer_refresh");
     hollow__mutex_lock(&c->refresh_mu);
+    outcome->start_us = hollow__stats_now_us();
     hollow__catalog cat;
     hollow__plan plan = {0};
     hollow_read_state *cur = hollow_state_holder_acquire(c->holder);
@@ -406,6 +410,8 @@ int hollow_consumer_refresh(hollow_consumer *c, int64_t version)
                                    ch ? nch : 0, next};
         notify(c, &ev);
         refreshed = true;
+        outcome->kind = (int)hollow__refresh_kind_of(plan.steps, plan.count,
+                                                     cur != NULL);
         hollow__free(ch);
         hollow__mutex_lock(&c->mu);
         hollow__cond_broadcast(&c->cond);
@@ -431,6 +437,21 @@ done:
                     (long long)from, (long long)version, PLAN_TEXT(desc));
     hollow__free(desc);
     return rc;
+}
+
+/* every refresh (the watcher's and pin's too) is counted here */
+int hollow_consumer_refresh(hollow_consumer *c, int64_t version)
+{
+    hollow__refresh_outcome o = {-1, 0};
+    int rc = refresh(c, version, &o);
+    if (c != NULL)
+        hollow__consumer_counters_record(&c->counters, rc, &o);
+    return rc;
+}
+
+hollow__consumer_counters *hollow__consumer_counters_of(hollow_consumer *c)
+{
+    return &c->counters;
 }
 
 int64_t hollow_consumer_version(hollow_consumer *c)

@@ -32,6 +32,7 @@
 #include "common/error.h"
 #include "hollow/consumer.h"
 #include "lease.h"
+#include "metrics/stats.h"
 #include "read/read_int.h"
 
 typedef struct validator {
@@ -63,6 +64,7 @@ struct hollow_producer {
     bool listed;                 /* the store's largest version was read */
     hollow_producer_blob last[HOLLOW_PRODUCER_MAX_BLOBS]; /* last cycle's */
     size_t last_count;
+    hollow__producer_counters counters; /* hollow_producer_stats_get() */
 };
 
 /* ------------------------------------------------------------- minting */
@@ -421,8 +423,8 @@ static int rolled_back(hollow_producer *p, int rc)
     return rc;
 }
 
-int hollow_producer_run_cycle(int64_t *version_out, hollow_producer *p,
-                              hollow_populate_fn populate, void *payload)
+static int run_cycle(int64_t *version_out, hollow_producer *p,
+                     hollow_populate_fn populate, void *payload)
 {
     if (version_out == NULL || p == NULL || populate == NULL)
         return hollow__error_set(HOLLOW_EINVAL, "null argument");
@@ -534,8 +536,11 @@ int hollow_producer_run_cycle(int64_t *version_out, hollow_producer *p,
     if (snapshot_due &&
         (rc = hollow_write_state_write_snapshot(p->ws, mem_sink, &snap)) < 0)
         goto fail;
-    if ((rc = verify(&next, p, &snap, &delta, &reverse)) < 0)
+    if ((rc = verify(&next, p, &snap, &delta, &reverse)) < 0) {
+        if (rc == HOLLOW_ERROR) /* a checksum that differs */
+            atomic_fetch_add(&p->counters.integrity_failures, 1);
         goto fail;
+    }
     hollow__read_state_set_version(next, version);
     for (size_t i = 0; i < p->validator_count; i++) {
         char why[256] = "";
@@ -544,6 +549,7 @@ int hollow_producer_run_cycle(int64_t *version_out, hollow_producer *p,
             rc = hollow__error_set(HOLLOW_ERROR, "validator %zu failed for "
                                    "version %lld: %s", i + 1, (long long)version,
                                    why[0] ? why : "(no reason given)");
+            atomic_fetch_add(&p->counters.validation_failures, 1);
             goto fail;
         }
     }
@@ -623,6 +629,34 @@ done:
     return rc;
 }
 
+/* every cycle is counted here */
+int hollow_producer_run_cycle(int64_t *version_out, hollow_producer *p,
+                              hollow_populate_fn populate, void *payload)
+{
+    uint64_t start = hollow__stats_now_us();
+    int rc = run_cycle(version_out, p, populate, payload);
+    if (p == NULL || version_out == NULL || populate == NULL)
+        return rc;
+    hollow__producer_counters *k = &p->counters;
+    hollow__histogram_observe(&k->duration, hollow__stats_now_us() - start);
+    atomic_fetch_add(&k->cycles, 1);
+    if (rc != 0)
+        atomic_fetch_add(&k->failures, 1);
+    else if (p->last_count > 0)
+        atomic_fetch_add(&k->published, 1);
+    for (size_t i = 0; rc == 0 && i < p->last_count; i++) {
+        atomic_fetch_add(&k->blobs[p->last[i].key.kind], 1);
+        atomic_fetch_add(&k->blob_bytes[p->last[i].key.kind], p->last[i].size);
+    }
+    atomic_store(&k->version, p->version);
+    return rc;
+}
+
+hollow__producer_counters *hollow__producer_counters_of(hollow_producer *p)
+{
+    return &p->counters;
+}
+
 size_t hollow_producer_last_blobs(const hollow_producer *p,
                                   hollow_producer_blob *out, size_t cap)
 {
@@ -677,6 +711,7 @@ static int restore_at(hollow_producer *p, int64_t version)
     hollow_read_state_release(p->state);
     p->state = rs;
     p->version = hollow_read_state_version(rs);
+    atomic_store(&p->counters.version, p->version);
     p->since_snapshot = 0;
     return 0;
 }
