@@ -388,16 +388,39 @@ def main():
         print("     diff first %.1f ms, cached %.1f ms"
               % ((t1 - t0) * 1e3, (t2 - t1) * 1e3))
 
-        # /metrics parses with the Prometheus client's parser
-        st, body, _ = http("GET", base + "/metrics")
+        # /metrics parses with the Prometheus client's parser, and its
+        # counters moved with the refreshes
+        st, body, hdr = http("GET", base + "/metrics")
         fams = {f.name: f for f in
                 text_string_to_metric_families(body.decode())}
-        check(st == 200 and "hollow_serve_requests" in fams,
-              "/metrics parses (%d families)" % len(fams))
-        ver = [s.value for s in fams["hollow_serve_version"].samples]
-        # (a float: Java-shaped versions need 17 digits, a double has ~16)
-        check(len(ver) == 1 and abs(ver[0] - latest) < 8,
-              "/metrics hollow_serve_version %s" % ver)
+        check(st == 200 and hdr["Content-Type"].startswith("text/plain"),
+              "/metrics answers text/plain")
+        for name in ("hollow_consumer_refreshes", "hollow_consumer_records",
+                     "hollow_consumer_refresh_duration_seconds",
+                     "hollow_blobstore_gets", "hollow_serve_requests"):
+            check(name in fams, "/metrics has %s" % name)
+
+        def refreshes(fams):
+            return sum(x.value for x in
+                       fams["hollow_consumer_refreshes"].samples
+                       if x.name.endswith("_total"))
+        before = refreshes(fams)
+        check(before >= 4, "refreshes counted so far: %s" % before)
+        write_version(os.path.join(TMP, "d9.jsonl"), lines1, XSS)
+        newest = produce(os.path.join(TMP, "d9.jsonl"))
+        for _ in range(100):
+            st, body, _ = http("GET", base + "/?format=json")
+            if json.loads(body)["version"] == newest:
+                break
+            time.sleep(0.1)
+        fams = {f.name: f for f in text_string_to_metric_families(
+            http("GET", base + "/metrics")[1].decode())}
+        check(refreshes(fams) == before + 1, "one more refresh counted "
+              "(%s -> %s)" % (before, refreshes(fams)))
+        movies = [x.value for x in fams["hollow_consumer_type_records"].samples
+                  if x.labels.get("type") == "Movie"]
+        check(movies == [len(lines1) + 1], "/metrics Movie records %s"
+              % movies)
     finally:
         b.close()
 

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 
 #include "hollow/dump.h"
+#include "hollow/metrics.h"
 #include "serve.h"
 
 static const char *KIND_NAME[] = {"OBJECT", "LIST", "SET", "MAP"};
@@ -1143,22 +1144,40 @@ done:
 
 /* ------------------------------------------------------------ metrics */
 
+static int metrics_sink(void *payload, const void *data, size_t len)
+{
+    sbuf *b = payload;
+    sb_put(b, data, len);
+    return b->over ? HOLLOW_ERANGE : 0;
+}
+
 void page_metrics(serve_req *r)
 {
     serve_ctx *ctx = r->ctx;
-    r->content_type = "text/plain; version=0.0.4; charset=utf-8";
+    r->content_type = HOLLOW_METRICS_CONTENT_TYPE;
+    /* the library's: the consumer, its announcer and its blob store */
+    hollow_metrics_sources src = HOLLOW_METRICS_SOURCES_INIT;
+    src.consumer = ctx->consumer;
+    src.announcer = ctx->an;
+    src.blobstore = ctx->bs;
+    int rc = hollow_metrics_write(metrics_sink, r->out, &src);
+    if (rc < 0 && !r->out->over) {
+        page_error(r, 500, "metrics: %s", hollow_error_last()->message);
+        r->content_type = NULL;
+        return;
+    }
+    /* then the explorer's own */
     pthread_mutex_lock(&ctx->lock);
     uint64_t req = ctx->requests, fail = ctx->failures;
     pthread_mutex_unlock(&ctx->lock);
     sb_printf(r->out,
-              "# HELP hollow_serve_requests_total HTTP requests answered.\n"
+              "# HELP hollow_serve_requests_total HTTP requests answered by "
+              "the explorer.\n"
               "# TYPE hollow_serve_requests_total counter\n"
               "hollow_serve_requests_total %" PRIu64 "\n"
-              "# HELP hollow_serve_failures_total Requests answered 5xx.\n"
+              "# HELP hollow_serve_failures_total Explorer requests answered "
+              "with a 5xx status.\n"
               "# TYPE hollow_serve_failures_total counter\n"
-              "hollow_serve_failures_total %" PRIu64 "\n"
-              "# HELP hollow_serve_version The version served.\n"
-              "# TYPE hollow_serve_version gauge\n"
-              "hollow_serve_version %" PRId64 "\n",
-              req, fail, hollow_consumer_version(ctx->consumer));
+              "hollow_serve_failures_total %" PRIu64 "\n",
+              req, fail);
 }
