@@ -14,6 +14,7 @@ page shows the newest version on reload. /metrics must parse with the
 Prometheus client's own parser.
 """
 import base64
+import http.client
 import json
 import os
 import shutil
@@ -55,7 +56,7 @@ def free_port():
     return port
 
 
-def http(method, url, body=None, headers=None, timeout=30):
+def request(method, url, body=None, headers=None, timeout=30):
     data = json.dumps(body).encode() if body is not None else None
     req = urllib.request.Request(url, data=data, method=method,
                                  headers=headers or {})
@@ -98,7 +99,7 @@ class Browser:
         self.base = "http://127.0.0.1:%d" % self.port
         for _ in range(100):
             try:
-                if http("GET", self.base + "/status", timeout=2)[0] == 200:
+                if request("GET", self.base + "/status", timeout=2)[0] == 200:
                     break
             except OSError:
                 pass
@@ -109,7 +110,7 @@ class Browser:
                 "--disable-component-update", "--disable-sync",
                 "--no-first-run", "--user-data-dir=" + profile,
                 "--window-size=1200,900"]
-        st, body, _ = http("POST", self.base + "/session", {
+        st, body, _ = request("POST", self.base + "/session", {
             "capabilities": {"alwaysMatch": {
                 "browserName": "chrome",
                 "goog:chromeOptions": {"binary": "/usr/bin/chromium",
@@ -120,7 +121,7 @@ class Browser:
         self.url = self.base + "/session/" + self.sid
 
     def cmd(self, method, path, body=None):
-        st, data, _ = http(method, self.url + path, body, timeout=60)
+        st, data, _ = request(method, self.url + path, body, timeout=60)
         v = json.loads(data)["value"] if data else None
         if st != 200 or (isinstance(v, dict) and "error" in v):
             raise RuntimeError("%s %s: %s" % (method, path, v))
@@ -168,7 +169,7 @@ class Browser:
 
     def close(self):
         try:
-            http("DELETE", self.url, timeout=30)
+            request("DELETE", self.url, timeout=30)
         except OSError:
             pass
 
@@ -205,7 +206,7 @@ def main():
           line.strip())
     base = "http://127.0.0.1:%d" % port
     for _ in range(100):  # the watcher's first refresh
-        st, body, _ = http("GET", base + "/?format=json")
+        st, body, _ = request("GET", base + "/?format=json")
         if st == 200 and json.loads(body)["version"] == ver2:
             break
         time.sleep(0.1)
@@ -270,7 +271,7 @@ def main():
         check("id=%d" % remastered in recs and "(Remastered)" in recs,
               "the diff shows movie %d's changed title" % remastered)
         b.shot("diff")
-        st, body, _ = http("GET", base + "/diff?from=%d&to=%d&type=Movie"
+        st, body, _ = request("GET", base + "/diff?from=%d&to=%d&type=Movie"
                            "&format=json&size=200" % (ver1, ver2))
         dj = json.loads(body)
         movie = [t for t in dj["types"] if t["type"] == "Movie"][0]
@@ -292,11 +293,11 @@ def main():
                     "[data-version]').length")
         check(rows == 2, "Versions lists 2 versions")
         b.shot("versions")
-        st, _, _ = http("POST", base + "/pin?version=%d" % ver1)
+        st, _, _ = request("POST", base + "/pin?version=%d" % ver1)
         check(st == 403, "pin is refused without --allow-pin (%d)" % st)
 
         # JSON by Accept, errors, bounds
-        st, body, hdr = http("GET", base + "/type/Movie?size=2",
+        st, body, hdr = request("GET", base + "/type/Movie?size=2",
                              headers={"Accept": "application/json"})
         check(st == 200 and hdr["Content-Type"] == "application/json" and
               len(json.loads(body)["records"]) == 2, "Accept: JSON")
@@ -312,12 +313,12 @@ def main():
                            ("/type/Movie?path=nope&value=1", 400),
                            ("/history/Movie?key=1&depth=100000", 400),
                            ("/history/Movie", 400), ("/nope", 404)):
-            st, _, _ = http("GET", base + path)
+            st, _, _ = request("GET", base + path)
             check(st == want, "%s answers %d (got %d)" % (path, want, st))
 
-        st, _, _ = http("POST", base + "/type/Movie")
+        st, _, _ = request("POST", base + "/type/Movie")
         check(st == 405, "POST /type/Movie answers 405 (got %d)" % st)
-        st, body, _ = http("GET", base + "/history/Movie?key=424242")
+        st, body, _ = request("GET", base + "/history/Movie?key=424242")
         check(st == 200 and b"no such record" in body,
               "the history of an absent key says so")
 
@@ -331,7 +332,7 @@ def main():
                      % remastered, "/versions", "/?format=json"]
             i = 0
             while not stop.is_set():
-                st, body, _ = http("GET", base + paths[i % len(paths)])
+                st, body, _ = request("GET", base + paths[i % len(paths)])
                 if st != 200:
                     errors.append((paths[i % len(paths)], st, body[:200]))
                 done[0] += 1
@@ -360,7 +361,7 @@ def main():
             write_version(dk, lines, XSS)
             latest = produce(dk)
         for _ in range(100):
-            st, body, _ = http("GET", base + "/?format=json")
+            st, body, _ = request("GET", base + "/?format=json")
             if json.loads(body)["version"] == latest:
                 break
             time.sleep(0.1)
@@ -378,10 +379,10 @@ def main():
         # the diff of the two newest is computed once and cached: the
         # second request is much faster than the first
         t0 = time.time()
-        st, _, _ = http("GET", base + "/diff?from=%d&to=%d&format=json"
+        st, _, _ = request("GET", base + "/diff?from=%d&to=%d&format=json"
                         % (ver1, latest))
         t1 = time.time()
-        st2, _, _ = http("GET", base + "/diff?from=%d&to=%d&format=json"
+        st2, _, _ = request("GET", base + "/diff?from=%d&to=%d&format=json"
                          % (ver1, latest))
         t2 = time.time()
         check(st == 200 and st2 == 200, "diff %d..%d" % (ver1, latest))
@@ -390,7 +391,7 @@ def main():
 
         # /metrics parses with the Prometheus client's parser, and its
         # counters moved with the refreshes
-        st, body, hdr = http("GET", base + "/metrics")
+        st, body, hdr = request("GET", base + "/metrics")
         fams = {f.name: f for f in
                 text_string_to_metric_families(body.decode())}
         check(st == 200 and hdr["Content-Type"].startswith("text/plain"),
@@ -409,18 +410,53 @@ def main():
         write_version(os.path.join(TMP, "d9.jsonl"), lines1, XSS)
         newest = produce(os.path.join(TMP, "d9.jsonl"))
         for _ in range(100):
-            st, body, _ = http("GET", base + "/?format=json")
+            st, body, _ = request("GET", base + "/?format=json")
             if json.loads(body)["version"] == newest:
                 break
             time.sleep(0.1)
         fams = {f.name: f for f in text_string_to_metric_families(
-            http("GET", base + "/metrics")[1].decode())}
+            request("GET", base + "/metrics")[1].decode())}
         check(refreshes(fams) == before + 1, "one more refresh counted "
               "(%s -> %s)" % (before, refreshes(fams)))
         movies = [x.value for x in fams["hollow_consumer_type_records"].samples
                   if x.labels.get("type") == "Movie"]
         check(movies == [len(lines1) + 1], "/metrics Movie records %s"
               % movies)
+
+        # --allow-pin: a second server, pinned and unpinned over HTTP
+        port2 = free_port()
+        srv2 = subprocess.Popen([CLI, "serve", "--store", "fs", "--dir",
+                                 STORE, "--allow-pin", "--listen",
+                                 "127.0.0.1:%d" % port2],
+                                stdout=subprocess.PIPE, text=True)
+        procs.append(srv2)
+        srv2.stdout.readline()
+        base2 = "http://127.0.0.1:%d" % port2
+        st, body, _ = request("POST", base2 + "/pin?version=%d&format=json"
+                           % ver1)
+        pj = json.loads(body)
+        check(st == 200 and pj["pinned"] == ver1 and pj["current"] == ver1,
+              "--allow-pin: pinned to %d (%s)" % (ver1, pj))
+        vj = json.loads(request("GET", base2 + "/versions?format=json")[1])
+        check(vj["pinned"] == ver1 and vj["current"] == ver1 and
+              vj["announced"] == newest, "Versions shows the pin")
+        conn = http.client.HTTPConnection("127.0.0.1", port2, timeout=30)
+        conn.request("POST", "/unpin")  # as the form does; not redirected
+        resp = conn.getresponse()
+        st, loc = resp.status, resp.getheader("Location")
+        conn.close()
+        check(st == 303 and loc == "/versions",
+              "unpin redirects to /versions (%d)" % st)
+        for _ in range(100):
+            vj = json.loads(request("GET", base2 + "/versions?format=json")[1])
+            if vj["current"] == newest:
+                break
+            time.sleep(0.1)
+        check(vj["pinned"] is None and vj["current"] == newest,
+              "after unpin it follows the announced version again")
+        st, _, _ = request("POST", base2 + "/pin?version=12345")
+        check(st == 404, "pinning a version the store lacks answers 404 "
+              "(%d)" % st)
     finally:
         b.close()
 
@@ -439,8 +475,9 @@ finally:
             except subprocess.TimeoutExpired:
                 p.kill()
                 p.wait()
-    if procs and procs[0].returncode not in (0, None, -signal.SIGTERM):
-        failures.append("serve exited with %s" % procs[0].returncode)
+    for p in procs:
+        if p.args[1] == "serve" and p.returncode != 0:
+            failures.append("serve exited with %s" % p.returncode)
     shutil.rmtree(TMP, ignore_errors=True)
 
 print("%d failed" % len(failures))

@@ -602,8 +602,11 @@ void page_pin(serve_req *r, bool pin)
     int rc = pin ? hollow_consumer_pin(ctx->consumer, v)
                  : hollow_consumer_unpin(ctx->consumer);
     if (rc < 0) {
-        page_error(r, rc == HOLLOW_EINVAL ? 400 : 502, "%s %" PRId64 ": %s",
-                   pin ? "cannot pin" : "cannot unpin", v,
+        page_error(r,
+                   rc == HOLLOW_EINVAL      ? 400
+                   : rc == HOLLOW_ENOTFOUND ? 404
+                                            : 502,
+                   "%s %" PRId64 ": %s", pin ? "cannot pin" : "cannot unpin", v,
                    hollow_error_last()->message);
         return;
     }
