@@ -87,8 +87,8 @@ hollow_refresh_kind hollow__refresh_kind_of(const hollow_blob_key *steps,
 void hollow__consumer_counters_record(hollow__consumer_counters *k, int rc,
                                       const hollow__refresh_outcome *o)
 {
-    if (rc == 0 && o->kind < 0)
-        return; /* the version was already published: nothing happened */
+    if ((rc == 0 && o->kind < 0) || o->kind == HOLLOW__REFRESH_NOTHING_YET)
+        return; /* already published, or nothing to follow yet */
     if (o->start_us != 0)
         hollow__histogram_observe(&k->duration,
                                   hollow__stats_now_us() - o->start_us);

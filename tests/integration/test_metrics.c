@@ -284,7 +284,7 @@ START_TEST(metrics_producer_counts_cycles_and_blobs)
 }
 END_TEST
 
-/* wrong versions and NULLs are refused, never crash */
+/* wrong versions and NULLs are refused, never crash; an empty store */
 START_TEST(metrics_stats_refuse_bad_arguments)
 {
     hollow_blobstore *bs = mem_store();
@@ -295,6 +295,16 @@ START_TEST(metrics_stats_refuse_bad_arguments)
     cs.version = 77;
     ck_assert_int_eq(hollow_consumer_stats_get(&cs, c), HOLLOW_EINVAL);
     ck_assert_ptr_nonnull(strstr(hollow_error_last()->message, "77"));
+    /* an empty store: nothing to follow yet is no failed refresh */
+    ck_assert_int_eq(hollow_consumer_refresh(c, HOLLOW_VERSION_LATEST),
+                     HOLLOW_ENOTFOUND);
+    cs.version = HOLLOW_CONSUMER_STATS_VERSION;
+    HT_OK(hollow_consumer_stats_get(&cs, c));
+    ck_assert_uint_eq(cs.refresh_failures + cs.refresh_duration.count, 0);
+    /* but a version nobody published is */
+    ck_assert_int_eq(hollow_consumer_refresh(c, 5), HOLLOW_ENOTFOUND);
+    HT_OK(hollow_consumer_stats_get(&cs, c));
+    ck_assert_uint_eq(cs.refresh_failures, 1);
     hollow_producer_stats ps = HOLLOW_PRODUCER_STATS_INIT;
     ck_assert_int_eq(hollow_producer_stats_get(&ps, NULL), HOLLOW_EINVAL);
     ps.version = 0;
