@@ -63,10 +63,12 @@ static void *reader_main(void *arg)
         ck_assert_uint_ge(ps.cycles_published, published);
         ck_assert_uint_ge(bst.cache_misses, gets);
         ck_assert_uint_le(ps.cycles_published, ps.cycles);
-        ck_assert_uint_eq(cs.refresh_duration.count,
-                          sum(cs.refresh_duration.bucket, HOLLOW_DURATION_BUCKETS));
-        ck_assert_uint_eq(ps.cycle_duration.count,
-                          sum(ps.cycle_duration.bucket, HOLLOW_DURATION_BUCKETS));
+        ck_assert_uint_eq(
+            cs.refresh_duration.count,
+            sum(cs.refresh_duration.bucket, HOLLOW_DURATION_BUCKETS));
+        ck_assert_uint_eq(
+            ps.cycle_duration.count,
+            sum(ps.cycle_duration.bucket, HOLLOW_DURATION_BUCKETS));
         ck_assert_uint_eq(cs.refresh_failures, 0);
         refreshes = r;
         cycles = ps.cycles;
@@ -154,7 +156,4 @@ static Suite *metrics_threads_suite(void)
     return s;
 }
 
-int main(void)
-{
-    return ht_run_suite(metrics_threads_suite());
-}
+int main(void) { return ht_run_suite(metrics_threads_suite()); }
