@@ -81,7 +81,9 @@ HOLLOW_API const char *hollow_refresh_kind_name(hollow_refresh_kind kind);
 
 /**
  * Counters of a consumer (hollow_consumer_stats_get()). A refresh that
- * finds its version already published counts nowhere.
+ * finds its version already published counts nowhere, nor does one to the
+ * latest version while nothing is announced yet (without an announcer:
+ * while the store is empty), as the watcher's first one often is.
  */
 typedef struct hollow_consumer_stats {
     unsigned int version;      /**< HOLLOW_CONSUMER_STATS_VERSION (in) */

@@ -334,8 +334,9 @@ static int refresh(hollow_consumer *c, int64_t version,
     bool refreshed = false;
     char *desc = NULL;
     int rc = hollow__catalog_load(&cat, c->opts.blobstore);
-    if (rc == 0 && version == HOLLOW_VERSION_LATEST)
-        rc = latest_version(&version, c, &cat);
+    if (rc == 0 && version == HOLLOW_VERSION_LATEST &&
+        (rc = latest_version(&version, c, &cat)) == HOLLOW_ENOTFOUND)
+        outcome->kind = HOLLOW__REFRESH_NOTHING_YET;
     if (rc < 0)
         goto done;
     if (version == from && cur != NULL)

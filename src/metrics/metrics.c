@@ -88,13 +88,17 @@ static void version(hollow__buf *b, const char *prefix, const char *what,
 {
     char name[96], help[160], text[32];
     snprintf(name, sizeof name, "%s_version", prefix);
-    snprintf(help, sizeof help, "The %s version, 0 if none (as a float: "
-             "exact in %s_version_info).", what, prefix);
+    snprintf(help, sizeof help,
+             "The %s version, 0 if none (as a float: "
+             "exact in %s_version_info).",
+             what, prefix);
     family(b, name, "gauge", help);
     hollow__buf_printf(b, "%s %" PRId64 "\n", name, v);
     snprintf(name, sizeof name, "%s_version_info", prefix);
-    snprintf(help, sizeof help, "The %s version, exactly, as the label "
-             "\"version\"; no sample if none.", what);
+    snprintf(help, sizeof help,
+             "The %s version, exactly, as the label "
+             "\"version\"; no sample if none.",
+             what);
     family(b, name, "gauge", help);
     if (v > 0) {
         snprintf(text, sizeof text, "%" PRId64, v);
@@ -198,7 +202,8 @@ static int producer(hollow__buf *b, hollow_producer *p)
             st.current_version);
     gauge(b, "hollow_producer_primary",
           "1 while the producer holds the single-producer lease (or needs "
-          "none), else 0.", st.primary ? 1 : 0);
+          "none), else 0.",
+          st.primary ? 1 : 0);
     counter(b, "hollow_producer_cycles_total", "Cycles run.", st.cycles);
     counter(b, "hollow_producer_cycles_published_total",
             "Cycles that announced a new version.", st.cycles_published);
@@ -208,7 +213,8 @@ static int producer(hollow__buf *b, hollow_producer *p)
             "Cycles failed by a validator.", st.validation_failures);
     counter(b, "hollow_producer_integrity_failures_total",
             "Cycles failed by the integrity check (blobs that did not read "
-            "back as written).", st.integrity_failures);
+            "back as written).",
+            st.integrity_failures);
     histogram(b, "hollow_producer_cycle_duration_seconds",
               "Duration of cycles, successful and failed.", &st.cycle_duration);
     family(b, "hollow_producer_blobs_total", "counter",
@@ -270,13 +276,16 @@ static int blobstore(hollow__buf *b, hollow_blobstore *bs)
     }
     if (rc < 0)
         return rc;
-    counter(b, "hollow_blobstore_gets_total", "Blobs read (cache hits and "
-            "misses).", st.cache_hits + st.cache_misses);
+    counter(b, "hollow_blobstore_gets_total",
+            "Blobs read (cache hits and "
+            "misses).",
+            st.cache_hits + st.cache_misses);
     counter(b, "hollow_blobstore_cache_hits_total",
             "Blobs read from the local cache.", st.cache_hits);
     counter(b, "hollow_blobstore_cache_misses_total",
             "Blobs read from the store itself (every read of a store "
-            "without a cache).", st.cache_misses);
+            "without a cache).",
+            st.cache_misses);
     counter(b, "hollow_blobstore_read_bytes_total",
             "Bytes read from the store itself.", st.bytes_down);
     counter(b, "hollow_blobstore_uploads_total", "Blobs written to the store.",
@@ -300,8 +309,10 @@ int hollow_metrics_write(hollow_sink_fn sink, void *payload,
     if (sink == NULL || sources == NULL)
         return hollow__error_set(HOLLOW_EINVAL, "metrics: null argument");
     if (sources->version != HOLLOW_METRICS_SOURCES_VERSION)
-        return hollow__error_set(HOLLOW_EINVAL, "metrics: sources version %u "
-                                 "is not %d", sources->version,
+        return hollow__error_set(HOLLOW_EINVAL,
+                                 "metrics: sources version %u "
+                                 "is not %d",
+                                 sources->version,
                                  HOLLOW_METRICS_SOURCES_VERSION);
     hollow__buf b = HOLLOW__BUF_INIT;
     int rc = 0;

@@ -17,9 +17,8 @@
 #include "common/error.h"
 
 static const uint64_t bounds_us[HOLLOW_DURATION_BUCKETS - 1] = {
-    1000,    2500,    5000,     10000,    25000,    50000,
-    100000,  250000,  500000,   1000000,  2500000,  5000000,
-    10000000, 30000000, 60000000, 120000000};
+    1000,   2500,    5000,    10000,   25000,    50000,    100000,   250000,
+    500000, 1000000, 2500000, 5000000, 10000000, 30000000, 60000000, 120000000};
 
 uint64_t hollow_duration_bucket_bound_us(size_t i)
 {
@@ -47,8 +46,8 @@ void hollow__histogram_read(hollow_duration_histogram *out,
 {
     out->count = 0;
     for (size_t i = 0; i < HOLLOW_DURATION_BUCKETS; i++) {
-        out->bucket[i] = atomic_load_explicit(&h->bucket[i],
-                                              memory_order_relaxed);
+        out->bucket[i] =
+            atomic_load_explicit(&h->bucket[i], memory_order_relaxed);
         out->count += out->bucket[i];
     }
     out->sum_us = atomic_load_explicit(&h->sum_us, memory_order_relaxed);
@@ -59,11 +58,16 @@ void hollow__histogram_read(hollow_duration_histogram *out,
 const char *hollow_refresh_kind_name(hollow_refresh_kind kind)
 {
     switch (kind) {
-    case HOLLOW_REFRESH_SNAPSHOT: return "snapshot";
-    case HOLLOW_REFRESH_DELTA: return "delta";
-    case HOLLOW_REFRESH_REVERSE_DELTA: return "reverse_delta";
-    case HOLLOW_REFRESH_MIXED_CHAIN: return "mixed_chain";
-    case HOLLOW_REFRESH_DOUBLE_SNAPSHOT: return "double_snapshot";
+    case HOLLOW_REFRESH_SNAPSHOT:
+        return "snapshot";
+    case HOLLOW_REFRESH_DELTA:
+        return "delta";
+    case HOLLOW_REFRESH_REVERSE_DELTA:
+        return "reverse_delta";
+    case HOLLOW_REFRESH_MIXED_CHAIN:
+        return "mixed_chain";
+    case HOLLOW_REFRESH_DOUBLE_SNAPSHOT:
+        return "double_snapshot";
     }
     return "unknown";
 }
@@ -87,8 +91,8 @@ hollow_refresh_kind hollow__refresh_kind_of(const hollow_blob_key *steps,
 void hollow__consumer_counters_record(hollow__consumer_counters *k, int rc,
                                       const hollow__refresh_outcome *o)
 {
-    if (rc == 0 && o->kind < 0)
-        return; /* the version was already published: nothing happened */
+    if ((rc == 0 && o->kind < 0) || o->kind == HOLLOW__REFRESH_NOTHING_YET)
+        return; /* already published, or nothing to follow yet */
     if (o->start_us != 0)
         hollow__histogram_observe(&k->duration,
                                   hollow__stats_now_us() - o->start_us);
@@ -107,30 +111,32 @@ void hollow__consumer_counters_record(hollow__consumer_counters *k, int rc,
 int hollow_consumer_stats_get(hollow_consumer_stats *out, hollow_consumer *c)
 {
     if (out == NULL || c == NULL)
-        return hollow__error_set(HOLLOW_EINVAL, "consumer stats: null argument");
+        return hollow__error_set(HOLLOW_EINVAL,
+                                 "consumer stats: null argument");
     if (out->version != HOLLOW_CONSUMER_STATS_VERSION)
-        return hollow__error_set(HOLLOW_EINVAL, "consumer stats: version %u is "
-                                 "not %d", out->version,
-                                 HOLLOW_CONSUMER_STATS_VERSION);
+        return hollow__error_set(HOLLOW_EINVAL,
+                                 "consumer stats: version %u is "
+                                 "not %d",
+                                 out->version, HOLLOW_CONSUMER_STATS_VERSION);
     const hollow__consumer_counters *k = hollow__consumer_counters_of(c);
     memset(out, 0, sizeof *out);
     out->version = HOLLOW_CONSUMER_STATS_VERSION;
     for (size_t i = 0; i < HOLLOW_REFRESH_KINDS; i++)
-        out->refreshes[i] = atomic_load_explicit(&k->refreshes[i],
-                                                 memory_order_relaxed);
-    out->refresh_failures = atomic_load_explicit(&k->failures,
-                                                 memory_order_relaxed);
+        out->refreshes[i] =
+            atomic_load_explicit(&k->refreshes[i], memory_order_relaxed);
+    out->refresh_failures =
+        atomic_load_explicit(&k->failures, memory_order_relaxed);
     hollow__histogram_read(&out->refresh_duration, &k->duration);
-    out->last_refresh_ms = atomic_load_explicit(&k->last_refresh_ms,
-                                                memory_order_relaxed);
+    out->last_refresh_ms =
+        atomic_load_explicit(&k->last_refresh_ms, memory_order_relaxed);
     hollow_read_state *rs = hollow_consumer_acquire_state(c);
     if (rs != NULL) {
         out->current_version = hollow_read_state_version(rs);
         out->state_bytes = hollow_read_state_memory(rs);
         out->types = hollow_read_state_type_count(rs);
         for (size_t i = 0; i < out->types; i++)
-            out->records += hollow_type_record_count(
-                hollow_read_state_type_at(rs, i));
+            out->records +=
+                hollow_type_record_count(hollow_read_state_type_at(rs, i));
         hollow_read_state_release(rs);
     }
     return 0;
@@ -141,11 +147,13 @@ int hollow_consumer_stats_get(hollow_consumer_stats *out, hollow_consumer *c)
 int hollow_producer_stats_get(hollow_producer_stats *out, hollow_producer *p)
 {
     if (out == NULL || p == NULL)
-        return hollow__error_set(HOLLOW_EINVAL, "producer stats: null argument");
+        return hollow__error_set(HOLLOW_EINVAL,
+                                 "producer stats: null argument");
     if (out->version != HOLLOW_PRODUCER_STATS_VERSION)
-        return hollow__error_set(HOLLOW_EINVAL, "producer stats: version %u is "
-                                 "not %d", out->version,
-                                 HOLLOW_PRODUCER_STATS_VERSION);
+        return hollow__error_set(HOLLOW_EINVAL,
+                                 "producer stats: version %u is "
+                                 "not %d",
+                                 out->version, HOLLOW_PRODUCER_STATS_VERSION);
     const hollow__producer_counters *k = hollow__producer_counters_of(p);
     memset(out, 0, sizeof *out);
     out->version = HOLLOW_PRODUCER_STATS_VERSION;

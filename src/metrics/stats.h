@@ -36,9 +36,14 @@ typedef struct hollow__consumer_counters {
 
 /* what one refresh did, filled by the refresh for its wrapper */
 typedef struct hollow__refresh_outcome {
-    int kind;           /* a hollow_refresh_kind once published, else -1 */
-    uint64_t start_us;  /* when it held the refresh lock; 0 before */
+    int kind;          /* a hollow_refresh_kind once published, else -1,
+                           or HOLLOW__REFRESH_NOTHING_YET */
+    uint64_t start_us; /* when it held the refresh lock; 0 before */
 } hollow__refresh_outcome;
+
+/* a refresh to the latest version before anything was announced (or, without
+ * an announcer, with an empty store): waiting, not failing */
+#define HOLLOW__REFRESH_NOTHING_YET (-2)
 
 /* the kind of a completed plan of `n` steps, from a state or from nothing */
 hollow_refresh_kind hollow__refresh_kind_of(const hollow_blob_key *steps,
@@ -52,7 +57,7 @@ typedef struct hollow__producer_counters {
     atomic_uint_fast64_t cycles, published, failures;
     atomic_uint_fast64_t validation_failures, integrity_failures;
     atomic_uint_fast64_t blobs[4], blob_bytes[4]; /* by hollow_blob_kind */
-    atomic_int_fast64_t version;  /* p->version, readable during a cycle */
+    atomic_int_fast64_t version; /* p->version, readable during a cycle */
     hollow__histogram duration;
 } hollow__producer_counters;
 

@@ -22,9 +22,8 @@ static hollow_blobstore *eight_versions(const hollow_schema_list *schemas)
     hollow_blobstore *bs = mem_store();
     hollow_producer *p = producer_new(bs, NULL, schemas, 2, true);
     for (int i = 0; i < 8; i++)
-        ck_assert_int_eq(cycle_spec(p, (spec){i * 4, 60 + i * 3, i, i % 3,
-                                              false}),
-                         i + 1);
+        ck_assert_int_eq(
+            cycle_spec(p, (spec){i * 4, 60 + i * 3, i, i % 3, false}), i + 1);
     hollow_producer_free(p);
     return bs;
 }
@@ -54,7 +53,8 @@ static void refresh_counts(hollow_consumer *c, int64_t to,
     for (int k = 0; k < HOLLOW_REFRESH_KINDS; k++)
         ck_assert_msg(b.refreshes[k] == a.refreshes[k] + (k == (int)kind),
                       "refresh to %lld: kind %s counted %llu -> %llu",
-                      (long long)to, hollow_refresh_kind_name((hollow_refresh_kind)k),
+                      (long long)to,
+                      hollow_refresh_kind_name((hollow_refresh_kind)k),
                       (unsigned long long)a.refreshes[k],
                       (unsigned long long)b.refreshes[k]);
     ck_assert_uint_eq(b.refresh_duration.count, a.refresh_duration.count + 1);
@@ -75,7 +75,8 @@ START_TEST(metrics_consumer_counts_refreshes_by_kind)
 {
     hollow_schema_list *schemas = schemas_new();
     hollow_blobstore *bs = eight_versions(schemas);
-    hollow_consumer *c = consumer_new(bs, NULL, false, HOLLOW_MEMORY_HEAP, NULL);
+    hollow_consumer *c =
+        consumer_new(bs, NULL, false, HOLLOW_MEMORY_HEAP, NULL);
     hollow_consumer_stats st = consumer_stats(c);
     ck_assert_int_eq(st.current_version, 0);
     ck_assert_uint_eq(st.refresh_duration.count, 0);
@@ -97,7 +98,8 @@ START_TEST(metrics_consumer_counts_refreshes_by_kind)
     b = consumer_stats(c);
     ck_assert_uint_eq(b.refresh_failures, 1);
     ck_assert_uint_eq(b.refresh_duration.count, a.refresh_duration.count + 1);
-    ck_assert_uint_eq(b.refresh_duration.count, bucket_sum(&b.refresh_duration));
+    ck_assert_uint_eq(b.refresh_duration.count,
+                      bucket_sum(&b.refresh_duration));
     ck_assert_int_eq(b.current_version, 2);
 
     /* the published state's figures */
@@ -141,14 +143,16 @@ START_TEST(metrics_refresh_kind_of_plans)
                      HOLLOW_REFRESH_SNAPSHOT);
     ck_assert_int_eq(hollow__refresh_kind_of(snap_then, 2, true),
                      HOLLOW_REFRESH_DOUBLE_SNAPSHOT);
-    ck_assert_int_eq(hollow__refresh_kind_of(fwd, 2, true), HOLLOW_REFRESH_DELTA);
+    ck_assert_int_eq(hollow__refresh_kind_of(fwd, 2, true),
+                     HOLLOW_REFRESH_DELTA);
     ck_assert_int_eq(hollow__refresh_kind_of(back, 1, true),
                      HOLLOW_REFRESH_REVERSE_DELTA);
     ck_assert_int_eq(hollow__refresh_kind_of(both, 2, true),
                      HOLLOW_REFRESH_MIXED_CHAIN);
     ck_assert_str_eq(hollow_refresh_kind_name(HOLLOW_REFRESH_MIXED_CHAIN),
                      "mixed_chain");
-    ck_assert_str_eq(hollow_refresh_kind_name((hollow_refresh_kind)99), "unknown");
+    ck_assert_str_eq(hollow_refresh_kind_name((hollow_refresh_kind)99),
+                     "unknown");
 }
 END_TEST
 
@@ -160,13 +164,14 @@ START_TEST(metrics_histogram_buckets)
         ck_assert_uint_gt(hollow_duration_bucket_bound_us(i),
                           hollow_duration_bucket_bound_us(i - 1));
     ck_assert_uint_eq(hollow_duration_bucket_bound_us(0), 1000);
-    ck_assert_uint_eq(hollow_duration_bucket_bound_us(HOLLOW_DURATION_BUCKETS - 1),
-                      UINT64_MAX);
+    ck_assert_uint_eq(
+        hollow_duration_bucket_bound_us(HOLLOW_DURATION_BUCKETS - 1),
+        UINT64_MAX);
     ck_assert_uint_eq(hollow_duration_bucket_bound_us(1000), UINT64_MAX);
     hollow__histogram h;
     memset(&h, 0, sizeof h);
     hollow__histogram_observe(&h, 0);
-    hollow__histogram_observe(&h, 1000);     /* on the bound: inclusive */
+    hollow__histogram_observe(&h, 1000); /* on the bound: inclusive */
     hollow__histogram_observe(&h, 1001);
     hollow__histogram_observe(&h, 600000000); /* 10 minutes: +Inf */
     hollow_duration_histogram out;
@@ -255,10 +260,12 @@ START_TEST(metrics_producer_counts_cycles_and_blobs)
     pp.sp = (spec){9, 50, 2, 2, false};
     pp.fail = HOLLOW_EUSER;
     int64_t v = 0;
-    ck_assert_int_eq(hollow_producer_run_cycle(&v, p, populate, &pp), HOLLOW_EUSER);
+    ck_assert_int_eq(hollow_producer_run_cycle(&v, p, populate, &pp),
+                     HOLLOW_EUSER);
     pp.fail = 0;
     refuse = 1;
-    ck_assert_int_eq(hollow_producer_run_cycle(&v, p, populate, &pp), HOLLOW_ERROR);
+    ck_assert_int_eq(hollow_producer_run_cycle(&v, p, populate, &pp),
+                     HOLLOW_ERROR);
     hollow_producer_stats f = producer_stats(p);
     ck_assert_uint_eq(f.cycles, 5);
     ck_assert_uint_eq(f.cycle_failures, 2);
@@ -284,17 +291,28 @@ START_TEST(metrics_producer_counts_cycles_and_blobs)
 }
 END_TEST
 
-/* wrong versions and NULLs are refused, never crash */
+/* wrong versions and NULLs are refused, never crash; an empty store */
 START_TEST(metrics_stats_refuse_bad_arguments)
 {
     hollow_blobstore *bs = mem_store();
-    hollow_consumer *c = consumer_new(bs, NULL, false, HOLLOW_MEMORY_HEAP, NULL);
+    hollow_consumer *c =
+        consumer_new(bs, NULL, false, HOLLOW_MEMORY_HEAP, NULL);
     hollow_consumer_stats cs = HOLLOW_CONSUMER_STATS_INIT;
     ck_assert_int_eq(hollow_consumer_stats_get(NULL, c), HOLLOW_EINVAL);
     ck_assert_int_eq(hollow_consumer_stats_get(&cs, NULL), HOLLOW_EINVAL);
     cs.version = 77;
     ck_assert_int_eq(hollow_consumer_stats_get(&cs, c), HOLLOW_EINVAL);
     ck_assert_ptr_nonnull(strstr(hollow_error_last()->message, "77"));
+    /* an empty store: nothing to follow yet is no failed refresh */
+    ck_assert_int_eq(hollow_consumer_refresh(c, HOLLOW_VERSION_LATEST),
+                     HOLLOW_ENOTFOUND);
+    cs.version = HOLLOW_CONSUMER_STATS_VERSION;
+    HT_OK(hollow_consumer_stats_get(&cs, c));
+    ck_assert_uint_eq(cs.refresh_failures + cs.refresh_duration.count, 0);
+    /* but a version nobody published is */
+    ck_assert_int_eq(hollow_consumer_refresh(c, 5), HOLLOW_ENOTFOUND);
+    HT_OK(hollow_consumer_stats_get(&cs, c));
+    ck_assert_uint_eq(cs.refresh_failures, 1);
     hollow_producer_stats ps = HOLLOW_PRODUCER_STATS_INIT;
     ck_assert_int_eq(hollow_producer_stats_get(&ps, NULL), HOLLOW_EINVAL);
     ps.version = 0;
@@ -439,7 +457,8 @@ START_TEST(metrics_write_renders_every_source)
     has_line(t1, "hollow_consumer_version_info{version=\"2\"} 1");
     has_line(t1, "# TYPE hollow_consumer_refresh_duration_seconds histogram");
     has_line(t1, "hollow_consumer_refresh_duration_seconds_count 2");
-    has_line(t1, "hollow_consumer_refresh_duration_seconds_bucket{le=\"+Inf\"} 2");
+    has_line(t1,
+             "hollow_consumer_refresh_duration_seconds_bucket{le=\"+Inf\"} 2");
     ck_assert_ptr_nonnull(strstr(t1, "_bucket{le=\"0.0025\"} "));
     has_line(t1, "hollow_consumer_type_records{type=\"Movie\"} 40");
     has_line(t1, "# TYPE hollow_producer_cycles_total counter");
@@ -465,7 +484,8 @@ START_TEST(metrics_write_renders_every_source)
         else
             snprintf(le, sizeof le, "%g", (double)us / 1e6);
         snprintf(series, sizeof series,
-                 "hollow_producer_cycle_duration_seconds_bucket{le=\"%s\"}", le);
+                 "hollow_producer_cycle_duration_seconds_bucket{le=\"%s\"}",
+                 le);
         uint64_t v = value_of(t1, series);
         ck_assert_uint_ge(v, prev);
         prev = v;
@@ -473,7 +493,8 @@ START_TEST(metrics_write_renders_every_source)
     ck_assert_uint_le(prev, 2);
     /* every family: a HELP right before its TYPE */
     int types = 0;
-    for (const char *l = strstr(t1, "# TYPE "); l; l = strstr(l + 1, "# TYPE ")) {
+    for (const char *l = strstr(t1, "# TYPE "); l;
+         l = strstr(l + 1, "# TYPE ")) {
         types++;
         const char *name = l + 7;
         size_t n = strcspn(name, " ");
@@ -491,8 +512,8 @@ START_TEST(metrics_write_renders_every_source)
     HT_OK(hollow_consumer_refresh(c, HOLLOW_VERSION_LATEST));
     char *t2 = render(&src);
     ck_assert_uint_eq(value_of(t2, "hollow_producer_cycles_total"), 3);
-    ck_assert_uint_eq(value_of(t2, "hollow_consumer_refreshes_total{kind=\"delta\"}"),
-                      2);
+    ck_assert_uint_eq(
+        value_of(t2, "hollow_consumer_refreshes_total{kind=\"delta\"}"), 2);
     ck_assert_uint_gt(value_of(t2, "hollow_blobstore_gets_total"),
                       value_of(t1, "hollow_blobstore_gets_total"));
     ck_assert_uint_gt(value_of(t2, "hollow_announcer_delivered_total") +
@@ -538,7 +559,8 @@ START_TEST(metrics_write_errors_and_empty)
     ck_assert_int_eq(t.calls, 0);
 
     hollow_blobstore *bs = mem_store();
-    hollow_consumer *c = consumer_new(bs, NULL, false, HOLLOW_MEMORY_HEAP, NULL);
+    hollow_consumer *c =
+        consumer_new(bs, NULL, false, HOLLOW_MEMORY_HEAP, NULL);
     src.consumer = c;
     t.fail = 42;
     ck_assert_int_eq(hollow_metrics_write(text_sink, &t, &src), 42);
@@ -576,7 +598,4 @@ static Suite *metrics_suite(void)
     return s;
 }
 
-int main(void)
-{
-    return ht_run_suite(metrics_suite());
-}
+int main(void) { return ht_run_suite(metrics_suite()); }

@@ -802,12 +802,32 @@ static int run_case(int i)
     CASE(EINVAL_NULL(hollow_diff_record_at(&drec, NULL, 0, 0)));
     CASE(SENTINEL(hollow_diff_has_differences(NULL), false));
 
+    /* metrics.h */
+    hollow_consumer_stats cstats = HOLLOW_CONSUMER_STATS_INIT;
+    hollow_producer_stats pstats = HOLLOW_PRODUCER_STATS_INIT;
+    hollow_metrics_sources msrc = HOLLOW_METRICS_SOURCES_INIT;
+    CASE(EINVAL_NULL(hollow_consumer_stats_get(NULL, c)));
+    CASE(EINVAL_NULL(hollow_consumer_stats_get(&cstats, NULL)));
+    CASE(cstats.version = 99;
+         EINVAL_MSG(hollow_consumer_stats_get(&cstats, c), "version"));
+    CASE(EINVAL_NULL(hollow_producer_stats_get(NULL, p)));
+    CASE(EINVAL_NULL(hollow_producer_stats_get(&pstats, NULL)));
+    CASE(pstats.version = 99;
+         EINVAL_MSG(hollow_producer_stats_get(&pstats, p), "version"));
+    CASE(EINVAL_NULL(hollow_metrics_write(NULL, NULL, &msrc)));
+    CASE(EINVAL_NULL(hollow_metrics_write(sink, NULL, NULL)));
+    CASE(msrc.version = 99;
+         EINVAL_MSG(hollow_metrics_write(sink, NULL, &msrc), "version"));
+    CASE(SENTINEL(strcmp(hollow_refresh_kind_name((hollow_refresh_kind)-1),
+                         "unknown"), 0));
+    CASE(SENTINEL(hollow_duration_bucket_bound_us((size_t)-1), UINT64_MAX));
+
 #undef CASE
     return k;
 }
 
 /* the number of CASE lines: the loop runs each once */
-#define CASE_COUNT 438
+#define CASE_COUNT 449
 
 START_TEST(null_args_call)
 {
