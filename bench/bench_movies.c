@@ -1,6 +1,6 @@
 /*
- * hollow-bench movies [--n N] [--seed S] [--lookups L] [--jsonl FILE]
- *                     [--jsonl2 FILE] [--gen-only] [--out DIR]
+ * hollow-bench movies [--n N] [--seed S] [--lookups L] [--threads T]
+ *                     [--jsonl FILE] [--jsonl2 FILE] [--gen-only] [--out DIR]
  *
  * The Movies benchmark of bench-dataset.md: the same records as the Java
  * benchmark, the same phases, timed one by one inside the program with a
@@ -25,7 +25,10 @@
  *                       (over version 1 until the delta phases exist)
  *
  * Memory figures are bytes held through the library's allocator, counted
- * by hollow-bench's allocator hooks (bench_live_bytes()), never RSS.
+ * by hollow-bench's allocator hooks (bench_live_bytes()), never RSS. Each
+ * phase's <phase>_s has a <phase>_cpu_s beside it (process CPU time), and
+ * `threads` says what --threads gave the library; docs/bench.md lists
+ * every key.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
