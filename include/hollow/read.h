@@ -434,6 +434,10 @@ HOLLOW_API int hollow_object_value(hollow_value *out, const hollow_type *t,
  * checked accessors (hollow_object_string(), collections) for anything the
  * cursor does not read itself.
  *
+ * The var-length accessors (STRING, BYTES) take the cursor as non-const:
+ * they remember the last end offset read, so that the next record's start
+ * is not read again.
+ *
  * The accessors return what the checked ones return: 0, HOLLOW_NULL (the
  * same null values in *out), HOLLOW_ECORRUPT for inconsistent var-length
  * offsets or values (a hostile blob), and HOLLOW_EINVAL for a column that
@@ -474,6 +478,8 @@ typedef struct hollow_cursor_column_ {
     uint8_t type;         /* hollow_field_type */
     uint16_t pad;
     uint32_t field;       /* index in the schema */
+    uint32_t last_slot;   /* var-length: slot whose end offset is last_end */
+    uint64_t last_end;    /* (UINT32_MAX: none yet in this shard) */
 } hollow_cursor_column_;
 
 /** A cursor over the records of one type; see above. */
@@ -702,11 +708,17 @@ HOLLOW_CURSOR_INLINE_ int hollow_cursor_ref(hollow_ordinal *out, const hollow_cu
     return 0;
 }
 
-/* Private: the stored bytes of var-length column `col` (§6.4). */
-HOLLOW_CURSOR_INLINE_ int hollow_cursor_var_(hollow_bytes *out, const hollow_cursor *c,
-                                     unsigned col, hollow_field_type want)
+/*
+ * Private: the stored bytes of var-length column `col` (§6.4), from the
+ * end offsets of the slot and the slot before; the latter is remembered
+ * from the previous record when it was that slot (a walk over consecutive
+ * records reads one offset per record).
+ */
+HOLLOW_CURSOR_INLINE_ int hollow_cursor_var_(hollow_bytes *out, hollow_cursor *c,
+                                             unsigned col,
+                                             hollow_field_type want)
 {
-    const hollow_cursor_column_ *k;
+    hollow_cursor_column_ *k;
     uint64_t raw, mask, end, start;
     out->ptr = NULL;
     out->len = 0;
@@ -718,12 +730,17 @@ HOLLOW_CURSOR_INLINE_ int hollow_cursor_var_(hollow_bytes *out, const hollow_cur
     raw = hollow_cursor_raw_(c, col);
     mask = hollow_cursor_ones_(k->width - 1u);
     end = raw & mask;
-    start = c->slot_ == 0
-                ? 0
-                : hollow_cursor_bits_(c,
-                                      (uint64_t)(c->slot_ - 1) * c->rec_bits_ +
-                                          k->offset,
-                                      k->width) & mask;
+    if (c->slot_ == 0)
+        start = 0;
+    else if (k->last_slot + 1 == c->slot_)
+        start = k->last_end;
+    else
+        start = hollow_cursor_bits_(c,
+                                    (uint64_t)(c->slot_ - 1) * c->rec_bits_ +
+                                        k->offset,
+                                    k->width) & mask;
+    k->last_slot = c->slot_;
+    k->last_end = end;
     if (start > end || end > k->var_len)
         return hollow_cursor_fail_(c, col, want, 1);
     if ((raw >> (k->width - 1u)) & 1)
@@ -734,15 +751,16 @@ HOLLOW_CURSOR_INLINE_ int hollow_cursor_var_(hollow_bytes *out, const hollow_cur
 }
 
 /** A BYTES column as a borrowed view (as hollow_object_bytes()). */
-HOLLOW_CURSOR_INLINE_ int hollow_cursor_bytes(hollow_bytes *out, const hollow_cursor *c,
-                                      unsigned col)
+HOLLOW_CURSOR_INLINE_ int hollow_cursor_bytes(hollow_bytes *out,
+                                              hollow_cursor *c, unsigned col)
 {
     return hollow_cursor_var_(out, c, col, HOLLOW_FIELD_BYTES);
 }
 
 /** A STRING column in its stored form (as hollow_object_string_raw()). */
 HOLLOW_CURSOR_INLINE_ int hollow_cursor_string_raw(hollow_bytes *out,
-                                           const hollow_cursor *c, unsigned col)
+                                                   hollow_cursor *c,
+                                                   unsigned col)
 {
     return hollow_cursor_var_(out, c, col, HOLLOW_FIELD_STRING);
 }
@@ -760,7 +778,10 @@ HOLLOW_CURSOR_INLINE_ size_t hollow_cursor_units_(const uint8_t *p, size_t n,
                                                   const uint8_t *end)
 {
     static const uint8_t window[64] = {
-        0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF};
+        0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+        0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+        0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+        0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF}; /* then 32 zeros */
     const uint64_t hi = 0x8080808080808080ull, ones = 0x0101010101010101ull;
     const uint8_t *w;
     size_t k = 0;
@@ -795,8 +816,8 @@ HOLLOW_CURSOR_INLINE_ size_t hollow_cursor_units_(const uint8_t *p, size_t n,
  * hollow_object_string_length()), without decoding it.
  */
 HOLLOW_CURSOR_INLINE_ int hollow_cursor_string_length(size_t *units,
-                                              const hollow_cursor *c,
-                                              unsigned col)
+                                                      hollow_cursor *c,
+                                                      unsigned col)
 {
     hollow_bytes v;
     int rc = hollow_cursor_var_(&v, c, col, HOLLOW_FIELD_STRING);

@@ -16,6 +16,8 @@ static void load_column(hollow_cursor_column_ *k, const hollow__shard *sh)
     k->width = sh->widths != NULL ? sh->widths[f] : 0;
     k->var = sh->var != NULL ? sh->var[f] : NULL;
     k->var_len = sh->var_len != NULL ? sh->var_len[f] : 0;
+    k->last_slot = UINT32_MAX;
+    k->last_end = 0;
 }
 
 /* Point the cursor at shard `s` (its populated bits and columns). */
@@ -104,6 +106,7 @@ int hollow_cursor_column(unsigned *col, hollow_cursor *c, size_t field,
     memset(k, 0, sizeof *k);
     k->field = (uint32_t)field;
     k->type = (uint8_t)type;
+    k->last_slot = UINT32_MAX;
     if (c->shard_ < c->shard_count_)
         load_column(k, c->type_->shards[c->shard_]);
     *col = c->column_count_++;

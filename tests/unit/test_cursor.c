@@ -112,7 +112,7 @@ static answer checked(const hollow_type *t, hollow_ordinal o, size_t f,
     return a;
 }
 
-static answer by_cursor(const hollow_cursor *c, unsigned col,
+static answer by_cursor(hollow_cursor *c, unsigned col,
                         hollow_field_type ft, bool length)
 {
     answer a = {0, 0, NULL, 0};
