@@ -418,8 +418,8 @@ HOLLOW_API int hollow_object_value(hollow_value *out, const hollow_type *t,
  *     hollow_cursor c;
  *     unsigned year, title;
  *     if (hollow_cursor_init(&c, movie) < 0 ||
- *         hollow_cursor_column(&year, &c, year_field, HOLLOW_FIELD_INT) < 0 ||
- *         hollow_cursor_column(&title, &c, title_field, HOLLOW_FIELD_STRING) < 0)
+ *         hollow_cursor_column(&year, &c, year_f, HOLLOW_FIELD_INT) < 0 ||
+ *         hollow_cursor_column(&title, &c, title_f, HOLLOW_FIELD_STRING) < 0)
  *         ...;
  *     while (hollow_cursor_next(&c)) {
  *         int32_t y;
@@ -471,15 +471,15 @@ HOLLOW_API int hollow_object_value(hollow_value *out, const hollow_type *t,
 
 /** Private: one bound column, with the current shard's layout. */
 typedef struct hollow_cursor_column_ {
-    const uint8_t *var;   /* var-length bytes of the field in the shard */
+    const uint8_t *var; /* var-length bytes of the field in the shard */
     uint64_t var_len;
-    uint32_t offset;      /* bit offset of the field in a record */
-    uint8_t width;        /* bits */
-    uint8_t type;         /* hollow_field_type */
+    uint32_t offset; /* bit offset of the field in a record */
+    uint8_t width;   /* bits */
+    uint8_t type;    /* hollow_field_type */
     uint16_t pad;
-    uint32_t field;       /* index in the schema */
-    uint32_t last_slot;   /* var-length: slot whose end offset is last_end */
-    uint64_t last_end;    /* (UINT32_MAX: none yet in this shard) */
+    uint32_t field;     /* index in the schema */
+    uint32_t last_slot; /* var-length: slot whose end offset is last_end */
+    uint64_t last_end;  /* (UINT32_MAX: none yet in this shard) */
 } hollow_cursor_column_;
 
 /** A cursor over the records of one type; see above. */
@@ -489,11 +489,11 @@ typedef struct hollow_cursor {
     /* private */
     uint32_t column_count_;
     const hollow_type *type_;
-    const uint8_t *fixed_;   /* the shard's records */
-    const uint64_t *pop_;    /* the shard's populated bits */
+    const uint8_t *fixed_; /* the shard's records */
+    const uint64_t *pop_;  /* the shard's populated bits */
     uint64_t fixed_words_;
     uint64_t rec_bits_;
-    uint64_t word_;          /* bits of pop_[wi_] not visited yet */
+    uint64_t word_; /* bits of pop_[wi_] not visited yet */
     uint32_t wi_, pop_words_;
     uint32_t shard_, slot_;
     uint32_t shard_count_, shard_bits_;
@@ -571,8 +571,8 @@ HOLLOW_CURSOR_INLINE_ uint64_t hollow_cursor_word_(const uint8_t *w, uint64_t i)
  * Always reads two words (the second clamped to the last one) so that
  * whether a value spills into the next word costs no branch.
  */
-HOLLOW_CURSOR_INLINE_ uint64_t hollow_cursor_bits_(const hollow_cursor *c, uint64_t p,
-                                           unsigned b)
+HOLLOW_CURSOR_INLINE_ uint64_t hollow_cursor_bits_(const hollow_cursor *c,
+                                                   uint64_t p, unsigned b)
 {
     uint64_t i = p >> 6, j, v;
     unsigned s = (unsigned)(p & 63);
@@ -585,7 +585,8 @@ HOLLOW_CURSOR_INLINE_ uint64_t hollow_cursor_bits_(const hollow_cursor *c, uint6
 }
 
 /* Private: the raw bits of column `col` of the current record. */
-HOLLOW_CURSOR_INLINE_ uint64_t hollow_cursor_raw_(const hollow_cursor *c, unsigned col)
+HOLLOW_CURSOR_INLINE_ uint64_t hollow_cursor_raw_(const hollow_cursor *c,
+                                                  unsigned col)
 {
     const hollow_cursor_column_ *k = &c->col_[col];
     return hollow_cursor_bits_(c, (uint64_t)c->slot_ * c->rec_bits_ + k->offset,
@@ -593,8 +594,8 @@ HOLLOW_CURSOR_INLINE_ uint64_t hollow_cursor_raw_(const hollow_cursor *c, unsign
 }
 
 /* Private: whether column `col` may be read as `want` now. */
-HOLLOW_CURSOR_INLINE_ bool hollow_cursor_ok_(const hollow_cursor *c, unsigned col,
-                                     hollow_field_type want)
+HOLLOW_CURSOR_INLINE_ bool
+hollow_cursor_ok_(const hollow_cursor *c, unsigned col, hollow_field_type want)
 {
     return col < c->column_count_ && c->col_[col].type == (uint8_t)want &&
            c->ordinal >= 0;
@@ -607,8 +608,8 @@ HOLLOW_CURSOR_INLINE_ uint64_t hollow_cursor_ones_(unsigned w)
 }
 
 /** An INT column (as hollow_object_int()). */
-HOLLOW_CURSOR_INLINE_ int hollow_cursor_int(int32_t *out, const hollow_cursor *c,
-                                    unsigned col)
+HOLLOW_CURSOR_INLINE_ int
+hollow_cursor_int(int32_t *out, const hollow_cursor *c, unsigned col)
 {
     uint64_t raw;
     if (!hollow_cursor_ok_(c, col, HOLLOW_FIELD_INT))
@@ -623,8 +624,8 @@ HOLLOW_CURSOR_INLINE_ int hollow_cursor_int(int32_t *out, const hollow_cursor *c
 }
 
 /** A LONG column (as hollow_object_long()). */
-HOLLOW_CURSOR_INLINE_ int hollow_cursor_long(int64_t *out, const hollow_cursor *c,
-                                     unsigned col)
+HOLLOW_CURSOR_INLINE_ int
+hollow_cursor_long(int64_t *out, const hollow_cursor *c, unsigned col)
 {
     uint64_t raw;
     if (!hollow_cursor_ok_(c, col, HOLLOW_FIELD_LONG))
@@ -639,15 +640,15 @@ HOLLOW_CURSOR_INLINE_ int hollow_cursor_long(int64_t *out, const hollow_cursor *
 }
 
 /** A FLOAT column (as hollow_object_float()). */
-HOLLOW_CURSOR_INLINE_ int hollow_cursor_float(float *out, const hollow_cursor *c,
-                                      unsigned col)
+HOLLOW_CURSOR_INLINE_ int
+hollow_cursor_float(float *out, const hollow_cursor *c, unsigned col)
 {
     uint32_t bits;
     if (!hollow_cursor_ok_(c, col, HOLLOW_FIELD_FLOAT))
         return hollow_cursor_fail_(c, col, HOLLOW_FIELD_FLOAT, 0);
     bits = (uint32_t)hollow_cursor_raw_(c, col);
     if (c->col_[col].width > 0 && bits == 0x7FC00001u) { /* §6.1 null */
-        bits = 0x7FC00000u;                             /* NaN */
+        bits = 0x7FC00000u;                              /* NaN */
         memcpy(out, &bits, 4);
         return HOLLOW_NULL;
     }
@@ -656,8 +657,8 @@ HOLLOW_CURSOR_INLINE_ int hollow_cursor_float(float *out, const hollow_cursor *c
 }
 
 /** A DOUBLE column (as hollow_object_double()). */
-HOLLOW_CURSOR_INLINE_ int hollow_cursor_double(double *out, const hollow_cursor *c,
-                                       unsigned col)
+HOLLOW_CURSOR_INLINE_ int
+hollow_cursor_double(double *out, const hollow_cursor *c, unsigned col)
 {
     uint64_t raw;
     if (!hollow_cursor_ok_(c, col, HOLLOW_FIELD_DOUBLE))
@@ -674,7 +675,7 @@ HOLLOW_CURSOR_INLINE_ int hollow_cursor_double(double *out, const hollow_cursor 
 
 /** A BOOLEAN column (as hollow_object_bool()). */
 HOLLOW_CURSOR_INLINE_ int hollow_cursor_bool(bool *out, const hollow_cursor *c,
-                                     unsigned col)
+                                             unsigned col)
 {
     uint64_t raw;
     if (!hollow_cursor_ok_(c, col, HOLLOW_FIELD_BOOLEAN))
@@ -691,8 +692,8 @@ HOLLOW_CURSOR_INLINE_ int hollow_cursor_bool(bool *out, const hollow_cursor *c,
 }
 
 /** A REFERENCE column (as hollow_object_ref()). */
-HOLLOW_CURSOR_INLINE_ int hollow_cursor_ref(hollow_ordinal *out, const hollow_cursor *c,
-                                    unsigned col)
+HOLLOW_CURSOR_INLINE_ int
+hollow_cursor_ref(hollow_ordinal *out, const hollow_cursor *c, unsigned col)
 {
     uint64_t raw;
     if (!hollow_cursor_ok_(c, col, HOLLOW_FIELD_REFERENCE))
@@ -714,8 +715,8 @@ HOLLOW_CURSOR_INLINE_ int hollow_cursor_ref(hollow_ordinal *out, const hollow_cu
  * from the previous record when it was that slot (a walk over consecutive
  * records reads one offset per record).
  */
-HOLLOW_CURSOR_INLINE_ int hollow_cursor_var_(hollow_bytes *out, hollow_cursor *c,
-                                             unsigned col,
+HOLLOW_CURSOR_INLINE_ int hollow_cursor_var_(hollow_bytes *out,
+                                             hollow_cursor *c, unsigned col,
                                              hollow_field_type want)
 {
     hollow_cursor_column_ *k;
@@ -735,10 +736,10 @@ HOLLOW_CURSOR_INLINE_ int hollow_cursor_var_(hollow_bytes *out, hollow_cursor *c
     else if (k->last_slot + 1 == c->slot_)
         start = k->last_end;
     else
-        start = hollow_cursor_bits_(c,
-                                    (uint64_t)(c->slot_ - 1) * c->rec_bits_ +
-                                        k->offset,
-                                    k->width) & mask;
+        start = hollow_cursor_bits_(
+                    c, (uint64_t)(c->slot_ - 1) * c->rec_bits_ + k->offset,
+                    k->width) &
+                mask;
     k->last_slot = c->slot_;
     k->last_end = end;
     if (start > end || end > k->var_len)
@@ -758,9 +759,8 @@ HOLLOW_CURSOR_INLINE_ int hollow_cursor_bytes(hollow_bytes *out,
 }
 
 /** A STRING column in its stored form (as hollow_object_string_raw()). */
-HOLLOW_CURSOR_INLINE_ int hollow_cursor_string_raw(hollow_bytes *out,
-                                                   hollow_cursor *c,
-                                                   unsigned col)
+HOLLOW_CURSOR_INLINE_ int
+hollow_cursor_string_raw(hollow_bytes *out, hollow_cursor *c, unsigned col)
 {
     return hollow_cursor_var_(out, c, col, HOLLOW_FIELD_STRING);
 }
@@ -777,11 +777,11 @@ HOLLOW_CURSOR_INLINE_ int hollow_cursor_string_raw(hollow_bytes *out,
 HOLLOW_CURSOR_INLINE_ size_t hollow_cursor_units_(const uint8_t *p, size_t n,
                                                   const uint8_t *end)
 {
-    static const uint8_t window[64] = {
-        0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
-        0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
-        0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
-        0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF}; /* then 32 zeros */
+    static const uint8_t
+        window[64] = {0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+                      0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+                      0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+                      0xFF, 0xFF, 0xFF, 0xFF, 0xFF}; /* then 32 zeros */
     const uint64_t hi = 0x8080808080808080ull, ones = 0x0101010101010101ull;
     const uint8_t *w;
     size_t k = 0;
@@ -815,9 +815,8 @@ HOLLOW_CURSOR_INLINE_ size_t hollow_cursor_units_(const uint8_t *p, size_t n,
  * The length of a STRING column in UTF-16 code units (as
  * hollow_object_string_length()), without decoding it.
  */
-HOLLOW_CURSOR_INLINE_ int hollow_cursor_string_length(size_t *units,
-                                                      hollow_cursor *c,
-                                                      unsigned col)
+HOLLOW_CURSOR_INLINE_ int
+hollow_cursor_string_length(size_t *units, hollow_cursor *c, unsigned col)
 {
     hollow_bytes v;
     int rc = hollow_cursor_var_(&v, c, col, HOLLOW_FIELD_STRING);

@@ -98,10 +98,9 @@ int hollow_cursor_column(unsigned *col, hollow_cursor *c, size_t field,
     if (rc < 0)
         return rc;
     if (c->column_count_ >= HOLLOW_CURSOR_MAX_COLUMNS)
-        return hollow__error_set(HOLLOW_EINVAL,
-                                 "cursor on %s has %d columns already",
-                                 c->type_->schema->name,
-                                 HOLLOW_CURSOR_MAX_COLUMNS);
+        return hollow__error_set(
+            HOLLOW_EINVAL, "cursor on %s has %d columns already",
+            c->type_->schema->name, HOLLOW_CURSOR_MAX_COLUMNS);
     hollow_cursor_column_ *k = &c->col_[c->column_count_];
     memset(k, 0, sizeof *k);
     k->field = (uint32_t)field;
@@ -124,14 +123,14 @@ int hollow_cursor_fail_(const hollow_cursor *c, unsigned col,
     const hollow_cursor_column_ *k = &c->col_[col];
     const char *fname = c->type_->schema->fields[k->field].name;
     if (k->type != (uint8_t)want)
-        return hollow__error_set(HOLLOW_EINVAL,
-                                 "column %u (%s.%s) is %s, not %s", col, tname,
-                                 fname, hollow_field_type_name(k->type),
-                                 hollow_field_type_name(want));
+        return hollow__error_set(
+            HOLLOW_EINVAL, "column %u (%s.%s) is %s, not %s", col, tname, fname,
+            hollow_field_type_name(k->type), hollow_field_type_name(want));
     if (c->ordinal < 0)
         return hollow__error_set(HOLLOW_EINVAL,
                                  "cursor on %s has no current record", tname);
-    if (what == 1 && (want == HOLLOW_FIELD_STRING || want == HOLLOW_FIELD_BYTES))
+    if (what == 1 &&
+        (want == HOLLOW_FIELD_STRING || want == HOLLOW_FIELD_BYTES))
         return hollow__error_set(HOLLOW_ECORRUPT,
                                  "type %s field %s: var-length offsets of "
                                  "ordinal %d outside buffer of %llu bytes",

@@ -112,8 +112,8 @@ static answer checked(const hollow_type *t, hollow_ordinal o, size_t f,
     return a;
 }
 
-static answer by_cursor(hollow_cursor *c, unsigned col,
-                        hollow_field_type ft, bool length)
+static answer by_cursor(hollow_cursor *c, unsigned col, hollow_field_type ft,
+                        bool length)
 {
     answer a = {0, 0, NULL, 0};
     switch (ft) {
@@ -202,8 +202,9 @@ static size_t check_type(const hollow_type *t, const char *ctx, bool strict)
     size_t nf = hollow_type_kind(t) == HOLLOW_SCHEMA_OBJECT
                     ? hollow_schema_field_count(s)
                     : 0;
-    size_t passes = nf == 0 ? 1 : (nf + HOLLOW_CURSOR_MAX_COLUMNS - 1) /
-                                      HOLLOW_CURSOR_MAX_COLUMNS;
+    size_t passes = nf == 0 ? 1
+                            : (nf + HOLLOW_CURSOR_MAX_COLUMNS - 1) /
+                                  HOLLOW_CURSOR_MAX_COLUMNS;
     size_t visited = 0;
     uint8_t *seen = calloc((size_t)(max + 1) + 1, 1);
     ck_assert_ptr_nonnull(seen);
@@ -282,8 +283,9 @@ static size_t check_type(const hollow_type *t, const char *ctx, bool strict)
         /* the end is sticky */
         ck_assert_int_eq(c.ordinal, HOLLOW_ORDINAL_NONE);
         ck_assert(!hollow_cursor_next(&c));
-        ck_assert_msg(n == count, "%s: type %s: cursor visited %zu, %zu records",
-                      ctx, hollow_type_name(t), n, count);
+        ck_assert_msg(n == count,
+                      "%s: type %s: cursor visited %zu, %zu records", ctx,
+                      hollow_type_name(t), n, count);
         visited = n;
     }
     free(seen);
@@ -333,7 +335,7 @@ static rs_schema_opts profile(int i)
     o.min_types = 5;
     o.max_types = 5 + (size_t)(i % 3) * 4;
     o.max_records = i % 6 == 5 ? 1200 : 150;
-    o.shard_mode = i % 3;      /* pinned 1..64, target, both */
+    o.shard_mode = i % 3;        /* pinned 1..64, target, both */
     o.target_mode = (i / 3) % 3; /* includes small targets: many shards */
     o.empty_pct = 15;
     o.first_records = 0;
@@ -560,7 +562,8 @@ START_TEST(cursor_misuse)
     ck_assert_uint_eq(units, 1);
     /* an accessor of another kind, an unknown column */
     ck_assert_int_eq(hollow_cursor_long(&lv, &c, ci), HOLLOW_EINVAL);
-    ck_assert_ptr_nonnull(strstr(hollow_error_last()->message, "is INT, not LONG"));
+    ck_assert_ptr_nonnull(
+        strstr(hollow_error_last()->message, "is INT, not LONG"));
     ck_assert_int_eq(hollow_cursor_int(&v, &c, cs), HOLLOW_EINVAL);
     ck_assert_int_eq(hollow_cursor_int(&v, &c, 9), HOLLOW_EINVAL);
     ck_assert_ptr_nonnull(strstr(hollow_error_last()->message, "no column 9"));
@@ -598,12 +601,12 @@ START_TEST(cursor_misuse)
     ck_assert_int_eq(hollow_cursor_int(&v, &c, 0), HOLLOW_EINVAL);
 
     /* a program built against another layout */
-    ck_assert_int_eq(hollow_cursor_init_abi_(&c, t, HOLLOW_CURSOR_VERSION + 1,
-                                             sizeof c),
-                     HOLLOW_EVERSION);
-    ck_assert_int_eq(hollow_cursor_init_abi_(&c, t, HOLLOW_CURSOR_VERSION,
-                                             sizeof c - 8),
-                     HOLLOW_EVERSION);
+    ck_assert_int_eq(
+        hollow_cursor_init_abi_(&c, t, HOLLOW_CURSOR_VERSION + 1, sizeof c),
+        HOLLOW_EVERSION);
+    ck_assert_int_eq(
+        hollow_cursor_init_abi_(&c, t, HOLLOW_CURSOR_VERSION, sizeof c - 8),
+        HOLLOW_EVERSION);
     ck_assert_ptr_nonnull(strstr(hollow_error_last()->message, "recompile"));
 
     hollow_read_state_release(rs);
