@@ -513,8 +513,9 @@ HOLLOW_API int hollow_cursor_fail_(const hollow_cursor *c, unsigned col,
  * Start a cursor over the populated ordinals of `t` (any kind; columns
  * only for OBJECT types). The cursor stands before the first record.
  * @return 0; HOLLOW_EINVAL if `c` or `t` is NULL; HOLLOW_EVERSION if the
- *         library was built with another cursor layout. On failure a
- *         non-NULL cursor is left empty: hollow_cursor_next() returns false.
+ *         library was built with another cursor layout (the cursor's
+ *         bytes are then not touched). After HOLLOW_EINVAL for a NULL `t`
+ *         the cursor is empty: hollow_cursor_next() returns false.
  */
 static inline int hollow_cursor_init(hollow_cursor *c, const hollow_type *t)
 {
