@@ -2,7 +2,8 @@
  * The primary-key index phases of hollow-bench movies (bench-dataset.md):
  *
  *   pk_index_build_s   hollow_index_primary_key_new() on Movie (@PrimaryKey
- *                      id) of the version-2 state, timed
+ *                      id) of the version-2 state, timed (and
+ *                      pk_index_build_cpu_s, its CPU seconds)
  *   pk_index_bytes     bench_live_bytes() after the build minus before: what
  *                      the index holds through the allocator hooks
  *   lookups, lookup_hits, lookup_ns_per_op
@@ -10,7 +11,7 @@
  *                      movies_lookup_next), drawn into an array before the
  *                      clock starts so that only lookups are timed; keys
  *                      0 .. min(L, 200000) - 1 once untimed (warm-up), then
- *                      all L keys timed
+ *                      all L keys timed (lookup_cpu_ns_per_op: CPU time)
  *
  * Each lookup is a hollow_index_find() with one LONG value, as a user
  * would call it. After the timed loop, the answers are checked: the hit
@@ -23,12 +24,21 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "bench.h"
 #include "hollow/index.h"
 #include "movies_gen.h"
 
 #define WARMUP_MAX 200000
+
+/* CPU seconds of the process (every thread) */
+static double cpu_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
 
 /* keeps the warm-up lookups' results alive */
 static volatile uint64_t bench_index_sink;
@@ -37,6 +47,8 @@ int bench_index_phases(const hollow_read_state *v2, uint64_t n, uint64_t seed,
                        uint64_t lookups, bench_index_result *out)
 {
     out->pk_index_build_s = 0;
+    out->pk_index_build_cpu_s = 0;
+    out->lookup_cpu_ns_per_op = 0;
     out->pk_index_bytes = 0;
     out->lookups = lookups;
     out->lookup_hits = 0;
@@ -45,9 +57,10 @@ int bench_index_phases(const hollow_read_state *v2, uint64_t n, uint64_t seed,
     /* pk_index_build_s, pk_index_bytes */
     hollow_index *ix = NULL;
     long base = bench_live_bytes();
-    double t0 = bench_now();
+    double t0 = bench_now(), c0 = cpu_now();
     int rc = hollow_index_primary_key_new(&ix, v2, "Movie", NULL, 0);
     out->pk_index_build_s = bench_now() - t0;
+    out->pk_index_build_cpu_s = cpu_now() - c0;
     out->pk_index_bytes = bench_live_bytes() - base;
     if (rc < 0) {
         fprintf(stderr, "hollow-bench movies: primary key index: %s\n",
@@ -85,15 +98,17 @@ int bench_index_phases(const hollow_read_state *v2, uint64_t n, uint64_t seed,
     /* timed */
     uint64_t hits = 0;
     t0 = bench_now();
+    c0 = cpu_now();
     for (uint64_t j = 0; j < lookups; j++) {
         hollow_value k = hollow_key_long(keys[j]);
         int o = hollow_index_find(ix, &k, 1);
         found[j] = o;
         hits += o >= 0;
     }
-    double dt = bench_now() - t0;
+    double dt = bench_now() - t0, dc = cpu_now() - c0;
     out->lookup_hits = hits;
     out->lookup_ns_per_op = lookups ? dt * 1e9 / (double)lookups : 0;
+    out->lookup_cpu_ns_per_op = lookups ? dc * 1e9 / (double)lookups : 0;
 
     /* check the answers (untimed) */
     const hollow_type *movie = hollow_read_state_type(v2, "Movie");

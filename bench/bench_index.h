@@ -13,10 +13,12 @@
 /** What the index phases measured. */
 typedef struct bench_index_result {
     double pk_index_build_s;   /**< building the index on Movie.id */
+    double pk_index_build_cpu_s; /**< the same, CPU seconds */
     long pk_index_bytes;       /**< bytes the index holds (allocator hooks) */
     uint64_t lookups;          /**< L, the timed lookups */
     uint64_t lookup_hits;      /**< timed lookups that found a record */
     double lookup_ns_per_op;   /**< timed lookups: ns per lookup */
+    double lookup_cpu_ns_per_op; /**< the same, CPU ns */
 } bench_index_result;
 
 /**

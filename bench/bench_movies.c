@@ -1,6 +1,6 @@
 /*
- * hollow-bench movies [--n N] [--seed S] [--lookups L] [--jsonl FILE]
- *                     [--jsonl2 FILE] [--gen-only] [--out DIR]
+ * hollow-bench movies [--n N] [--seed S] [--lookups L] [--threads T]
+ *                     [--jsonl FILE] [--jsonl2 FILE] [--gen-only] [--out DIR]
  *
  * The Movies benchmark of bench-dataset.md: the same records as the Java
  * benchmark, the same phases, timed one by one inside the program with a
@@ -25,7 +25,10 @@
  *                       (over version 1 until the delta phases exist)
  *
  * Memory figures are bytes held through the library's allocator, counted
- * by hollow-bench's allocator hooks (bench_live_bytes()), never RSS.
+ * by hollow-bench's allocator hooks (bench_live_bytes()), never RSS. Each
+ * phase's <phase>_s has a <phase>_cpu_s beside it (process CPU time), and
+ * `threads` says what --threads gave the library; docs/bench.md lists
+ * every key.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
@@ -35,6 +38,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "bench.h"
@@ -59,7 +63,37 @@ typedef struct movies_args {
     const char *jsonl2;
     const char *out_dir;
     bool gen_only;
+    unsigned threads; /* 0: the number of online cores */
 } movies_args;
+
+/* CPU seconds of the whole process (every thread), beside bench_now() */
+static double cpu_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* a phase's wall-clock and CPU seconds */
+typedef struct phase_time {
+    double s, cpu_s;
+} phase_time;
+
+typedef struct phase_clock {
+    double t0, c0;
+} phase_clock;
+
+static phase_clock phase_start(void)
+{
+    phase_clock c = {bench_now(), cpu_now()};
+    return c;
+}
+
+static phase_time phase_stop(phase_clock c)
+{
+    phase_time t = {bench_now() - c.t0, cpu_now() - c.c0};
+    return t;
+}
 
 static void die(const char *what)
 {
@@ -129,7 +163,7 @@ typedef int (*blob_writer)(hollow_write_state *ws, hollow_sink_fn fn,
 
 /* Write one blob of the current cycle to `path`; returns its size. */
 static uint64_t write_blob_file(hollow_write_state *ws, blob_writer wr,
-                                const char *path, double *seconds)
+                                const char *path, phase_time *time)
 {
     file_sink s = {fopen(path, "wb"), 0};
     if (s.f == NULL) {
@@ -137,13 +171,13 @@ static uint64_t write_blob_file(hollow_write_state *ws, blob_writer wr,
                 strerror(errno));
         exit(1);
     }
-    double t0 = bench_now();
+    phase_clock t0 = phase_start();
     int rc = wr(ws, sink_to_file, &s);
     if (rc == HOLLOW_EIO || fclose(s.f) != 0) {
         fprintf(stderr, "hollow-bench movies: cannot write %s\n", path);
         exit(1);
     }
-    *seconds = bench_now() - t0;
+    *time = phase_stop(t0);
     check(rc, path);
     return s.bytes;
 }
@@ -178,8 +212,8 @@ static int64_t next_version(int64_t previous, void *payload)
  * version 1 takes to refresh to version 2 from that store: list the store,
  * plan, read the delta file, apply it, publish.
  */
-static double refresh_delta(const movies_data *d, const char *dir,
-                            double *producer_cycle_s)
+static phase_time refresh_delta(const movies_data *d, const char *dir,
+                                unsigned threads, phase_time *producer_cycle)
 {
     hollow_blobstore *store = NULL;
     hollow_blobstore_fs_options so = HOLLOW_BLOBSTORE_FS_OPTIONS_INIT;
@@ -195,6 +229,7 @@ static double refresh_delta(const movies_data *d, const char *dir,
     po.schemas = schemas;
     po.write.target_shard_size = UINT64_MAX; /* as the other phases */
     po.minter = next_version;
+    po.write.threads = threads;
     hollow_producer *p = NULL;
     check(hollow_producer_new(&p, &po), "producer");
     movies_cycle c1 = {d, 1}, c2 = {d, 2};
@@ -202,15 +237,16 @@ static double refresh_delta(const movies_data *d, const char *dir,
     check(hollow_producer_run_cycle(&v1, p, populate_cycle, &c1), "cycle 1");
     hollow_consumer_options co = HOLLOW_CONSUMER_OPTIONS_INIT;
     co.blobstore = store;
+    co.threads = threads;
     hollow_consumer *c = NULL;
     check(hollow_consumer_new(&c, &co), "consumer");
     check(hollow_consumer_refresh(c, v1), "refresh to version 1");
-    double t0 = bench_now();
+    phase_clock t0 = phase_start();
     check(hollow_producer_run_cycle(&v2, p, populate_cycle, &c2), "cycle 2");
-    *producer_cycle_s = bench_now() - t0;
-    t0 = bench_now();
+    *producer_cycle = phase_stop(t0);
+    t0 = phase_start();
     check(hollow_consumer_refresh(c, v2), "refresh to version 2");
-    double s = bench_now() - t0;
+    phase_time s = phase_stop(t0);
     hollow_consumer_free(c);
     hollow_producer_free(p);
     hollow_schema_list_free(schemas);
@@ -243,10 +279,41 @@ static scan_plan scan_prepare(const hollow_read_state *rs)
 
 /*
  * One pass: for every populated Movie, year + the title's length in UTF-16
- * code units, counted exactly from the stored form without decoding it
- * (hollow_object_string_length).
+ * code units, counted exactly from the stored form without decoding it,
+ * through a cursor (read.h): fields checked once, accessors inline.
  */
 static uint64_t scan_pass(const scan_plan *p, size_t *records)
+{
+    uint64_t sum = 0;
+    size_t count = 0;
+    hollow_cursor c;
+    unsigned year, title;
+    check(hollow_cursor_init(&c, p->movie), "scan cursor");
+    check(hollow_cursor_column(&year, &c, p->year, HOLLOW_FIELD_INT),
+          "scan Movie.year");
+    check(hollow_cursor_column(&title, &c, p->title, HOLLOW_FIELD_STRING),
+          "scan Movie.title");
+    while (hollow_cursor_next(&c)) {
+        int32_t y = 0;
+        size_t title_units;
+        int rc = hollow_cursor_int(&y, &c, year);
+        if (rc == HOLLOW_OK)
+            sum += (uint64_t)(int64_t)y;
+        else if (rc < 0)
+            die("scan Movie.year");
+        rc = hollow_cursor_string_length(&title_units, &c, title);
+        if (rc == HOLLOW_OK)
+            sum += title_units;
+        else if (rc < 0)
+            die("scan Movie.title");
+        count++;
+    }
+    *records = count;
+    return sum;
+}
+
+/* The same pass through the checked per-record accessors (hollow_object_*). */
+static uint64_t scan_pass_checked(const scan_plan *p, size_t *records)
 {
     uint64_t sum = 0;
     size_t count = 0;
@@ -272,19 +339,25 @@ static uint64_t scan_pass(const scan_plan *p, size_t *records)
 
 typedef struct scan_result {
     size_t records;
-    double first_ns, best_ns;
+    double first_ns, best_ns, best_cpu_ns;
     uint64_t checksum;
 } scan_result;
 
-static scan_result scan(const hollow_read_state *rs)
+typedef uint64_t (*scan_fn)(const scan_plan *p, size_t *records);
+
+static scan_result scan(const hollow_read_state *rs, scan_fn pass_fn)
 {
-    scan_result r = {0, 0, 1e30, 0};
+    scan_result r = {0, 0, 1e30, 1e30, 0};
     scan_plan p = scan_prepare(rs);
     for (int pass = 0; pass < SCAN_PASSES; pass++) {
         size_t records;
-        double t0 = bench_now();
-        uint64_t sum = scan_pass(&p, &records);
-        double ns = (bench_now() - t0) * 1e9 / (double)(records > 0 ? records : 1);
+        phase_clock pc = phase_start();
+        uint64_t sum = pass_fn(&p, &records);
+        phase_time pt = phase_stop(pc);
+        double per = 1e9 / (double)(records > 0 ? records : 1);
+        double ns = pt.s * per;
+        if (pt.cpu_s * per < r.best_cpu_ns)
+            r.best_cpu_ns = pt.cpu_s * per;
         if (pass == 0) {
             r.first_ns = ns;
             r.records = records;
@@ -315,7 +388,8 @@ static uint64_t expected_checksum(const movies_data *d, int version)
 static void usage(FILE *f)
 {
     fprintf(f, "usage: hollow-bench movies [--n N] [--seed S] [--lookups L] "
-               "[--jsonl FILE] [--jsonl2 FILE] [--gen-only] [--out DIR]\n");
+               "[--threads T] [--jsonl FILE] [--jsonl2 FILE] [--gen-only] "
+               "[--out DIR]\n");
 }
 
 static void help(void)
@@ -326,6 +400,8 @@ static void help(void)
            "  --n N          movies in version 1 (default 100000)\n"
            "  --seed S       the generator's seed (default 42)\n"
            "  --lookups L    primary-key lookups timed (default 1000000)\n"
+           "  --threads T    threads of the write state, producer and consumer\n"
+           "                 (default 0: the number of online cores)\n"
            "  --jsonl FILE   also write version 1 as JSON lines\n"
            "  --jsonl2 FILE  also write version 2 as JSON lines\n"
            "  --gen-only     write the JSON lines and stop\n"
@@ -352,6 +428,7 @@ static int parse_args(movies_args *a, int argc, char **argv)
     a->lookups = 1000000;
     a->jsonl = a->jsonl2 = a->out_dir = NULL;
     a->gen_only = false;
+    a->threads = 0;
     for (int i = 1; i < argc; i++) {
         const char *o = argv[i];
         bool has = i + 1 < argc;
@@ -377,6 +454,11 @@ static int parse_args(movies_args *a, int argc, char **argv)
             a->jsonl2 = argv[++i];
         } else if (strcmp(o, "--out") == 0 && has) {
             a->out_dir = argv[++i];
+        } else if (strcmp(o, "--threads") == 0 && has) {
+            uint64_t t;
+            if (!parse_u64(argv[++i], &t) || t > 1024)
+                return -1;
+            a->threads = (unsigned)t;
         } else if (strcmp(o, "--gen-only") == 0) {
             a->gen_only = true;
         } else {
@@ -456,37 +538,39 @@ int bench_movies(int argc, char **argv)
      * N=1000000; HollowProducer's 16 MiB shards and five tags would not) */
     hollow_write_options wopts = HOLLOW_WRITE_OPTIONS_INIT;
     wopts.target_shard_size = UINT64_MAX;
+    wopts.threads = args.threads;
     hollow_write_state *ws = NULL;
     movies_writer w;
-    t0 = bench_now();
+    phase_clock pc = phase_start();
     check(hollow_write_state_new(&ws, schemas, &wopts), "write state");
     check(movies_writer_init(&w, ws, d.actor_count), "populate");
     check(movies_populate(&w, &d, 1), "populate");
-    double populate_s = bench_now() - t0;
-    fprintf(stderr, "movies: populate %.3f s\n", populate_s);
+    phase_time populate = phase_stop(pc);
+    fprintf(stderr, "movies: populate %.3f s (%.3f s CPU)\n", populate.s,
+            populate.cpu_s);
 
     /* write_snapshot_s, snapshot_bytes */
-    double write_snapshot_s;
+    phase_time write_snapshot;
     uint64_t snapshot_bytes = write_blob_file(
-        ws, hollow_write_state_write_snapshot, snap_path, &write_snapshot_s);
+        ws, hollow_write_state_write_snapshot, snap_path, &write_snapshot);
     fprintf(stderr, "movies: snapshot %s, %" PRIu64 " bytes in %.3f s\n",
-            snap_path, snapshot_bytes, write_snapshot_s);
+            snap_path, snapshot_bytes, write_snapshot.s);
 
     /* populate_v2_s: the next cycle, every version-2 record (actors again) */
-    t0 = bench_now();
+    pc = phase_start();
     check(hollow_write_state_prepare_cycle(ws), "prepare cycle");
     check(movies_populate(&w, &d, 2), "populate v2");
-    double populate_v2_s = bench_now() - t0;
-    double write_delta_s, write_reverse_delta_s;
+    phase_time populate_v2 = phase_stop(pc);
+    phase_time write_delta, write_reverse_delta;
     uint64_t delta_bytes = write_blob_file(ws, hollow_write_state_write_delta,
-                                           delta_path, &write_delta_s);
+                                           delta_path, &write_delta);
     uint64_t reverse_delta_bytes =
         write_blob_file(ws, hollow_write_state_write_reverse_delta, rev_path,
-                        &write_reverse_delta_s);
+                        &write_reverse_delta);
     fprintf(stderr, "movies: populate v2 %.3f s, delta %" PRIu64 " bytes in "
             "%.3f s, reverse delta %" PRIu64 " bytes in %.3f s\n",
-            populate_v2_s, delta_bytes, write_delta_s, reverse_delta_bytes,
-            write_reverse_delta_s);
+            populate_v2.s, delta_bytes, write_delta.s, reverse_delta_bytes,
+            write_reverse_delta.s);
 
     movies_writer_free(&w);
     hollow_write_state_free(ws);
@@ -497,28 +581,28 @@ int bench_movies(int argc, char **argv)
     ropts.memory_mode = HOLLOW_MEMORY_HEAP;
     hollow_read_state *rs = NULL;
     long base = bench_live_bytes();
-    t0 = bench_now();
+    pc = phase_start();
     check(hollow_read_state_open(&rs, snap_path, &ropts), snap_path);
-    double read_snapshot_s = bench_now() - t0;
+    phase_time read_snapshot = phase_stop(pc);
     long read_state_bytes = bench_live_bytes() - base;
     fprintf(stderr, "movies: read %.3f s, %ld bytes held (state says %zu)\n",
-            read_snapshot_s, read_state_bytes, hollow_read_state_memory(rs));
+            read_snapshot.s, read_state_bytes, hollow_read_state_memory(rs));
 
     /* apply_delta_s; memory while version 1 is still pinned, then alone */
     size_t dlen;
     uint8_t *delta = bench_read_file(delta_path, &dlen);
     hollow_read_state *rs2 = NULL;
-    t0 = bench_now();
+    pc = phase_start();
     check(hollow_read_state_apply_delta(&rs2, rs, delta, dlen), "apply delta");
-    double apply_delta_s = bench_now() - t0;
+    phase_time apply_delta = phase_stop(pc);
     free(delta);
     long after_delta_bytes = bench_live_bytes() - base;
 
     /* diff_s: what differs between versions 1 and 2 (hollow/diff.h) */
     hollow_diff *diff = NULL;
-    t0 = bench_now();
+    pc = phase_start();
     check(hollow_diff_new(&diff, rs, rs2, NULL), "diff");
-    double diff_s = bench_now() - t0;
+    phase_time diff_time = phase_stop(pc);
     hollow_diff_type mt = {0};
     for (size_t i = 0; i < hollow_diff_type_count(diff); i++) {
         hollow_diff_type t;
@@ -526,20 +610,21 @@ int bench_movies(int argc, char **argv)
             mt = t;
     }
     fprintf(stderr, "movies: diff %.3f s: Movie %zu added, %zu removed, %zu "
-            "changed\n", diff_s, mt.added, mt.removed, mt.changed);
+            "changed\n", diff_time.s, mt.added, mt.removed, mt.changed);
     hollow_diff_free(diff);
     hollow_read_state_release(rs);
     long v2_bytes = bench_live_bytes() - base;
     fprintf(stderr, "movies: apply delta %.3f s; %ld bytes with v1 pinned, "
-            "%ld for v2 alone\n", apply_delta_s, after_delta_bytes, v2_bytes);
+            "%ld for v2 alone\n", apply_delta.s, after_delta_bytes, v2_bytes);
 
     /* refresh_delta_s: the same delta through producer, store, consumer */
     char store_dir[4200];
     snprintf(store_dir, sizeof store_dir, "%s/store", dir);
-    double producer_cycle_s;
-    double refresh_delta_s = refresh_delta(&d, store_dir, &producer_cycle_s);
+    phase_time producer_cycle;
+    phase_time refresh =
+        refresh_delta(&d, store_dir, args.threads, &producer_cycle);
     fprintf(stderr, "movies: refresh through the store %.3f s (producer cycle "
-            "%.3f s)\n", refresh_delta_s, producer_cycle_s);
+            "%.3f s)\n", refresh.s, producer_cycle.s);
 
     /* the primary key index on Movie.id of version 2, and the lookups */
     bench_index_result ix;
@@ -551,9 +636,16 @@ int bench_movies(int argc, char **argv)
 
     /* scan over the version-2 state (bench-dataset.md) */
     const int scan_version = 2;
-    scan_result sr = scan(rs2);
+    scan_result sr = scan(rs2, scan_pass);
+    scan_result sc = scan(rs2, scan_pass_checked);
     uint64_t want = expected_checksum(&d, scan_version);
     size_t want_records = scan_version == 1 ? d.v1_count : d.v2_count;
+    if (sc.checksum != sr.checksum || sc.records != sr.records) {
+        fprintf(stderr, "hollow-bench movies: the checked scan found %zu "
+                "records, checksum %" PRIu64 "; the cursor %zu, %" PRIu64 "\n",
+                sc.records, sc.checksum, sr.records, sr.checksum);
+        return 1;
+    }
     if (sr.checksum != want || sr.records != want_records) {
         fprintf(stderr,
                 "hollow-bench movies: scan found %zu records, checksum %" PRIu64
@@ -562,29 +654,50 @@ int bench_movies(int argc, char **argv)
         return 1;
     }
 
-    printf("{\"n\":%" PRIu64 ",\"seed\":%" PRId64 ",\"populate_s\":%.6f,"
-           "\"write_snapshot_s\":%.6f,\"snapshot_bytes\":%" PRIu64 ","
-           "\"populate_v2_s\":%.6f,\"write_delta_s\":%.6f,"
-           "\"delta_bytes\":%" PRIu64 ",\"write_reverse_delta_s\":%.6f,"
+    unsigned threads = args.threads;
+    if (threads == 0) { /* what the library takes for 0 (online cores) */
+        long cores = sysconf(_SC_NPROCESSORS_ONLN);
+        threads = cores > 0 ? (unsigned)cores : 1;
+    }
+    printf("{\"n\":%" PRIu64 ",\"seed\":%" PRId64 ",\"threads\":%u,"
+           "\"populate_s\":%.6f,\"populate_cpu_s\":%.6f,"
+           "\"write_snapshot_s\":%.6f,\"write_snapshot_cpu_s\":%.6f,"
+           "\"snapshot_bytes\":%" PRIu64 ","
+           "\"populate_v2_s\":%.6f,\"populate_v2_cpu_s\":%.6f,"
+           "\"write_delta_s\":%.6f,\"write_delta_cpu_s\":%.6f,"
+           "\"delta_bytes\":%" PRIu64 ","
+           "\"write_reverse_delta_s\":%.6f,\"write_reverse_delta_cpu_s\":%.6f,"
            "\"reverse_delta_bytes\":%" PRIu64 ","
-           "\"read_snapshot_s\":%.6f,\"read_state_bytes\":%ld,"
-           "\"apply_delta_s\":%.6f,\"diff_s\":%.6f,"
+           "\"read_snapshot_s\":%.6f,\"read_snapshot_cpu_s\":%.6f,"
+           "\"read_state_bytes\":%ld,"
+           "\"apply_delta_s\":%.6f,\"apply_delta_cpu_s\":%.6f,"
+           "\"diff_s\":%.6f,\"diff_cpu_s\":%.6f,"
            "\"read_state_after_delta_bytes\":%ld,"
-           "\"read_state_v2_bytes\":%ld,\"refresh_delta_s\":%.6f,"
-           "\"producer_cycle_v2_s\":%.6f,"
-           "\"pk_index_build_s\":%.6f,\"pk_index_bytes\":%ld,"
+           "\"read_state_v2_bytes\":%ld,"
+           "\"refresh_delta_s\":%.6f,\"refresh_delta_cpu_s\":%.6f,"
+           "\"producer_cycle_v2_s\":%.6f,\"producer_cycle_v2_cpu_s\":%.6f,"
+           "\"pk_index_build_s\":%.6f,\"pk_index_build_cpu_s\":%.6f,"
+           "\"pk_index_bytes\":%ld,"
            "\"lookups\":%" PRIu64 ",\"lookup_hits\":%" PRIu64 ","
-           "\"lookup_ns_per_op\":%.3f,"
+           "\"lookup_ns_per_op\":%.3f,\"lookup_cpu_ns_per_op\":%.3f,"
            "\"scan_records\":%zu,\"scan_ns_per_record_first_pass\":%.3f,"
-           "\"scan_ns_per_record_best_of_5\":%.3f,\"scan_checksum\":%" PRIu64
-           "}\n",
-           args.n, (int64_t)args.seed, populate_s, write_snapshot_s,
-           snapshot_bytes, populate_v2_s, write_delta_s, delta_bytes,
-           write_reverse_delta_s, reverse_delta_bytes, read_snapshot_s,
-           read_state_bytes, apply_delta_s, diff_s, after_delta_bytes, v2_bytes,
-           refresh_delta_s, producer_cycle_s, ix.pk_index_build_s,
-           ix.pk_index_bytes, ix.lookups, ix.lookup_hits, ix.lookup_ns_per_op,
-           sr.records, sr.first_ns, sr.best_ns, sr.checksum);
+           "\"scan_ns_per_record_best_of_5\":%.3f,"
+           "\"scan_cpu_ns_per_record_best_of_5\":%.3f,"
+           "\"scan_checked_ns_per_record_best_of_5\":%.3f,"
+           "\"scan_checked_cpu_ns_per_record_best_of_5\":%.3f,"
+           "\"scan_checksum\":%" PRIu64 "}\n",
+           args.n, (int64_t)args.seed, threads, populate.s, populate.cpu_s,
+           write_snapshot.s, write_snapshot.cpu_s, snapshot_bytes,
+           populate_v2.s, populate_v2.cpu_s, write_delta.s, write_delta.cpu_s,
+           delta_bytes, write_reverse_delta.s, write_reverse_delta.cpu_s,
+           reverse_delta_bytes, read_snapshot.s, read_snapshot.cpu_s,
+           read_state_bytes, apply_delta.s, apply_delta.cpu_s, diff_time.s,
+           diff_time.cpu_s, after_delta_bytes, v2_bytes, refresh.s,
+           refresh.cpu_s, producer_cycle.s, producer_cycle.cpu_s,
+           ix.pk_index_build_s, ix.pk_index_build_cpu_s, ix.pk_index_bytes,
+           ix.lookups, ix.lookup_hits, ix.lookup_ns_per_op,
+           ix.lookup_cpu_ns_per_op, sr.records, sr.first_ns, sr.best_ns,
+           sr.best_cpu_ns, sc.best_ns, sc.best_cpu_ns, sr.checksum);
 
     hollow_read_state_release(rs2);
     if (!keep) {

@@ -25,6 +25,8 @@
 #ifndef HOLLOW_READ_H
 #define HOLLOW_READ_H
 
+#include <string.h>
+
 #include "common.h"
 #include "error.h"
 #include "schema.h"
@@ -402,6 +404,430 @@ HOLLOW_API int hollow_object_string_length(size_t *units, const hollow_type *t,
  */
 HOLLOW_API int hollow_object_value(hollow_value *out, const hollow_type *t,
                                    hollow_ordinal o, size_t field);
+
+/* --------------------------------------------------------------- cursors */
+
+/*
+ * A cursor walks the populated ordinals of one type, shard by shard, and
+ * reads fields of OBJECT records through columns bound once. The field's
+ * kind is checked when a column is bound, the shard's field layout is
+ * looked up once per shard, and the per-record accessors are inline: a
+ * scan of a few fields costs a few nanoseconds per record, where the
+ * checked hollow_object_*() calls re-check everything per call.
+ *
+ *     hollow_cursor c;
+ *     unsigned year, title;
+ *     if (hollow_cursor_init(&c, movie) < 0 ||
+ *         hollow_cursor_column(&year, &c, year_f, HOLLOW_FIELD_INT) < 0 ||
+ *         hollow_cursor_column(&title, &c, title_f, HOLLOW_FIELD_STRING) < 0)
+ *         ...;
+ *     while (hollow_cursor_next(&c)) {
+ *         int32_t y;
+ *         size_t units;
+ *         if (hollow_cursor_int(&y, &c, year) == HOLLOW_OK) ...
+ *         if (hollow_cursor_string_length(&units, &c, title) == HOLLOW_OK) ...
+ *     }
+ *
+ * Order: every populated ordinal exactly once, shard 0's in ascending
+ * order, then shard 1's, and so on; with one shard that is ascending
+ * ordinal order. c.ordinal is the current record's ordinal: pass it to the
+ * checked accessors (hollow_object_string(), collections) for anything the
+ * cursor does not read itself.
+ *
+ * The var-length accessors (STRING, BYTES) take the cursor as non-const:
+ * they remember the last end offset read, so that the next record's start
+ * is not read again.
+ *
+ * The accessors return what the checked ones return: 0, HOLLOW_NULL (the
+ * same null values in *out), HOLLOW_ECORRUPT for inconsistent var-length
+ * offsets or values (a hostile blob), and HOLLOW_EINVAL for a column that
+ * was not bound with that field type, or when there is no current record
+ * (before the first hollow_cursor_next() or after it returned false).
+ *
+ * ABI: the struct is allocated by the caller (on the stack is fine) and its
+ * layout is compiled into the caller by the inline accessors. Its fields
+ * other than `ordinal` are private. hollow_cursor_init() passes
+ * HOLLOW_CURSOR_VERSION and sizeof(hollow_cursor) to the library, which
+ * refuses a layout it was not built with (HOLLOW_EVERSION): a program
+ * compiled against another layout must be recompiled. The cursor owns
+ * nothing and needs no free; it borrows the type (and its state), which
+ * must stay held while the cursor is used.
+ *
+ * Threads: a cursor is used by one thread at a time; any number of cursors
+ * may walk the same state at once.
+ */
+
+/* Private: the accessors are small once inlined; make sure they are. */
+#if defined(__GNUC__)
+#define HOLLOW_CURSOR_INLINE_ static inline __attribute__((always_inline))
+#else
+#define HOLLOW_CURSOR_INLINE_ static inline
+#endif
+
+/** Layout version of hollow_cursor; changes whenever its layout does. */
+#define HOLLOW_CURSOR_VERSION 1
+/** Columns one cursor can bind. */
+#define HOLLOW_CURSOR_MAX_COLUMNS 16
+
+/** Private: one bound column, with the current shard's layout. */
+typedef struct hollow_cursor_column_ {
+    const uint8_t *var; /* var-length bytes of the field in the shard */
+    uint64_t var_len;
+    uint32_t offset; /* bit offset of the field in a record */
+    uint8_t width;   /* bits */
+    uint8_t type;    /* hollow_field_type */
+    uint16_t pad;
+    uint32_t field;     /* index in the schema */
+    uint32_t last_slot; /* var-length: slot whose end offset is last_end */
+    uint64_t last_end;  /* (UINT32_MAX: none yet in this shard) */
+} hollow_cursor_column_;
+
+/** A cursor over the records of one type; see above. */
+typedef struct hollow_cursor {
+    /** The current record (read-only), or HOLLOW_ORDINAL_NONE. */
+    hollow_ordinal ordinal;
+    /* private */
+    uint32_t column_count_;
+    const hollow_type *type_;
+    const uint8_t *fixed_; /* the shard's records */
+    const uint64_t *pop_;  /* the shard's populated bits */
+    uint64_t fixed_words_;
+    uint64_t rec_bits_;
+    uint64_t word_; /* bits of pop_[wi_] not visited yet */
+    uint32_t wi_, pop_words_;
+    uint32_t shard_, slot_;
+    uint32_t shard_count_, shard_bits_;
+    hollow_cursor_column_ col_[HOLLOW_CURSOR_MAX_COLUMNS];
+} hollow_cursor;
+
+/** Private: hollow_cursor_init() passes the layout it was compiled with. */
+HOLLOW_API int hollow_cursor_init_abi_(hollow_cursor *c, const hollow_type *t,
+                                       unsigned version, size_t size);
+/** Private: the next word with a populated bit, or false at the end. */
+HOLLOW_API bool hollow_cursor_advance_(hollow_cursor *c);
+/** Private: the error of an accessor (sets hollow_error_last()). */
+HOLLOW_API int hollow_cursor_fail_(const hollow_cursor *c, unsigned col,
+                                   hollow_field_type want, int what);
+
+/**
+ * Start a cursor over the populated ordinals of `t` (any kind; columns
+ * only for OBJECT types). The cursor stands before the first record.
+ * @return 0; HOLLOW_EINVAL if `c` or `t` is NULL; HOLLOW_EVERSION if the
+ *         library was built with another cursor layout (the cursor's
+ *         bytes are then not touched). After HOLLOW_EINVAL for a NULL `t`
+ *         the cursor is empty: hollow_cursor_next() returns false.
+ */
+static inline int hollow_cursor_init(hollow_cursor *c, const hollow_type *t)
+{
+    return hollow_cursor_init_abi_(c, t, HOLLOW_CURSOR_VERSION, sizeof *c);
+}
+
+/**
+ * Bind field `field` (its index in the type's schema) as a column read
+ * with the accessor of `type`; *col receives the column number to pass to
+ * the accessors. May be called at any time, also during a walk.
+ * @return 0; HOLLOW_EINVAL if the type is not OBJECT, has no such field,
+ *         the field is not of `type` (the message names both, as the
+ *         checked accessors do), a pointer is NULL, or
+ *         HOLLOW_CURSOR_MAX_COLUMNS are bound already.
+ */
+HOLLOW_API int hollow_cursor_column(unsigned *col, hollow_cursor *c,
+                                    size_t field, hollow_field_type type);
+
+/**
+ * Move to the next populated record: true, with c->ordinal set; false at
+ * the end (c->ordinal is then HOLLOW_ORDINAL_NONE, and later calls return
+ * false again).
+ */
+HOLLOW_CURSOR_INLINE_ bool hollow_cursor_next(hollow_cursor *c)
+{
+    if (c->word_ == 0 && !hollow_cursor_advance_(c))
+        return false;
+#if defined(__GNUC__)
+    uint32_t b = (uint32_t)__builtin_ctzll(c->word_);
+#else
+    uint32_t b = 0;
+    while (!((c->word_ >> b) & 1))
+        b++;
+#endif
+    c->word_ &= c->word_ - 1;
+    c->slot_ = c->wi_ * 64 + b;
+    c->ordinal = (hollow_ordinal)((c->slot_ << c->shard_bits_) | c->shard_);
+    return true;
+}
+
+/* Private: big-endian word i of w. */
+HOLLOW_CURSOR_INLINE_ uint64_t hollow_cursor_word_(const uint8_t *w, uint64_t i)
+{
+    uint64_t v;
+    memcpy(&v, w + i * 8, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    v = __builtin_bswap64(v);
+#endif
+    return v;
+}
+
+/*
+ * Private: bits [p, p + b) of the current shard's records (b <= 64).
+ * Always reads two words (the second clamped to the last one) so that
+ * whether a value spills into the next word costs no branch.
+ */
+HOLLOW_CURSOR_INLINE_ uint64_t hollow_cursor_bits_(const hollow_cursor *c,
+                                                   uint64_t p, unsigned b)
+{
+    uint64_t i = p >> 6, j, v;
+    unsigned s = (unsigned)(p & 63);
+    if (b == 0)
+        return 0;
+    j = i + 1 < c->fixed_words_ ? i + 1 : i;
+    v = hollow_cursor_word_(c->fixed_, i) >> s;
+    v |= (hollow_cursor_word_(c->fixed_, j) << 1) << (63 - s);
+    return b >= 64 ? v : v & (((uint64_t)1 << b) - 1);
+}
+
+/* Private: the raw bits of column `col` of the current record. */
+HOLLOW_CURSOR_INLINE_ uint64_t hollow_cursor_raw_(const hollow_cursor *c,
+                                                  unsigned col)
+{
+    const hollow_cursor_column_ *k = &c->col_[col];
+    return hollow_cursor_bits_(c, (uint64_t)c->slot_ * c->rec_bits_ + k->offset,
+                               k->width);
+}
+
+/* Private: whether column `col` may be read as `want` now. */
+HOLLOW_CURSOR_INLINE_ bool
+hollow_cursor_ok_(const hollow_cursor *c, unsigned col, hollow_field_type want)
+{
+    return col < c->column_count_ && c->col_[col].type == (uint8_t)want &&
+           c->ordinal >= 0;
+}
+
+/* Private: all ones of `w` bits, the null of INT, LONG, BOOLEAN, REFERENCE */
+HOLLOW_CURSOR_INLINE_ uint64_t hollow_cursor_ones_(unsigned w)
+{
+    return w >= 64 ? ~(uint64_t)0 : (((uint64_t)1 << w) - 1);
+}
+
+/** An INT column (as hollow_object_int()). */
+HOLLOW_CURSOR_INLINE_ int
+hollow_cursor_int(int32_t *out, const hollow_cursor *c, unsigned col)
+{
+    uint64_t raw;
+    if (!hollow_cursor_ok_(c, col, HOLLOW_FIELD_INT))
+        return hollow_cursor_fail_(c, col, HOLLOW_FIELD_INT, 0);
+    raw = hollow_cursor_raw_(c, col);
+    if (raw == hollow_cursor_ones_(c->col_[col].width)) {
+        *out = INT32_MIN;
+        return HOLLOW_NULL;
+    }
+    *out = (int32_t)(((uint32_t)raw >> 1) ^ (0u - ((uint32_t)raw & 1)));
+    return 0;
+}
+
+/** A LONG column (as hollow_object_long()). */
+HOLLOW_CURSOR_INLINE_ int
+hollow_cursor_long(int64_t *out, const hollow_cursor *c, unsigned col)
+{
+    uint64_t raw;
+    if (!hollow_cursor_ok_(c, col, HOLLOW_FIELD_LONG))
+        return hollow_cursor_fail_(c, col, HOLLOW_FIELD_LONG, 0);
+    raw = hollow_cursor_raw_(c, col);
+    if (raw == hollow_cursor_ones_(c->col_[col].width)) {
+        *out = INT64_MIN;
+        return HOLLOW_NULL;
+    }
+    *out = (int64_t)((raw >> 1) ^ (0 - (raw & 1)));
+    return 0;
+}
+
+/** A FLOAT column (as hollow_object_float()). */
+HOLLOW_CURSOR_INLINE_ int
+hollow_cursor_float(float *out, const hollow_cursor *c, unsigned col)
+{
+    uint32_t bits;
+    if (!hollow_cursor_ok_(c, col, HOLLOW_FIELD_FLOAT))
+        return hollow_cursor_fail_(c, col, HOLLOW_FIELD_FLOAT, 0);
+    bits = (uint32_t)hollow_cursor_raw_(c, col);
+    if (c->col_[col].width > 0 && bits == 0x7FC00001u) { /* §6.1 null */
+        bits = 0x7FC00000u;                              /* NaN */
+        memcpy(out, &bits, 4);
+        return HOLLOW_NULL;
+    }
+    memcpy(out, &bits, 4);
+    return 0;
+}
+
+/** A DOUBLE column (as hollow_object_double()). */
+HOLLOW_CURSOR_INLINE_ int
+hollow_cursor_double(double *out, const hollow_cursor *c, unsigned col)
+{
+    uint64_t raw;
+    if (!hollow_cursor_ok_(c, col, HOLLOW_FIELD_DOUBLE))
+        return hollow_cursor_fail_(c, col, HOLLOW_FIELD_DOUBLE, 0);
+    raw = hollow_cursor_raw_(c, col);
+    if (c->col_[col].width > 0 && raw == 0x7FF8000000000001ull) {
+        raw = 0x7FF8000000000000ull;
+        memcpy(out, &raw, 8);
+        return HOLLOW_NULL;
+    }
+    memcpy(out, &raw, 8);
+    return 0;
+}
+
+/** A BOOLEAN column (as hollow_object_bool()). */
+HOLLOW_CURSOR_INLINE_ int hollow_cursor_bool(bool *out, const hollow_cursor *c,
+                                             unsigned col)
+{
+    uint64_t raw;
+    if (!hollow_cursor_ok_(c, col, HOLLOW_FIELD_BOOLEAN))
+        return hollow_cursor_fail_(c, col, HOLLOW_FIELD_BOOLEAN, 0);
+    raw = hollow_cursor_raw_(c, col);
+    if (raw == hollow_cursor_ones_(c->col_[col].width)) {
+        *out = false;
+        return HOLLOW_NULL;
+    }
+    if (raw > 1)
+        return hollow_cursor_fail_(c, col, HOLLOW_FIELD_BOOLEAN, 1);
+    *out = raw == 1;
+    return 0;
+}
+
+/** A REFERENCE column (as hollow_object_ref()). */
+HOLLOW_CURSOR_INLINE_ int
+hollow_cursor_ref(hollow_ordinal *out, const hollow_cursor *c, unsigned col)
+{
+    uint64_t raw;
+    if (!hollow_cursor_ok_(c, col, HOLLOW_FIELD_REFERENCE))
+        return hollow_cursor_fail_(c, col, HOLLOW_FIELD_REFERENCE, 0);
+    raw = hollow_cursor_raw_(c, col);
+    if (raw == hollow_cursor_ones_(c->col_[col].width)) {
+        *out = HOLLOW_ORDINAL_NONE;
+        return HOLLOW_NULL;
+    }
+    if (raw > INT32_MAX)
+        return hollow_cursor_fail_(c, col, HOLLOW_FIELD_REFERENCE, 1);
+    *out = (hollow_ordinal)raw;
+    return 0;
+}
+
+/*
+ * Private: the stored bytes of var-length column `col` (§6.4), from the
+ * end offsets of the slot and the slot before; the latter is remembered
+ * from the previous record when it was that slot (a walk over consecutive
+ * records reads one offset per record).
+ */
+HOLLOW_CURSOR_INLINE_ int hollow_cursor_var_(hollow_bytes *out,
+                                             hollow_cursor *c, unsigned col,
+                                             hollow_field_type want)
+{
+    hollow_cursor_column_ *k;
+    uint64_t raw, mask, end, start;
+    out->ptr = NULL;
+    out->len = 0;
+    if (!hollow_cursor_ok_(c, col, want))
+        return hollow_cursor_fail_(c, col, want, 0);
+    k = &c->col_[col];
+    if (k->width == 0)
+        return HOLLOW_NULL;
+    raw = hollow_cursor_raw_(c, col);
+    mask = hollow_cursor_ones_(k->width - 1u);
+    end = raw & mask;
+    if (c->slot_ == 0)
+        start = 0;
+    else if (k->last_slot + 1 == c->slot_)
+        start = k->last_end;
+    else
+        start = hollow_cursor_bits_(
+                    c, (uint64_t)(c->slot_ - 1) * c->rec_bits_ + k->offset,
+                    k->width) &
+                mask;
+    k->last_slot = c->slot_;
+    k->last_end = end;
+    if (start > end || end > k->var_len)
+        return hollow_cursor_fail_(c, col, want, 1);
+    if ((raw >> (k->width - 1u)) & 1)
+        return HOLLOW_NULL;
+    out->ptr = k->var + start;
+    out->len = (size_t)(end - start);
+    return 0;
+}
+
+/** A BYTES column as a borrowed view (as hollow_object_bytes()). */
+HOLLOW_CURSOR_INLINE_ int hollow_cursor_bytes(hollow_bytes *out,
+                                              hollow_cursor *c, unsigned col)
+{
+    return hollow_cursor_var_(out, c, col, HOLLOW_FIELD_BYTES);
+}
+
+/** A STRING column in its stored form (as hollow_object_string_raw()). */
+HOLLOW_CURSOR_INLINE_ int
+hollow_cursor_string_raw(hollow_bytes *out, hollow_cursor *c, unsigned col)
+{
+    return hollow_cursor_var_(out, c, col, HOLLOW_FIELD_STRING);
+}
+
+/*
+ * Private: UTF-16 code units of stored string bytes p[0, n): the bytes
+ * below 0x80, each the last of one unit's varint (§6.4). Counts 8 bytes at
+ * a time; the last 32 or fewer with no branch on the length (a branch that
+ * varies from string to string is mispredicted half of the time): four
+ * words, each masked by a window of 0xFF bytes that ends at n. Reads up to
+ * 31 bytes past p + n when they lie before `end` (the buffer's end), else
+ * counts bytewise.
+ */
+HOLLOW_CURSOR_INLINE_ size_t hollow_cursor_units_(const uint8_t *p, size_t n,
+                                                  const uint8_t *end)
+{
+    static const uint8_t
+        window[64] = {0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+                      0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+                      0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+                      0xFF, 0xFF, 0xFF, 0xFF, 0xFF}; /* then 32 zeros */
+    const uint64_t hi = 0x8080808080808080ull, ones = 0x0101010101010101ull;
+    const uint8_t *w;
+    size_t k = 0;
+    uint64_t x, m, sum;
+    for (; n > 32; p += 8, n -= 8) {
+        memcpy(&x, p, 8);
+        k += (size_t)((((~x & hi) >> 7) * ones) >> 56);
+    }
+    if ((size_t)(end - p) < 32) {
+        for (; n > 0; p++, n--)
+            k += *p < 0x80;
+        return k;
+    }
+    w = window + 32 - n; /* n bytes of 0xFF, then zeros */
+    memcpy(&x, p, 8);
+    memcpy(&m, w, 8);
+    sum = ((~x & hi) >> 7) & m;
+    memcpy(&x, p + 8, 8);
+    memcpy(&m, w + 8, 8);
+    sum += ((~x & hi) >> 7) & m;
+    memcpy(&x, p + 16, 8);
+    memcpy(&m, w + 16, 8);
+    sum += ((~x & hi) >> 7) & m;
+    memcpy(&x, p + 24, 8);
+    memcpy(&m, w + 24, 8);
+    sum += ((~x & hi) >> 7) & m;
+    return k + (size_t)((sum * ones) >> 56); /* each byte of sum <= 4 */
+}
+
+/**
+ * The length of a STRING column in UTF-16 code units (as
+ * hollow_object_string_length()), without decoding it.
+ */
+HOLLOW_CURSOR_INLINE_ int
+hollow_cursor_string_length(size_t *units, hollow_cursor *c, unsigned col)
+{
+    hollow_bytes v;
+    int rc = hollow_cursor_var_(&v, c, col, HOLLOW_FIELD_STRING);
+    *units = 0;
+    if (rc != 0)
+        return rc;
+    *units = hollow_cursor_units_(v.ptr, v.len,
+                                  c->col_[col].var + c->col_[col].var_len);
+    return 0;
+}
 
 /* ----------------------------------------------------------- collections */
 

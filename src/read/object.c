@@ -167,16 +167,19 @@ int hollow_object_string_length(size_t *units, const hollow_type *t,
 {
     HOLLOW__ARG_NOT_NULL(units);
     HOLLOW__ARG_NOT_NULL(t);
+    const hollow__shard *s = NULL;
     const uint8_t *p = NULL;
+    uint32_t j = 0;
     size_t n = 0;
     *units = 0;
-    int rc = var_bytes(&p, &n, t, o, field, HOLLOW_FIELD_STRING);
-    if (rc != 0)
+    int rc;
+    if ((rc = hollow__schema_check_field(t->schema, field,
+                                         HOLLOW_FIELD_STRING)) < 0 ||
+        (rc = hollow__locate(&s, &j, t, o)) < 0 ||
+        (rc = hollow__var_range(&p, &n, t, s, j, field)) != 0)
         return rc;
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++)
-        k += p[i] < 0x80;
-    *units = k;
+    /* the cursor's branch-free count (read.h), bounded by the buffer */
+    *units = hollow_cursor_units_(p, n, s->var[field] + s->var_len[field]);
     return 0;
 }
 
