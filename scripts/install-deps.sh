@@ -11,7 +11,8 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 PKGS=(build-essential cmake pkg-config check libjansson-dev libssl-dev
       libdouble-conversion-dev python3 libcapnp-dev capnproto libsimdjson-dev
       libcurl4-openssl-dev libhiredis-dev libexpat1-dev
-      redis-server redis-tools awscli openssl curl libedit-dev)
+      redis-server redis-tools awscli openssl curl libedit-dev
+      man-db bsdextrautils)
 # node runs the S3 test server; Debian's Node 18 does (npm warns about its engines field)
 if ! command -v node >/dev/null; then
   PKGS+=(nodejs npm)
