@@ -7,6 +7,8 @@
 #                                                   -> hollow-cli
 # docs/packaging.md says why, and how the SONAME changes.
 include(CMakePackageConfigHelpers)
+# scripts/deb.sh: man pages gzipped, copyright and changelog per package
+option(HOLLOW_DEB "Install the files as the Debian packages want them" OFF)
 
 set(HOLLOW_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/hollow)
 set(HOLLOW_PC_DIR ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
@@ -66,8 +68,12 @@ foreach(h ${HOLLOW_PUBLIC_HEADERS})
   string(APPEND HOLLOW_MAN_HEADERS ".TP\n.I <${rel}>\n${what}\n")
 endforeach()
 configure_file(docs/libhollow.3.in ${CMAKE_CURRENT_BINARY_DIR}/libhollow.3 @ONLY)
-install(FILES ${CMAKE_CURRENT_BINARY_DIR}/libhollow.3
-        DESTINATION ${CMAKE_INSTALL_MANDIR}/man3 COMPONENT dev)
+set(HOLLOW_MAN3 ${CMAKE_CURRENT_BINARY_DIR}/libhollow.3)
+if(HOLLOW_DEB)
+  execute_process(COMMAND gzip -9nkf ${HOLLOW_MAN3} COMMAND_ERROR_IS_FATAL ANY)
+  set(HOLLOW_MAN3 ${HOLLOW_MAN3}.gz)
+endif()
+install(FILES ${HOLLOW_MAN3} DESTINATION ${CMAKE_INSTALL_MANDIR}/man3 COMPONENT dev)
 install(FILES README.md DESTINATION ${CMAKE_INSTALL_DOCDIR} COMPONENT dev)
 install(DIRECTORY docs/ DESTINATION ${CMAKE_INSTALL_DOCDIR}/docs COMPONENT dev
         FILES_MATCHING PATTERN "*.md")
@@ -85,12 +91,17 @@ if(TARGET hollow-cli)
     DEPENDS hollow-cli ${PROJECT_SOURCE_DIR}/scripts/gen-cli-docs.sh
     COMMENT "hollow-cli(1) and its bash completion from hollow-cli --help"
     VERBATIM)
-  add_custom_target(hollow-cli-docs ALL DEPENDS ${HOLLOW_CLI_DOCS}/hollow-cli.1
+  set(HOLLOW_MAN1 ${HOLLOW_CLI_DOCS}/hollow-cli.1)
+  if(HOLLOW_DEB)
+    add_custom_command(OUTPUT ${HOLLOW_MAN1}.gz
+      COMMAND gzip -9nkf ${HOLLOW_MAN1} DEPENDS ${HOLLOW_MAN1} VERBATIM)
+    set(HOLLOW_MAN1 ${HOLLOW_MAN1}.gz)
+  endif()
+  add_custom_target(hollow-cli-docs ALL DEPENDS ${HOLLOW_MAN1}
                     ${HOLLOW_CLI_DOCS}/hollow-cli.bash)
   install(TARGETS hollow-cli RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR}
           COMPONENT cli)
-  install(FILES ${HOLLOW_CLI_DOCS}/hollow-cli.1
-          DESTINATION ${CMAKE_INSTALL_MANDIR}/man1 COMPONENT cli)
+  install(FILES ${HOLLOW_MAN1} DESTINATION ${CMAKE_INSTALL_MANDIR}/man1 COMPONENT cli)
   install(FILES ${HOLLOW_CLI_DOCS}/hollow-cli.bash
           DESTINATION ${CMAKE_INSTALL_DATADIR}/bash-completion/completions
           RENAME hollow-cli COMPONENT cli)

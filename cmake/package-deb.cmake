@@ -2,8 +2,7 @@
 # it with -DHOLLOW_DEB=ON -DCMAKE_INSTALL_PREFIX=/usr). The runtime package
 # is named after the SONAME as Debian policy 8.1 says: libhollow.so.0.2 is
 # in libhollow0.2.
-option(HOLLOW_DEB "Install the Debian copyright and changelog files" OFF)
-set(HOLLOW_DEB_MAINTAINER "hollow-c packager <hollow-c@localhost>" CACHE STRING
+set(HOLLOW_DEB_MAINTAINER "hollow-c packager <nobody@hollow-c.invalid>" CACHE STRING
     "the Maintainer field of the .deb files (scripts/deb.sh: $DEBFULLNAME <$DEBEMAIL>)")
 
 set(HOLLOW_DEB_RUNTIME libhollow${HOLLOW_SOVERSION})
@@ -27,7 +26,7 @@ if(HOLLOW_DEB)
                     COMMAND_ERROR_IS_FATAL ANY)
     install(FILES ${CMAKE_CURRENT_BINARY_DIR}/deb/${pkg}/changelog.Debian.gz
             DESTINATION ${CMAKE_INSTALL_DATADIR}/doc/${pkg} COMPONENT ${c})
-    install(FILES ${PROJECT_SOURCE_DIR}/cmake/debian-copyright
+    install(FILES ${PROJECT_SOURCE_DIR}/cmake/deb/copyright
             DESTINATION ${CMAKE_INSTALL_DATADIR}/doc/${pkg} RENAME copyright
             COMPONENT ${c})
   endforeach()
@@ -49,8 +48,12 @@ set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 
 set(CPACK_DEBIAN_RUNTIME_PACKAGE_NAME ${HOLLOW_DEB_RUNTIME})
 set(CPACK_DEBIAN_RUNTIME_PACKAGE_SECTION libs)
-set(CPACK_DEBIAN_RUNTIME_PACKAGE_GENERATE_SHLIBS ON)
-set(CPACK_DEBIAN_RUNTIME_PACKAGE_GENERATE_SHLIBS_POLICY ">=")
+# shlibs for dpkg-shlibdeps of programs built against it (CPack reads only
+# the global variables), and the ldconfig trigger
+set(CPACK_DEBIAN_PACKAGE_GENERATE_SHLIBS ON)
+set(CPACK_DEBIAN_PACKAGE_GENERATE_SHLIBS_POLICY ">=")
+set(CPACK_DEBIAN_RUNTIME_PACKAGE_CONTROL_EXTRA ${PROJECT_SOURCE_DIR}/cmake/deb/triggers)
+set(CPACK_DEBIAN_RUNTIME_PACKAGE_CONTROL_STRICT_PERMISSION ON)
 set(CPACK_COMPONENT_RUNTIME_DESCRIPTION
 "Netflix Hollow in C - shared library
  Hollow publishes a data set as versioned blobs (snapshot, delta, reverse
@@ -59,10 +62,9 @@ set(CPACK_COMPONENT_RUNTIME_DESCRIPTION
 
 set(CPACK_DEBIAN_DEV_PACKAGE_NAME ${HOLLOW_DEB_DEV})
 set(CPACK_DEBIAN_DEV_PACKAGE_SECTION libdevel)
-set(CPACK_DEBIAN_DEV_PACKAGE_ARCHITECTURE any)
-# libhollow.a's dependencies (hollow.pc's Libs.private): their -dev packages
+# libhollow.a's dependencies (hollow.pc's Libs.private, libstdc++ too): their -dev packages
 set(CPACK_DEBIAN_DEV_PACKAGE_DEPENDS
-    "${HOLLOW_DEB_RUNTIME} (= ${PROJECT_VERSION}-1), libdouble-conversion-dev, libcurl4-openssl-dev | libcurl-dev, libssl-dev, libhiredis-dev, libexpat1-dev, libcapnp-dev, libsimdjson-dev")
+    "${HOLLOW_DEB_RUNTIME} (= ${PROJECT_VERSION}-1), libdouble-conversion-dev, libcurl4-openssl-dev | libcurl-dev, libssl-dev, libhiredis-dev, libexpat1-dev, libcapnp-dev, libsimdjson-dev, libstdc++-12-dev | libstdc++-dev")
 set(CPACK_COMPONENT_DEV_DESCRIPTION
 "Netflix Hollow in C - development files
  The headers, libhollow.a, hollow.pc for pkg-config, the CMake package

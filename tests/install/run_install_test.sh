@@ -37,6 +37,12 @@ for f in "$SONAME" libhollow.so libhollow.a pkgconfig/hollow.pc \
          cmake/hollow/hollowConfig.cmake cmake/hollow/hollowConfigVersion.cmake; do
   [ -e "$LIBDIR/$f" ] && ok || bad "the prefix lacks ${LIBDIR#"$P"/}/$f"
 done
+# `man hollow-cli` and `man 3 libhollow` find the prefix's pages
+for page in "1 hollow-cli" "3 libhollow"; do
+  # shellcheck disable=SC2086
+  where=$(MANPATH="$P/share/man" man -w $page 2>&1)
+  case $where in "$P"/share/man/*) ok ;; *) bad "man -w $page: $where" ;; esac
+done
 # only public headers: everything under include/ is include/hollow/...
 others=$(cd "$P/include" && find . -type f ! -path './hollow/*')
 [ -z "$others" ] && ok || bad "installed headers outside include/hollow: $others"
