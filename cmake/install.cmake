@@ -3,7 +3,7 @@
 #   runtime  libhollow.so.0.N                       -> libhollow0.N
 #   dev      headers, libhollow.so, libhollow.a, hollow.pc, the CMake
 #            package, libhollow(3), docs, examples  -> libhollow-dev
-#   cli      hollow-cli, hollow-bench, hollow-cli(1), bash completion
+#   cli      hollow-cli, hollow-bench, their man pages, bash completion
 #                                                   -> hollow-cli
 # docs/packaging.md says why, and how the SONAME changes.
 include(CMakePackageConfigHelpers)
@@ -84,18 +84,27 @@ install(FILES examples/producer_consumer.c examples/read_titles.c
 if(TARGET hollow-cli)
   # hollow-cli(1) and the completion come from the built tool's help text
   set(HOLLOW_CLI_DOCS ${CMAKE_CURRENT_BINARY_DIR}/cli-docs)
-  add_custom_command(
-    OUTPUT ${HOLLOW_CLI_DOCS}/hollow-cli.1 ${HOLLOW_CLI_DOCS}/hollow-cli.bash
-    COMMAND bash ${PROJECT_SOURCE_DIR}/scripts/gen-cli-docs.sh
-            $<TARGET_FILE:hollow-cli> ${HOLLOW_CLI_DOCS}
-    DEPENDS hollow-cli ${PROJECT_SOURCE_DIR}/scripts/gen-cli-docs.sh
-    COMMENT "hollow-cli(1) and its bash completion from hollow-cli --help"
-    VERBATIM)
   set(HOLLOW_MAN1 ${HOLLOW_CLI_DOCS}/hollow-cli.1)
+  set(bench_args "")
+  if(TARGET hollow-bench) # hollow-bench(1) from hollow-bench --help
+    list(APPEND HOLLOW_MAN1 ${HOLLOW_CLI_DOCS}/hollow-bench.1)
+    set(bench_args $<TARGET_FILE:hollow-bench>)
+  endif()
+  add_custom_command(
+    OUTPUT ${HOLLOW_MAN1} ${HOLLOW_CLI_DOCS}/hollow-cli.bash
+    COMMAND bash ${PROJECT_SOURCE_DIR}/scripts/gen-cli-docs.sh
+            $<TARGET_FILE:hollow-cli> ${HOLLOW_CLI_DOCS} ${bench_args}
+    DEPENDS hollow-cli ${bench_args} ${PROJECT_SOURCE_DIR}/scripts/gen-cli-docs.sh
+    COMMENT "hollow-cli(1), its bash completion and hollow-bench(1) from their --help"
+    VERBATIM)
   if(HOLLOW_DEB)
-    add_custom_command(OUTPUT ${HOLLOW_MAN1}.gz
-      COMMAND gzip -9nkf ${HOLLOW_MAN1} DEPENDS ${HOLLOW_MAN1} VERBATIM)
-    set(HOLLOW_MAN1 ${HOLLOW_MAN1}.gz)
+    set(gz "")
+    foreach(page ${HOLLOW_MAN1})
+      add_custom_command(OUTPUT ${page}.gz
+        COMMAND gzip -9nkf ${page} DEPENDS ${page} VERBATIM)
+      list(APPEND gz ${page}.gz)
+    endforeach()
+    set(HOLLOW_MAN1 ${gz})
   endif()
   add_custom_target(hollow-cli-docs ALL DEPENDS ${HOLLOW_MAN1}
                     ${HOLLOW_CLI_DOCS}/hollow-cli.bash)

@@ -29,7 +29,7 @@ SONAME=$(readelf -d "$BUILD/libhollow.so" | sed -n 's/.*(SONAME).*\[\(.*\)\]$/\1
 # what the prefix holds
 for f in include/hollow/hollow.h include/hollow/version.h include/hollow/hollow.capnp \
          include/hollow/sys/blobstore.h bin/hollow-cli bin/hollow-bench \
-         share/man/man1/hollow-cli.1 share/man/man3/libhollow.3 \
+         share/man/man1/hollow-cli.1 share/man/man1/hollow-bench.1 share/man/man3/libhollow.3 \
          share/bash-completion/completions/hollow-cli; do
   [ -e "$P/$f" ] && ok || bad "the prefix lacks $f"
 done
