@@ -1,6 +1,7 @@
 # The two entry points of the README. Each installs what it needs (Debian
 # packages, through an idempotent script), builds, and runs.
-.PHONY: run test build deps clean
+.PHONY: run test build deps clean install abi deb
+PREFIX ?= /usr/local
 
 deps:
 	@bash scripts/install-deps.sh
@@ -20,5 +21,18 @@ run: deps
 test: deps
 	bash scripts/test.sh
 
+# headers, libhollow.so/.a, hollow.pc, the CMake package, hollow-cli,
+# hollow-bench, man pages, completion and docs under PREFIX (DESTDIR too)
+install: build
+	cmake --install build --prefix "$(PREFIX)"
+
+# rewrite abi/libhollow.symbols from build/libhollow.so (docs/packaging.md)
+abi:
+	bash scripts/update-abi.sh build
+
+# the Debian packages (scripts/deb.sh; build-deb/)
+deb:
+	bash scripts/deb.sh
+
 clean:
-	rm -rf build build-asan build-tsan
+	rm -rf build build-asan build-tsan build-deb

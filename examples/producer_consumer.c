@@ -1,7 +1,7 @@
 /*
  * A producer and a consumer over the filesystem blob store and the
- * in-process announcer, on the Movies dataset (bench-dataset.md): what
- * `make run` shows.
+ * in-process announcer, on a small Movies data set generated here: what
+ * `make run` shows. It uses the public API only (<hollow/hollow.h>).
  *
  *   producer_consumer DIR [N]
  *
@@ -10,27 +10,189 @@
  * what each refresh brought. Then the consumer is pinned to the first
  * version (it walks back through reverse deltas) and unpinned again.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "hollow/hollow.h"
-#include "movies_gen.h"
-#include "movies_populate.h"
+
+/* ------------------------------------------------------------------------
+ * A small Movies data set of its own, so that the example needs the public
+ * API only (hollow-bench's generator of bench-dataset.md is bigger).
+ */
+static const char SCHEMA[] =
+    "Movie @PrimaryKey(id) { long id; string title; int year; "
+    "ListOfString genres; SetOfActor actors; }\n"
+    "Actor @PrimaryKey(id) { int id; string name; }\n"
+    "String { string value; }\n"
+    "ListOfString List<String>;\n"
+    "SetOfActor Set<Actor> @HashKey(id);\n";
+
+static const char *const WORDS[16] = {
+    "night", "river", "stone", "glass", "empire", "silent", "golden", "last",
+    "winter", "shadow", "city", "iron", "garden", "storm", "paper", "moon"};
+static const char *const GENRES[8] = {"drama", "comedy", "thriller", "western",
+                                      "documentary", "romance", "horror", "musical"};
+static const char *const SYLLABLES[8] = {"ka", "lo", "mi", "ra", "se", "tu", "vo", "ne"};
+
+#define MAX_ACTORS 3
+#define REMASTERED " (Remastered)"
+
+typedef struct sample_movie {
+    int64_t id;
+    int32_t year;
+    char title[48];
+    unsigned genre_count, actor_count;
+    unsigned genres[2];
+    uint32_t actors[MAX_ACTORS]; /* distinct indexes into the actors */
+} sample_movie;
+
+typedef struct sample_movies {
+    uint32_t actor_count;
+    char (*actor_names)[8];
+    size_t count;
+    sample_movie *v1, *v2; /* v2: every 100th movie remastered (the 1% change) */
+} sample_movies;
+
+static uint64_t rng_next(uint64_t *state) /* SplitMix64 */
+{
+    uint64_t z = (*state += 0x9e3779b97f4a7c15u);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
+    return z ^ (z >> 31);
+}
+
+static int movies_generate(sample_movies *d, size_t n)
+{
+    uint64_t rng = 42;
+    d->count = n;
+    d->actor_count = (uint32_t)(n / 4 + MAX_ACTORS);
+    d->actor_names = malloc(d->actor_count * sizeof *d->actor_names);
+    d->v1 = malloc(n * sizeof *d->v1);
+    d->v2 = malloc(n * sizeof *d->v2);
+    if (d->actor_names == NULL || d->v1 == NULL || d->v2 == NULL)
+        return -1;
+    for (uint32_t a = 0; a < d->actor_count; a++) {
+        char *name = d->actor_names[a];
+        name[0] = '\0';
+        for (int k = 0; k < 3; k++)
+            strcat(name, SYLLABLES[rng_next(&rng) % 8]);
+    }
+    for (size_t i = 0; i < n; i++) {
+        sample_movie *m = &d->v1[i];
+        m->id = 1000 + 7 * (int64_t)i;
+        m->year = 1950 + (int32_t)(rng_next(&rng) % 75);
+        m->title[0] = '\0';
+        unsigned words = 2 + (unsigned)(rng_next(&rng) % 2);
+        for (unsigned k = 0; k < words; k++) {
+            if (k > 0)
+                strcat(m->title, " ");
+            strcat(m->title, WORDS[rng_next(&rng) % 16]);
+        }
+        m->genre_count = 1 + (unsigned)(rng_next(&rng) % 2);
+        for (unsigned k = 0; k < m->genre_count; k++)
+            m->genres[k] = (unsigned)(rng_next(&rng) % 8);
+        /* consecutive actors: distinct, as a SET needs */
+        m->actor_count = 1 + (unsigned)(rng_next(&rng) % MAX_ACTORS);
+        uint32_t first = (uint32_t)(rng_next(&rng) % d->actor_count);
+        for (unsigned k = 0; k < m->actor_count; k++)
+            m->actors[k] = (first + k) % d->actor_count;
+        d->v2[i] = *m;
+        if (i % 100 == 0) {
+            strcat(d->v2[i].title, REMASTERED);
+            d->v2[i].year++;
+        }
+    }
+    return 0;
+}
+
+static void movies_free(sample_movies *d)
+{
+    free(d->actor_names);
+    free(d->v1);
+    free(d->v2);
+}
 
 typedef struct cycle_data {
-    movies_data view; /* which movies this version has */
-    int version;      /* 1 or 2: which movie array */
+    const sample_movies *d;
+    size_t count; /* the first count movies are in this version */
+    int version;  /* 1 or 2: which movie array */
 } cycle_data;
 
+/* in populate(): stop at the first failure, passing its code up */
+#define CHECK(expr)                                                            \
+    do {                                                                       \
+        if ((rc = (expr)) < 0)                                                 \
+            goto out;                                                          \
+    } while (0)
+
+static size_t field(const hollow_record *r, const char *name)
+{
+    return (size_t)hollow_schema_field_index(hollow_record_schema(r), name);
+}
+
+static int add_string(hollow_ordinal *o, hollow_write_state *ws, hollow_record *str,
+                      const char *s)
+{
+    hollow_record_reset(str);
+    int rc = hollow_record_set_string(str, field(str, "value"), s, strlen(s));
+    return rc < 0 ? rc : hollow_write_state_add(o, ws, str);
+}
+
+/* every record of one version: the actors, then each movie after what it
+ * references */
 static int populate(hollow_write_state *ws, void *payload)
 {
-    cycle_data *c = payload;
-    movies_writer w;
-    int rc = movies_writer_init(&w, ws, c->view.actor_count);
-    if (rc == 0)
-        rc = movies_populate(&w, &c->view, c->version);
-    movies_writer_free(&w);
+    const cycle_data *c = payload;
+    const sample_movies *d = c->d;
+    hollow_record *movie = NULL, *actor = NULL, *str = NULL, *list = NULL, *set = NULL;
+    hollow_ordinal *actor_ords = malloc(d->actor_count * sizeof *actor_ords);
+    int rc = actor_ords == NULL ? HOLLOW_ENOMEM : 0;
+    if (rc < 0)
+        goto out;
+    CHECK(hollow_record_new(&movie, ws, "Movie"));
+    CHECK(hollow_record_new(&actor, ws, "Actor"));
+    CHECK(hollow_record_new(&str, ws, "String"));
+    CHECK(hollow_record_new(&list, ws, "ListOfString"));
+    CHECK(hollow_record_new(&set, ws, "SetOfActor"));
+    for (uint32_t a = 0; a < d->actor_count; a++) {
+        hollow_record_reset(actor);
+        CHECK(hollow_record_set_int(actor, field(actor, "id"), (int32_t)a));
+        CHECK(hollow_record_set_string(actor, field(actor, "name"),
+                                             d->actor_names[a],
+                                             strlen(d->actor_names[a])));
+        CHECK(hollow_write_state_add(&actor_ords[a], ws, actor));
+    }
+    for (size_t i = 0; i < c->count; i++) {
+        const sample_movie *m = c->version == 1 ? &d->v1[i] : &d->v2[i];
+        hollow_ordinal g, genres, actors, o;
+        hollow_record_reset(list);
+        for (unsigned k = 0; k < m->genre_count; k++) {
+            CHECK(add_string(&g, ws, str, GENRES[m->genres[k]]));
+            CHECK(hollow_record_add_element(list, g));
+        }
+        CHECK(hollow_write_state_add(&genres, ws, list));
+        hollow_record_reset(set);
+        for (unsigned k = 0; k < m->actor_count; k++)
+            CHECK(hollow_record_add_element(set, actor_ords[m->actors[k]]));
+        CHECK(hollow_write_state_add(&actors, ws, set));
+        hollow_record_reset(movie);
+        CHECK(hollow_record_set_long(movie, field(movie, "id"), m->id));
+        CHECK(hollow_record_set_string(movie, field(movie, "title"), m->title,
+                                             strlen(m->title)));
+        CHECK(hollow_record_set_int(movie, field(movie, "year"), m->year));
+        CHECK(hollow_record_set_ref(movie, field(movie, "genres"), genres));
+        CHECK(hollow_record_set_ref(movie, field(movie, "actors"), actors));
+        CHECK(hollow_write_state_add(&o, ws, movie));
+    }
+out:
+    hollow_record_free(movie);
+    hollow_record_free(actor);
+    hollow_record_free(str);
+    hollow_record_free(list);
+    hollow_record_free(set);
+    free(actor_ords);
     return rc;
 }
 
@@ -106,9 +268,13 @@ int main(int argc, char **argv)
             return 2;
         }
     }
-    movies_data d;
-    if (movies_data_generate(&d, n, 42) < 0)
+    sample_movies d;
+    if (movies_generate(&d, n) < 0) {
+        movies_free(&d);
+        fprintf(stderr, "producer_consumer: out of memory for %llu movies\n",
+                (unsigned long long)n);
         return 1;
+    }
 
     hollow_blobstore *store = NULL;
     hollow_blobstore_fs_options so = HOLLOW_BLOBSTORE_FS_OPTIONS_INIT;
@@ -120,7 +286,7 @@ int main(int argc, char **argv)
     if (hollow_announcer_inproc_new(&announcer, NULL) < 0)
         die("announcer");
     hollow_schema_list *schemas = NULL;
-    if (hollow_schema_parse(&schemas, movies_schema_text, strlen(movies_schema_text)) < 0)
+    if (hollow_schema_parse(&schemas, SCHEMA, strlen(SCHEMA)) < 0)
         die("schema");
 
     hollow_producer_options po = HOLLOW_PRODUCER_OPTIONS_INIT;
@@ -141,18 +307,19 @@ int main(int argc, char **argv)
     if (hollow_consumer_new(&consumer, &co) < 0)
         die("consumer");
 
-    /* versions: 1, the 1% change of bench-dataset.md, 100 fewer movies,
+    /* versions: 1, the 1% change (every 100th movie remastered), 100 fewer movies,
      * the same again (no change), and the first version back */
     cycle_data cycles[5];
     const char *what[5] = {"the Movies dataset", "the 1% change",
                            "100 movies fewer", "the same data again",
                            "the first version's data again"};
     for (int i = 0; i < 5; i++) {
-        cycles[i].view = d;
+        cycles[i].d = &d;
+        cycles[i].count = d.count;
         cycles[i].version = i == 0 || i == 4 ? 1 : 2;
     }
-    cycles[2].view.v2_count = d.v2_count > 100 ? d.v2_count - 100 : 0;
-    cycles[3].view.v2_count = cycles[2].view.v2_count;
+    cycles[2].count = d.count > 100 ? d.count - 100 : 0;
+    cycles[3].count = cycles[2].count;
     int64_t first = 0;
     for (int i = 0; i < 5; i++) {
         int64_t v = 0;
@@ -182,7 +349,7 @@ int main(int argc, char **argv)
     hollow_announcer_free(announcer);
     hollow_blobstore_free(store);
     hollow_schema_list_free(schemas);
-    movies_data_free(&d);
+    movies_free(&d);
     printf("blobs are in %s\n", dir);
     return 0;
 }

@@ -12,7 +12,7 @@ PKGS=(build-essential cmake pkg-config check libjansson-dev libssl-dev
       libdouble-conversion-dev python3 libcapnp-dev capnproto libsimdjson-dev
       libcurl4-openssl-dev libhiredis-dev libexpat1-dev
       redis-server redis-tools awscli openssl curl libedit-dev
-      libmicrohttpd-dev chromium chromium-driver)
+      libmicrohttpd-dev chromium chromium-driver man-db bsdextrautils)
 # the Prometheus project's parser checks hollow_metrics_write()'s output
 PKGS+=(python3-prometheus-client)
 # node runs the S3 test server; Debian's Node 18 does (npm warns about its engines field)
