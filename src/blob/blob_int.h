@@ -90,6 +90,13 @@ int hollow__shard_read_snapshot(hollow__shard **out, hollow__reader *r,
 int hollow__shard_read_body(hollow__shard *s, hollow__reader *r,
                             const hollow_schema *schema);
 
+/*
+ * After a delta made rs (not yet shared with anyone): when its shards use
+ * under half of the loaded snapshot buffer they point into, give them
+ * copies of their own so that the buffer goes with the older states.
+ */
+int hollow__read_state_settle(hollow_read_state *rs);
+
 /* Apply a delta or reverse delta (§9) to `rs`, making a new state. */
 int hollow__delta_apply(hollow_read_state **out, const hollow_read_state *rs,
                         const uint8_t *data, size_t len);

@@ -209,6 +209,16 @@ int hollow_read_state_open(hollow_read_state **out, const char *path,
                                       opts ? opts->type_filter : NULL);
 }
 
+/* a state a delta made, once made: see hollow__read_state_settle */
+static int settle(hollow_read_state **out, int rc)
+{
+    if (rc == 0 && (rc = hollow__read_state_settle(*out)) < 0) {
+        hollow_read_state_release(*out);
+        *out = NULL;
+    }
+    return rc;
+}
+
 int hollow_read_state_apply_delta(hollow_read_state **out,
                                   const hollow_read_state *rs, const void *data,
                                   size_t len)
@@ -216,7 +226,7 @@ int hollow_read_state_apply_delta(hollow_read_state **out,
     if (out == NULL || rs == NULL || (data == NULL && len > 0))
         return hollow__error_set(HOLLOW_EINVAL, "null argument");
     *out = NULL;
-    return hollow__delta_apply(out, rs, data, len);
+    return settle(out, hollow__delta_apply(out, rs, data, len));
 }
 
 int hollow_read_state_apply_delta_file(hollow_read_state **out,
@@ -238,5 +248,5 @@ int hollow_read_state_apply_delta_file(hollow_read_state **out,
         return rc;
     rc = hollow__delta_apply(out, rs, data, len);
     hollow__free(base);
-    return rc;
+    return settle(out, rc);
 }

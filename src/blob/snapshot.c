@@ -608,6 +608,93 @@ static int settle_buffer(hollow_read_state *rs, hollow__mapping *m,
 
 #undef REBASE
 
+/* a copy of `p` (n bytes) on the heap, or NULL for NULL */
+static int dup_array(void *out, const void *p, size_t n)
+{
+    void *d = NULL;
+    if (p != NULL) {
+        d = hollow__malloc(n ? n : 1);
+        HOLLOW_CHECK_ALLOC(d);
+        memcpy(d, p, n);
+    }
+    memcpy(out, &d, sizeof d);
+    return 0;
+}
+
+/* a private copy of s whose arrays are on the heap, in no buffer */
+static int clone_out(hollow__shard **out, const hollow__shard *s,
+                     const hollow_schema *schema)
+{
+    hollow__shard *c = hollow__malloc(sizeof *c);
+    HOLLOW_CHECK_ALLOC(c);
+    memcpy(c, s, sizeof *c);
+    atomic_init(&c->refs, 1);
+    c->populated = NULL;
+    c->ghosts = NULL;
+    c->widths = NULL;
+    c->offsets = NULL;
+    c->var = NULL;
+    c->var_len = NULL;
+    c->block = NULL;
+    c->mapping = NULL;
+    size_t nf = schema->kind == HOLLOW_SCHEMA_OBJECT ? schema->field_count : 0;
+    size_t cap = nf ? nf : 1;
+    int rc;
+    if ((rc = dup_array(&c->populated, s->populated,
+                        (size_t)s->pop_words * 8)) < 0 ||
+        (rc = dup_array(&c->ghosts, s->ghosts, (size_t)s->ghost_words * 8)) < 0 ||
+        (rc = dup_array(&c->widths, s->widths, cap)) < 0 ||
+        (rc = dup_array(&c->offsets, s->offsets, cap * sizeof *s->offsets)) < 0 ||
+        (rc = dup_array(&c->var, s->var, cap * sizeof *s->var)) < 0 ||
+        (rc = dup_array(&c->var_len, s->var_len, cap * sizeof *s->var_len)) < 0 ||
+        (rc = hollow__shard_materialize(c, schema)) < 0) {
+        hollow__shard_release(c);
+        return rc;
+    }
+    *out = c;
+    return 0;
+}
+
+int hollow__read_state_settle(hollow_read_state *rs)
+{
+    for (size_t i = 0; i < rs->type_count; i++) {
+        for (uint32_t s = 0; s < rs->types[i].shard_count; s++) {
+            hollow__mapping *m = rs->types[i].shards[s]->mapping;
+            if (m == NULL || m->base == NULL)
+                continue;
+            size_t used = 0;
+            for (size_t j = 0; j < rs->type_count; j++) {
+                const hollow_type *t = &rs->types[j];
+                const hollow__shard *empty = NULL;
+                for (uint32_t k = 0; k < t->shard_count; k++)
+                    if (t->shards[k]->mapping == m &&
+                        first_use(t->shards[k], &empty))
+                        used += shard_array_bytes(t->shards[k], t->schema);
+            }
+            if (used >= m->len / 2)
+                return 0; /* the buffer stays, and is the only one */
+            for (size_t j = i; j < rs->type_count; j++) {
+                hollow_type *t = &rs->types[j];
+                hollow__shard *from = NULL, *to = NULL;
+                for (uint32_t k = 0; k < t->shard_count; k++) {
+                    hollow__shard *sh = t->shards[k];
+                    if (sh->mapping != m)
+                        continue;
+                    if (sh != from) {
+                        from = sh;
+                        HOLLOW_TRY(clone_out(&to, sh, t->schema));
+                    } else {
+                        hollow__shard_retain(to);
+                    }
+                    t->shards[k] = to;
+                    hollow__shard_release(sh);
+                }
+            }
+        }
+    }
+    return 0;
+}
+
 int hollow__snapshot_read(hollow_read_state **out, const hollow__blob_source *src)
 {
     hollow__reader r;
