@@ -101,11 +101,18 @@ void *hollow__malloc_huge(size_t n, void **base, size_t *size)
     return (void *)a;
 }
 
+/*
+ * The C library's calloc hands out fresh pages untouched (they are zero),
+ * so a big table costs its faults only where it is written. A hook table
+ * has no calloc: there, malloc and memset.
+ */
 void *hollow__calloc(size_t count, size_t size)
 {
     size_t n;
     if (hollow__mul_overflow(count, size, &n))
         return NULL;
+    if (g_alloc.malloc_fn == def_malloc)
+        return advise_huge(calloc(n ? n : 1, 1), n);
     void *p = hollow__malloc(n);
     if (p != NULL)
         memset(p, 0, n);
