@@ -49,7 +49,7 @@ void hollow__mapping_release(hollow__mapping *m)
         atomic_fetch_sub_explicit(&m->refs, 1, memory_order_acq_rel) != 1)
         return;
     if (m->base != NULL)
-        hollow__free(m->base);
+        hollow__free_huge(m->base, m->base_len);
     else if (m->addr != NULL && m->len > 0)
         munmap(m->addr, m->len);
     hollow__free(m);
