@@ -4,8 +4,9 @@
  * A snapshot is the header, then per type: its schema, the shard envelope,
  * [the global max ordinal if n > 1], n shard sections and the populated bit
  * set by global ordinal. Shard sections are parsed into hollow__shard
- * structs whose arrays point at the blob's bytes; heap mode then copies
- * each shard's arrays into one block, mmap mode leaves them in the mapping.
+ * structs whose arrays point at the blob's bytes, which stay where they are
+ * (the loaded buffer or the mapped file, kept by reference); without one,
+ * each shard's arrays are copied into a block of their own.
  *
  * What is checked here, once: every count against the bytes left (so no
  * allocation exceeds what the blob could justify), widths <= 64, packed
@@ -517,6 +518,183 @@ done:
     return rc;
 }
 
+/*
+ * Each shard of a loaded type once: its shards without slots are one
+ * shared shard (read_type_section). `*empty` starts NULL for each type.
+ */
+static bool first_use(const hollow__shard *sh, const hollow__shard **empty)
+{
+    if (sh->max != -1)
+        return true;
+    if (sh == *empty)
+        return false;
+    *empty = sh;
+    return true;
+}
+
+static size_t shard_array_bytes(const hollow__shard *s, const hollow_schema *schema)
+{
+    size_t n = (size_t)(s->fixed_words + s->elem_words) * 8;
+    if (schema->kind == HOLLOW_SCHEMA_OBJECT)
+        for (size_t f = 0; f < schema->field_count; f++)
+            n += (size_t)s->var_len[f];
+    return n;
+}
+
+/* a pointer into `from` to the same offset of `to` */
+#define REBASE(p, from, to) ((p) = (p) != NULL ? (to) + ((p) - (from)) : NULL)
+
+/*
+ * Heap mode, once the snapshot parsed: the shards point into m, the loaded
+ * buffer, or, when m has no bytes yet, into the caller's `data`, which is
+ * now copied into a buffer of m's own (only now: a blob that fails costs no
+ * copy). Keeping the buffer is worth it while the state uses most of it;
+ * when it does not (a type filter, sections the header does not list), the
+ * shards are copied out and the buffer goes.
+ */
+static int settle_buffer(hollow_read_state *rs, hollow__mapping *m,
+                         const uint8_t *data)
+{
+    size_t used = 0;
+    for (size_t i = 0; i < rs->type_count; i++) {
+        const hollow_type *t = &rs->types[i];
+        const hollow__shard *empty = NULL;
+        for (uint32_t s = 0; s < t->shard_count; s++)
+            if (t->shards[s]->mapping == m && first_use(t->shards[s], &empty))
+                used += shard_array_bytes(t->shards[s], t->schema);
+    }
+    if (used < m->len / 2) {
+        for (size_t i = 0; i < rs->type_count; i++) {
+            hollow_type *t = &rs->types[i];
+            for (uint32_t s = 0; s < t->shard_count; s++) {
+                hollow__shard *sh = t->shards[s];
+                if (sh->mapping != m)
+                    continue; /* not in it, or a shared shard already done */
+                HOLLOW_TRY(hollow__shard_materialize(sh, t->schema));
+                sh->mapping = NULL;
+                hollow__mapping_release(m);
+            }
+        }
+        return 0;
+    }
+    if (m->addr != NULL)
+        return 0;
+    void *base;
+    size_t size;
+    uint8_t *copy = hollow__malloc_huge(m->len, &base, &size);
+    HOLLOW_CHECK_ALLOC(copy);
+    if (m->len > 0)
+        memcpy(copy, data, m->len);
+    for (size_t i = 0; i < rs->type_count; i++) {
+        hollow_type *t = &rs->types[i];
+        size_t nf = t->schema->kind == HOLLOW_SCHEMA_OBJECT
+                        ? t->schema->field_count : 0;
+        const hollow__shard *empty = NULL;
+        for (uint32_t s = 0; s < t->shard_count; s++) {
+            hollow__shard *sh = t->shards[s];
+            if (sh->mapping != m || !first_use(sh, &empty))
+                continue;
+            REBASE(sh->fixed, data, copy);
+            REBASE(sh->elems, data, copy);
+            for (size_t f = 0; f < nf; f++)
+                REBASE(sh->var[f], data, copy);
+        }
+    }
+    m->addr = copy;
+    m->base = base;
+    m->base_len = size;
+    return 0;
+}
+
+#undef REBASE
+
+/* a copy of `p` (n bytes) on the heap, or NULL for NULL */
+static int dup_array(void *out, const void *p, size_t n)
+{
+    void *d = NULL;
+    if (p != NULL) {
+        d = hollow__malloc(n ? n : 1);
+        HOLLOW_CHECK_ALLOC(d);
+        memcpy(d, p, n);
+    }
+    memcpy(out, &d, sizeof d);
+    return 0;
+}
+
+/* a private copy of s whose arrays are on the heap, in no buffer */
+static int clone_out(hollow__shard **out, const hollow__shard *s,
+                     const hollow_schema *schema)
+{
+    hollow__shard *c = hollow__malloc(sizeof *c);
+    HOLLOW_CHECK_ALLOC(c);
+    memcpy(c, s, sizeof *c);
+    atomic_init(&c->refs, 1);
+    c->populated = NULL;
+    c->ghosts = NULL;
+    c->widths = NULL;
+    c->offsets = NULL;
+    c->var = NULL;
+    c->var_len = NULL;
+    c->block = NULL;
+    c->mapping = NULL;
+    size_t nf = schema->kind == HOLLOW_SCHEMA_OBJECT ? schema->field_count : 0;
+    size_t cap = nf ? nf : 1;
+    int rc;
+    if ((rc = dup_array(&c->populated, s->populated,
+                        (size_t)s->pop_words * 8)) < 0 ||
+        (rc = dup_array(&c->ghosts, s->ghosts, (size_t)s->ghost_words * 8)) < 0 ||
+        (rc = dup_array(&c->widths, s->widths, cap)) < 0 ||
+        (rc = dup_array(&c->offsets, s->offsets, cap * sizeof *s->offsets)) < 0 ||
+        (rc = dup_array(&c->var, s->var, cap * sizeof *s->var)) < 0 ||
+        (rc = dup_array(&c->var_len, s->var_len, cap * sizeof *s->var_len)) < 0 ||
+        (rc = hollow__shard_materialize(c, schema)) < 0) {
+        hollow__shard_release(c);
+        return rc;
+    }
+    *out = c;
+    return 0;
+}
+
+int hollow__read_state_settle(hollow_read_state *rs)
+{
+    for (size_t i = 0; i < rs->type_count; i++) {
+        for (uint32_t s = 0; s < rs->types[i].shard_count; s++) {
+            hollow__mapping *m = rs->types[i].shards[s]->mapping;
+            if (m == NULL || m->base == NULL)
+                continue;
+            size_t used = 0;
+            for (size_t j = 0; j < rs->type_count; j++) {
+                const hollow_type *t = &rs->types[j];
+                const hollow__shard *empty = NULL;
+                for (uint32_t k = 0; k < t->shard_count; k++)
+                    if (t->shards[k]->mapping == m &&
+                        first_use(t->shards[k], &empty))
+                        used += shard_array_bytes(t->shards[k], t->schema);
+            }
+            if (used >= m->len / 2)
+                return 0; /* the buffer stays, and is the only one */
+            for (size_t j = i; j < rs->type_count; j++) {
+                hollow_type *t = &rs->types[j];
+                hollow__shard *from = NULL, *to = NULL;
+                for (uint32_t k = 0; k < t->shard_count; k++) {
+                    hollow__shard *sh = t->shards[k];
+                    if (sh->mapping != m)
+                        continue;
+                    if (sh != from) {
+                        from = sh;
+                        HOLLOW_TRY(clone_out(&to, sh, t->schema));
+                    } else {
+                        hollow__shard_retain(to);
+                    }
+                    t->shards[k] = to;
+                    hollow__shard_release(sh);
+                }
+            }
+        }
+    }
+    return 0;
+}
+
 int hollow__snapshot_read(hollow_read_state **out, const hollow__blob_source *src)
 {
     hollow__reader r;
@@ -668,7 +846,11 @@ int hollow__snapshot_read(hollow_read_state **out, const hollow__blob_source *sr
     }
     if ((rc = hollow__blob_check_end(&r)) < 0)
         goto done;
-    rc = hollow__read_state_index(rs);
+    if ((rc = hollow__read_state_index(rs)) < 0)
+        goto done;
+    if (src->mapping != NULL && (src->mapping->base != NULL ||
+                                 src->mapping->addr == NULL))
+        rc = settle_buffer(rs, src->mapping, src->data);
 done:
     hollow__shard_release(empty);
     hollow__free(names.slots);
