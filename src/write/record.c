@@ -277,12 +277,38 @@ static int cmp_entry(const void *a, const void *b)
     return (x->seq > y->seq) - (x->seq < y->seq);
 }
 
-static int cmp_entry_kv(const void *a, const void *b)
+/* small arrays sort faster by insertion than through qsort */
+#define SMALL_SORT 16
+
+static void sort_i32(int32_t *a, size_t n)
 {
-    const entry *x = a, *y = b;
-    if (x->key != y->key)
-        return (x->key > y->key) - (x->key < y->key);
-    return (x->value > y->value) - (x->value < y->value);
+    if (n > SMALL_SORT) {
+        qsort(a, n, sizeof *a, cmp_i32);
+        return;
+    }
+    for (size_t i = 1; i < n; i++) {
+        int32_t v = a[i];
+        size_t j = i;
+        for (; j > 0 && a[j - 1] > v; j--)
+            a[j] = a[j - 1];
+        a[j] = v;
+    }
+}
+
+/* by key, then insertion order (insertion sort is stable) */
+static void sort_entries(entry *es, size_t n)
+{
+    if (n > SMALL_SORT) {
+        qsort(es, n, sizeof *es, cmp_entry);
+        return;
+    }
+    for (size_t i = 1; i < n; i++) {
+        entry v = es[i];
+        size_t j = i;
+        for (; j > 0 && es[j - 1].key > v.key; j--)
+            es[j] = es[j - 1];
+        es[j] = v;
+    }
 }
 
 static void encode_object(hollow_record *r, hollow__buf *b)
@@ -334,8 +360,7 @@ int hollow__record_encode(hollow_record *r)
         break;
     case HOLLOW_SCHEMA_SET: {
         /* sorted and without duplicates (a SET holds an ordinal once) */
-        if (r->elem_count > 1)
-            qsort(r->elems, r->elem_count, sizeof *r->elems, cmp_i32);
+        sort_i32(r->elems, r->elem_count);
         size_t n = 0;
         for (size_t i = 0; i < r->elem_count; i++)
             if (n == 0 || r->elems[i] != r->elems[n - 1])
@@ -356,27 +381,28 @@ int hollow__record_encode(hollow_record *r)
     }
     case HOLLOW_SCHEMA_MAP: {
         size_t n = r->elem_count / 2;
-        entry *es = hollow__calloc(n ? n : 1, sizeof *es);
+        entry small[SMALL_SORT];
+        entry *es = n <= SMALL_SORT ? small : hollow__calloc(n, sizeof *es);
         HOLLOW_CHECK_ALLOC(es);
         for (size_t i = 0; i < n; i++) {
             es[i].key = r->elems[2 * i];
             es[i].value = r->elems[2 * i + 1];
             es[i].seq = i;
         }
-        if (n > 1)
-            qsort(es, n, sizeof *es, cmp_entry);
-        size_t m = 0; /* the last put of a key wins */
+        sort_entries(es, n);
+        /* the last put of a key wins; the keys left are distinct, so the
+         * entries are in key-then-value order */
+        size_t m = 0;
         for (size_t i = 0; i < n; i++) {
             if (m > 0 && es[m - 1].key == es[i].key)
                 es[m - 1] = es[i];
             else
                 es[m++] = es[i];
         }
-        if (m > 1)
-            qsort(es, m, sizeof *es, cmp_entry_kv);
         uint32_t t = hollow__hash_table_size((uint32_t)m);
         if (t == 0) {
-            hollow__free(es);
+            if (es != small)
+                hollow__free(es);
             return hollow__error_set(HOLLOW_ERANGE, "map of %zu entries is too "
                                      "large", m);
         }
@@ -388,7 +414,8 @@ int hollow__record_encode(hollow_record *r)
             hollow__buf_vint(b, hollow__hash_int((uint32_t)es[i].key) & (t - 1));
             prev = es[i].key;
         }
-        hollow__free(es);
+        if (es != small)
+            hollow__free(es);
         break;
     }
     }

@@ -353,6 +353,33 @@ static int32_t table_find(const hollow__wtype *t, uint32_t h, const uint8_t *p,
     return -1;
 }
 
+void hollow__ws_table_remove(hollow__wtype *t, uint32_t o)
+{
+    if (t->table_cap == 0)
+        return;
+    uint32_t mask = t->table_cap - 1;
+    uint32_t i = bytes_hash(t->pool.ptr + t->off[o], t->len[o]) & mask;
+    while (t->table[i].ord != (int32_t)o) {
+        if (t->table[i].ord < 0)
+            return; /* not in the table */
+        i = (i + 1) & mask;
+    }
+    /* backward shift: an entry after the gap moves into it unless its
+     * home slot lies cyclically in (gap, j], where it would be lost */
+    uint32_t gap = i;
+    for (uint32_t j = (i + 1) & mask; t->table[j].ord >= 0; j = (j + 1) & mask) {
+        uint32_t home = t->table[j].hash & mask;
+        bool stays = gap <= j ? home > gap && home <= j : home > gap || home <= j;
+        if (!stays) {
+            t->table[gap] = t->table[j];
+            gap = j;
+        }
+    }
+    t->table[gap].ord = -1;
+    t->table[gap].hash = UINT32_MAX;
+    t->table_count--;
+}
+
 static int ensure_ordinal(hollow__wtype *t, uint32_t o)
 {
     if (o < t->ord_cap)
