@@ -662,6 +662,23 @@ static int fill_fields(hollow__filler *f, plan *p, hollow_record *r,
 {
     uint8_t *seen = p->seen[p->depth - 1];
     size_t i = (size_t)(n - t->nodes) + 1, hint = 0;
+    /* the memo slots of the referenced values, fetched from memory
+     * together before the fields are filled one by one */
+    for (uint32_t k = 0; k < n->len; k++) {
+        const hollow__inode *key = &t->nodes[i];
+        const hollow__inode *val = &t->nodes[i + 1];
+        i = hollow__itree_next(t, i + 1);
+        int fi = find_field(p, hollow__itree_str(t, key), key->len, hint);
+        if (fi < 0)
+            continue;
+        hint = (size_t)fi + 1;
+        const struct memo *m =
+            p->ftype[fi] == HOLLOW_FIELD_REFERENCE ? p->fref[fi]->memo : NULL;
+        if (m != NULL && m->cap > 0 && val->span > 0 && val->span <= MEMO_KEY)
+            __builtin_prefetch(&m->slots[memo_hash(f, val) & (m->cap - 1)]);
+    }
+    i = (size_t)(n - t->nodes) + 1;
+    hint = 0;
     int rc = 0;
     for (uint32_t k = 0; k < n->len && rc == 0; k++) {
         const hollow__inode *key = &t->nodes[i];
