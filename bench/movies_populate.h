@@ -11,10 +11,16 @@
 /* the data model block of bench-dataset.md, as schema text */
 extern const char movies_schema_text[];
 
-/* One reusable record per type and the field indexes, resolved once. */
+/* movies (and actors) added a block at a time, type by type */
+#define MOVIES_BLOCK 64
+
+/* Reusable records and the field indexes, resolved once: one record per
+ * type for the small ones, a block of records for each large type. */
 typedef struct movies_writer {
     hollow_write_state *ws;
-    hollow_record *movie, *actor, *string, *dbl, *list, *set, *map;
+    hollow_record *string, *dbl;
+    hollow_record *movie[MOVIES_BLOCK], *actor[MOVIES_BLOCK],
+        *list[MOVIES_BLOCK], *set[MOVIES_BLOCK], *map[MOVIES_BLOCK];
     size_t movie_id, movie_title, movie_year, movie_genres, movie_actors,
         movie_ratings;
     size_t actor_id, actor_name, string_value, double_value;

@@ -170,6 +170,25 @@ HOLLOW_API int hollow_record_put_entry(hollow_record *r, hollow_ordinal key,
 HOLLOW_API int hollow_write_state_add(hollow_ordinal *out, hollow_write_state *ws,
                                       const hollow_record *r);
 
+/**
+ * Add `n` records as n calls of hollow_write_state_add() in array order
+ * would: out[i] receives the ordinal of recs[i], and the ordinals are
+ * those the single adds would give. Faster for large types: each record
+ * is encoded and its place in the type's table fetched from memory a few
+ * records ahead of its turn. The records may be of different types; a
+ * record of the batch cannot reference a record added earlier in the same
+ * batch (its ordinal is not known before the call returns).
+ * @return 0; on the first error, its code (as hollow_write_state_add()):
+ *         the records before it are added, the one that failed and those
+ *         after it are not (their out[] is HOLLOW_ORDINAL_NONE).
+ * Threads: safe to call concurrently with other adds; each record is used
+ *         by this call alone while it runs.
+ */
+HOLLOW_API int hollow_write_state_add_batch(hollow_ordinal *out,
+                                            hollow_write_state *ws,
+                                            hollow_record *const *recs,
+                                            size_t n);
+
 /* ------------------------------------------------------------------ tags */
 
 /**

@@ -56,6 +56,10 @@ struct memo {
 /* lookups before judging the hit rate: values drawn from a large pool
  * (100 000 actors) repeat rarely at first, so judge late and leniently */
 #define MEMO_TRIAL 65536
+/* elements of a collection whose memo slots are prefetched */
+#define PREFETCH_ELEMS 16
+/* root records added in one batch */
+#define FILL_BATCH 64
 
 struct plan {
     const hollow_schema *s;
@@ -87,6 +91,13 @@ struct hollow__filler {
     hollow__itree cell;
     char *scratch;
     size_t scratch_cap;
+    /* records of the root type, when no type references it, are added a
+     * batch at a time (hollow_write_state_add_batch: their table slots
+     * are fetched from memory ahead); `batch_off`: each one's source */
+    bool defer;
+    size_t nbatch;
+    hollow_record *batch[FILL_BATCH];
+    uint64_t batch_off[FILL_BATCH];
 };
 
 /* ------------------------------------------------------------- errors */
@@ -247,17 +258,16 @@ static int acquire(hollow_record **out, hollow__filler *f, plan *p)
         }
         p->cap = cap;
     }
-    if (p->recs[p->depth] == NULL) {
+    if (p->recs[p->depth] == NULL)
         HOLLOW_TRY(hollow_record_new(&p->recs[p->depth], f->ws, p->name));
-        if (p->kind == HOLLOW_SCHEMA_OBJECT) {
-            p->seen[p->depth] = hollow__calloc(p->nfields ? p->nfields : 1, 1);
-            if (p->seen[p->depth] == NULL)
-                return hollow__error_oom();
-        }
-    } else {
+    else
         hollow_record_reset(p->recs[p->depth]);
-        if (p->seen[p->depth] != NULL)
-            memset(p->seen[p->depth], 0, p->nfields);
+    if (p->kind == HOLLOW_SCHEMA_OBJECT && p->seen[p->depth] == NULL) {
+        p->seen[p->depth] = hollow__calloc(p->nfields ? p->nfields : 1, 1);
+        if (p->seen[p->depth] == NULL)
+            return hollow__error_oom();
+    } else if (p->seen[p->depth] != NULL) {
+        memset(p->seen[p->depth], 0, p->nfields);
     }
     *out = p->recs[p->depth++];
     return 0;
@@ -303,6 +313,17 @@ int hollow__filler_new(hollow__filler **out, hollow_write_state *ws,
                                type);
         goto done;
     }
+    /* a root record can wait for its batch when no record refers to it:
+     * then the root type's adds keep their order among themselves */
+    f->defer = true;
+    for (size_t i = 0; i < f->nplans; i++) {
+        const plan *p = &f->plans[i];
+        if (p->elem == f->root || p->key == f->root || p->val == f->root)
+            f->defer = false;
+        for (size_t k = 0; p->fref != NULL && k < p->nfields; k++)
+            if (p->fref[k] == f->root)
+                f->defer = false;
+    }
 done:
     if (rc < 0)
         hollow__filler_free(f);
@@ -321,6 +342,8 @@ void hollow__filler_free(hollow__filler *f)
     hollow__jparser_free(f->jp);
     hollow__itree_free(&f->cell);
     hollow__free(f->scratch);
+    for (size_t i = 0; i < FILL_BATCH; i++)
+        hollow_record_free(f->batch[i]);
     hollow__free(f);
 }
 
@@ -479,6 +502,10 @@ static int set_base64(hollow__filler *f, hollow_record *r, size_t fi,
 
 static int fill_ref(hollow_ordinal *out, hollow__filler *f, plan *p,
                     const hollow__itree *t, const hollow__inode *n, int depth);
+static int fill_ref_hashed(hollow_ordinal *out, hollow__filler *f, plan *p,
+                           const hollow__itree *t, const hollow__inode *n,
+                           int depth, uint32_t h);
+static uint32_t memo_hash(const hollow__filler *f, const hollow__inode *n);
 
 static bool empty_text(const hollow__inode *n)
 {
@@ -627,14 +654,31 @@ static int add(hollow_ordinal *out, hollow__filler *f, plan *p,
     return 0;
 }
 
-static int fill_object(hollow_ordinal *out, hollow__filler *f, plan *p,
+/* the fields of object n into r, the plan's record at the top of its
+ * stack */
+static int fill_fields(hollow__filler *f, plan *p, hollow_record *r,
                        const hollow__itree *t, const hollow__inode *n,
                        int depth)
 {
-    hollow_record *r;
-    HOLLOW_TRY(acquire(&r, f, p));
     uint8_t *seen = p->seen[p->depth - 1];
     size_t i = (size_t)(n - t->nodes) + 1, hint = 0;
+    /* the memo slots of the referenced values, fetched from memory
+     * together before the fields are filled one by one */
+    for (uint32_t k = 0; k < n->len; k++) {
+        const hollow__inode *key = &t->nodes[i];
+        const hollow__inode *val = &t->nodes[i + 1];
+        i = hollow__itree_next(t, i + 1);
+        int fi = find_field(p, hollow__itree_str(t, key), key->len, hint);
+        if (fi < 0)
+            continue;
+        hint = (size_t)fi + 1;
+        const struct memo *m =
+            p->ftype[fi] == HOLLOW_FIELD_REFERENCE ? p->fref[fi]->memo : NULL;
+        if (m != NULL && m->cap > 0 && val->span > 0 && val->span <= MEMO_KEY)
+            __builtin_prefetch(&m->slots[memo_hash(f, val) & (m->cap - 1)]);
+    }
+    i = (size_t)(n - t->nodes) + 1;
+    hint = 0;
     int rc = 0;
     for (uint32_t k = 0; k < n->len && rc == 0; k++) {
         const hollow__inode *key = &t->nodes[i];
@@ -657,6 +701,16 @@ static int fill_object(hollow_ordinal *out, hollow__filler *f, plan *p,
         hint = (size_t)fi + 1;
         rc = set_field(f, p, r, (size_t)fi, t, val, depth);
     }
+    return rc;
+}
+
+static int fill_object(hollow_ordinal *out, hollow__filler *f, plan *p,
+                       const hollow__itree *t, const hollow__inode *n,
+                       int depth)
+{
+    hollow_record *r;
+    HOLLOW_TRY(acquire(&r, f, p));
+    int rc = fill_fields(f, p, r, t, n, depth);
     if (rc < 0) {
         p->depth--;
         return rc;
@@ -764,7 +818,21 @@ static int fill_collection(hollow_ordinal *out, hollow__filler *f, plan *p,
     if (n->kind == HOLLOW__I_TEXT) {
         rc = fill_split(r, f, p, t, n, depth);
     } else {
+        /* the elements' memo slots, fetched from memory all at once: a
+         * memo of many values (actors) misses the cache on most probes */
+        uint32_t hash[PREFETCH_ELEMS] = {0};
         size_t i = (size_t)(n - t->nodes) + 1;
+        const struct memo *m = p->elem->memo;
+        if (m != NULL && m->cap > 0)
+            for (uint32_t k = 0; k < n->len && k < PREFETCH_ELEMS; k++) {
+                const hollow__inode *e = &t->nodes[i];
+                i = hollow__itree_next(t, i);
+                if (e->span == 0 || e->span > MEMO_KEY)
+                    continue;
+                hash[k] = memo_hash(f, e);
+                __builtin_prefetch(&m->slots[hash[k] & (m->cap - 1)]);
+            }
+        i = (size_t)(n - t->nodes) + 1;
         for (uint32_t k = 0; k < n->len && rc == 0; k++) {
             const hollow__inode *e = &t->nodes[i];
             i = hollow__itree_next(t, i);
@@ -773,7 +841,8 @@ static int fill_collection(hollow_ordinal *out, hollow__filler *f, plan *p,
                 rc = FAIL(f, e, "%s: null element", p->name);
                 break;
             }
-            rc = fill_ref(&o, f, p->elem, t, e, depth + 1);
+            rc = fill_ref_hashed(&o, f, p->elem, t, e, depth + 1,
+                                 k < PREFETCH_ELEMS ? hash[k] : 0);
             if (rc == 0)
                 rc = hollow_record_add_element(r, o);
         }
@@ -865,6 +934,13 @@ static memo_entry *memo_slot(struct memo *m, const char *key, uint32_t len,
     }
 }
 
+/* the memo hash of a value with a span (its source text) */
+static uint32_t memo_hash(const hollow__filler *f, const hollow__inode *n)
+{
+    return hollow__murmur((const uint8_t *)f->src.data + n->off, n->span);
+}
+
+/* *h: the value's memo_hash(), or 0 to compute it here */
 static memo_entry *memo_find(plan *p, const hollow__filler *f,
                              const hollow__inode *n, uint32_t *h)
 {
@@ -876,7 +952,8 @@ static memo_entry *memo_find(plan *p, const hollow__filler *f,
     }
     m->lookups++;
     const char *key = f->src.data + n->off;
-    *h = hollow__murmur((const uint8_t *)key, n->span);
+    if (*h == 0)
+        *h = memo_hash(f, n);
     if (m->cap == 0)
         return NULL;
     memo_entry *e = memo_slot(m, key, n->span, *h);
@@ -926,13 +1003,14 @@ static int fill_ref_now(hollow_ordinal *out, hollow__filler *f, plan *p,
                         const hollow__itree *t, const hollow__inode *n,
                         int depth);
 
-/* fill_ref_now() through the type's memo when the value has a span */
-static int fill_ref(hollow_ordinal *out, hollow__filler *f, plan *p,
-                    const hollow__itree *t, const hollow__inode *n, int depth)
+/* fill_ref_now() through the type's memo when the value has a span; h is
+ * its memo_hash() if known, else 0 */
+static int fill_ref_hashed(hollow_ordinal *out, hollow__filler *f, plan *p,
+                           const hollow__itree *t, const hollow__inode *n,
+                           int depth, uint32_t h)
 {
     if (p->memo == NULL || n->span == 0 || n->span > MEMO_KEY)
         return fill_ref_now(out, f, p, t, n, depth);
-    uint32_t h = 0;
     memo_entry *e = memo_find(p, f, n, &h);
     if (e != NULL) {
         *out = e->ordinal;
@@ -944,6 +1022,12 @@ static int fill_ref(hollow_ordinal *out, hollow__filler *f, plan *p,
     if (rc == 0)
         memo_add(p, f, n, h, *out, f->unknown - unknown);
     return rc;
+}
+
+static int fill_ref(hollow_ordinal *out, hollow__filler *f, plan *p,
+                    const hollow__itree *t, const hollow__inode *n, int depth)
+{
+    return fill_ref_hashed(out, f, p, t, n, depth, 0);
 }
 
 static int fill_ref_now(hollow_ordinal *out, hollow__filler *f, plan *p,
@@ -990,11 +1074,59 @@ static int fill_ref_now(hollow_ordinal *out, hollow__filler *f, plan *p,
     return FAIL(f, n, "%s: unknown kind of type", p->name);
 }
 
+int hollow__filler_flush(hollow__filler *f)
+{
+    if (f->nbatch == 0)
+        return 0;
+    hollow_ordinal out[FILL_BATCH];
+    size_t n = f->nbatch;
+    f->nbatch = 0;
+    int rc = hollow_write_state_add_batch(out, f->ws, f->batch, n);
+    if (rc == 0)
+        return 0;
+    size_t k = 0;
+    while (k + 1 < n && out[k] != HOLLOW_ORDINAL_NONE)
+        k++;
+    return hollow__import_error_at(rc, &f->src, f->batch_off[k], "%s: %s",
+                                   f->root->name, hollow_error_last()->message);
+}
+
+/* fill a root record, and keep it for the next batch */
+static int fill_deferred(hollow__filler *f, const hollow__itree *t,
+                         const hollow__inode *n)
+{
+    plan *p = f->root;
+    hollow_record *r;
+    HOLLOW_TRY(acquire(&r, f, p));
+    int rc = fill_fields(f, p, r, t, n, 0);
+    p->depth--;
+    if (rc < 0)
+        return rc;
+    /* the filled record joins the batch; the batch slot's old record
+     * (added already) becomes the plan's record to fill next */
+    p->recs[p->depth] = f->batch[f->nbatch];
+    f->batch[f->nbatch] = r;
+    f->batch_off[f->nbatch++] = n->off;
+    return f->nbatch == FILL_BATCH ? hollow__filler_flush(f) : 0;
+}
+
 int hollow__filler_add(hollow__filler *f, const hollow__itree *t, size_t i)
 {
     const hollow__inode *n = &t->nodes[i];
-    if (n->kind != HOLLOW__I_OBJECT)
-        return FAIL(f, n, "a record must be an object, got %s", kind_name(n));
-    hollow_ordinal o;
-    return fill_object(&o, f, f->root, t, n, 0);
+    int rc;
+    if (n->kind != HOLLOW__I_OBJECT) {
+        rc = FAIL(f, n, "a record must be an object, got %s", kind_name(n));
+    } else if (f->defer) {
+        rc = fill_deferred(f, t, n);
+    } else {
+        hollow_ordinal o;
+        rc = fill_object(&o, f, f->root, t, n, 0);
+    }
+    if (rc < 0) {
+        /* the records before this one come first, with their errors */
+        int frc = hollow__filler_flush(f);
+        if (frc < 0)
+            return frc;
+    }
+    return rc;
 }

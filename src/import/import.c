@@ -505,6 +505,10 @@ static int import_data(hollow_import_stats *stats, hollow_write_state *ws,
     int rc = format == HOLLOW_IMPORT_JSON    ? import_json(&j)
              : format == HOLLOW_IMPORT_JSONL ? import_lines(&j)
                                              : import_csv(&j);
+    /* an error of a record still held comes before a later parse error */
+    int frc = hollow__filler_flush(j.filler);
+    if (frc < 0)
+        rc = frc;
     stats->unknown_fields = hollow__filler_unknown(j.filler);
     hollow__filler_free(j.filler);
     if (rc == 0 && opts->progress != NULL)

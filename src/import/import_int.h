@@ -167,6 +167,9 @@ int hollow__filler_new(hollow__filler **out, hollow_write_state *ws,
 void hollow__filler_free(hollow__filler *f);
 /* add the record at node `i` of `t` (an object) and what it references */
 int hollow__filler_add(hollow__filler *f, const hollow__itree *t, size_t i);
+/* add the root records the filler still holds (call once the last record
+ * is filled: a filler may keep records for a batched add); 0 or the error */
+int hollow__filler_flush(hollow__filler *f);
 uint64_t hollow__filler_unknown(const hollow__filler *f);
 
 /* ------------------------------------------------------------ csv.c */

@@ -230,15 +230,21 @@ int hollow_write_state_prepare_cycle(hollow_write_state *ws)
         t->free_count = keep;
         t->free_head = 0;
         t->free_from_back = false;
+        /* the table holds one entry per record, unless the cycle after a
+         * restore left stale or duplicate entries: then rebuild it */
+        bool rebuild = ws->restored_cycle || t->proj != NULL;
         for (uint32_t o = 0; o < t->next_ordinal && rc == 0; o++)
             if (t->off[o] != HOLLOW__NO_RECORD && !hollow__wbits_has(cur, o)) {
+                if (!rebuild)
+                    hollow__ws_table_remove(t, o);
                 t->off[o] = HOLLOW__NO_RECORD;
                 rc = free_push(t, o);
             }
         /* §10.4: the whole free list is consumed in ascending order */
         if (t->free_count > 1)
             qsort(t->free_list, t->free_count, sizeof *t->free_list, cmp_u32);
-        rebuild_table(t);
+        if (rebuild)
+            rebuild_table(t);
         /* a rollback returns to this point: the free list as it is now
          * (with what just left the map), the set about to become cur */
         if (rc == 0 && (rc = save_for_rollback(t, prev)) < 0)

@@ -277,45 +277,113 @@ static int cmp_entry(const void *a, const void *b)
     return (x->seq > y->seq) - (x->seq < y->seq);
 }
 
-static int cmp_entry_kv(const void *a, const void *b)
+/* small arrays sort faster by insertion than through qsort */
+#define SMALL_SORT 16
+
+static void sort_i32(int32_t *a, size_t n)
 {
-    const entry *x = a, *y = b;
-    if (x->key != y->key)
-        return (x->key > y->key) - (x->key < y->key);
-    return (x->value > y->value) - (x->value < y->value);
+    if (n > SMALL_SORT) {
+        qsort(a, n, sizeof *a, cmp_i32);
+        return;
+    }
+    for (size_t i = 1; i < n; i++) {
+        int32_t v = a[i];
+        size_t j = i;
+        for (; j > 0 && a[j - 1] > v; j--)
+            a[j] = a[j - 1];
+        a[j] = v;
+    }
 }
 
+/* by key, then insertion order (insertion sort is stable) */
+static void sort_entries(entry *es, size_t n)
+{
+    if (n > SMALL_SORT) {
+        qsort(es, n, sizeof *es, cmp_entry);
+        return;
+    }
+    for (size_t i = 1; i < n; i++) {
+        entry v = es[i];
+        size_t j = i;
+        for (; j > 0 && es[j - 1].key > v.key; j--)
+            es[j] = es[j - 1];
+        es[j] = v;
+    }
+}
+
+static uint8_t *put_be32(uint8_t *q, uint32_t v)
+{
+    q[0] = (uint8_t)(v >> 24);
+    q[1] = (uint8_t)(v >> 16);
+    q[2] = (uint8_t)(v >> 8);
+    q[3] = (uint8_t)v;
+    return q + 4;
+}
+
+static uint8_t *put_be64(uint8_t *q, uint64_t v)
+{
+    return put_be32(put_be32(q, (uint32_t)(v >> 32)), (uint32_t)v);
+}
+
+/* room for n more vints (5 bytes at most each) at b->ptr + b->len; NULL
+ * when out of memory (b->oom is then set) */
+static uint8_t *reserve_vints(hollow__buf *b, size_t n)
+{
+    size_t most;
+    if (__builtin_mul_overflow(n, (size_t)5, &most)) {
+        b->oom = 1;
+        return NULL;
+    }
+    if (hollow__buf_grow(b, most ? most : 1) < 0)
+        return NULL;
+    return b->ptr + b->len;
+}
+
+/* the bytes are written straight into room reserved once for the most
+ * the record can take (10 a fixed field, 5 + the bytes a var one) */
 static void encode_object(hollow_record *r, hollow__buf *b)
 {
     const hollow_schema *s = r->schema;
+    size_t most = 0;
+    for (size_t f = 0; f < s->field_count; f++)
+        most += 10 + (r->fields[f].set && !r->fields[f].is_null &&
+                              (s->fields[f].type == HOLLOW_FIELD_STRING ||
+                               s->fields[f].type == HOLLOW_FIELD_BYTES)
+                          ? r->fields[f].len
+                          : 0);
+    if (hollow__buf_grow(b, most ? most : 1) < 0)
+        return; /* b->oom is set: hollow__buf_check() reports it */
+    uint8_t *q = b->ptr + b->len;
     for (size_t f = 0; f < s->field_count; f++) {
         const hollow__rfield *v = &r->fields[f];
         hollow_field_type t = s->fields[f].type;
         if (!v->set || v->is_null) {
             if (t == HOLLOW_FIELD_FLOAT)
-                hollow__buf_be32(b, HOLLOW__FLOAT_NULL);
+                q = put_be32(q, HOLLOW__FLOAT_NULL);
             else if (t == HOLLOW_FIELD_DOUBLE)
-                hollow__buf_be64(b, HOLLOW__DOUBLE_NULL);
+                q = put_be64(q, HOLLOW__DOUBLE_NULL);
             else
-                hollow__buf_putc(b, 0x80);
+                *q++ = 0x80;
             continue;
         }
         switch (t) {
         case HOLLOW_FIELD_INT:
-        case HOLLOW_FIELD_REFERENCE: hollow__buf_vint(b, (uint32_t)v->v); break;
-        case HOLLOW_FIELD_LONG: hollow__buf_vlong(b, v->v); break;
-        case HOLLOW_FIELD_BOOLEAN: hollow__buf_putc(b, (uint8_t)v->v); break;
-        case HOLLOW_FIELD_FLOAT: hollow__buf_be32(b, (uint32_t)v->v); break;
-        case HOLLOW_FIELD_DOUBLE: hollow__buf_be64(b, v->v); break;
+        case HOLLOW_FIELD_REFERENCE: q += hollow__vint_encode(q, (uint32_t)v->v); break;
+        case HOLLOW_FIELD_LONG: q += hollow__vlong_encode(q, v->v); break;
+        case HOLLOW_FIELD_BOOLEAN: *q++ = (uint8_t)v->v; break;
+        case HOLLOW_FIELD_FLOAT: q = put_be32(q, (uint32_t)v->v); break;
+        case HOLLOW_FIELD_DOUBLE: q = put_be64(q, v->v); break;
         case HOLLOW_FIELD_STRING:
         case HOLLOW_FIELD_BYTES:
-            hollow__buf_vint(b, (uint32_t)v->len);
+            q += hollow__vint_encode(q, (uint32_t)v->len);
             /* an empty value may have no data buffer: no NULL + 0 */
             if (v->len > 0)
-                hollow__buf_put(b, r->data.ptr + v->off, v->len);
+                memcpy(q, r->data.ptr + v->off, v->len);
+            q += v->len;
             break;
         }
     }
+    b->len = (size_t)(q - b->ptr);
 }
 
 int hollow__record_encode(hollow_record *r)
@@ -327,15 +395,19 @@ int hollow__record_encode(hollow_record *r)
     case HOLLOW_SCHEMA_OBJECT:
         encode_object(r, b);
         break;
-    case HOLLOW_SCHEMA_LIST:
-        hollow__buf_vint(b, (uint32_t)r->elem_count);
+    case HOLLOW_SCHEMA_LIST: {
+        uint8_t *q = reserve_vints(b, r->elem_count + 1);
+        if (q == NULL)
+            break;
+        q += hollow__vint_encode(q, (uint32_t)r->elem_count);
         for (size_t i = 0; i < r->elem_count; i++)
-            hollow__buf_vint(b, (uint32_t)r->elems[i]);
+            q += hollow__vint_encode(q, (uint32_t)r->elems[i]);
+        b->len = (size_t)(q - b->ptr);
         break;
+    }
     case HOLLOW_SCHEMA_SET: {
         /* sorted and without duplicates (a SET holds an ordinal once) */
-        if (r->elem_count > 1)
-            qsort(r->elems, r->elem_count, sizeof *r->elems, cmp_i32);
+        sort_i32(r->elems, r->elem_count);
         size_t n = 0;
         for (size_t i = 0; i < r->elem_count; i++)
             if (n == 0 || r->elems[i] != r->elems[n - 1])
@@ -345,50 +417,62 @@ int hollow__record_encode(hollow_record *r)
         if (t == 0)
             return hollow__error_set(HOLLOW_ERANGE, "set of %zu elements is too "
                                      "large", n);
-        hollow__buf_vint(b, (uint32_t)n);
+        uint8_t *q = reserve_vints(b, 2 * n + 1);
+        if (q == NULL)
+            break;
+        q += hollow__vint_encode(q, (uint32_t)n);
         int32_t prev = 0;
         for (size_t i = 0; i < n; i++) {
-            hollow__buf_vint(b, (uint32_t)(r->elems[i] - prev));
-            hollow__buf_vint(b, hollow__hash_int((uint32_t)r->elems[i]) & (t - 1));
+            q += hollow__vint_encode(q, (uint32_t)(r->elems[i] - prev));
+            q += hollow__vint_encode(q, hollow__hash_int((uint32_t)r->elems[i]) &
+                                            (t - 1));
             prev = r->elems[i];
         }
+        b->len = (size_t)(q - b->ptr);
         break;
     }
     case HOLLOW_SCHEMA_MAP: {
         size_t n = r->elem_count / 2;
-        entry *es = hollow__calloc(n ? n : 1, sizeof *es);
+        entry small[SMALL_SORT];
+        entry *es = n <= SMALL_SORT ? small : hollow__calloc(n, sizeof *es);
         HOLLOW_CHECK_ALLOC(es);
         for (size_t i = 0; i < n; i++) {
             es[i].key = r->elems[2 * i];
             es[i].value = r->elems[2 * i + 1];
             es[i].seq = i;
         }
-        if (n > 1)
-            qsort(es, n, sizeof *es, cmp_entry);
-        size_t m = 0; /* the last put of a key wins */
+        sort_entries(es, n);
+        /* the last put of a key wins; the keys left are distinct, so the
+         * entries are in key-then-value order */
+        size_t m = 0;
         for (size_t i = 0; i < n; i++) {
             if (m > 0 && es[m - 1].key == es[i].key)
                 es[m - 1] = es[i];
             else
                 es[m++] = es[i];
         }
-        if (m > 1)
-            qsort(es, m, sizeof *es, cmp_entry_kv);
         uint32_t t = hollow__hash_table_size((uint32_t)m);
         if (t == 0) {
-            hollow__free(es);
+            if (es != small)
+                hollow__free(es);
             return hollow__error_set(HOLLOW_ERANGE, "map of %zu entries is too "
                                      "large", m);
         }
-        hollow__buf_vint(b, (uint32_t)m);
+        uint8_t *q = reserve_vints(b, 3 * m + 1);
         int32_t prev = 0;
-        for (size_t i = 0; i < m; i++) {
-            hollow__buf_vint(b, (uint32_t)(es[i].key - prev));
-            hollow__buf_vint(b, (uint32_t)es[i].value);
-            hollow__buf_vint(b, hollow__hash_int((uint32_t)es[i].key) & (t - 1));
-            prev = es[i].key;
+        if (q != NULL) {
+            q += hollow__vint_encode(q, (uint32_t)m);
+            for (size_t i = 0; i < m; i++) {
+                q += hollow__vint_encode(q, (uint32_t)(es[i].key - prev));
+                q += hollow__vint_encode(q, (uint32_t)es[i].value);
+                q += hollow__vint_encode(
+                    q, hollow__hash_int((uint32_t)es[i].key) & (t - 1));
+                prev = es[i].key;
+            }
+            b->len = (size_t)(q - b->ptr);
         }
-        hollow__free(es);
+        if (es != small)
+            hollow__free(es);
         break;
     }
     }

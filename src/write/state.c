@@ -306,13 +306,13 @@ static int table_grow(hollow__wtype *t)
     uint32_t ncap = t->table_cap ? t->table_cap * 2 : 1024;
     struct hollow__wslot *old = t->table;
     uint32_t ocap = t->table_cap;
-    t->table = hollow__mallocarray(ncap, sizeof *t->table);
-    if (t->table == NULL) {
-        t->table = old;
+    struct hollow__wslot *nt = hollow__mallocarray(ncap, sizeof *nt);
+    if (nt == NULL)
         return hollow__error_oom();
-    }
-    memset(t->table, 0xFF, (size_t)ncap * sizeof *t->table);
-    t->table_cap = ncap;
+    memset(nt, 0xFF, (size_t)ncap * sizeof *nt);
+    /* atomic stores: batch_prepare reads both, unlocked, for a prefetch */
+    __atomic_store_n(&t->table, nt, __ATOMIC_RELAXED);
+    __atomic_store_n(&t->table_cap, ncap, __ATOMIC_RELAXED);
     t->table_count = 0;
     for (uint32_t i = 0; i < ocap; i++)
         if (old[i].ord >= 0)
@@ -351,6 +351,33 @@ static int32_t table_find(const hollow__wtype *t, uint32_t h, const uint8_t *p,
         i = (i + 1) & (t->table_cap - 1);
     }
     return -1;
+}
+
+void hollow__ws_table_remove(hollow__wtype *t, uint32_t o)
+{
+    if (t->table_cap == 0)
+        return;
+    uint32_t mask = t->table_cap - 1;
+    uint32_t i = bytes_hash(t->pool.ptr + t->off[o], t->len[o]) & mask;
+    while (t->table[i].ord != (int32_t)o) {
+        if (t->table[i].ord < 0)
+            return; /* not in the table */
+        i = (i + 1) & mask;
+    }
+    /* backward shift: an entry after the gap moves into it unless its
+     * home slot lies cyclically in (gap, j], where it would be lost */
+    uint32_t gap = i;
+    for (uint32_t j = (i + 1) & mask; t->table[j].ord >= 0; j = (j + 1) & mask) {
+        uint32_t home = t->table[j].hash & mask;
+        bool stays = gap <= j ? home > gap && home <= j : home > gap || home <= j;
+        if (!stays) {
+            t->table[gap] = t->table[j];
+            gap = j;
+        }
+    }
+    t->table[gap].ord = -1;
+    t->table[gap].hash = UINT32_MAX;
+    t->table_count--;
 }
 
 static int ensure_ordinal(hollow__wtype *t, uint32_t o)
@@ -483,28 +510,25 @@ static int check_refs(hollow_write_state *ws, const hollow_record *r)
     return rc;
 }
 
-int hollow_write_state_add(hollow_ordinal *out, hollow_write_state *ws,
-                           const hollow_record *rec)
+/* the record's type in ws, or an error if it was made for another state */
+static int record_type(hollow__wtype **out, hollow_write_state *ws,
+                       const hollow_record *rec)
 {
-    if (out == NULL || ws == NULL || rec == NULL)
+    if (rec == NULL)
         return hollow__error_set(HOLLOW_EINVAL, "null argument");
-    *out = HOLLOW_ORDINAL_NONE;
     if (rec->type >= ws->type_count ||
         ws->types[rec->type].schema != rec->schema)
         return hollow__error_set(HOLLOW_EINVAL,
                                  "record was made for another write state");
-    hollow_record *r = (hollow_record *)rec; /* scratch space only */
-    int rc = check_refs(ws, rec);
-    if (rc < 0)
-        return rc;
-    rc = hollow__record_encode(r);
-    if (rc < 0)
-        return rc;
-    hollow__wtype *t = &ws->types[rec->type];
-    const uint8_t *p = r->scratch.ptr;
-    size_t n = r->scratch.len;
-    uint32_t h = bytes_hash(p, n);
-    hollow__mutex_lock(&t->mu);
+    *out = &ws->types[rec->type];
+    return 0;
+}
+
+/* find or store identity bytes p[0..n) of hash h; under t's lock */
+static int add_encoded(uint32_t *out, hollow__wtype *t, uint32_t h,
+                       const uint8_t *p, size_t n)
+{
+    int rc = 0;
     int32_t found = table_find(t, h, p, n);
     uint32_t o = 0;
     if (found < 0 && t->proj != NULL) {
@@ -526,10 +550,107 @@ int hollow_write_state_add(hollow_ordinal *out, hollow_write_state *ws,
     }
     if (rc >= 0)
         rc = hollow__wbits_set(hollow__wcur(t), o);
+    *out = o;
+    return rc;
+}
+
+/* check r's references, then find or store its encoded bytes (hash h) */
+static int add_checked(hollow_ordinal *out, hollow_write_state *ws,
+                       hollow__wtype *t, const hollow_record *r, uint32_t h)
+{
+    int rc = check_refs(ws, r);
+    if (rc < 0)
+        return rc;
+    uint32_t o;
+    hollow__mutex_lock(&t->mu);
+    rc = add_encoded(&o, t, h, r->scratch.ptr, r->scratch.len);
     hollow__mutex_unlock(&t->mu);
     if (rc < 0)
         return rc;
     *out = (hollow_ordinal)o;
+    return 0;
+}
+
+int hollow_write_state_add(hollow_ordinal *out, hollow_write_state *ws,
+                           const hollow_record *rec)
+{
+    if (out == NULL || ws == NULL || rec == NULL)
+        return hollow__error_set(HOLLOW_EINVAL, "null argument");
+    *out = HOLLOW_ORDINAL_NONE;
+    hollow__wtype *t;
+    HOLLOW_TRY(record_type(&t, ws, rec));
+    hollow_record *r = (hollow_record *)rec; /* scratch space only */
+    int rc = check_refs(ws, rec);
+    if (rc < 0)
+        return rc;
+    rc = hollow__record_encode(r);
+    if (rc < 0)
+        return rc;
+    const uint8_t *p = r->scratch.ptr;
+    size_t n = r->scratch.len;
+    uint32_t h = bytes_hash(p, n);
+    uint32_t o;
+    hollow__mutex_lock(&t->mu);
+    rc = add_encoded(&o, t, h, p, n);
+    hollow__mutex_unlock(&t->mu);
+    if (rc < 0)
+        return rc;
+    *out = (hollow_ordinal)o;
+    return 0;
+}
+
+/*
+ * Records are encoded and hashed BATCH_AHEAD ahead of their lookup, and
+ * the first slot they probe is prefetched then: the lookups of a large
+ * table wait on memory, and this lets those waits overlap. Each record is
+ * still looked up and stored in order, so ordinals are those of
+ * sequential adds.
+ */
+#define BATCH_AHEAD 16
+
+/* encode record i of the batch, hash it and prefetch its first slot */
+static int batch_prepare(uint32_t *h, hollow_write_state *ws,
+                         hollow_record *const *recs, size_t i)
+{
+    hollow__wtype *t;
+    HOLLOW_TRY(record_type(&t, ws, recs[i]));
+    hollow_record *r = recs[i];
+    HOLLOW_TRY(hollow__record_encode(r));
+    *h = bytes_hash(r->scratch.ptr, r->scratch.len);
+    /* a racy read of a hint: the slot is read again under the lock */
+    uint32_t cap = __atomic_load_n(&t->table_cap, __ATOMIC_RELAXED);
+    struct hollow__wslot *tab = __atomic_load_n(&t->table, __ATOMIC_RELAXED);
+    if (cap > 0)
+        __builtin_prefetch(&tab[*h & (cap - 1)]);
+    return 0;
+}
+
+int hollow_write_state_add_batch(hollow_ordinal *out, hollow_write_state *ws,
+                                 hollow_record *const *recs, size_t n)
+{
+    if (out == NULL || ws == NULL || (recs == NULL && n > 0))
+        return hollow__error_set(HOLLOW_EINVAL, "null argument");
+    for (size_t i = 0; i < n; i++)
+        out[i] = HOLLOW_ORDINAL_NONE;
+    uint32_t hash[BATCH_AHEAD];
+    int prc[BATCH_AHEAD];
+    size_t ahead = n < BATCH_AHEAD ? n : BATCH_AHEAD;
+    for (size_t i = 0; i < ahead; i++)
+        prc[i] = batch_prepare(&hash[i], ws, recs, i);
+    for (size_t i = 0; i < n; i++) {
+        size_t k = i % BATCH_AHEAD;
+        /* an error is reported when its record's turn comes, as
+         * sequential adds would (an encode error leaves no state) */
+        if (prc[k] < 0)
+            return prc[k];
+        uint32_t h = hash[k];
+        int rc = add_checked(&out[i], ws, &ws->types[recs[i]->type], recs[i],
+                             h);
+        if (rc < 0)
+            return rc;
+        if (i + BATCH_AHEAD < n)
+            prc[k] = batch_prepare(&hash[k], ws, recs, i + BATCH_AHEAD);
+    }
     return 0;
 }
 

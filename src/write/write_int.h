@@ -183,6 +183,10 @@ int32_t hollow__wproj_find(const hollow__wtype *t, const uint8_t *p,
                            hollow__buf *scratch);
 void hollow__wtype_restore_free(hollow__wtype *t);
 
+/* take ordinal o (its bytes still in the pool) out of the type's table;
+ * for a table holding exactly one entry per stored record */
+void hollow__ws_table_remove(hollow__wtype *t, uint32_t o);
+
 /* add identity bytes at a chosen ordinal (copy_from); populates cur */
 int hollow__ws_add_at(hollow__wtype *t, const uint8_t *p, size_t len,
                       uint32_t ordinal);

@@ -2,7 +2,9 @@
  * hollow_write_state_add() from several threads at once while it checks
  * references (issue 12 item 6): each thread adds Str records and Movies
  * referencing them, so the reference check reads the Str type's populated
- * set while other threads grow it. Run under ThreadSanitizer too.
+ * set while other threads grow it; half the threads add through
+ * hollow_write_state_add_batch(), whose look-ahead reads a type's table
+ * while others grow it. Run under ThreadSanitizer too.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -69,6 +71,61 @@ done:
     return NULL;
 }
 
+#define BATCH 32
+
+/* the same records as run(), Str and Movie records a batch at a time */
+static void *run_batch(void *arg)
+{
+    job *j = arg;
+    hollow_record *s[BATCH] = {0}, *m[BATCH] = {0}, *bad = NULL;
+    hollow_ordinal so[BATCH], mo[BATCH];
+    for (int k = 0; k < BATCH; k++)
+        if (hollow_record_new(&s[k], j->ws, "Str") < 0 ||
+            hollow_record_new(&m[k], j->ws, "Movie") < 0) {
+            j->failures++;
+            goto done;
+        }
+    if (hollow_record_new(&bad, j->ws, "Movie") < 0) {
+        j->failures++;
+        goto done;
+    }
+    for (int i = 0; i < PER_THREAD; i += BATCH) {
+        int n = PER_THREAD - i < BATCH ? PER_THREAD - i : BATCH;
+        for (int k = 0; k < n; k++) {
+            char buf[32];
+            int len = snprintf(buf, sizeof buf, "t%d-%d", j->id, i + k);
+            hollow_record_reset(s[k]);
+            hollow_record_set_string(s[k], 0, buf, (size_t)len);
+        }
+        if (hollow_write_state_add_batch(so, j->ws, s, (size_t)n) < 0) {
+            j->failures++;
+            continue;
+        }
+        for (int k = 0; k < n; k++) {
+            hollow_record_reset(m[k]);
+            hollow_record_set_int(m[k], 0, j->id * PER_THREAD + i + k);
+            hollow_record_set_ref(m[k], 1, so[k]);
+        }
+        if (hollow_write_state_add_batch(mo, j->ws, m, (size_t)n) < 0)
+            j->failures++;
+        for (int k = 0; k < n; k++) {
+            hollow_record_reset(bad);
+            hollow_record_set_int(bad, 0, -1);
+            hollow_record_set_ref(bad, 1, 1 << 27);
+            hollow_record *one[1] = {bad};
+            if (hollow_write_state_add_batch(mo, j->ws, one, 1) == HOLLOW_EINVAL)
+                j->refused++;
+        }
+    }
+done:
+    for (int k = 0; k < BATCH; k++) {
+        hollow_record_free(s[k]);
+        hollow_record_free(m[k]);
+    }
+    hollow_record_free(bad);
+    return NULL;
+}
+
 START_TEST(write_refs_threads_concurrent_adds)
 {
     hollow_schema_list *sl = NULL;
@@ -79,7 +136,9 @@ START_TEST(write_refs_threads_concurrent_adds)
     job jobs[THREADS];
     for (int i = 0; i < THREADS; i++) {
         jobs[i] = (job){ws, i, 0, 0};
-        ck_assert_int_eq(pthread_create(&th[i], NULL, run, &jobs[i]), 0);
+        ck_assert_int_eq(pthread_create(&th[i], NULL, i % 2 ? run_batch : run,
+                                        &jobs[i]),
+                         0);
     }
     for (int i = 0; i < THREADS; i++) {
         pthread_join(th[i], NULL);

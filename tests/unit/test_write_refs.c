@@ -5,6 +5,7 @@
  * not added again, ordinals of a restored state, and through the producer
  * (the cycle fails and nothing is published).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -306,6 +307,144 @@ START_TEST(write_refs_producer_cycle_fails)
 }
 END_TEST
 
+
+/* bytes of a snapshot of ws with a fixed randomized tag */
+static ht_mem snapshot_of(hollow_write_state *ws)
+{
+    ht_mem m = {0};
+    hollow_write_state_set_randomized_tag(ws, 0x1234567887654321);
+    HT_OK(hollow_write_state_write_snapshot(ws, ht_mem_sink, &m));
+    return m;
+}
+
+/* Str records s0..s(n-1), then sets, maps and movies over them (with
+ * repeats), added one at a time or in batches: the same ordinals, the
+ * same snapshot, including when a batch repeats one record object */
+START_TEST(write_refs_batch_same_as_single)
+{
+    enum { N = 300 };
+    hollow_write_state *one = ws_new(), *many = ws_new();
+    hollow_record *r[N];
+    hollow_ordinal a[N], b[N], strs[N];
+    char text[32];
+    for (int i = 0; i < N; i++) {
+        HT_OK(hollow_record_new(&r[i], many, "Str"));
+        snprintf(text, sizeof text, "s%d", i % 250); /* 50 repeats */
+        HT_OK(hollow_record_set_string(r[i], 0, text, strlen(text)));
+        HT_OK(add_str(&a[i], one, text));
+    }
+    HT_OK(hollow_write_state_add_batch(b, many, r, N));
+    for (int i = 0; i < N; i++) {
+        ck_assert_int_eq(a[i], b[i]);
+        strs[i] = b[i];
+        hollow_record_free(r[i]);
+    }
+    /* movies before the maps that reference them */
+    const char *types[] = {"SetOfStr", "Movie", "MapOfStr", "ListOfStr"};
+    hollow_ordinal movies[N];
+    for (size_t t = 0; t < 4; t++) {
+        for (int i = 0; i < N; i++) {
+            HT_OK(hollow_record_new(&r[i], many, types[t]));
+            int k = i % 97; /* repeats across the batch */
+            if (t == 0 || t == 3) {
+                for (int e = 0; e < k % 7; e++)
+                    HT_OK(hollow_record_add_element(r[i], strs[(k * 31 + e * 7) % N]));
+            } else if (t == 2) {
+                for (int e = 0; e < k % 5; e++)
+                    HT_OK(hollow_record_put_entry(r[i], strs[(k + e * 13) % N],
+                                                  movies[(k * 3 + e) % N]));
+            } else {
+                HT_OK(hollow_record_set_int(r[i], 0, k));
+                HT_OK(hollow_record_set_ref(r[i], 1, strs[k]));
+            }
+            /* the same record through single adds into `one` */
+            hollow_record *same = NULL;
+            HT_OK(hollow_record_new(&same, one, types[t]));
+            if (t == 0 || t == 3) {
+                for (int e = 0; e < k % 7; e++)
+                    HT_OK(hollow_record_add_element(same, strs[(k * 31 + e * 7) % N]));
+            } else if (t == 2) {
+                for (int e = 0; e < k % 5; e++)
+                    HT_OK(hollow_record_put_entry(same, strs[(k + e * 13) % N],
+                                                  movies[(k * 3 + e) % N]));
+            } else {
+                HT_OK(hollow_record_set_int(same, 0, k));
+                HT_OK(hollow_record_set_ref(same, 1, strs[k]));
+            }
+            HT_OK(hollow_write_state_add(&a[i], one, same));
+            hollow_record_free(same);
+        }
+        HT_OK(hollow_write_state_add_batch(b, many, r, N));
+        for (int i = 0; i < N; i++) {
+            ck_assert_int_eq(a[i], b[i]);
+            if (t == 1)
+                movies[i] = b[i];
+            hollow_record_free(r[i]);
+        }
+    }
+    /* one record object twice in a batch, and an empty batch */
+    hollow_record *x = NULL;
+    HT_OK(hollow_record_new(&x, many, "Str"));
+    HT_OK(hollow_record_set_string(x, 0, "twice", 5));
+    hollow_record *pair[2] = {x, x};
+    HT_OK(hollow_write_state_add_batch(b, many, pair, 2));
+    ck_assert_int_eq(b[0], b[1]);
+    HT_OK(add_str(&a[0], one, "twice"));
+    ck_assert_int_eq(a[0], b[0]);
+    HT_OK(hollow_write_state_add_batch(b, many, NULL, 0));
+    hollow_record_free(x);
+
+    ht_mem sa = snapshot_of(one), sb = snapshot_of(many);
+    ck_assert_uint_eq(sa.len, sb.len);
+    ck_assert(memcmp(sa.p, sb.p, sa.len) == 0);
+    free(sa.p);
+    free(sb.p);
+    hollow_write_state_free(one);
+    hollow_write_state_free(many);
+}
+END_TEST
+
+/* an error stops the batch at its record: those before are added, it and
+ * those after are not */
+START_TEST(write_refs_batch_stops_at_error)
+{
+    enum { N = 40, BAD = 23 };
+    hollow_write_state *ws = ws_new(), *other = ws_new();
+    hollow_ordinal s, out[N];
+    HT_OK(add_str(&s, ws, "title"));
+    hollow_record *r[N];
+    for (int i = 0; i < N; i++) {
+        HT_OK(hollow_record_new(&r[i], ws, "Movie"));
+        HT_OK(hollow_record_set_int(r[i], 0, i));
+        HT_OK(hollow_record_set_ref(r[i], 1, i == BAD ? 77 : s));
+    }
+    expect_dangling(hollow_write_state_add_batch(out, ws, r, N), &out[BAD],
+                    "ordinal 77");
+    for (int i = 0; i < N; i++)
+        ck_assert_int_eq(out[i], i < BAD ? i : HOLLOW_ORDINAL_NONE);
+    /* the records after BAD were not added: re-adding one gets BAD's place */
+    hollow_ordinal o;
+    HT_OK(hollow_write_state_add(&o, ws, r[BAD + 5]));
+    ck_assert_int_eq(o, BAD);
+
+    /* a record made for another write state */
+    hollow_record *foreign = NULL;
+    HT_OK(hollow_record_new(&foreign, other, "Str"));
+    hollow_record *mixed[3] = {r[0], foreign, r[1]};
+    ck_assert_int_eq(hollow_write_state_add_batch(out, ws, mixed, 3),
+                     HOLLOW_EINVAL);
+    ck_assert_int_eq(out[0], 0);
+    ck_assert_int_eq(out[1], HOLLOW_ORDINAL_NONE);
+    ck_assert_int_eq(hollow_write_state_add_batch(NULL, ws, mixed, 3),
+                     HOLLOW_EINVAL);
+    hollow_record_free(foreign);
+    for (int i = 0; i < N; i++)
+        hollow_record_free(r[i]);
+    hollow_write_state_free(ws);
+    hollow_write_state_free(other);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("write_refs");
@@ -315,6 +454,8 @@ static Suite *suite(void)
     tcase_add_test(tc, write_refs_previous_cycle);
     tcase_add_test(tc, write_refs_restored);
     tcase_add_test(tc, write_refs_producer_cycle_fails);
+    tcase_add_test(tc, write_refs_batch_same_as_single);
+    tcase_add_test(tc, write_refs_batch_stops_at_error);
     suite_add_tcase(s, tc);
     return s;
 }
