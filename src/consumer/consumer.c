@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "blob/blob_int.h"
 #include "blobstore/blobstore_int.h"
 #include "common/alloc.h"
 #include "common/buf.h"
@@ -191,7 +192,7 @@ static int run_plan(hollow_read_state **out, hollow_consumer *c,
                                                 "a state to apply it to")
                             : fetch(&data, &len, c->opts.blobstore, k);
             if (rc == 0)
-                rc = hollow_read_state_apply_delta(&next, rs, data, len);
+                rc = hollow__delta_apply(&next, rs, data, len, c->opts.threads);
             hollow__free(data);
         }
         if (rc < 0) {
