@@ -381,12 +381,13 @@ static void put_bits(uint8_t *w, uint64_t p, unsigned b, uint64_t v)
     hollow__bits_write(w, p, b, v);
 }
 
-/* copy n bits from bit s of `from` to bit d of dst, which are zero there */
+/* copy n bits from bit s of `from` to bit d of dst, which are zero there:
+ * up to d's word boundary, then whole words, then the rest */
 static void copy_bits(uint8_t *dst, uint64_t d, const uint8_t *from,
                       uint64_t s, uint64_t n)
 {
-    while (n > 0) {
-        unsigned off = (unsigned)(d & 63);
+    unsigned off = (unsigned)(d & 63);
+    if (n > 0 && off != 0) {
         uint64_t take = 64 - off < n ? 64 - off : n;
         uint8_t *at = dst + (d >> 6) * 8;
         uint64_t v = hollow__bits_read(from, s, (unsigned)take);
@@ -394,6 +395,30 @@ static void copy_bits(uint8_t *dst, uint64_t d, const uint8_t *from,
         d += take;
         s += take;
         n -= take;
+    }
+    uint64_t full = n >> 6;
+    uint8_t *out = dst + (d >> 6) * 8;
+    const uint8_t *in = from + (s >> 6) * 8;
+    unsigned sh = (unsigned)(s & 63);
+    if (sh == 0) {
+        memcpy(out, in, full * 8);
+    } else if (full > 0) {
+        /* word i of the output spans source words i and i + 1, both
+         * inside the source range */
+        uint64_t cur = hollow__be64(in);
+        for (uint64_t i = 0; i < full; i++) {
+            uint64_t next = hollow__be64(in + (i + 1) * 8);
+            hollow__put_be64(out + i * 8, (cur >> sh) | (next << (64 - sh)));
+            cur = next;
+        }
+    }
+    d += full * 64;
+    s += full * 64;
+    n -= full * 64;
+    if (n > 0) {
+        uint8_t *at = dst + (d >> 6) * 8;
+        hollow__put_be64(at, hollow__be64(at) |
+                                 hollow__bits_read(from, s, (unsigned)n));
     }
 }
 
