@@ -1190,6 +1190,25 @@ static int job_task(void *ctx, size_t i)
     return run_job(&((job *)ctx)[i]);
 }
 
+/* Jobs queued before a batch runs: what they hold (delta shard headers)
+ * stays a small constant times the delta's bytes. */
+#define BATCH_JOBS 1024
+
+/* run the queued jobs on up to `threads` threads and empty the queue */
+static int run_batch(job_list *jobs, section *secs, unsigned threads)
+{
+    for (size_t j = 0; j < jobs->n; j++)
+        jobs->v[j].sec = &secs[jobs->v[j].sec_index];
+    int rc = hollow__parallel_for(jobs->n > 1 ? threads : 1, jobs->n, job_task,
+                                  jobs->v);
+    for (size_t j = 0; j < jobs->n; j++) {
+        jobs->v[j].sec->seen_old += jobs->v[j].seen_old;
+        delta_shard_clear(&jobs->v[j].d); /* those skipped after a failure */
+    }
+    jobs->n = 0;
+    return rc;
+}
+
 /*
  * Parse one type section into `sec` (sec->ds, old and nt set). Shards the
  * delta changes are built at once when `jobs` is NULL, else queued there.
@@ -1418,6 +1437,7 @@ static int apply(hollow_read_state **out, const hollow_read_state *rs,
         rc = hollow__error_oom();
         goto done;
     }
+    unsigned t = hollow__threads_or_cores(threads);
     for (uint32_t i = 0; i < k; i++) {
         size_t at = hollow__reader_offset(&r);
         section *sec = &one;
@@ -1449,19 +1469,19 @@ static int apply(hollow_read_state **out, const hollow_read_state *rs,
             if ((rc = finish_section(sec)) < 0)
                 goto done;
             section_clear(sec);
+        } else if (sec->old == NULL) { /* parsed and dropped: no jobs */
+            section_clear(sec);
+            secs.n--;
+        } else if (jobs.n >= BATCH_JOBS &&
+                   (rc = run_batch(&jobs, secs.v, t)) < 0) {
+            goto done;
         }
     }
     if ((rc = hollow__blob_check_end(&r)) < 0)
         goto done;
     if (fast) {
-        for (size_t j = 0; j < jobs.n; j++)
-            jobs.v[j].sec = &secs.v[jobs.v[j].sec_index];
-        unsigned t = hollow__threads_or_cores(threads);
-        if ((rc = hollow__parallel_for(jobs.n > 1 ? t : 1, jobs.n, job_task,
-                                       jobs.v)) < 0)
+        if ((rc = run_batch(&jobs, secs.v, t)) < 0)
             goto done;
-        for (size_t j = 0; j < jobs.n; j++)
-            jobs.v[j].sec->seen_old += jobs.v[j].seen_old;
         for (size_t i = 0; i < secs.n; i++)
             if ((rc = finish_section(&secs.v[i])) < 0)
                 goto done;
