@@ -572,7 +572,9 @@ static int obj_totals_bulk(obj_ctx *c, const delta_shard *d, uint32_t s)
             if (!is_var(b->cs->fields[f].type) || w == 0)
                 continue;
             uint64_t mask = hollow__ones(w - 1);
-            uint64_t s0 = ra == 0 ? 0 : hollow__field_raw(os, (uint32_t)ra - 1, f) & mask;
+            uint64_t s0 = ra == 0 ? 0
+                                  : hollow__field_raw(os, (uint32_t)ra - 1, f) &
+                                        mask;
             uint64_t e0 = hollow__field_raw(os, (uint32_t)re - 1, f) & mask;
             if (s0 > e0 || e0 > os->var_len[f])
                 return hollow__error_set(HOLLOW_ECORRUPT,
@@ -603,7 +605,8 @@ static int obj_move_var(obj_ctx *c, const hollow__shard *os, size_t f,
     unsigned w = ns->widths[f];
     uint64_t mask = hollow__ones(w - 1), nul = (uint64_t)1 << (w - 1);
     uint64_t R = ns->rec_bits, at = ns->offsets[f];
-    uint64_t s0 = ra == 0 ? 0 : hollow__field_raw(os, (uint32_t)ra - 1, f) & mask;
+    uint64_t s0 =
+        ra == 0 ? 0 : hollow__field_raw(os, (uint32_t)ra - 1, f) & mask;
     uint64_t prev = s0, shift = c->var_pos[f] - s0; /* modulo 2^64 */
     for (uint64_t k = ra; k < re; k++) {
         uint64_t raw = hollow__bits_read(os->fixed, k * R + at, w);
@@ -712,7 +715,8 @@ static void obj_layout(hollow__shard *ns, build *b, const delta_shard *d,
 static bool obj_same_layout(const hollow__shard *ns, const hollow__shard *os,
                             size_t nf)
 {
-    if (os->widths == NULL || os->offsets == NULL || os->rec_bits != ns->rec_bits)
+    if (os->widths == NULL || os->offsets == NULL ||
+        os->rec_bits != ns->rec_bits)
         return false;
     for (size_t f = 0; f < nf; f++)
         if (os->widths[f] != ns->widths[f] || os->offsets[f] != ns->offsets[f])
@@ -741,7 +745,8 @@ static int build_object(hollow__shard *ns, build *b, const delta_shard *d,
         goto done;
     }
     /* pass 1: var-length totals */
-    if ((rc = bulk ? obj_totals_bulk(&c, d, s) : walk(b, d, s, obj_slot, &c)) < 0)
+    rc = bulk ? obj_totals_bulk(&c, d, s) : walk(b, d, s, obj_slot, &c);
+    if (rc < 0)
         goto done;
     obj_layout(ns, b, d, c.var_tot);
     if (bulk && !obj_same_layout(ns, b->old->shards[s], nf)) {
