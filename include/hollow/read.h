@@ -95,7 +95,9 @@ HOLLOW_API int hollow_read_state_open(hollow_read_state **out, const char *path,
  * small delta costs memory and time in proportion to what it changes.
  * Deltas may regroup a type into a new shard count (§9.7). The new state
  * keeps the schemas of `rs` (§3.2): sections for types it lacks are
- * skipped; fields are matched by name (§9.6).
+ * skipped; fields are matched by name (§9.6). Changed shards are built on
+ * up to one thread per core (a consumer uses its `threads` option); a
+ * shard whose widths stay the same copies its kept records in runs.
  *
  * @param out  receives the new state with one reference, NULL on failure
  * @param rs   the state the delta starts from (borrowed)

@@ -97,9 +97,20 @@ int hollow__shard_read_body(hollow__shard *s, hollow__reader *r,
  */
 int hollow__read_state_settle(hollow_read_state *rs);
 
-/* Apply a delta or reverse delta (§9) to `rs`, making a new state. */
+/*
+ * Apply a delta or reverse delta (§9) to `rs`, making a new state, the
+ * changed shards built on up to `threads` threads (0 = the cores). The
+ * caller settles the new state (hollow__read_state_settle).
+ */
 int hollow__delta_apply(hollow_read_state **out, const hollow_read_state *rs,
-                        const uint8_t *data, size_t len);
+                        const uint8_t *data, size_t len, unsigned threads);
+/* the same, record by record on this thread (what the fast path must equal) */
+int hollow__delta_apply_reference(hollow_read_state **out,
+                                  const hollow_read_state *rs,
+                                  const uint8_t *data, size_t len);
+/* shards the default path built by bulk copies and record by record
+ * (widths changed, or resharding) since start-up */
+void hollow__delta_counts(uint64_t *bulk, uint64_t *rebuilt);
 
 /*
  * The end of a state build: on success hand `rs` out through *out; on

@@ -19,10 +19,12 @@
  *
  * Rebuilt shards are encoded with widths of our own choosing: wide enough
  * for every old and added value (the max of the widths they came with;
- * var-length offsets from the real byte total), so a producer whose
- * statistics are too narrow cannot make us truncate. Raw values, nulls and
- * SET/MAP bucket positions are kept exactly, so checksums (§12) and dumps
- * equal Java's.
+ * var-length offsets and collection pointers at least as wide as the real
+ * totals need), so a producer whose statistics are too narrow cannot make
+ * us truncate. Widths never shrink, so that most deltas keep a shard's
+ * layout and take the bulk path (runs of kept records copied as they are,
+ * below). Raw values, nulls and SET/MAP bucket positions are kept exactly,
+ * so checksums (§12) and dumps equal Java's.
  *
  * Schemas (§3.2, §9.6): the state keeps the schemas of its starting
  * snapshot. A section for a type the state lacks is parsed and dropped.
@@ -36,8 +38,10 @@
 
 #include "blob_int.h"
 #include "common/alloc.h"
+#include "common/array.h"
 #include "common/bits.h"
 #include "common/error.h"
+#include "common/parallel.h"
 #include "limits.h"
 #include "read/access.h"
 
@@ -127,6 +131,14 @@ static int read_delta_shard(delta_shard *d, hollow__reader *r,
 
 /* ------------------------------------------------------ building */
 
+/* what the rebuilt shards of one delta may still spend (limits.h); shared
+ * by the threads that build them */
+typedef struct budget {
+    _Atomic uint64_t bytes; /* bytes allocated so far */
+    _Atomic uint64_t work;  /* slot fields visited so far */
+    uint64_t limit;         /* the allowance of each */
+} budget;
+
 typedef struct build {
     const hollow_type *old;  /* the state's type (its schema rules) */
     hollow_type dt;          /* view of the delta data, for accessors */
@@ -135,9 +147,9 @@ typedef struct build {
     int *fmap;               /* consumer field -> delta field, or -1 */
     uint32_t n, bits;        /* target shard count */
     uint64_t seen_old;       /* old populated records met while rebuilding */
-    uint64_t *left;          /* bytes rebuilt shards may still allocate */
-    uint64_t *work_left;     /* slot fields they may still visit */
-    uint64_t limit;          /* the whole allowance, for the message */
+    budget *bud;
+    bool fast;               /* not the reference path */
+    bool bulk;               /* may copy runs of old records as they are */
 } build;
 
 /*
@@ -146,31 +158,33 @@ typedef struct build {
  * that a delta that raises a max ordinal fails first. Two budgets: `bytes`
  * allocated, and slot fields visited (a rebuild visits every slot and
  * field twice whatever the widths, so records 0 or 1 bit wide could still
- * loop over 2^31 slots within the delta's bytes).
+ * loop over 2^31 slots within the delta's bytes). Both paths charge the
+ * same amounts, so they fail on the same deltas.
  */
-static int spend(uint64_t *left, uint64_t n, const build *b, const char *verb,
-                 const char *unit)
+static int spend(_Atomic uint64_t *used, uint64_t n, const build *b,
+                 const char *verb, const char *unit)
 {
-    if (n > *left)
+    uint64_t limit = b->bud->limit;
+    if (n > limit ||
+        atomic_fetch_add_explicit(used, n, memory_order_relaxed) > limit - n)
         return hollow__error_set(HOLLOW_ERANGE,
                                  "type %s: the delta would %s more than its "
                                  "limit of %llu %s (%u x (origin state + delta "
                                  "bytes) + %zu)",
                                  b->old->schema->name, verb,
-                                 (unsigned long long)b->limit, unit,
+                                 (unsigned long long)limit, unit,
                                  HOLLOW__DELTA_GROWTH, HOLLOW__DELTA_SLACK);
-    *left -= n;
     return 0;
 }
 
 static int charge(build *b, uint64_t bytes)
 {
-    return spend(b->left, bytes, b, "allocate", "bytes");
+    return spend(&b->bud->bytes, bytes, b, "allocate", "bytes");
 }
 
 static int charge_work(build *b, uint64_t steps)
 {
-    return spend(b->work_left, steps, b, "rebuild", "slot fields");
+    return spend(&b->bud->work, steps, b, "rebuild", "slot fields");
 }
 
 /* where slot j of the new shard gets its record from */
@@ -271,6 +285,191 @@ static int set_bits(hollow__shard *ns, build *b, const delta_shard *d,
     return 0;
 }
 
+/* ---- bulk copies (Java's fastDelta idea) */
+
+/*
+ * With the shard count unchanged, slot j of new shard s is slot j of old
+ * shard s, so runs of old records the delta keeps (populated in the old
+ * shard, between added or dropped slots) keep their bit positions: when
+ * the rebuilt shard has the old shard's layout, the fixed array is copied
+ * whole, the runs' var-length bytes and collection elements are copied a
+ * run at a time, and only their end offsets and pointers move, by what was
+ * dropped and added before them. Every offset moved is checked as the
+ * record-by-record path checks it; any failure makes the whole delta run
+ * again on that path (apply_checked()), so errors read the same.
+ */
+
+/* shards the default path built by bulk copies and record by record
+ * since start-up (tests) */
+static _Atomic uint64_t g_bulk_shards, g_rebuilt_shards;
+
+void hollow__delta_counts(uint64_t *bulk, uint64_t *rebuilt)
+{
+    *bulk = atomic_load(&g_bulk_shards);
+    *rebuilt = atomic_load(&g_rebuilt_shards);
+}
+
+/* old shard s's slots below this may hold a record old_record() finds */
+static uint64_t old_limit(const build *b, const hollow__shard *os, uint32_t s,
+                          uint64_t slots)
+{
+    int64_t M = b->old->max_ordinal;
+    if (M < (int64_t)s)
+        return 0;
+    uint64_t lim = (((uint64_t)M - s) >> b->bits) + 1;
+    if ((int64_t)lim > (int64_t)os->max + 1)
+        lim = (uint64_t)((int64_t)os->max + 1);
+    return lim < slots ? lim : slots;
+}
+
+/* populated word w of the old shard, bits at and past lim cleared */
+static uint64_t old_word(const hollow__shard *os, uint64_t w, uint64_t lim)
+{
+    if (w >= os->pop_words || w * 64 >= lim)
+        return 0;
+    uint64_t v = os->populated[w];
+    if (lim - w * 64 < 64)
+        v &= ((uint64_t)1 << (lim - w * 64)) - 1;
+    return v;
+}
+
+/* the next run [*a, *e) of old records at or after slot j, below lim */
+static bool next_run(const hollow__shard *os, uint64_t j, uint64_t lim,
+                     uint64_t *a, uint64_t *e)
+{
+    while (j < lim) {
+        uint64_t v = old_word(os, j >> 6, lim) >> (j & 63);
+        if (v != 0) {
+            j += (uint64_t)__builtin_ctzll(v);
+            break;
+        }
+        j = ((j >> 6) + 1) * 64;
+    }
+    if (j >= lim)
+        return false;
+    *a = j;
+    while (j < lim) {
+        uint64_t v = ~old_word(os, j >> 6, lim) >> (j & 63);
+        if (v != 0) {
+            j += (uint64_t)__builtin_ctzll(v);
+            break;
+        }
+        j = ((j >> 6) + 1) * 64;
+    }
+    *e = j < lim ? j : lim;
+    return true;
+}
+
+/* zero bits [p, p + n) */
+static void clear_bits(uint8_t *w, uint64_t p, uint64_t n)
+{
+    while (n > 0) {
+        unsigned off = (unsigned)(p & 63);
+        uint64_t take = 64 - off < n ? 64 - off : n;
+        uint8_t *at = w + (p >> 6) * 8;
+        uint64_t keep = ~(hollow__ones((unsigned)take) << off);
+        hollow__put_be64(at, take == 64 ? 0 : hollow__be64(at) & keep);
+        p += take;
+        n -= take;
+    }
+}
+
+/* overwrite the b bits at p with v */
+static void put_bits(uint8_t *w, uint64_t p, unsigned b, uint64_t v)
+{
+    clear_bits(w, p, b);
+    hollow__bits_write(w, p, b, v);
+}
+
+/* copy n bits from bit s of `from` to bit d of dst, which are zero there:
+ * up to d's word boundary, then whole words, then the rest */
+static void copy_bits(uint8_t *dst, uint64_t d, const uint8_t *from,
+                      uint64_t s, uint64_t n)
+{
+    unsigned off = (unsigned)(d & 63);
+    if (n > 0 && off != 0) {
+        uint64_t take = 64 - off < n ? 64 - off : n;
+        uint8_t *at = dst + (d >> 6) * 8;
+        uint64_t v = hollow__bits_read(from, s, (unsigned)take);
+        hollow__put_be64(at, hollow__be64(at) | (v << off));
+        d += take;
+        s += take;
+        n -= take;
+    }
+    uint64_t full = n >> 6;
+    uint8_t *out = dst + (d >> 6) * 8;
+    const uint8_t *in = from + (s >> 6) * 8;
+    unsigned sh = (unsigned)(s & 63);
+    if (sh == 0) {
+        memcpy(out, in, full * 8);
+    } else if (full > 0) {
+        /* word i of the output spans source words i and i + 1, both
+         * inside the source range */
+        uint64_t cur = hollow__be64(in);
+        for (uint64_t i = 0; i < full; i++) {
+            uint64_t next = hollow__be64(in + (i + 1) * 8);
+            hollow__put_be64(out + i * 8, (cur >> sh) | (next << (64 - sh)));
+            cur = next;
+        }
+    }
+    d += full * 64;
+    s += full * 64;
+    n -= full * 64;
+    if (n > 0) {
+        uint8_t *at = dst + (d >> 6) * 8;
+        hollow__put_be64(at, hollow__be64(at) |
+                                 hollow__bits_read(from, s, (unsigned)n));
+    }
+}
+
+/* set_bits() for the bulk path: a word at a time, the same checks */
+static int set_bits_bulk(hollow__shard *ns, build *b, const delta_shard *d,
+                         uint32_t s)
+{
+    const hollow__shard *os = b->old->shards[s];
+    uint64_t slots = (uint64_t)((int64_t)d->m + 1);
+    uint32_t words = (uint32_t)hollow__ceilw(slots);
+    size_t nf = b->cs->kind == HOLLOW_SCHEMA_OBJECT ? b->cs->field_count : 0;
+    int rc = charge_work(b, slots * (nf + 1));
+    if (rc < 0 || (rc = charge(b, (uint64_t)(words ? words : 1) * 16)) < 0)
+        return rc;
+    ns->populated = hollow__calloc(words ? words : 1, sizeof(uint64_t));
+    ns->ghosts = hollow__calloc(words ? words : 1, sizeof(uint64_t));
+    if (ns->populated == NULL || ns->ghosts == NULL)
+        return hollow__error_oom();
+    ns->pop_words = ns->ghost_words = words;
+    uint64_t lim = old_limit(b, os, s, slots);
+    for (uint32_t w = 0; w < words; w++) {
+        ns->populated[w] = old_word(os, w, lim);
+        b->seen_old += (uint64_t)__builtin_popcountll(ns->populated[w]);
+    }
+    for (size_t i = 0; i < d->nremoved && d->removed[i] < slots; i++) {
+        uint32_t j = d->removed[i];
+        uint64_t bit = (uint64_t)1 << (j & 63);
+        if (ns->populated[j >> 6] & bit) {
+            ns->populated[j >> 6] &= ~bit;
+            ns->ghosts[j >> 6] |= bit;
+        }
+    }
+    size_t ri = 0;
+    for (size_t i = 0; i < d->nadded; i++) {
+        uint32_t j = d->added[i];
+        uint64_t bit = (uint64_t)1 << (j & 63);
+        bool removed = in_list(d->removed, d->nremoved, &ri, j);
+        if (removed || (ns->populated[j >> 6] & bit))
+            return hollow__error_set(HOLLOW_ECORRUPT,
+                                     "type %s: the delta %s shard ordinal %llu",
+                                     b->old->schema->name,
+                                     removed ? "removes and adds"
+                                             : "adds the populated",
+                                     (unsigned long long)j);
+        ns->populated[j >> 6] |= bit;
+    }
+    for (uint32_t w = 0; w < words; w++)
+        ns->pop_count += (uint32_t)__builtin_popcountll(ns->populated[w]);
+    return 0;
+}
+
 /* ---- OBJECT */
 
 typedef struct obj_ctx {
@@ -358,12 +557,180 @@ static int obj_slot(void *vctx, uint32_t j, const src *from)
     return 0;
 }
 
+/* pass 1 of the bulk path: var-length totals of the old runs, then of the
+ * added records (run ends checked; moves check each record) */
+static int obj_totals_bulk(obj_ctx *c, const delta_shard *d, uint32_t s)
+{
+    build *b = c->b;
+    const hollow__shard *os = b->old->shards[s];
+    uint64_t slots = (uint64_t)((int64_t)d->m + 1);
+    uint64_t lim = old_limit(b, os, s, slots), j = 0, ra, re;
+    size_t nf = b->cs->field_count;
+    while (next_run(os, j, lim, &ra, &re)) {
+        for (size_t f = 0; f < nf; f++) {
+            unsigned w = os->widths[f];
+            if (!is_var(b->cs->fields[f].type) || w == 0)
+                continue;
+            uint64_t mask = hollow__ones(w - 1);
+            uint64_t s0 = ra == 0 ? 0
+                                  : hollow__field_raw(os, (uint32_t)ra - 1, f) &
+                                        mask;
+            uint64_t e0 = hollow__field_raw(os, (uint32_t)re - 1, f) & mask;
+            if (s0 > e0 || e0 > os->var_len[f])
+                return hollow__error_set(HOLLOW_ECORRUPT,
+                                         "type %s field %s: var-length offsets "
+                                         "%llu..%llu outside buffer of %llu bytes",
+                                         b->cs->name, b->cs->fields[f].name,
+                                         (unsigned long long)s0,
+                                         (unsigned long long)e0,
+                                         (unsigned long long)os->var_len[f]);
+            c->var_tot[f] += e0 - s0;
+        }
+        j = re;
+    }
+    for (size_t i = 0; i < d->nadded; i++) {
+        src from = {d->data, (uint32_t)i, true};
+        int rc = obj_slot(c, d->added[i], &from);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
+/* move var-length field f of old run [ra, re): its bytes, its end offsets */
+static int obj_move_var(obj_ctx *c, const hollow__shard *os, size_t f,
+                        uint64_t ra, uint64_t re)
+{
+    hollow__shard *ns = c->ns;
+    unsigned w = ns->widths[f];
+    uint64_t mask = hollow__ones(w - 1), nul = (uint64_t)1 << (w - 1);
+    uint64_t R = ns->rec_bits, at = ns->offsets[f];
+    uint64_t s0 =
+        ra == 0 ? 0 : hollow__field_raw(os, (uint32_t)ra - 1, f) & mask;
+    uint64_t prev = s0, shift = c->var_pos[f] - s0; /* modulo 2^64 */
+    for (uint64_t k = ra; k < re; k++) {
+        uint64_t raw = hollow__bits_read(os->fixed, k * R + at, w);
+        uint64_t end = raw & mask;
+        /* a null holds no bytes: the other path would drop them */
+        if (end < prev || end > os->var_len[f] || ((raw & nul) && end != prev))
+            return hollow__error_set(HOLLOW_ECORRUPT,
+                                     "type %s field %s: var-length offsets "
+                                     "%llu..%llu outside buffer of %llu bytes",
+                                     c->b->cs->name, c->b->cs->fields[f].name,
+                                     (unsigned long long)prev,
+                                     (unsigned long long)end,
+                                     (unsigned long long)os->var_len[f]);
+        prev = end;
+        if (shift != 0)
+            put_bits(c->fixed, k * R + at, w, raw + shift);
+    }
+    uint64_t len = prev - s0;
+    if (len > ns->var_len[f] - c->var_pos[f])
+        return hollow__error_set(HOLLOW_ECORRUPT, "type %s field %s: var-length "
+                                 "bytes beyond their total",
+                                 c->b->cs->name, c->b->cs->fields[f].name);
+    if (len > 0)
+        memcpy(c->var[f] + c->var_pos[f], os->var[f] + s0, len);
+    c->var_pos[f] += len;
+    return 0;
+}
+
+/* pass 2 of the bulk path: the old fixed array copied whole, runs moved,
+ * the other slots encoded one by one */
+static int obj_copy_bulk(obj_ctx *c, const delta_shard *d, uint32_t s)
+{
+    build *b = c->b;
+    hollow__shard *ns = c->ns;
+    const hollow__shard *os = b->old->shards[s];
+    uint64_t slots = (uint64_t)((int64_t)d->m + 1);
+    uint64_t R = ns->rec_bits, lim = old_limit(b, os, s, slots);
+    uint64_t have = os->fixed_words < ns->fixed_words ? os->fixed_words
+                                                      : ns->fixed_words;
+    if (have > 0)
+        memcpy(c->fixed, os->fixed, have * 8);
+    if (have * 64 > slots * R)
+        clear_bits(c->fixed, slots * R, have * 64 - slots * R);
+    size_t nf = b->cs->field_count, ai = 0;
+    uint64_t j = 0;
+    for (;;) {
+        uint64_t ra, re;
+        bool more = next_run(os, j, lim, &ra, &re);
+        if (!more)
+            ra = re = slots;
+        if (ra > j) { /* added or empty slots */
+            clear_bits(c->fixed, j * R, (ra - j) * R);
+            for (uint64_t k = j; k < ra; k++) {
+                src from = {NULL, 0, false};
+                if (in_list(d->added, d->nadded, &ai, (uint32_t)k)) {
+                    from.s = d->data;
+                    from.j = (uint32_t)ai;
+                    from.delta = true;
+                }
+                int rc = obj_slot(c, (uint32_t)k, &from);
+                if (rc < 0)
+                    return rc;
+            }
+        }
+        if (!more)
+            return 0;
+        for (size_t f = 0; f < nf; f++) {
+            int rc = is_var(b->cs->fields[f].type)
+                         ? obj_move_var(c, os, f, ra, re)
+                         : 0;
+            if (rc < 0)
+                return rc;
+        }
+        j = re;
+    }
+}
+
+/* the record layout of a rebuilt OBJECT shard, from pass 1's totals */
+static void obj_layout(hollow__shard *ns, build *b, const delta_shard *d,
+                       const uint64_t *var_tot)
+{
+    const hollow_schema *cs = b->cs;
+    ns->rec_bits = 0;
+    for (size_t f = 0; f < cs->field_count; f++) {
+        /* never narrower than the old shards, so widths stay put and
+         * the bulk path can run */
+        unsigned w = 0;
+        for (uint32_t os = 0; os < b->old->shard_count; os++)
+            if (b->old->shards[os]->widths != NULL &&
+                b->old->shards[os]->widths[f] > w)
+                w = b->old->shards[os]->widths[f];
+        if (is_var(cs->fields[f].type)) {
+            if (hollow__bitlen(var_tot[f]) + 1 > w)
+                w = hollow__bitlen(var_tot[f]) + 1;
+        } else if (b->fmap[f] >= 0 && d->data->widths[b->fmap[f]] > w) {
+            w = d->data->widths[b->fmap[f]];
+        }
+        if (w > 64)
+            w = 64;
+        ns->widths[f] = (uint8_t)w;
+        ns->offsets[f] = ns->rec_bits;
+        ns->rec_bits += w;
+    }
+}
+
+static bool obj_same_layout(const hollow__shard *ns, const hollow__shard *os,
+                            size_t nf)
+{
+    if (os->widths == NULL || os->offsets == NULL ||
+        os->rec_bits != ns->rec_bits)
+        return false;
+    for (size_t f = 0; f < nf; f++)
+        if (os->widths[f] != ns->widths[f] || os->offsets[f] != ns->offsets[f])
+            return false;
+    return true;
+}
+
 static int build_object(hollow__shard *ns, build *b, const delta_shard *d,
                         uint32_t s)
 {
     const hollow_schema *cs = b->cs;
     size_t nf = cs->field_count, cap = nf ? nf : 1;
     obj_ctx c = {b, ns, NULL, NULL, NULL, NULL, false};
+    bool bulk = b->bulk;
     ns->widths = hollow__calloc(cap, 1);
     ns->offsets = hollow__calloc(cap, sizeof *ns->offsets);
     ns->var = hollow__calloc(cap, sizeof *ns->var);
@@ -378,26 +745,17 @@ static int build_object(hollow__shard *ns, build *b, const delta_shard *d,
         goto done;
     }
     /* pass 1: var-length totals */
-    if ((rc = walk(b, d, s, obj_slot, &c)) < 0)
+    rc = bulk ? obj_totals_bulk(&c, d, s) : walk(b, d, s, obj_slot, &c);
+    if (rc < 0)
         goto done;
-    for (size_t f = 0; f < nf; f++) {
-        unsigned w;
-        if (is_var(cs->fields[f].type)) {
-            w = hollow__bitlen(c.var_tot[f]) + 1;
-        } else {
-            w = 0;
-            for (uint32_t os = 0; os < b->old->shard_count; os++)
-                if (b->old->shards[os]->widths != NULL &&
-                    b->old->shards[os]->widths[f] > w)
-                    w = b->old->shards[os]->widths[f];
-            if (b->fmap[f] >= 0 && d->data->widths[b->fmap[f]] > w)
-                w = d->data->widths[b->fmap[f]];
-        }
-        if (w > 64)
-            w = 64;
-        ns->widths[f] = (uint8_t)w;
-        ns->offsets[f] = ns->rec_bits;
-        ns->rec_bits += w;
+    obj_layout(ns, b, d, c.var_tot);
+    if (bulk && !obj_same_layout(ns, b->old->shards[s], nf)) {
+        /* widths change: every record is re-encoded */
+        bulk = false;
+        memset(c.var_tot, 0, cap * sizeof *c.var_tot);
+        if ((rc = walk(b, d, s, obj_slot, &c)) < 0)
+            goto done;
+        obj_layout(ns, b, d, c.var_tot);
     }
     uint64_t slots = (uint64_t)((int64_t)d->m + 1);
     ns->fixed_words = hollow__ceilw(slots * ns->rec_bits);
@@ -424,7 +782,10 @@ static int build_object(hollow__shard *ns, build *b, const delta_shard *d,
     }
     /* pass 2: encode */
     c.pass2 = true;
-    rc = walk(b, d, s, obj_slot, &c);
+    rc = bulk ? obj_copy_bulk(&c, d, s) : walk(b, d, s, obj_slot, &c);
+    if (rc == 0 && b->fast)
+        atomic_fetch_add_explicit(bulk ? &g_bulk_shards : &g_rebuilt_shards, 1,
+                                  memory_order_relaxed);
 done:
     hollow__free(c.var);
     hollow__free(c.var_pos);
@@ -530,11 +891,156 @@ static uint8_t max_width(const build *b, const delta_shard *d, size_t which)
     return w;
 }
 
+/* entries the element array of old shard os holds (src_range()) */
+static uint64_t coll_cap(const build *b, const hollow__shard *os)
+{
+    unsigned bits = b->cs->kind == HOLLOW_SCHEMA_MAP
+                        ? (unsigned)os->elem_bits + os->value_bits
+                        : os->elem_bits;
+    return bits ? os->elem_words * 64 / bits : 0;
+}
+
+static uint64_t coll_ptr(const build *b, const hollow__shard *s, uint64_t j)
+{
+    unsigned Z = b->cs->kind == HOLLOW_SCHEMA_LIST ? 0 : s->size_bits;
+    return hollow__bits_read(s->fixed, j * ((uint64_t)s->ptr_bits + Z),
+                             s->ptr_bits);
+}
+
+/* pass 1 of the bulk path: entries of the old runs and the added records */
+static int coll_totals_bulk(coll_ctx *c, const delta_shard *d, uint32_t s)
+{
+    build *b = c->b;
+    const hollow__shard *os = b->old->shards[s];
+    uint64_t slots = (uint64_t)((int64_t)d->m + 1);
+    uint64_t lim = old_limit(b, os, s, slots), j = 0, ra, re;
+    uint64_t cap = coll_cap(b, os);
+    while (next_run(os, j, lim, &ra, &re)) {
+        uint64_t s0 = ra == 0 ? 0 : coll_ptr(b, os, ra - 1);
+        uint64_t e0 = coll_ptr(b, os, re - 1);
+        if (s0 > e0 || e0 > cap)
+            return hollow__error_set(HOLLOW_ECORRUPT,
+                                     "type %s: pointers %llu..%llu outside an "
+                                     "array of %llu entries",
+                                     b->cs->name, (unsigned long long)s0,
+                                     (unsigned long long)e0,
+                                     (unsigned long long)cap);
+        c->total += e0 - s0;
+        j = re;
+    }
+    for (size_t i = 0; i < d->nadded; i++) {
+        src from = {d->data, (uint32_t)i, true};
+        int rc = coll_slot(c, d->added[i], &from);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
+/* move old run [ra, re): its elements, then its pointers */
+static int coll_move(coll_ctx *c, const hollow__shard *os, uint64_t ra,
+                     uint64_t re)
+{
+    build *b = c->b;
+    hollow__shard *ns = c->ns;
+    unsigned P = ns->ptr_bits;
+    uint64_t entry = (uint64_t)P + ns->size_bits;
+    uint64_t bw = b->cs->kind == HOLLOW_SCHEMA_MAP
+                      ? (uint64_t)ns->elem_bits + ns->value_bits
+                      : ns->elem_bits;
+    uint64_t cap = coll_cap(b, os);
+    uint64_t s0 = ra == 0 ? 0 : coll_ptr(b, os, ra - 1);
+    uint64_t prev = s0, shift = c->total - s0; /* modulo 2^64 */
+    for (uint64_t k = ra; k < re; k++) {
+        uint64_t end = hollow__bits_read(os->fixed, k * entry, P);
+        if (end < prev || end > cap)
+            return hollow__error_set(HOLLOW_ECORRUPT,
+                                     "type %s: pointers %llu..%llu outside an "
+                                     "array of %llu entries",
+                                     b->cs->name, (unsigned long long)prev,
+                                     (unsigned long long)end,
+                                     (unsigned long long)cap);
+        prev = end;
+        if (shift != 0)
+            put_bits((uint8_t *)ns->fixed, k * entry, P, end + shift);
+    }
+    if (prev - s0 > ns->total - c->total)
+        return hollow__error_set(HOLLOW_ECORRUPT, "type %s: elements beyond "
+                                 "their total", b->cs->name);
+    copy_bits((uint8_t *)ns->elems, c->total * bw, os->elems, s0 * bw,
+              (prev - s0) * bw);
+    c->total += prev - s0;
+    return 0;
+}
+
+/* pass 2 of the bulk path (obj_copy_bulk()'s shape) */
+static int coll_copy_bulk(coll_ctx *c, const delta_shard *d, uint32_t s)
+{
+    build *b = c->b;
+    hollow__shard *ns = c->ns;
+    const hollow__shard *os = b->old->shards[s];
+    uint8_t *fixed = (uint8_t *)ns->fixed;
+    uint64_t slots = (uint64_t)((int64_t)d->m + 1);
+    uint64_t entry = (uint64_t)ns->ptr_bits + ns->size_bits;
+    uint64_t lim = old_limit(b, os, s, slots);
+    uint64_t have = os->fixed_words < ns->fixed_words ? os->fixed_words
+                                                      : ns->fixed_words;
+    if (have > 0)
+        memcpy(fixed, os->fixed, have * 8);
+    if (have * 64 > slots * entry)
+        clear_bits(fixed, slots * entry, have * 64 - slots * entry);
+    size_t ai = 0;
+    uint64_t j = 0;
+    for (;;) {
+        uint64_t ra, re;
+        bool more = next_run(os, j, lim, &ra, &re);
+        if (!more)
+            ra = re = slots;
+        if (ra > j) { /* added or empty slots */
+            clear_bits(fixed, j * entry, (ra - j) * entry);
+            for (uint64_t k = j; k < ra; k++) {
+                src from = {NULL, 0, false};
+                if (in_list(d->added, d->nadded, &ai, (uint32_t)k)) {
+                    from.s = d->data;
+                    from.j = (uint32_t)ai;
+                    from.delta = true;
+                }
+                int rc = coll_slot(c, (uint32_t)k, &from);
+                if (rc < 0)
+                    return rc;
+            }
+        }
+        if (!more)
+            return 0;
+        int rc = coll_move(c, os, ra, re);
+        if (rc < 0)
+            return rc;
+        j = re;
+    }
+}
+
+/* pointer width: enough for `total`, never narrower than the old shards */
+static uint8_t ptr_width(const build *b, uint64_t total)
+{
+    unsigned w = hollow__bitlen(total);
+    for (uint32_t s = 0; s < b->old->shard_count; s++)
+        if (b->old->shards[s]->ptr_bits > w)
+            w = b->old->shards[s]->ptr_bits;
+    return (uint8_t)w;
+}
+
+static bool coll_same_layout(const hollow__shard *ns, const hollow__shard *os)
+{
+    return ns->ptr_bits == os->ptr_bits && ns->size_bits == os->size_bits &&
+           ns->elem_bits == os->elem_bits && ns->value_bits == os->value_bits;
+}
+
 static int build_collection(hollow__shard *ns, build *b, const delta_shard *d,
                             uint32_t s)
 {
     coll_ctx c = {b, ns, 0, false};
-    int rc = walk(b, d, s, coll_slot, &c);
+    bool bulk = b->bulk;
+    int rc = bulk ? coll_totals_bulk(&c, d, s) : walk(b, d, s, coll_slot, &c);
     if (rc < 0)
         return rc;
     hollow_schema_kind kind = b->cs->kind;
@@ -543,7 +1049,15 @@ static int build_collection(hollow__shard *ns, build *b, const delta_shard *d,
         ns->value_bits = max_width(b, d, 1);
     if (kind != HOLLOW_SCHEMA_LIST)
         ns->size_bits = max_width(b, d, 2);
-    ns->ptr_bits = (uint8_t)hollow__bitlen(c.total);
+    ns->ptr_bits = ptr_width(b, c.total);
+    if (bulk && !coll_same_layout(ns, b->old->shards[s])) {
+        /* widths change: every record is re-encoded */
+        bulk = false;
+        c.total = 0;
+        if ((rc = walk(b, d, s, coll_slot, &c)) < 0)
+            return rc;
+        ns->ptr_bits = ptr_width(b, c.total);
+    }
     ns->total = c.total;
     uint64_t slots = (uint64_t)((int64_t)d->m + 1);
     uint64_t entry = (uint64_t)ns->ptr_bits + ns->size_bits;
@@ -562,7 +1076,11 @@ static int build_collection(hollow__shard *ns, build *b, const delta_shard *d,
     ns->elems = block + ns->fixed_words * 8;
     c.total = 0;
     c.pass2 = true;
-    return walk(b, d, s, coll_slot, &c);
+    rc = bulk ? coll_copy_bulk(&c, d, s) : walk(b, d, s, coll_slot, &c);
+    if (rc == 0 && b->fast)
+        atomic_fetch_add_explicit(bulk ? &g_bulk_shards : &g_rebuilt_shards, 1,
+                                  memory_order_relaxed);
+    return rc;
 }
 
 static int build_shard(hollow__shard **out, build *b, const delta_shard *d,
@@ -576,7 +1094,7 @@ static int build_shard(hollow__shard **out, build *b, const delta_shard *d,
     HOLLOW_CHECK_ALLOC(ns);
     atomic_init(&ns->refs, 1);
     ns->max = d->m;
-    rc = set_bits(ns, b, d, s);
+    rc = b->bulk ? set_bits_bulk(ns, b, d, s) : set_bits(ns, b, d, s);
     if (rc >= 0)
         rc = b->cs->kind == HOLLOW_SCHEMA_OBJECT ? build_object(ns, b, d, s)
                                                  : build_collection(ns, b, d, s);
@@ -620,14 +1138,90 @@ static int map_fields(int **out, const hollow_schema *cs, const hollow_schema *d
     return 0;
 }
 
-/*
- * One type section. `nt` is the new state's copy of the type (sharing the
- * old shards), or NULL if the state lacks the type (parse and drop).
- */
-static int apply_section(hollow_type *nt, const hollow_type *old,
-                         const hollow_schema *ds, hollow__reader *r,
-                         uint64_t *left, uint64_t *work_left, uint64_t limit)
+/* one type section of the delta */
+typedef struct section {
+    hollow_type *nt;          /* the new state's copy of the type, or NULL */
+    const hollow_type *old;   /* the state's type, or NULL (parse and drop) */
+    hollow_schema *ds;        /* the section's schema */
+    build b;                  /* what each of its rebuilt shards starts from */
+    hollow__shard **shards;   /* the new shards, once built */
+    uint32_t n;               /* target shard count */
+    int32_t M;                /* target max ordinal */
+    uint64_t seen_old;        /* old populated records accounted for */
+    size_t index;             /* in apply()'s list, which may move */
+} section;
+
+/* one shard to rebuild */
+typedef struct job {
+    section *sec;             /* set from sec_index once the list is whole */
+    size_t sec_index;
+    uint32_t s;
+    delta_shard d;
+    uint64_t seen_old;
+} job;
+
+typedef hollow__array(job) job_list;
+
+static void section_clear(section *sec)
 {
+    if (sec->shards != NULL) {
+        for (uint32_t s = 0; s < sec->n; s++)
+            hollow__shard_release(sec->shards[s]);
+        hollow__free(sec->shards);
+    }
+    hollow__free(sec->b.fmap);
+    hollow_schema_free(sec->ds);
+    memset(sec, 0, sizeof *sec);
+}
+
+/* build one shard; its delta data is freed as soon as it is built */
+static int run_job(job *jb)
+{
+    section *sec = jb->sec;
+    build b = sec->b;
+    b.seen_old = 0;
+    b.dt.shards = &jb->d.data;
+    b.dt.max_ordinal = jb->d.data->max;
+    int rc = build_shard(&sec->shards[jb->s], &b, &jb->d, jb->s);
+    if (rc < 0)
+        hollow__error_prefix("type %s shard %u", sec->ds->name, jb->s);
+    jb->seen_old = b.seen_old;
+    delta_shard_clear(&jb->d);
+    return rc;
+}
+
+static int job_task(void *ctx, size_t i)
+{
+    return run_job(&((job *)ctx)[i]);
+}
+
+/* Jobs queued before a batch runs: what they hold (delta shard headers)
+ * stays a small constant times the delta's bytes. */
+#define BATCH_JOBS 1024
+
+/* run the queued jobs on up to `threads` threads and empty the queue */
+static int run_batch(job_list *jobs, section *secs, unsigned threads)
+{
+    for (size_t j = 0; j < jobs->n; j++)
+        jobs->v[j].sec = &secs[jobs->v[j].sec_index];
+    int rc = hollow__parallel_for(jobs->n > 1 ? threads : 1, jobs->n, job_task,
+                                  jobs->v);
+    for (size_t j = 0; j < jobs->n; j++) {
+        jobs->v[j].sec->seen_old += jobs->v[j].seen_old;
+        delta_shard_clear(&jobs->v[j].d); /* those skipped after a failure */
+    }
+    jobs->n = 0;
+    return rc;
+}
+
+/*
+ * Parse one type section into `sec` (sec->ds, old and nt set). Shards the
+ * delta changes are built at once when `jobs` is NULL, else queued there.
+ */
+static int apply_section(section *sec, hollow__reader *r, job_list *jobs)
+{
+    const hollow_type *old = sec->old;
+    const hollow_schema *ds = sec->ds;
     uint32_t n;
     size_t at = hollow__reader_offset(r);
     int rc = hollow__blob_shard_envelope(&n, r);
@@ -641,94 +1235,100 @@ static int apply_section(hollow_type *nt, const hollow_type *old,
     int32_t M = -1;
     if (n > 1 && (rc = hollow__blob_max_ordinal(&M, r, ds->name)) < 0)
         return rc;
-    build b;
-    memset(&b, 0, sizeof b);
-    hollow__shard **shards = NULL;
-    delta_shard d;
-    memset(&d, 0, sizeof d);
-    if (old != NULL) {
-        b.old = old;
-        b.cs = old->schema;
-        b.ds = ds;
-        b.n = n;
-        b.bits = (uint32_t)__builtin_ctz(n);
-        b.left = left;
-        b.work_left = work_left;
-        b.limit = limit;
-        if ((rc = map_fields(&b.fmap, old->schema, ds)) < 0)
-            return rc;
-        b.dt.schema = (hollow_schema *)ds;
-        b.dt.shard_count = 1;
-        shards = hollow__calloc(n, sizeof *shards);
-        if (shards == NULL) {
-            rc = hollow__error_oom();
-            goto done;
-        }
-    }
+    build *b = &sec->b;
     bool reshard = old != NULL && n != old->shard_count;
+    if (old != NULL) {
+        b->old = old;
+        b->cs = old->schema;
+        b->ds = ds;
+        b->n = n;
+        b->bits = (uint32_t)__builtin_ctz(n);
+        b->fast = jobs != NULL;
+        b->bulk = b->fast && !reshard;
+        if ((rc = map_fields(&b->fmap, old->schema, ds)) < 0)
+            return rc;
+        b->dt.schema = (hollow_schema *)ds;
+        b->dt.shard_count = 1;
+        if ((sec->shards = hollow__calloc(n, sizeof *sec->shards)) == NULL)
+            return hollow__error_oom();
+        sec->n = n;
+    }
     for (uint32_t s = 0; s < n; s++) {
-        if ((rc = read_delta_shard(&d, r, ds)) < 0) {
+        job jb = {sec, sec->index, s, {0}, 0};
+        if ((rc = read_delta_shard(&jb.d, r, ds)) < 0) {
             hollow__error_prefix("type %s shard %u", ds->name, s);
-            goto done;
+            goto fail;
         }
-        if (n > 1 && d.m > hollow__max_shard_ordinal(M, n, s)) {
+        if (n > 1 && jb.d.m > hollow__max_shard_ordinal(M, n, s)) {
             rc = hollow__error_set(HOLLOW_ECORRUPT, "type %s shard %u: %d slots "
                                    "exceed max ordinal %d", ds->name, s,
-                                   (int)d.m + 1, (int)M);
-            goto done;
+                                   (int)jb.d.m + 1, (int)M);
+            goto fail;
         }
         if (n == 1)
-            M = d.m;
+            M = jb.d.m;
         if (old != NULL) {
+            const delta_shard *d = &jb.d;
             /* removals beyond the new slots are accounted for here */
-            for (size_t i = d.nremoved; i-- > 0 && (int64_t)d.removed[i] > d.m;) {
+            for (size_t i = d->nremoved; i-- > 0 && (int64_t)d->removed[i] > d->m;) {
                 src unused;
                 if (old_record(&unused, old,
-                               ((uint64_t)d.removed[i] << b.bits) | s))
-                    b.seen_old++;
+                               ((uint64_t)d->removed[i] << b->bits) | s))
+                    sec->seen_old++;
             }
-            b.dt.shards = &d.data;
-            b.dt.max_ordinal = d.data->max;
-            if (!reshard && d.nremoved == 0 && d.nadded == 0) {
+            if (!reshard && d->nremoved == 0 && d->nadded == 0) {
                 hollow__shard_retain(old->shards[s]); /* untouched: share */
-                shards[s] = old->shards[s];
-                b.seen_old += old->shards[s]->pop_count;
-            } else if ((rc = build_shard(&shards[s], &b, &d, s)) < 0) {
-                hollow__error_prefix("type %s shard %u", ds->name, s);
-                goto done;
+                sec->shards[s] = old->shards[s];
+                sec->seen_old += old->shards[s]->pop_count;
+            } else if (jobs != NULL) {
+                job *q = hollow__array_push(jobs, 16);
+                if (q == NULL) {
+                    rc = HOLLOW_ENOMEM;
+                    goto fail;
+                }
+                *q = jb;
+                continue; /* the job owns the delta data now */
+            } else {
+                rc = run_job(&jb);
+                sec->seen_old += jb.seen_old;
+                if (rc < 0)
+                    goto fail;
             }
         }
-        delta_shard_clear(&d);
+        delta_shard_clear(&jb.d);
+        continue;
+    fail:
+        delta_shard_clear(&jb.d);
+        return rc;
     }
+    sec->M = M;
+    return 0;
+}
+
+/* check a section's built shards and give them to the new state's type */
+static int finish_section(section *sec)
+{
+    const hollow_type *old = sec->old;
     /* every old record was kept or removed: none fell outside the slots */
-    if (old != NULL && b.seen_old != old->count) {
-        rc = hollow__error_set(HOLLOW_ECORRUPT, "type %s: %llu populated records "
-                               "have no slot after the delta", ds->name,
-                               (unsigned long long)(old->count - b.seen_old));
-        goto done;
-    }
+    if (old != NULL && sec->seen_old != old->count)
+        return hollow__error_set(HOLLOW_ECORRUPT, "type %s: %llu populated records "
+                                 "have no slot after the delta", sec->ds->name,
+                                 (unsigned long long)(old->count - sec->seen_old));
+    hollow_type *nt = sec->nt;
     if (nt != NULL) {
         for (uint32_t s = 0; s < nt->shard_count; s++)
             hollow__shard_release(nt->shards[s]);
         hollow__free(nt->shards);
-        nt->shards = shards;
-        shards = NULL;
-        nt->shard_count = n;
-        nt->shard_bits = (uint32_t)__builtin_ctz(n);
-        nt->max_ordinal = M;
+        nt->shards = sec->shards;
+        sec->shards = NULL;
+        nt->shard_count = sec->n;
+        nt->shard_bits = (uint32_t)__builtin_ctz(sec->n);
+        nt->max_ordinal = sec->M;
         nt->count = 0;
-        for (uint32_t s = 0; s < n; s++)
+        for (uint32_t s = 0; s < sec->n; s++)
             nt->count += nt->shards[s]->pop_count;
     }
-done:
-    delta_shard_clear(&d);
-    if (shards != NULL) {
-        for (uint32_t s = 0; s < n; s++)
-            hollow__shard_release(shards[s]);
-        hollow__free(shards);
-    }
-    hollow__free(b.fmap);
-    return rc;
+    return 0;
 }
 
 /*
@@ -794,16 +1394,26 @@ fail:
     return rc;
 }
 
-int hollow__delta_apply(hollow_read_state **out, const hollow_read_state *rs,
-                        const uint8_t *data, size_t len)
+/*
+ * One application. `fast`: parse every section first, then build the
+ * changed shards on up to `threads` threads, copying runs of old records
+ * in bulk where the layout allows. Else build each section's shards as it
+ * is parsed, record by record, on this thread: the reference path, whose
+ * errors are the ones reported.
+ */
+static int apply(hollow_read_state **out, const hollow_read_state *rs,
+                 const uint8_t *data, size_t len, bool fast, unsigned threads)
 {
     hollow__reader r;
     hollow__blob_header h;
     hollow_read_state *ns = NULL;
-    hollow_schema *ds = NULL;
     bool *seen = NULL;
+    hollow__array(section) secs = HOLLOW__ARRAY_INIT;
+    section one;
+    job_list jobs = HOLLOW__ARRAY_INIT;
     int rc;
 
+    memset(&one, 0, sizeof one);
     *out = NULL;
     hollow__reader_init(&r, data, len, 0);
     if ((rc = hollow__blob_header_read(&h, &r)) < 0)
@@ -822,41 +1432,91 @@ int hollow__delta_apply(hollow_read_state **out, const hollow_read_state *rs,
                                    "type count")) < 0 ||
         (rc = copy_state(&ns, rs)) < 0)
         goto done;
-    uint64_t limit = HOLLOW__DELTA_GROWTH * (origin_size(rs) + len) +
-                     HOLLOW__DELTA_SLACK;
-    uint64_t left = limit, work_left = limit;
+    budget bud;
+    atomic_init(&bud.bytes, 0);
+    atomic_init(&bud.work, 0);
+    bud.limit = HOLLOW__DELTA_GROWTH * (origin_size(rs) + len) +
+                HOLLOW__DELTA_SLACK;
     seen = hollow__calloc(rs->type_count ? rs->type_count : 1, sizeof *seen);
     if (seen == NULL) {
         rc = hollow__error_oom();
         goto done;
     }
+    unsigned t = hollow__threads_or_cores(threads);
     for (uint32_t i = 0; i < k; i++) {
         size_t at = hollow__reader_offset(&r);
-        if ((rc = hollow__schema_read(&ds, &r)) < 0)
+        section *sec = &one;
+        if (fast && (sec = hollow__array_push(&secs, 16)) == NULL) {
+            rc = HOLLOW_ENOMEM;
             goto done;
-        const hollow_type *old = hollow_read_state_type(rs, ds->name);
-        hollow_type *nt = NULL;
+        }
+        memset(sec, 0, sizeof *sec);
+        sec->index = fast ? secs.n - 1 : 0;
+        sec->b.bud = &bud;
+        if ((rc = hollow__schema_read(&sec->ds, &r)) < 0)
+            goto done;
+        const hollow_type *old = hollow_read_state_type(rs, sec->ds->name);
         if (old != NULL) {
             size_t idx = (size_t)(old - rs->types);
             if (seen[idx]) {
                 rc = hollow__error_set(HOLLOW_ECORRUPT, "second section for "
-                                       "type %s at offset %zu", ds->name, at);
+                                       "type %s at offset %zu", sec->ds->name,
+                                       at);
                 goto done;
             }
             seen[idx] = true;
-            nt = &ns->types[idx];
+            sec->old = old;
+            sec->nt = &ns->types[idx];
         }
-        if ((rc = apply_section(nt, old, ds, &r, &left, &work_left, limit)) < 0)
+        if ((rc = apply_section(sec, &r, fast ? &jobs : NULL)) < 0)
             goto done;
-        hollow_schema_free(ds);
-        ds = NULL;
+        if (!fast) {
+            if ((rc = finish_section(sec)) < 0)
+                goto done;
+            section_clear(sec);
+        } else if (sec->old == NULL) { /* parsed and dropped: no jobs */
+            section_clear(sec);
+            secs.n--;
+        } else if (jobs.n >= BATCH_JOBS &&
+                   (rc = run_batch(&jobs, secs.v, t)) < 0) {
+            goto done;
+        }
     }
     if ((rc = hollow__blob_check_end(&r)) < 0)
         goto done;
+    if (fast) {
+        if ((rc = run_batch(&jobs, secs.v, t)) < 0)
+            goto done;
+        for (size_t i = 0; i < secs.n; i++)
+            if ((rc = finish_section(&secs.v[i])) < 0)
+                goto done;
+    }
     hollow__blob_header_move_tags(ns, &h);
 done:
-    hollow_schema_free(ds);
+    for (size_t j = 0; j < jobs.n; j++)
+        delta_shard_clear(&jobs.v[j].d);
+    hollow__array_free(&jobs);
+    for (size_t i = 0; i < secs.n; i++)
+        section_clear(&secs.v[i]);
+    hollow__array_free(&secs);
+    section_clear(&one);
     hollow__free(seen);
     hollow__blob_header_clear(&h);
     return hollow__blob_state_done(out, ns, rc);
+}
+
+int hollow__delta_apply(hollow_read_state **out, const hollow_read_state *rs,
+                        const uint8_t *data, size_t len, unsigned threads)
+{
+    int rc = apply(out, rs, data, len, true, threads);
+    if (rc < 0) /* again, on the path whose errors users know */
+        rc = apply(out, rs, data, len, false, 1);
+    return rc;
+}
+
+int hollow__delta_apply_reference(hollow_read_state **out,
+                                  const hollow_read_state *rs,
+                                  const uint8_t *data, size_t len)
+{
+    return apply(out, rs, data, len, false, 1);
 }

@@ -226,7 +226,7 @@ int hollow_read_state_apply_delta(hollow_read_state **out,
     if (out == NULL || rs == NULL || (data == NULL && len > 0))
         return hollow__error_set(HOLLOW_EINVAL, "null argument");
     *out = NULL;
-    return settle(out, hollow__delta_apply(out, rs, data, len));
+    return settle(out, hollow__delta_apply(out, rs, data, len, 0));
 }
 
 int hollow_read_state_apply_delta_file(hollow_read_state **out,
@@ -246,7 +246,7 @@ int hollow_read_state_apply_delta_file(hollow_read_state **out,
     close(fd);
     if (rc < 0)
         return rc;
-    rc = hollow__delta_apply(out, rs, data, len);
+    rc = hollow__delta_apply(out, rs, data, len, 0);
     hollow__free(base);
     return settle(out, rc);
 }

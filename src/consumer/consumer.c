@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "blob/blob_int.h"
 #include "blobstore/blobstore_int.h"
 #include "common/alloc.h"
 #include "common/buf.h"
@@ -193,7 +194,11 @@ static int run_plan(hollow_read_state **out, hollow_consumer *c,
                                                 "a state to apply it to")
                             : fetch(&data, &len, c->opts.blobstore, k);
             if (rc == 0)
-                rc = hollow_read_state_apply_delta(&next, rs, data, len);
+                rc = hollow__delta_apply(&next, rs, data, len, c->opts.threads);
+            if (rc == 0 && (rc = hollow__read_state_settle(next)) < 0) {
+                hollow_read_state_release(next);
+                next = NULL;
+            }
             hollow__free(data);
         }
         if (rc < 0) {

@@ -28,6 +28,9 @@
  *     and checksum;
  *   - read(snapshot N) + reverse delta equals read(snapshot N-1): dump and
  *     checksum (shard counts are the previous state's);
+ *   - every delta applied (bulk copies, threads) builds byte for byte the
+ *     shards the record-by-record reference path builds, and each chain
+ *     takes both paths (hollow__delta_counts);
  *   - a consumer that follows the whole chain forward from the first
  *     snapshot equals every snapshot (dump, checksum);
  *   - shard counts: pinned ones as pinned, chosen ones moving one step per
@@ -55,6 +58,7 @@
 #include "hollow/read.h"
 #include "hollow/write.h"
 #include "randstate.h"
+#include "same_state.h"
 #include "testhelp.h"
 
 #define CYCLES 60
@@ -789,6 +793,8 @@ static hollow_read_state *apply(const chain *ch, const hollow_read_state *rs,
     }
     ck_assert_msg(rc == 0, "%s: applying %s returned %d: %s", ctx, name, rc,
                   hollow_error_last()->message);
+    /* the bulk copies and the threads build what the reference path does */
+    same_as_reference(out, rs, blob->p, blob->len, ctx);
     return out;
 }
 
@@ -1260,6 +1266,13 @@ START_TEST(write_chain)
     }
     double p1 = now();
     describe(&ch, stderr, p1 - t0, p1 - p0);
+    /* both delta paths ran: runs copied in bulk, records re-encoded */
+    uint64_t bulk, rebuilt;
+    hollow__delta_counts(&bulk, &rebuilt);
+    fprintf(stderr, "%s: shards rebuilt by delta: %llu in bulk, %llu record "
+            "by record\n", ctx, (unsigned long long)bulk,
+            (unsigned long long)rebuilt);
+    ck_assert_msg(bulk > 0 && rebuilt > 0, "%s: a delta path never ran", ctx);
     ck_assert_msg(ch.ord_fail[0] == '\0', "%s", ch.ord_fail);
 
     /* clean up (a failed chain keeps its directory) */

@@ -35,6 +35,7 @@
 #include "hollow/read.h"
 #include "hollow/write.h"
 #include "randstate.h"
+#include "same_state.h"
 #include "testhelp.h"
 
 #define STATES 48
@@ -316,6 +317,7 @@ START_TEST(write_random_cycles)
                                                    delta.len);
             ck_assert_msg(rc == 0, "%s: applying the delta: %d: %s", ctx, rc,
                           hollow_error_last()->message);
+            same_as_reference(next, prev_rs, delta.p, delta.len, ctx);
             rs_dump(&d2, next, ctx);
             ck_assert_msg(d2.len == dump.len &&
                               memcmp(d2.p, dump.p, dump.len) == 0,
@@ -329,6 +331,7 @@ START_TEST(write_random_cycles)
             rc = hollow_read_state_apply_delta(&back, rs, rev.p, rev.len);
             ck_assert_msg(rc == 0, "%s: applying the reverse delta: %d: %s",
                           ctx, rc, hollow_error_last()->message);
+            same_as_reference(back, rs, rev.p, rev.len, ctx);
             rs_dump(&d2, back, ctx);
             ck_assert_msg(d2.len == prev_dump.len &&
                               memcmp(d2.p, prev_dump.p, d2.len) == 0,
