@@ -116,6 +116,9 @@ uint32_t hollow__wbucket_hash(const hollow_write_state *ws, const hollow__wtype 
     if (t->keys == NULL)
         return hollow__hash_int(e);
     uint32_t h = 0;
+    if (hollow__wrun_hash(&h, t, e))
+        return h;
+    bool whole = true; /* every record of the key paths exists */
     for (size_t k = 0; k < t->schema->key_count; k++) {
         const hollow__wkey *key = &t->keys[k];
         uint32_t o = e;
@@ -125,6 +128,7 @@ uint32_t hollow__wbucket_hash(const hollow_write_state *ws, const hollow__wtype 
             ht = &ws->types[key->hops[i].type];
             if (o >= ht->next_ordinal || ht->off[o] == HOLLOW__NO_RECORD) {
                 v.is_null = true;
+                whole = false;
                 break;
             }
             record_field(&v, ht, o, key->hops[i].field);
@@ -161,6 +165,9 @@ uint32_t hollow__wbucket_hash(const hollow_write_state *ws, const hollow__wtype 
         }
         h = (h * 31u) ^ hollow__hash_int(fh);
     }
+    if (whole)
+        hollow__wrun_hash_put(t, e, h,
+                              ws->types[t->keys[0].hops[0].type].next_ordinal);
     return h;
 }
 

@@ -111,6 +111,10 @@ typedef struct hollow__wtype {
      * restored record on the fields both schemas share take its ordinal */
     int *common;             /* new field -> restored field, or -1 */
     struct hollow__wproj *proj;
+
+    /* statistics kept as records enter and leave the map, and memoised
+     * SET/MAP bucket hashes (stats.c); NULL until a blob is written */
+    struct hollow__wrun *run;
 } hollow__wtype;
 
 /* a header tag, in insertion order */
@@ -216,6 +220,20 @@ typedef struct hollow__wstats {
 int hollow__wstats_compute(hollow__wstats *out, hollow_write_state *ws,
                            hollow__wtype *t, uint32_t shards, bool use_prev);
 void hollow__wstats_free(hollow__wstats *s);
+/* what stats.c keeps per type, told by cycle.c: a cycle start is about to
+ * remove records (begin), record o leaves the map (remove, while its bytes
+ * are still there), the removals are done (end); nothing kept is known
+ * any more (invalidate: rollback, restore); the type is freed */
+void hollow__wrun_begin(hollow__wtype *t);
+void hollow__wrun_remove(hollow__wtype *t, uint32_t o);
+void hollow__wrun_end(hollow_write_state *ws);
+void hollow__wrun_invalidate(hollow__wtype *t);
+void hollow__wrun_free(hollow__wtype *t);
+/* memoised bucket hash of element e of SET/MAP type t (the type's own
+ * memo: one thread per type at a time) */
+bool hollow__wrun_hash(uint32_t *out, const hollow__wtype *t, uint32_t e);
+void hollow__wrun_hash_put(const hollow__wtype *t, uint32_t e, uint32_t h,
+                           uint32_t hint);
 /* §10.8 projected size in bytes */
 uint64_t hollow__wstats_projected(const hollow__wstats *s, const hollow__wtype *t);
 
