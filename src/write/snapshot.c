@@ -13,28 +13,60 @@
 #include "common/bits.h"
 #include "common/error.h"
 #include "common/hash.h"
+#include "common/parallel.h"
 #include "common/reader.h"
 #include "write_int.h"
 
 #define FLUSH_AT (1u << 20)
 
-int hollow__warr_init(hollow__warr *a, uint64_t nwords)
+/*
+ * A bit array written in place at the end of the output buffer: its vlong
+ * word count, then the words, filled in host order and swapped to
+ * big-endian when done (§1.5). The buffer must not grow in between.
+ */
+typedef struct warr {
+    uint8_t *w;
+    uint64_t nwords;
+} warr;
+
+/* the count and zeroed room for nwords words (room made by the caller) */
+static void warr_open(warr *a, hollow__buf *b, uint64_t nwords)
 {
+    hollow__buf_vlong(b, nwords);
     a->nwords = nwords;
-    a->w = hollow__calloc(nwords ? (size_t)nwords : 1, sizeof *a->w);
-    return a->w ? 0 : hollow__error_oom();
+    a->w = NULL;
+    size_t n = (size_t)nwords * 8;
+    if (hollow__buf_grow(b, n) < 0)
+        return;
+    a->w = b->ptr + b->len;
+    memset(a->w, 0, n);
+    b->len += n;
 }
 
-void hollow__warr_emit(hollow__buf *b, hollow__warr *a)
+static inline void warr_put(warr *a, uint64_t p, unsigned b, uint64_t v)
 {
-    hollow__buf_vlong(b, a->nwords);
-    if (hollow__buf_grow(b, (size_t)a->nwords * 8) == 0) {
-        for (uint64_t i = 0; i < a->nwords; i++)
-            hollow__put_be64(b->ptr + b->len + i * 8, a->w[i]);
-        b->len += (size_t)a->nwords * 8;
+    if (b == 0)
+        return;
+    uint8_t *q = a->w + (p >> 6) * 8;
+    unsigned s = (unsigned)(p & 63);
+    uint64_t x;
+    memcpy(&x, q, 8);
+    x |= v << s;
+    memcpy(q, &x, 8);
+    if (s + b > 64) {
+        memcpy(&x, q + 8, 8);
+        x |= v >> (64 - s);
+        memcpy(q + 8, &x, 8);
     }
-    hollow__free(a->w);
-    a->w = NULL;
+}
+
+static void warr_close(warr *a)
+{
+    for (uint64_t i = 0; i < a->nwords; i++) {
+        uint64_t x;
+        memcpy(&x, a->w + i * 8, 8);
+        hollow__put_be64(a->w + i * 8, x);
+    }
 }
 
 /* ------------------------------------------------------- the header */
@@ -264,13 +296,28 @@ static void object_shard(hollow__buf *b, const wctx *c, uint32_t s,
     for (size_t f = 0; f < nf; f++)
         hollow__buf_vint(b, st->widths[f]);
     uint64_t slots = so->count;
-    hollow__warr fixed;
+    warr fixed;
+    uint64_t nwords = hollow__ceilw(slots * st->rec_bits);
+    /* room for the section at once: regrowing copies what is written */
+    uint64_t var_room = 10 * (uint64_t)nf;
+    for (size_t f = 0; f < nf && so->ords == NULL; f++)
+        var_room += st->var_total[f] / c->n;
     hollow__buf *var = hollow__calloc(nf ? nf : 1, sizeof *var);
-    if (var == NULL || hollow__warr_init(&fixed, hollow__ceilw(slots * st->rec_bits)) < 0) {
+    if (var == NULL ||
+        hollow__buf_grow(b, 10 + (size_t)(nwords * 8 + var_room)) < 0) {
         hollow__free(var);
         b->oom = 1;
         return;
     }
+    warr_open(&fixed, b, nwords);
+    if (fixed.w == NULL) {
+        hollow__free(var);
+        return;
+    }
+    /* a snapshot's var bytes are at most the retained set's */
+    for (size_t f = 0; f < nf && so->ords == NULL; f++)
+        if (st->var_total[f] > 0)
+            hollow__buf_grow(&var[f], (size_t)(st->var_total[f] / c->n) + 64);
     for (uint64_t j = 0; j < slots; j++) {
         uint32_t o;
         uint64_t base = j * st->rec_bits;
@@ -305,11 +352,11 @@ static void object_shard(hollow__buf *b, const wctx *c, uint32_t s,
                 else
                     v = hollow__ones(w);
             }
-            hollow__warr_put(&fixed, bit, w, v);
+            warr_put(&fixed, bit, w, v);
             bit += w;
         }
     }
-    hollow__warr_emit(b, &fixed);
+    warr_close(&fixed);
     for (size_t f = 0; f < nf; f++) {
         if (var[f].oom)
             b->oom = 1;
@@ -353,16 +400,12 @@ static void collection_shard(hollow__buf *b, const wctx *c, uint32_t s,
     }
     uint64_t entry = (uint64_t)P + (kind == HOLLOW_SCHEMA_LIST ? 0 : Z);
     uint64_t bw = kind == HOLLOW_SCHEMA_MAP ? (uint64_t)E + V : E;
-    hollow__warr ptrs, elems;
-    if (hollow__warr_init(&ptrs, hollow__ceilw(slots * entry)) < 0) {
-        b->oom = 1;
+    uint64_t np = hollow__ceilw(slots * entry), ne = hollow__ceilw(total * bw);
+    warr ptrs, elems;
+    if (hollow__buf_grow(b, 20 + (size_t)(np + ne) * 8) < 0)
         return;
-    }
-    if (hollow__warr_init(&elems, hollow__ceilw(total * bw)) < 0) {
-        hollow__free(ptrs.w);
-        b->oom = 1;
-        return;
-    }
+    warr_open(&ptrs, b, np);
+    warr_open(&elems, b, ne);
     uint64_t pos = 0;
     hollow__wplacer pl = {0};
     for (uint64_t j = 0; j < slots; j++) {
@@ -376,7 +419,7 @@ static void collection_shard(hollow__buf *b, const wctx *c, uint32_t s,
                 for (uint32_t i = 0; i < size; i++) {
                     uint32_t e;
                     p += rvint(p, &e);
-                    hollow__warr_put(&elems, (pos + i) * E, E, e);
+                    warr_put(&elems, (pos + i) * E, E, e);
                 }
                 pos += size;
             } else {
@@ -389,24 +432,24 @@ static void collection_shard(hollow__buf *b, const wctx *c, uint32_t s,
                 for (uint32_t i = 0; i < t; i++) {
                     uint64_t at = (pos + i) * bw;
                     if (pl.table[i] == UINT32_MAX) {
-                        hollow__warr_put(&elems, at, E, hollow__ones(E));
+                        warr_put(&elems, at, E, hollow__ones(E));
                     } else {
-                        hollow__warr_put(&elems, at, E, pl.keys[pl.table[i]]);
+                        warr_put(&elems, at, E, pl.keys[pl.table[i]]);
                         if (kind == HOLLOW_SCHEMA_MAP)
-                            hollow__warr_put(&elems, at + E, V,
+                            warr_put(&elems, at + E, V,
                                              pl.vals[pl.table[i]]);
                     }
                 }
                 pos += t;
             }
         }
-        hollow__warr_put(&ptrs, j * entry, P, pos);
+        warr_put(&ptrs, j * entry, P, pos);
         if (kind != HOLLOW_SCHEMA_LIST)
-            hollow__warr_put(&ptrs, j * entry + P, Z, size);
+            warr_put(&ptrs, j * entry + P, Z, size);
     }
     hollow__wplacer_free(&pl);
-    hollow__warr_emit(b, &ptrs);
-    hollow__warr_emit(b, &elems);
+    warr_close(&ptrs);
+    warr_close(&elems);
 }
 
 
@@ -427,17 +470,62 @@ int hollow__wflush(hollow__buf *b, hollow_sink_fn fn, void *payload, bool force)
     int rc = hollow__buf_check(b);
     if (rc < 0)
         return rc;
-    if (b->len == 0 || (!force && b->len < FLUSH_AT))
+    if (fn == NULL || b->len == 0 || (!force && b->len < FLUSH_AT))
         return 0;
     rc = fn(payload, b->ptr, b->len);
     b->len = 0;
     return rc;
 }
 
+typedef struct par_sections {
+    hollow_write_state *ws;
+    hollow__wtype **types;
+    hollow__buf *bufs;
+    hollow__wsection_fn section;
+    bool reverse;
+} par_sections;
+
+static int section_task(void *ctx, size_t i)
+{
+    par_sections *p = ctx;
+    return p->section(&p->bufs[i], p->ws, p->types[i], p->reverse, NULL, NULL);
+}
+
+int hollow__wsections(hollow__buf *b, hollow_write_state *ws,
+                      hollow__wtype **types, size_t n, hollow__wsection_fn section,
+                      bool reverse, hollow_sink_fn fn, void *payload)
+{
+    unsigned threads = hollow__threads_or_cores(ws->opts.threads);
+    int rc = 0;
+    if (threads <= 1 || n <= 1) { /* streamed: memory bounded by a shard */
+        for (size_t i = 0; i < n && rc == 0; i++)
+            rc = section(b, ws, types[i], reverse, fn, payload);
+        return rc;
+    }
+    /* the types are independent: each reads only its own records, those
+     * of the types its SET/MAP hash keys reach (read-only during a write)
+     * and its own statistics and memo */
+    par_sections p = {ws, types, hollow__calloc(n, sizeof *p.bufs), section,
+                      reverse};
+    HOLLOW_CHECK_ALLOC(p.bufs);
+    rc = hollow__wflush(b, fn, payload, true);
+    if (rc == 0)
+        rc = hollow__parallel_for(threads, n, section_task, &p);
+    for (size_t i = 0; i < n; i++) {
+        if (rc == 0 && p.bufs[i].len > 0)
+            rc = fn(payload, p.bufs[i].ptr, p.bufs[i].len);
+        hollow__buf_free(&p.bufs[i]);
+    }
+    hollow__free(p.bufs);
+    return rc;
+}
+
 /* the snapshot section of one type (§3.4, §3.5) */
 static int snapshot_section(hollow__buf *b, hollow_write_state *ws,
-                            hollow__wtype *t, hollow_sink_fn fn, void *payload)
+                            hollow__wtype *t, bool reverse, hollow_sink_fn fn,
+                            void *payload)
 {
+    (void)reverse;
     uint32_t n = t->shard_count ? t->shard_count : 1;
     hollow__wstats st;
     int rc = hollow__wstats_compute(&st, ws, t, n, true);
@@ -490,8 +578,9 @@ int hollow_write_state_write_snapshot(hollow_write_state *ws, hollow_sink_fn fn,
     int64_t dest = hollow_write_state_randomized_tag(ws);
     hollow__wheader(&b, ws, ws->prev_tag, dest, all, ws->type_count, &ws->tags);
     hollow__buf_vint(&b, (uint32_t)ws->type_count);
-    for (size_t i = 0; i < ws->type_count && rc == 0; i++)
-        rc = snapshot_section(&b, ws, all[i], fn, payload);
+    if (rc == 0)
+        rc = hollow__wsections(&b, ws, all, ws->type_count, snapshot_section,
+                               false, fn, payload);
     if (rc == 0)
         rc = hollow__wflush(&b, fn, payload, true);
     hollow__buf_free(&b);

@@ -254,27 +254,6 @@ static inline hollow__wbits *hollow__wprev(hollow__wtype *t)
     return &t->bits[1 - t->cur_bits];
 }
 
-/* a host-order bit array under construction, emitted big-endian */
-typedef struct hollow__warr {
-    uint64_t *w;
-    uint64_t nwords;
-} hollow__warr;
-
-int hollow__warr_init(hollow__warr *a, uint64_t nwords);
-static inline void hollow__warr_put(hollow__warr *a, uint64_t p, unsigned b,
-                                    uint64_t v)
-{
-    if (b == 0)
-        return;
-    uint64_t i = p >> 6;
-    unsigned s = (unsigned)(p & 63);
-    a->w[i] |= v << s;
-    if (s + b > 64)
-        a->w[i + 1] |= v >> (64 - s);
-}
-/* emit count (as vint/vlong) and the words big-endian, then free */
-void hollow__warr_emit(hollow__buf *b, hollow__warr *a);
-
 /* the hash-key bucket hash of element `e` of SET/MAP type t (§8.3) */
 uint32_t hollow__wbucket_hash(const hollow_write_state *ws, const hollow__wtype *t,
                               uint32_t e);
@@ -310,8 +289,20 @@ void hollow__wshard_body(hollow__buf *b, const wctx *c, uint32_t s,
                          const uint32_t *ords, uint64_t count);
 /* §3.4 shard envelope */
 void hollow__wenvelope(hollow__buf *b, uint32_t n);
-/* hand the buffer to the sink when large (or when forced) */
+/* hand the buffer to the sink when large (or when forced); a NULL sink
+ * keeps everything in the buffer */
 int hollow__wflush(hollow__buf *b, hollow_sink_fn fn, void *payload, bool force);
+
+/* one type's section of a blob, written into b (flushed through fn) */
+typedef int (*hollow__wsection_fn)(hollow__buf *b, hollow_write_state *ws,
+                                   hollow__wtype *t, bool reverse,
+                                   hollow_sink_fn fn, void *payload);
+/* the sections of types[0, n) after what b holds, in order, through fn:
+ * with more than one thread, each written into its own buffer in parallel
+ * (the write options' threads) and handed to fn in order */
+int hollow__wsections(hollow__buf *b, hollow_write_state *ws,
+                      hollow__wtype **types, size_t n, hollow__wsection_fn section,
+                      bool reverse, hollow_sink_fn fn, void *payload);
 
 /* choose shard counts for this cycle (§10.8) */
 int hollow__ws_choose_shards(hollow_write_state *ws);
