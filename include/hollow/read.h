@@ -205,7 +205,9 @@ HOLLOW_API const hollow_type *hollow_read_state_type(const hollow_read_state *rs
 
 /**
  * Bytes of memory the state holds through the library's allocator,
- * excluding mapped file pages (mmap mode). Shared shards count in full.
+ * excluding mapped file pages (mmap mode). Shared shards count in full; so
+ * does the buffer holding a loaded snapshot (heap mode), once, as long as
+ * any shard of the state points into it.
  */
 HOLLOW_API size_t hollow_read_state_memory(const hollow_read_state *rs);
 
@@ -301,7 +303,8 @@ HOLLOW_API hollow_ordinal hollow_type_next_ordinal(const hollow_type *t,
 /**
  * Bytes of memory the type's shards hold (as hollow_read_state_memory()
  * counts them: shards shared with another state count in full; in mmap
- * mode the mapped pages are left out); 0 for NULL.
+ * mode the mapped pages are left out; in heap mode the type's own part of
+ * a loaded snapshot's buffer counts); 0 for NULL.
  */
 HOLLOW_API size_t hollow_type_memory(const hollow_type *t);
 /** The §12 checksum of one type. @return 0; HOLLOW_ECORRUPT. */

@@ -43,12 +43,36 @@ int hollow__blob_max_ordinal(int32_t *M, hollow__reader *r, const char *type);
 typedef struct hollow__blob_source {
     const uint8_t *data;
     size_t len;
-    hollow__mapping *mapping; /* mmap mode: shards point into it; else NULL */
+    /* the shards point into it (no addr yet: copy data there once parsed);
+     * NULL: copy each shard's arrays out */
+    hollow__mapping *mapping;
     const char *const *type_filter; /* NULL, or the types to keep */
 } hollow__blob_source;
 
-/* Parse a whole snapshot (§3, §5-§8) into a new read state. */
+/*
+ * Parse a whole snapshot (§3, §5-§8) into a new read state. Without a
+ * mapping the shards' arrays are copied out of src->data.
+ */
 int hollow__snapshot_read(hollow_read_state **out, const hollow__blob_source *src);
+
+/*
+ * Heap mode: parse the snapshot at data[0..len), which lies within the
+ * heap block `base` of base_len bytes (from hollow__malloc, _realloc or
+ * _malloc_huge), and let the shards point into it. The block passes to
+ * this call whatever it returns: it is freed with the last shard pointing
+ * into it, or before returning on failure. base_len is what
+ * hollow_read_state_memory() counts for it.
+ */
+int hollow__snapshot_read_heap(hollow_read_state **out, void *base,
+                               size_t base_len, const uint8_t *data, size_t len,
+                               const char *const *type_filter);
+
+/*
+ * For the producer: adopt `buf`, a whole snapshot of `len` bytes in one
+ * block from hollow__malloc/hollow__realloc, without copying it; the state
+ * owns it from this call on, on failure too (see hollow__snapshot_read_heap).
+ */
+int hollow__snapshot_read_owned(hollow_read_state **out, void *buf, size_t len);
 
 /*
  * Read one snapshot shard of `schema`'s kind from r into a new shard whose

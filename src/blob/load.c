@@ -5,8 +5,10 @@
  * include order of docs/architecture.md §3: read builds nothing from
  * bytes; blob builds read states).
  *
- * mmap mode maps the file once; the shards keep the mapping alive through
- * its reference count, so the mapping outlives this call.
+ * A snapshot is loaded once: mmap mode maps the file, heap mode reads it
+ * (or copies the caller's bytes) into one owned buffer. Either way the
+ * shards point into it and keep it alive through its reference count, so
+ * it outlives this call and goes with the last shard.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -44,12 +46,46 @@ int hollow_read_state_from_snapshot(hollow_read_state **out, const void *data,
         return hollow__error_set(HOLLOW_EINVAL,
                                  "mmap mode needs a file: use "
                                  "hollow_read_state_open");
-    hollow__blob_source src = {data, len, NULL, opts ? opts->type_filter : NULL};
-    return hollow__snapshot_read(out, &src);
+    /* parsed in place; copied into a buffer of the state's own once valid */
+    hollow__mapping *m = hollow__calloc(1, sizeof *m);
+    HOLLOW_CHECK_ALLOC(m);
+    atomic_init(&m->refs, 1);
+    m->len = len;
+    hollow__blob_source src = {data, len, m, opts ? opts->type_filter : NULL};
+    int rc = hollow__snapshot_read(out, &src);
+    hollow__mapping_release(m);
+    return rc;
+}
+
+int hollow__snapshot_read_heap(hollow_read_state **out, void *base,
+                               size_t base_len, const uint8_t *data, size_t len,
+                               const char *const *type_filter)
+{
+    *out = NULL;
+    hollow__mapping *m = hollow__calloc(1, sizeof *m);
+    if (m == NULL) {
+        hollow__free(base);
+        return hollow__error_oom();
+    }
+    atomic_init(&m->refs, 1);
+    m->addr = (void *)data;
+    m->len = len;
+    m->base = base;
+    m->base_len = base_len;
+    hollow__blob_source src = {data, len, m, type_filter};
+    int rc = hollow__snapshot_read(out, &src);
+    hollow__mapping_release(m); /* the shards hold their own references */
+    return rc;
+}
+
+int hollow__snapshot_read_owned(hollow_read_state **out, void *buf, size_t len)
+{
+    return hollow__snapshot_read_heap(out, buf, len, buf, len, NULL);
 }
 
 /* a pipe, a terminal, a socket: their size is unknown, read to the end */
-static int read_stream(uint8_t **out, size_t *len, int fd, const char *path)
+static int read_stream(void **base, size_t *size, uint8_t **out, size_t *len,
+                       int fd, const char *path)
 {
     size_t cap = 1 << 16, n = 0;
     uint8_t *p = hollow__malloc(cap);
@@ -76,20 +112,25 @@ static int read_stream(uint8_t **out, size_t *len, int fd, const char *path)
             break;
         n += (size_t)k;
     }
+    *base = p;
+    *size = cap;
     *out = p;
     *len = n;
     return 0;
 }
 
-static int read_whole_file(uint8_t **out, size_t *len, int fd, const char *path)
+/* the file into a new buffer: *out (n bytes) within *base (*size bytes) */
+static int read_whole_file(void **base, size_t *size, uint8_t **out,
+                           size_t *len, int fd, const char *path)
 {
     struct stat st;
     if (fstat(fd, &st) != 0)
         return hollow__error_set_os(HOLLOW_EIO, errno, "cannot stat %s", path);
     if (S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode) || S_ISSOCK(st.st_mode))
-        return read_stream(out, len, fd, path);
+        return read_stream(base, size, out, len, fd, path);
     size_t n = (size_t)st.st_size;
-    uint8_t *p = hollow__malloc(n ? n : 1);
+    void *b;
+    uint8_t *p = hollow__malloc_huge(n, &b, size);
     HOLLOW_CHECK_ALLOC(p);
     size_t got = 0;
     while (got < n) {
@@ -98,13 +139,14 @@ static int read_whole_file(uint8_t **out, size_t *len, int fd, const char *path)
             continue;
         if (k <= 0) {
             int e = k < 0 ? errno : 0;
-            hollow__free(p);
+            hollow__free(b);
             return e ? hollow__error_set_os(HOLLOW_EIO, e, "cannot read %s", path)
                      : hollow__error_set(HOLLOW_EIO, "%s shrank while reading",
                                          path);
         }
         got += (size_t)k;
     }
+    *base = b;
     *out = p;
     *len = n;
     return 0;
@@ -156,16 +198,15 @@ int hollow_read_state_open(hollow_read_state **out, const char *path,
             (*out)->mode = HOLLOW_MEMORY_MMAP;
         return rc;
     }
+    void *base = NULL;
+    size_t size = 0, len = 0;
     uint8_t *data = NULL;
-    size_t len = 0;
-    rc = read_whole_file(&data, &len, fd, path);
+    rc = read_whole_file(&base, &size, &data, &len, fd, path);
     close(fd);
     if (rc < 0)
         return rc;
-    hollow__blob_source src = {data, len, NULL, opts ? opts->type_filter : NULL};
-    rc = hollow__snapshot_read(out, &src);
-    hollow__free(data);
-    return rc;
+    return hollow__snapshot_read_heap(out, base, size, data, len,
+                                      opts ? opts->type_filter : NULL);
 }
 
 int hollow_read_state_apply_delta(hollow_read_state **out,
@@ -188,13 +229,14 @@ int hollow_read_state_apply_delta_file(hollow_read_state **out,
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return hollow__error_set_os(HOLLOW_EIO, errno, "cannot open %s", path);
+    void *base = NULL;
+    size_t size = 0, len = 0;
     uint8_t *data = NULL;
-    size_t len = 0;
-    int rc = read_whole_file(&data, &len, fd, path);
+    int rc = read_whole_file(&base, &size, &data, &len, fd, path);
     close(fd);
     if (rc < 0)
         return rc;
     rc = hollow__delta_apply(out, rs, data, len);
-    hollow__free(data);
+    hollow__free(base);
     return rc;
 }

@@ -4,8 +4,9 @@
  * A snapshot is the header, then per type: its schema, the shard envelope,
  * [the global max ordinal if n > 1], n shard sections and the populated bit
  * set by global ordinal. Shard sections are parsed into hollow__shard
- * structs whose arrays point at the blob's bytes; heap mode then copies
- * each shard's arrays into one block, mmap mode leaves them in the mapping.
+ * structs whose arrays point at the blob's bytes, which stay where they are
+ * (the loaded buffer or the mapped file, kept by reference); without one,
+ * each shard's arrays are copied into a block of their own.
  *
  * What is checked here, once: every count against the bytes left (so no
  * allocation exceeds what the blob could justify), widths <= 64, packed
@@ -517,6 +518,96 @@ done:
     return rc;
 }
 
+/*
+ * Each shard of a loaded type once: its shards without slots are one
+ * shared shard (read_type_section). `*empty` starts NULL for each type.
+ */
+static bool first_use(const hollow__shard *sh, const hollow__shard **empty)
+{
+    if (sh->max != -1)
+        return true;
+    if (sh == *empty)
+        return false;
+    *empty = sh;
+    return true;
+}
+
+static size_t shard_array_bytes(const hollow__shard *s, const hollow_schema *schema)
+{
+    size_t n = (size_t)(s->fixed_words + s->elem_words) * 8;
+    if (schema->kind == HOLLOW_SCHEMA_OBJECT)
+        for (size_t f = 0; f < schema->field_count; f++)
+            n += (size_t)s->var_len[f];
+    return n;
+}
+
+/* a pointer into `from` to the same offset of `to` */
+#define REBASE(p, from, to) ((p) = (p) != NULL ? (to) + ((p) - (from)) : NULL)
+
+/*
+ * Heap mode, once the snapshot parsed: the shards point into m, the loaded
+ * buffer, or, when m has no bytes yet, into the caller's `data`, which is
+ * now copied into a buffer of m's own (only now: a blob that fails costs no
+ * copy). Keeping the buffer is worth it while the state uses most of it;
+ * when it does not (a type filter, sections the header does not list), the
+ * shards are copied out and the buffer goes.
+ */
+static int settle_buffer(hollow_read_state *rs, hollow__mapping *m,
+                         const uint8_t *data)
+{
+    size_t used = 0;
+    for (size_t i = 0; i < rs->type_count; i++) {
+        const hollow_type *t = &rs->types[i];
+        const hollow__shard *empty = NULL;
+        for (uint32_t s = 0; s < t->shard_count; s++)
+            if (t->shards[s]->mapping == m && first_use(t->shards[s], &empty))
+                used += shard_array_bytes(t->shards[s], t->schema);
+    }
+    if (used < m->len / 2) {
+        for (size_t i = 0; i < rs->type_count; i++) {
+            hollow_type *t = &rs->types[i];
+            for (uint32_t s = 0; s < t->shard_count; s++) {
+                hollow__shard *sh = t->shards[s];
+                if (sh->mapping != m)
+                    continue; /* not in it, or a shared shard already done */
+                HOLLOW_TRY(hollow__shard_materialize(sh, t->schema));
+                sh->mapping = NULL;
+                hollow__mapping_release(m);
+            }
+        }
+        return 0;
+    }
+    if (m->addr != NULL)
+        return 0;
+    void *base;
+    size_t size;
+    uint8_t *copy = hollow__malloc_huge(m->len, &base, &size);
+    HOLLOW_CHECK_ALLOC(copy);
+    if (m->len > 0)
+        memcpy(copy, data, m->len);
+    for (size_t i = 0; i < rs->type_count; i++) {
+        hollow_type *t = &rs->types[i];
+        size_t nf = t->schema->kind == HOLLOW_SCHEMA_OBJECT
+                        ? t->schema->field_count : 0;
+        const hollow__shard *empty = NULL;
+        for (uint32_t s = 0; s < t->shard_count; s++) {
+            hollow__shard *sh = t->shards[s];
+            if (sh->mapping != m || !first_use(sh, &empty))
+                continue;
+            REBASE(sh->fixed, data, copy);
+            REBASE(sh->elems, data, copy);
+            for (size_t f = 0; f < nf; f++)
+                REBASE(sh->var[f], data, copy);
+        }
+    }
+    m->addr = copy;
+    m->base = base;
+    m->base_len = size;
+    return 0;
+}
+
+#undef REBASE
+
 int hollow__snapshot_read(hollow_read_state **out, const hollow__blob_source *src)
 {
     hollow__reader r;
@@ -668,7 +759,11 @@ int hollow__snapshot_read(hollow_read_state **out, const hollow__blob_source *sr
     }
     if ((rc = hollow__blob_check_end(&r)) < 0)
         goto done;
-    rc = hollow__read_state_index(rs);
+    if ((rc = hollow__read_state_index(rs)) < 0)
+        goto done;
+    if (src->mapping != NULL && (src->mapping->base != NULL ||
+                                 src->mapping->addr == NULL))
+        rc = settle_buffer(rs, src->mapping, src->data);
 done:
     hollow__shard_release(empty);
     hollow__free(names.slots);

@@ -76,6 +76,31 @@ void *hollow__malloc(size_t n)
     return advise_huge(g_alloc.malloc_fn(g_alloc.opaque, n), n);
 }
 
+void *hollow__malloc_huge(size_t n, void **base, size_t *size)
+{
+    *base = NULL;
+    *size = n;
+    if (n < HUGE_MIN) {
+        *base = hollow__malloc(n);
+        return *base;
+    }
+    size_t padded;
+    if (hollow__add_overflow(n, (size_t)HUGE_PAGE, &padded))
+        return NULL;
+    void *p = g_alloc.malloc_fn(g_alloc.opaque, padded);
+    if (p == NULL)
+        return NULL;
+    *base = p;
+    *size = padded;
+    uintptr_t a = ((uintptr_t)p + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+    /* up to the end of the block, so that the last huge page may fit too */
+    uintptr_t e = ((uintptr_t)p + padded) & ~(uintptr_t)4095;
+    (void)madvise((void *)a, (size_t)(e - a), MADV_HUGEPAGE);
+#endif
+    return (void *)a;
+}
+
 void *hollow__calloc(size_t count, size_t size)
 {
     size_t n;

@@ -16,6 +16,14 @@ void *hollow__malloc(size_t n);
 void *hollow__calloc(size_t count, size_t size);
 void *hollow__realloc(void *p, size_t n);
 void hollow__free(void *p);
+/*
+ * A big buffer filled whole (a loaded blob): for n >= 4 MiB it starts on a
+ * 2 MiB boundary with transparent huge pages advised, at the price of up
+ * to 2 MiB more address space (counted by the allocator hooks, never
+ * touched). Returns the usable start; *base gets what hollow__free takes
+ * and *size how many bytes were allocated there.
+ */
+void *hollow__malloc_huge(size_t n, void **base, size_t *size);
 /* malloc(count * size) or NULL (with no allocation) on overflow */
 void *hollow__mallocarray(size_t count, size_t size);
 void *hollow__reallocarray(void *p, size_t count, size_t size);

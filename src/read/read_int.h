@@ -4,8 +4,9 @@
  * A read state is an immutable snapshot of a dataset: an array of types,
  * each an array of shards (blob-format.md §5). Record data stays in the
  * wire layout (architecture decision 3): packed arrays are the blob's
- * big-endian 64-bit words, copied once into a heap block per shard (heap
- * mode) or used in place in a mapped file (mmap mode). Nothing is decoded
+ * big-endian 64-bit words, used in place in the loaded blob: one heap
+ * buffer (heap mode) or a mapped file (mmap mode); a shard a delta built
+ * holds its arrays in its own heap block. Nothing is decoded
  * at load time beyond the per-shard headers; accessors check offsets and
  * pointers on the way, so a hostile blob yields HOLLOW_ECORRUPT, never an
  * out-of-bounds read.
@@ -27,11 +28,18 @@
 #include "hollow/read.h"
 #include "schema/schema_int.h"
 
-/* A mapped file shared by the shards that point into it (mmap mode). */
+/*
+ * The loaded blob the shards point into, freed with the last of them: a
+ * mapped file (mmap mode), or a heap buffer (heap mode: base is the block
+ * to free, addr where the blob starts in it). While a snapshot is parsed
+ * from the caller's bytes, addr and base are NULL (blob/snapshot.c).
+ */
 typedef struct hollow__mapping {
     atomic_size_t refs;
     void *addr;
     size_t len;
+    void *base;       /* heap buffer, or NULL for a mapped file */
+    size_t base_len;  /* bytes allocated at base (>= len) */
 } hollow__mapping;
 
 void hollow__mapping_retain(hollow__mapping *m);
@@ -71,7 +79,7 @@ typedef struct hollow__shard {
     uint64_t total;        /* T_s / B_s as written */
 
     void *block;               /* heap block holding the arrays, or NULL */
-    hollow__mapping *mapping;  /* mmap mode, or NULL */
+    hollow__mapping *mapping;  /* the loaded blob they point into, or NULL */
 } hollow__shard;
 
 /* One hop of a resolved key path: read `field` of `type` (§4.2). */

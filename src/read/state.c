@@ -48,7 +48,9 @@ void hollow__mapping_release(hollow__mapping *m)
     if (m == NULL ||
         atomic_fetch_sub_explicit(&m->refs, 1, memory_order_acq_rel) != 1)
         return;
-    if (m->addr != NULL && m->len > 0)
+    if (m->base != NULL)
+        hollow__free(m->base);
+    else if (m->addr != NULL && m->len > 0)
         munmap(m->addr, m->len);
     hollow__free(m);
 }
@@ -312,16 +314,76 @@ const hollow_type *hollow_read_state_type(const hollow_read_state *rs,
     return NULL;
 }
 
-static size_t shard_memory(const hollow__shard *s, size_t nf)
+static bool in_heap_buffer(const hollow__shard *s)
+{
+    return s->mapping != NULL && s->mapping->base != NULL;
+}
+
+/* `arrays`: count the record arrays of a shard in a heap buffer too */
+static size_t shard_memory(const hollow__shard *s, size_t nf, bool arrays)
 {
     size_t n = sizeof *s + (size_t)(s->pop_words + s->ghost_words) * 8;
     if (s->widths != NULL)
         n += (nf ? nf : 1) * (1 + sizeof(uint32_t) + sizeof(void *) +
                               sizeof(uint64_t));
-    if (s->block != NULL) {
+    if (s->block != NULL || (arrays && in_heap_buffer(s))) {
         n += (size_t)(s->fixed_words + s->elem_words) * 8;
         for (size_t f = 0; f < nf; f++)
             n += (size_t)s->var_len[f];
+    }
+    return n;
+}
+
+static size_t type_memory(const hollow_type *t, bool arrays)
+{
+    size_t nf = t->schema->kind == HOLLOW_SCHEMA_OBJECT ? t->schema->field_count
+                                                        : 0;
+    size_t n = t->shard_count * sizeof(void *);
+    for (uint32_t s = 0; s < t->shard_count; s++)
+        n += shard_memory(t->shards[s], nf, arrays);
+    return n;
+}
+
+/* does a shard before shard `si` of type `ti` point into m */
+static bool buffer_seen(const hollow_read_state *rs, size_t ti, uint32_t si,
+                        const hollow__mapping *m)
+{
+    for (size_t i = 0; i <= ti; i++) {
+        const hollow_type *t = &rs->types[i];
+        uint32_t end = i == ti ? si : t->shard_count;
+        for (uint32_t s = 0; s < end; s++)
+            if (t->shards[s]->mapping == m)
+                return true;
+    }
+    return false;
+}
+
+/*
+ * Heap buffers count whole, once, however few of their bytes the shards
+ * still use (a state made by deltas keeps its snapshot's buffer alive).
+ * Usually one or two: remembered in `recent`, else found by a scan.
+ */
+static size_t buffers_memory(const hollow_read_state *rs)
+{
+    const hollow__mapping *recent[8];
+    size_t nrecent = 0, n = 0;
+    for (size_t i = 0; i < rs->type_count; i++) {
+        const hollow_type *t = &rs->types[i];
+        for (uint32_t s = 0; s < t->shard_count; s++) {
+            const hollow__shard *sh = t->shards[s];
+            if (!in_heap_buffer(sh))
+                continue;
+            bool known = false;
+            for (size_t k = 0; k < nrecent && !known; k++)
+                known = recent[k] == sh->mapping;
+            if (known)
+                continue;
+            if (nrecent == 8 && buffer_seen(rs, i, s, sh->mapping))
+                continue;
+            if (nrecent < 8)
+                recent[nrecent++] = sh->mapping;
+            n += sizeof *sh->mapping + sh->mapping->base_len;
+        }
     }
     return n;
 }
@@ -335,20 +397,13 @@ size_t hollow_read_state_memory(const hollow_read_state *rs)
         n += strlen(rs->tag_keys[i]) + strlen(rs->tag_values[i]) + 2 +
              2 * sizeof(char *);
     for (size_t i = 0; i < rs->type_count; i++)
-        n += hollow_type_memory(&rs->types[i]);
-    return n;
+        n += type_memory(&rs->types[i], false);
+    return n + buffers_memory(rs);
 }
 
 size_t hollow_type_memory(const hollow_type *t)
 {
-    if (t == NULL)
-        return 0;
-    size_t nf = t->schema->kind == HOLLOW_SCHEMA_OBJECT ? t->schema->field_count
-                                                        : 0;
-    size_t n = t->shard_count * sizeof(void *);
-    for (uint32_t s = 0; s < t->shard_count; s++)
-        n += shard_memory(t->shards[s], nf);
-    return n;
+    return t != NULL ? type_memory(t, true) : 0;
 }
 
 /* ------------------------------------------------------------- types */
