@@ -29,6 +29,23 @@ typedef struct warr {
     uint64_t nwords;
 } warr;
 
+/* room for n more bytes in b; what b holds is copied, not its whole
+ * allocation (realloc copies that: after a flush, mostly stale bytes) */
+static int room(hollow__buf *b, size_t n)
+{
+    if (b->oom || b->cap - b->len >= n || b->len > b->cap / 4)
+        return hollow__buf_grow(b, n);
+    hollow__buf nb = HOLLOW__BUF_INIT;
+    if (hollow__buf_grow(&nb, b->len + n) < 0) {
+        b->oom = 1;
+        return -1;
+    }
+    hollow__buf_put(&nb, b->ptr, b->len);
+    hollow__buf_free(b);
+    *b = nb;
+    return 0;
+}
+
 /* the count and zeroed room for nwords words (room made by the caller) */
 static void warr_open(warr *a, hollow__buf *b, uint64_t nwords)
 {
@@ -304,7 +321,7 @@ static void object_shard(hollow__buf *b, const wctx *c, uint32_t s,
         var_room += st->var_total[f] / c->n;
     hollow__buf *var = hollow__calloc(nf ? nf : 1, sizeof *var);
     if (var == NULL ||
-        hollow__buf_grow(b, 10 + (size_t)(nwords * 8 + var_room)) < 0) {
+        room(b, 10 + (size_t)(nwords * 8 + var_room)) < 0) {
         hollow__free(var);
         b->oom = 1;
         return;
@@ -402,7 +419,7 @@ static void collection_shard(hollow__buf *b, const wctx *c, uint32_t s,
     uint64_t bw = kind == HOLLOW_SCHEMA_MAP ? (uint64_t)E + V : E;
     uint64_t np = hollow__ceilw(slots * entry), ne = hollow__ceilw(total * bw);
     warr ptrs, elems;
-    if (hollow__buf_grow(b, 20 + (size_t)(np + ne) * 8) < 0)
+    if (room(b, 20 + (size_t)(np + ne) * 8) < 0)
         return;
     warr_open(&ptrs, b, np);
     warr_open(&elems, b, ne);
