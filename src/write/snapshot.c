@@ -4,7 +4,9 @@
  * sections (§6.5, §7.1, §8.2, §8.5), SET/MAP bucket placement (§8.3).
  *
  * Blobs are built in a buffer that is handed to the caller's sink every
- * megabyte, so memory stays bounded by the largest shard.
+ * megabyte, so memory stays bounded by the largest shard; with several
+ * threads each type's section is built in its own buffer, side by side,
+ * and the sections go to the sink in order (hollow__wsections).
  */
 #include <string.h>
 
