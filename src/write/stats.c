@@ -209,8 +209,6 @@ void hollow__wrun_remove(hollow__wtype *t, uint32_t o)
     hollow__wrun *r = t->run;
     if (r != NULL && r->valid)
         count_record(r, t, o, UINT64_MAX);
-    if (r != NULL && o < r->hash_cap)
-        r->known[o >> 6] &= ~((uint64_t)1 << (o & 63));
 }
 
 /* memoised hashes whose key path reaches records that left the map */
