@@ -91,9 +91,9 @@ static int type_checksum(uint32_t *out, const hollow_write_state *ws,
                 size_t len;
                 const uint8_t *p = hollow__wrec(t, o, &len);
                 uint32_t size, e;
-                p += hollow__vint_decode(p, 5, &size);
+                p += hollow__wvint(p, &size);
                 for (uint32_t i = 0; i < size; i++) {
-                    p += hollow__vint_decode(p, 5, &e);
+                    p += hollow__wvint(p, &e);
                     hollow__checksum_int(&k, e);
                 }
             } else {

@@ -148,7 +148,7 @@ static uint32_t fold64(uint64_t v) { return (uint32_t)(v ^ (v >> 32)); }
 
 static size_t rvint(const uint8_t *p, uint32_t *v)
 {
-    return hollow__vint_decode(p, 5, v);
+    return hollow__wvint(p, v);
 }
 
 /* field f of OBJECT record o of type t, decoded */

@@ -52,7 +52,7 @@ void hollow__wstats_free(hollow__wstats *s)
 
 static size_t read_vint(const uint8_t *p, uint32_t *v)
 {
-    return hollow__vint_decode(p, 5, v);
+    return hollow__wvint(p, v);
 }
 
 void hollow__wrun_free(hollow__wtype *t)

@@ -205,6 +205,18 @@ typedef struct hollow__wval {
 size_t hollow__wdecode_field(hollow__wval *out, const uint8_t *p,
                              hollow_field_type t);
 
+/* a vint of a collection's identity bytes (ours: trusted, never the 0x80
+ * null marker), decoded inline */
+static inline size_t hollow__wvint(const uint8_t *p, uint32_t *v)
+{
+    uint32_t acc = p[0] & 0x7F;
+    size_t i = 0;
+    while (p[i] & 0x80)
+        acc = (acc << 7) | (p[++i] & 0x7F);
+    *v = acc;
+    return i + 1;
+}
+
 /* statistics of a type over the retained set (§6.2, §7.1, §8.2, §8.5) */
 typedef struct hollow__wstats {
     int32_t max_ordinal;      /* M over the retained set */
