@@ -353,10 +353,11 @@ static int load_task(void *ctx, size_t i)
         /* the state adopts the written bytes (no copy); `keep` keeps them
          * readable until they are published */
         uint8_t *bytes = j->snap->ptr;
+        size_t cap = j->snap->cap;
         j->snap->ptr = NULL;
         j->snap->cap = 0;
         return hollow__snapshot_read_kept(&j->from_snap, bytes, j->snap->len,
-                                          j->snap->len, &j->keep);
+                                          cap, &j->keep);
     }
     if (j->p->state == NULL || j->delta->len == 0)
         return 0;
