@@ -10,8 +10,9 @@
  *     version), and a snapshot on the first version and then after every
  *     `num_states_between_snapshots` versions without one;
  *   - before announcing, an integrity check (the previous state plus the
- *     delta, and the new snapshot, give the write state's checksum, and the
- *     reverse delta leads back) and the validators, which see the new state
+ *     delta gives the new snapshot's state, or the write state's checksum
+ *     when one of the two is not written; the reverse delta leads back)
+ *     and the validators, which see the new state
  *     as a consumer will; any failure rolls the write state back and
  *     nothing is announced;
  *   - an empty first cycle publishes nothing and returns 0; a cycle whose

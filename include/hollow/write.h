@@ -262,7 +262,11 @@ HOLLOW_API int hollow_write_state_restore(hollow_write_state *ws,
 /* -------------------------------------------------------------- writing */
 
 /**
- * Write the snapshot of the current state through `fn`.
+ * Write the snapshot of the current state through `fn`. With one thread
+ * (the options' `threads`) the blob goes to `fn` in pieces of about a
+ * megabyte, and memory is bounded by the largest shard; with more, the
+ * types are written side by side into memory and handed to `fn` in order
+ * (the same bytes). The deltas below do the same.
  * @return 0; HOLLOW_ENOMEM; the sink's non-zero return.
  */
 HOLLOW_API int hollow_write_state_write_snapshot(hollow_write_state *ws,

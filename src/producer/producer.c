@@ -26,10 +26,12 @@
 #include <string.h>
 #include <time.h>
 
+#include "blob/blob_int.h"
 #include "blobstore/blobstore_int.h"
 #include "common/alloc.h"
 #include "common/buf.h"
 #include "common/error.h"
+#include "common/parallel.h"
 #include "hollow/consumer.h"
 #include "lease.h"
 #include "metrics/stats.h"
@@ -49,6 +51,9 @@ struct hollow_producer {
     hollow_schema_list *schemas;
     hollow_write_state *ws;
     hollow_read_state *state;    /* the last announced version's state */
+    uint32_t state_sum;          /* its checksum, when state_sum_known */
+    bool state_sum_known;
+    size_t snap_hint;            /* the last snapshot's size */
     int64_t version;             /* last announced (or restored), 0 none */
     uint64_t chain_counter;      /* hollow.delta.chain.version.counter */
     uint32_t since_snapshot;     /* versions written since the last snapshot */
@@ -331,80 +336,158 @@ static int checksums_common(uint32_t *a, uint32_t *b, const hollow_read_state *x
     return rc;
 }
 
-/* the integrity check: what consumers will load equals what was written */
-static int verify(hollow_read_state **next, hollow_producer *p,
-                  const hollow__buf *snap, const hollow__buf *delta,
-                  const hollow__buf *reverse)
+/* what the integrity check loads: the snapshot read back (task 0), the
+ * previous state plus the delta and back again (task 1), side by side */
+typedef struct verify_job {
+    hollow_producer *p;
+    hollow__buf *snap;
+    const hollow__buf *delta, *reverse;
+    hollow_read_state *from_snap, *from_delta, *back;
+    hollow__mapping *keep;
+} verify_job;
+
+static int load_task(void *ctx, size_t i)
 {
-    uint32_t want, got;
+    verify_job *j = ctx;
+    if (i == 0) {
+        if (j->snap->len == 0)
+            return 0;
+        /* the state adopts the written bytes (no copy); `keep` keeps them
+         * readable until they are published */
+        uint8_t *bytes = j->snap->ptr;
+        size_t cap = j->snap->cap;
+        j->snap->ptr = NULL;
+        j->snap->cap = 0;
+        return hollow__snapshot_read_kept(&j->from_snap, bytes, j->snap->len,
+                                          cap, &j->keep);
+    }
+    if (j->p->state == NULL || j->delta->len == 0)
+        return 0;
+    int rc = hollow_read_state_apply_delta(&j->from_delta, j->p->state,
+                                           j->delta->ptr, j->delta->len);
+    if (rc == 0)
+        rc = hollow_read_state_apply_delta(&j->back, j->from_delta,
+                                           j->reverse->ptr, j->reverse->len);
+    return rc;
+}
+
+/* the checks of a cycle with a new data model: the chain keeps the old
+ * schemas, so states are compared on what both have (§12) */
+static int verify_schema_change(verify_job *j)
+{
+    hollow_producer *p = j->p;
+    uint32_t want, got, prev;
     int rc = hollow_write_state_checksum(&want, p->ws);
-    if (rc < 0)
+    if (rc < 0 || (rc = checksum_of(&got, j->from_snap)) < 0)
         return rc;
-    hollow_read_state *from_snap = NULL, *from_delta = NULL, *back = NULL;
-    if (snap->len > 0) {
-        if ((rc = hollow_read_state_from_snapshot(&from_snap, snap->ptr, snap->len,
-                                                  NULL)) < 0 ||
-            (rc = checksum_of(&got, from_snap)) < 0)
+    if (got != want)
+        return hollow__error_set(HOLLOW_ERROR, "integrity check: the snapshot "
+                                 "reads back with checksum %08x, not %08x",
+                                 got, want);
+    if (j->from_delta == NULL)
+        return 0;
+    if ((rc = checksums_common(&got, &want, j->from_delta, j->from_snap)) < 0)
+        return rc;
+    if (got != want)
+        return hollow__error_set(HOLLOW_ERROR, "integrity check: the previous "
+                                 "state plus the delta has checksum %08x, not "
+                                 "%08x", got, want);
+    /* fields the new model dropped come back null (§9.8): compare what the
+     * new model has */
+    if ((rc = hollow_read_state_checksum_common(&got, j->back, j->from_snap)) < 0 ||
+        (rc = hollow_read_state_checksum_common(&prev, p->state, j->from_snap)) < 0)
+        return rc;
+    if (got != prev)
+        return hollow__error_set(HOLLOW_ERROR, "integrity check: the reverse "
+                                 "delta leads to checksum %08x, not the previous "
+                                 "state's %08x", got, prev);
+    return 0;
+}
+
+/*
+ * The integrity check: what consumers will load equals what was written.
+ * The previous state plus the delta must give the snapshot's state (or,
+ * without a snapshot, the write state's checksum; with only a snapshot, it
+ * must give that), and the reverse delta must lead back to the previous
+ * state. The states' checksums are computed side by side, per type; the
+ * previous state's is the one computed in the cycle that made it.
+ * *next_sum is the checksum of *next when *next_known.
+ */
+static int verify(hollow_read_state **next, uint32_t *next_sum, bool *next_known,
+                  hollow__mapping **keep, hollow_producer *p, hollow__buf *snap,
+                  const hollow__buf *delta, const hollow__buf *reverse)
+{
+    unsigned threads = hollow__threads_or_cores(p->opts.write.threads);
+    verify_job j = {p, snap, delta, reverse, NULL, NULL, NULL, NULL};
+    *keep = NULL;
+    *next_known = false;
+    int rc = hollow__parallel_for(threads, 2, load_task, &j);
+    if (rc < 0)
+        goto done;
+    if (p->schema_changed && j.from_snap != NULL) {
+        if ((rc = verify_schema_change(&j)) < 0)
             goto done;
-        if (got != want) {
+    } else {
+        const hollow_read_state *states[4];
+        uint32_t sums[4], want = 0;
+        size_t n = 0, at_snap = 0, at_delta = 0, at_back = 0, at_prev = 0;
+        if (j.from_snap != NULL)
+            at_snap = n, states[n++] = j.from_snap;
+        if (j.from_delta != NULL) {
+            at_delta = n, states[n++] = j.from_delta;
+            at_back = n, states[n++] = j.back;
+            if (!p->state_sum_known)
+                at_prev = n, states[n++] = p->state;
+        }
+        if ((rc = hollow__read_states_checksum(sums, states, n, threads)) < 0)
+            goto done;
+        /* the write state's checksum only when there is nothing to compare */
+        if ((j.from_snap == NULL || j.from_delta == NULL) &&
+            (rc = hollow_write_state_checksum(&want, p->ws)) < 0)
+            goto done;
+        if (j.from_snap != NULL && sums[at_snap] != want && j.from_delta == NULL) {
             rc = hollow__error_set(HOLLOW_ERROR, "integrity check: the snapshot "
                                    "reads back with checksum %08x, not %08x",
-                                   got, want);
+                                   sums[at_snap], want);
             goto done;
         }
-    }
-    if (p->state != NULL && delta->len > 0) {
-        if ((rc = hollow_read_state_apply_delta(&from_delta, p->state, delta->ptr,
-                                                delta->len)) < 0)
-            goto done;
-        if (p->schema_changed && from_snap != NULL) {
-            /* the chain keeps the old schemas: compare what both have */
-            if ((rc = checksums_common(&got, &want, from_delta, from_snap)) < 0)
+        if (j.from_delta != NULL) {
+            if (j.from_snap != NULL)
+                want = sums[at_snap];
+            if (sums[at_delta] != want) {
+                rc = hollow__error_set(HOLLOW_ERROR, "integrity check: the "
+                                       "previous state plus the delta has "
+                                       "checksum %08x, not %08x%s",
+                                       sums[at_delta], want,
+                                       j.from_snap ? " (the snapshot's)" : "");
                 goto done;
-        } else if ((rc = checksum_of(&got, from_delta)) < 0) {
-            goto done;
-        }
-        if (got != want) {
-            rc = hollow__error_set(HOLLOW_ERROR, "integrity check: the previous "
-                                   "state plus the delta has checksum %08x, not "
-                                   "%08x", got, want);
-            goto done;
-        }
-        uint32_t prev;
-        if ((rc = hollow_read_state_apply_delta(&back, from_delta, reverse->ptr,
-                                                reverse->len)) < 0)
-            goto done;
-        if (p->schema_changed && from_snap != NULL) {
-            /* fields the new model dropped come back null (§9.8): compare
-             * what the new model has */
-            if ((rc = hollow_read_state_checksum_common(&got, back, from_snap)) < 0 ||
-                (rc = hollow_read_state_checksum_common(&prev, p->state,
-                                                        from_snap)) < 0)
+            }
+            uint32_t prev = p->state_sum_known ? p->state_sum : sums[at_prev];
+            if (sums[at_back] != prev) {
+                rc = hollow__error_set(HOLLOW_ERROR, "integrity check: the "
+                                       "reverse delta leads to checksum %08x, "
+                                       "not the previous state's %08x",
+                                       sums[at_back], prev);
                 goto done;
-        } else if ((rc = checksum_of(&got, back)) < 0 ||
-                   (rc = checksum_of(&prev, p->state)) < 0) {
-            goto done;
+            }
         }
-        if (got != prev) {
-            rc = hollow__error_set(HOLLOW_ERROR, "integrity check: the reverse "
-                                   "delta leads to checksum %08x, not the previous "
-                                   "state's %08x", got, prev);
-            goto done;
-        }
+        *next_sum = j.from_delta != NULL ? sums[at_delta] : sums[at_snap];
+        *next_known = true;
     }
     /* consumers following the chain hold the delta's result; after a new
      * data model, the snapshot's state is the one with the new schemas */
-    *next = from_delta != NULL && !p->schema_changed ? from_delta : from_snap;
+    *next = j.from_delta != NULL && !p->schema_changed ? j.from_delta : j.from_snap;
     if (*next == NULL)
-        *next = from_delta;
-    if (*next == from_delta)
-        from_delta = NULL;
-    else if (*next == from_snap)
-        from_snap = NULL;
+        *next = j.from_delta;
+    if (*next == j.from_delta)
+        j.from_delta = NULL;
+    else if (*next == j.from_snap)
+        j.from_snap = NULL;
 done:
-    hollow_read_state_release(from_snap);
-    hollow_read_state_release(from_delta);
-    hollow_read_state_release(back);
+    hollow_read_state_release(j.from_snap);
+    hollow_read_state_release(j.from_delta);
+    hollow_read_state_release(j.back);
+    *keep = j.keep;
     return rc;
 }
 
@@ -498,6 +581,9 @@ static int run_cycle(int64_t *version_out, hollow_producer *p,
     hollow__buf header = HOLLOW__BUF_INIT, snap = HOLLOW__BUF_INIT,
                 delta = HOLLOW__BUF_INIT, reverse = HOLLOW__BUF_INIT;
     hollow_read_state *next = NULL;
+    hollow__mapping *snap_keep = NULL; /* the snapshot's bytes, once adopted */
+    uint32_t next_sum = 0;
+    bool next_known = false;
     hollow_blob_key written[4];
     size_t nwritten = 0;
     /* the header goes first and is created only if its name is free: that
@@ -533,10 +619,14 @@ static int run_cycle(int64_t *version_out, hollow_producer *p,
                    (rc = hollow_write_state_write_reverse_delta(p->ws, mem_sink,
                                                                 &reverse)) < 0))
         goto fail;
+    /* room for the snapshot at once: regrowing copies what it holds */
+    if (snapshot_due && p->snap_hint > 0)
+        hollow__buf_grow(&snap, p->snap_hint + p->snap_hint / 8);
     if (snapshot_due &&
         (rc = hollow_write_state_write_snapshot(p->ws, mem_sink, &snap)) < 0)
         goto fail;
-    if ((rc = verify(&next, p, &snap, &delta, &reverse)) < 0) {
+    if ((rc = verify(&next, &next_sum, &next_known, &snap_keep, p, &snap,
+                     &delta, &reverse)) < 0) {
         if (rc == HOLLOW_ERROR) /* a checksum that differs */
             atomic_fetch_add(&p->counters.integrity_failures, 1);
         goto fail;
@@ -567,7 +657,9 @@ static int run_cycle(int64_t *version_out, hollow_producer *p,
     }
     if (snapshot_due) {
         hollow_blob_key sk = hollow_blob_key_snapshot(version);
-        if ((rc = put(p, sk, &snap)) < 0)
+        if ((rc = hollow_blobstore_put_bytes(p->opts.blobstore, &sk,
+                                             snap_keep ? snap_keep->addr : snap.ptr,
+                                             snap.len)) < 0)
             goto fail;
         written[nwritten++] = sk;
     }
@@ -588,6 +680,10 @@ static int run_cycle(int64_t *version_out, hollow_producer *p,
     }
     hollow_read_state_release(p->state);
     p->state = next;
+    p->state_sum = next_sum;
+    p->state_sum_known = next_known;
+    if (snapshot_due)
+        p->snap_hint = snap.len;
     next = NULL;
     p->version = version;
     p->chain_counter++;
@@ -622,6 +718,8 @@ fail:
     rolled_back(p, rc);
 done:
     hollow_read_state_release(next);
+    if (snap_keep != NULL)
+        hollow__mapping_release(snap_keep);
     hollow__buf_free(&header);
     hollow__buf_free(&snap);
     hollow__buf_free(&delta);
@@ -710,6 +808,7 @@ static int restore_at(hollow_producer *p, int64_t version)
     p->after_restore = true;
     hollow_read_state_release(p->state);
     p->state = rs;
+    p->state_sum_known = false;
     p->version = hollow_read_state_version(rs);
     atomic_store(&p->counters.version, p->version);
     p->since_snapshot = 0;

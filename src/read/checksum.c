@@ -10,6 +10,7 @@
 #include "access.h"
 #include "common/alloc.h"
 #include "common/hash.h"
+#include "common/parallel.h"
 
 static int object_record(hollow__checksum *k, const hollow_type *t, const hollow__shard *s,
                          uint32_t j, const size_t *order, size_t nfields)
@@ -186,4 +187,46 @@ static int state_checksum(uint32_t *out, const hollow_read_state *rs,
     }
     *out = k.c;
     return 0;
+}
+
+/* ------------------------------------------------- several, in parallel */
+
+typedef struct sums_job {
+    const hollow_read_state *const *states;
+    size_t n;
+    size_t *first;  /* the task of each state's first type; [n] = all */
+    uint32_t *sums; /* by task: a type's checksum */
+} sums_job;
+
+static int sum_task(void *ctx, size_t i)
+{
+    sums_job *j = ctx;
+    size_t s = 0;
+    while (j->first[s + 1] <= i)
+        s++;
+    const hollow_type *t = hollow_read_state_type_sorted(j->states[s],
+                                                         i - j->first[s]);
+    return type_checksum(&j->sums[i], t, NULL);
+}
+
+int hollow__read_states_checksum(uint32_t *out,
+                                 const hollow_read_state *const *states,
+                                 size_t n, unsigned threads)
+{
+    sums_job j = {states, n, hollow__calloc(n + 1, sizeof *j.first), NULL};
+    HOLLOW_CHECK_ALLOC(j.first);
+    for (size_t s = 0; s < n; s++)
+        j.first[s + 1] = j.first[s] + states[s]->type_count;
+    j.sums = hollow__calloc(j.first[n] ? j.first[n] : 1, sizeof *j.sums);
+    int rc = j.sums ? hollow__parallel_for(threads, j.first[n], sum_task, &j)
+                    : hollow__error_oom();
+    for (size_t s = 0; s < n && rc == 0; s++) {
+        hollow__checksum k = {0};
+        for (size_t i = j.first[s]; i < j.first[s + 1]; i++)
+            hollow__checksum_int(&k, j.sums[i]);
+        out[s] = k.c;
+    }
+    hollow__free(j.first);
+    hollow__free(j.sums);
+    return rc;
 }

@@ -45,6 +45,12 @@ typedef struct hollow__mapping {
 void hollow__mapping_retain(hollow__mapping *m);
 void hollow__mapping_release(hollow__mapping *m);
 
+/* hollow_read_state_checksum() of each of states[0, n), their types'
+ * checksums computed on up to `threads` threads (0 = cores) */
+int hollow__read_states_checksum(uint32_t *out,
+                                 const hollow_read_state *const *states,
+                                 size_t n, unsigned threads);
+
 typedef struct hollow__shard {
     atomic_size_t refs;
     int32_t max;          /* max shard ordinal m; -1 if no slots */

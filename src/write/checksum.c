@@ -11,6 +11,7 @@
 #include "common/alloc.h"
 #include "common/error.h"
 #include "common/hash.h"
+#include "common/parallel.h"
 #include "common/reader.h"
 #include "write_int.h"
 
@@ -90,9 +91,9 @@ static int type_checksum(uint32_t *out, const hollow_write_state *ws,
                 size_t len;
                 const uint8_t *p = hollow__wrec(t, o, &len);
                 uint32_t size, e;
-                p += hollow__vint_decode(p, 5, &size);
+                p += hollow__wvint(p, &size);
                 for (uint32_t i = 0; i < size; i++) {
-                    p += hollow__vint_decode(p, 5, &e);
+                    p += hollow__wvint(p, &e);
                     hollow__checksum_int(&k, e);
                 }
             } else {
@@ -117,6 +118,17 @@ static int type_checksum(uint32_t *out, const hollow_write_state *ws,
     return rc;
 }
 
+typedef struct sums_job {
+    hollow_write_state *ws;
+    uint32_t *sums; /* by type index */
+} sums_job;
+
+static int sum_task(void *ctx, size_t i)
+{
+    sums_job *j = ctx;
+    return type_checksum(&j->sums[i], j->ws, &j->ws->types[i]);
+}
+
 int hollow_write_state_checksum(uint32_t *out, hollow_write_state *ws)
 {
     if (out == NULL || ws == NULL)
@@ -127,23 +139,30 @@ int hollow_write_state_checksum(uint32_t *out, hollow_write_state *ws)
     /* types by ascending name */
     size_t n = ws->type_count;
     size_t *idx = hollow__calloc(n ? n : 1, sizeof *idx);
-    HOLLOW_CHECK_ALLOC(idx);
+    sums_job j = {ws, hollow__calloc(n ? n : 1, sizeof *j.sums)};
+    if (idx == NULL || j.sums == NULL) {
+        hollow__free(idx);
+        hollow__free(j.sums);
+        return hollow__error_oom();
+    }
     for (size_t i = 0; i < n; i++) {
-        size_t j = i;
-        while (j > 0 && strcmp(ws->types[idx[j - 1]].schema->name,
+        size_t k = i;
+        while (k > 0 && strcmp(ws->types[idx[k - 1]].schema->name,
                                ws->types[i].schema->name) > 0) {
-            idx[j] = idx[j - 1];
-            j--;
+            idx[k] = idx[k - 1];
+            k--;
         }
-        idx[j] = i;
+        idx[k] = i;
     }
+    /* each type reads its own records and those its hash keys reach, and
+     * memoises into its own statistics: independent */
+    rc = hollow__parallel_for(hollow__threads_or_cores(ws->opts.threads), n,
+                              sum_task, &j);
     hollow__checksum k = {0};
-    for (size_t i = 0; i < n && rc == 0; i++) {
-        uint32_t c = 0;
-        rc = type_checksum(&c, ws, &ws->types[idx[i]]);
-        hollow__checksum_int(&k, c);
-    }
+    for (size_t i = 0; i < n && rc == 0; i++)
+        hollow__checksum_int(&k, j.sums[idx[i]]);
     hollow__free(idx);
+    hollow__free(j.sums);
     if (rc == 0)
         *out = k.c;
     return rc;

@@ -233,8 +233,10 @@ int hollow_write_state_prepare_cycle(hollow_write_state *ws)
         /* the table holds one entry per record, unless the cycle after a
          * restore left stale or duplicate entries: then rebuild it */
         bool rebuild = ws->restored_cycle || t->proj != NULL;
+        hollow__wrun_begin(t);
         for (uint32_t o = 0; o < t->next_ordinal && rc == 0; o++)
             if (t->off[o] != HOLLOW__NO_RECORD && !hollow__wbits_has(cur, o)) {
+                hollow__wrun_remove(t, o);
                 if (!rebuild)
                     hollow__ws_table_remove(t, o);
                 t->off[o] = HOLLOW__NO_RECORD;
@@ -262,6 +264,7 @@ int hollow_write_state_prepare_cycle(hollow_write_state *ws)
     }
     if (rc < 0)
         return rc;
+    hollow__wrun_end(ws);
     if (ws->written) {
         size_t *order = hollow__wtags_order(&ws->tags);
         HOLLOW_CHECK_ALLOC(order);
@@ -304,6 +307,7 @@ int hollow_write_state_rollback(hollow_write_state *ws)
         return hollow__error_set(HOLLOW_EINVAL, "null argument");
     for (size_t i = 0; i < ws->type_count; i++) {
         hollow__wtype *t = &ws->types[i];
+        hollow__wrun_invalidate(t);
         for (size_t k = 0; k < t->new_count; k++)
             t->off[t->new_ords[k]] = HOLLOW__NO_RECORD;
         t->new_count = 0;
@@ -474,6 +478,7 @@ int hollow_write_state_restore(hollow_write_state *ws, const hollow_read_state *
     int rc = 0;
     for (size_t i = 0; i < ws->type_count && rc == 0; i++) {
         hollow__wtype *t = &ws->types[i];
+        hollow__wrun_invalidate(t);
         const hollow_type *rt = hollow_read_state_type(rs, t->schema->name);
         if (rt != NULL) {
             rc = restore_type(ws, t, rt);

@@ -4,7 +4,9 @@
  * sections (§6.5, §7.1, §8.2, §8.5), SET/MAP bucket placement (§8.3).
  *
  * Blobs are built in a buffer that is handed to the caller's sink every
- * megabyte, so memory stays bounded by the largest shard.
+ * megabyte, so memory stays bounded by the largest shard; with several
+ * threads each type's section is built in its own buffer, side by side,
+ * and the sections go to the sink in order (hollow__wsections).
  */
 #include <string.h>
 
@@ -13,28 +15,77 @@
 #include "common/bits.h"
 #include "common/error.h"
 #include "common/hash.h"
+#include "common/parallel.h"
 #include "common/reader.h"
 #include "write_int.h"
 
 #define FLUSH_AT (1u << 20)
 
-int hollow__warr_init(hollow__warr *a, uint64_t nwords)
+/*
+ * A bit array written in place at the end of the output buffer: its vlong
+ * word count, then the words, filled in host order and swapped to
+ * big-endian when done (§1.5). The buffer must not grow in between.
+ */
+typedef struct warr {
+    uint8_t *w;
+    uint64_t nwords;
+} warr;
+
+/* room for n more bytes in b; what b holds is copied, not its whole
+ * allocation (realloc copies that: after a flush, mostly stale bytes) */
+static int room(hollow__buf *b, size_t n)
 {
-    a->nwords = nwords;
-    a->w = hollow__calloc(nwords ? (size_t)nwords : 1, sizeof *a->w);
-    return a->w ? 0 : hollow__error_oom();
+    if (b->oom || b->cap - b->len >= n || b->len > b->cap / 4)
+        return hollow__buf_grow(b, n);
+    hollow__buf nb = HOLLOW__BUF_INIT;
+    if (hollow__buf_grow(&nb, b->len + n) < 0) {
+        b->oom = 1;
+        return -1;
+    }
+    hollow__buf_put(&nb, b->ptr, b->len);
+    hollow__buf_free(b);
+    *b = nb;
+    return 0;
 }
 
-void hollow__warr_emit(hollow__buf *b, hollow__warr *a)
+/* the count and zeroed room for nwords words (room made by the caller) */
+static void warr_open(warr *a, hollow__buf *b, uint64_t nwords)
 {
-    hollow__buf_vlong(b, a->nwords);
-    if (hollow__buf_grow(b, (size_t)a->nwords * 8) == 0) {
-        for (uint64_t i = 0; i < a->nwords; i++)
-            hollow__put_be64(b->ptr + b->len + i * 8, a->w[i]);
-        b->len += (size_t)a->nwords * 8;
-    }
-    hollow__free(a->w);
+    hollow__buf_vlong(b, nwords);
+    a->nwords = nwords;
     a->w = NULL;
+    size_t n = (size_t)nwords * 8;
+    if (hollow__buf_grow(b, n) < 0)
+        return;
+    a->w = b->ptr + b->len;
+    memset(a->w, 0, n);
+    b->len += n;
+}
+
+static inline void warr_put(warr *a, uint64_t p, unsigned b, uint64_t v)
+{
+    if (b == 0)
+        return;
+    uint8_t *q = a->w + (p >> 6) * 8;
+    unsigned s = (unsigned)(p & 63);
+    uint64_t x;
+    memcpy(&x, q, 8);
+    x |= v << s;
+    memcpy(q, &x, 8);
+    if (s + b > 64) {
+        memcpy(&x, q + 8, 8);
+        x |= v >> (64 - s);
+        memcpy(q + 8, &x, 8);
+    }
+}
+
+static void warr_close(warr *a)
+{
+    for (uint64_t i = 0; i < a->nwords; i++) {
+        uint64_t x;
+        memcpy(&x, a->w + i * 8, 8);
+        hollow__put_be64(a->w + i * 8, x);
+    }
 }
 
 /* ------------------------------------------------------- the header */
@@ -97,7 +148,7 @@ static uint32_t fold64(uint64_t v) { return (uint32_t)(v ^ (v >> 32)); }
 
 static size_t rvint(const uint8_t *p, uint32_t *v)
 {
-    return hollow__vint_decode(p, 5, v);
+    return hollow__wvint(p, v);
 }
 
 /* field f of OBJECT record o of type t, decoded */
@@ -116,6 +167,9 @@ uint32_t hollow__wbucket_hash(const hollow_write_state *ws, const hollow__wtype 
     if (t->keys == NULL)
         return hollow__hash_int(e);
     uint32_t h = 0;
+    if (hollow__wrun_hash(&h, t, e))
+        return h;
+    bool whole = true; /* every record of the key paths exists */
     for (size_t k = 0; k < t->schema->key_count; k++) {
         const hollow__wkey *key = &t->keys[k];
         uint32_t o = e;
@@ -125,6 +179,7 @@ uint32_t hollow__wbucket_hash(const hollow_write_state *ws, const hollow__wtype 
             ht = &ws->types[key->hops[i].type];
             if (o >= ht->next_ordinal || ht->off[o] == HOLLOW__NO_RECORD) {
                 v.is_null = true;
+                whole = false;
                 break;
             }
             record_field(&v, ht, o, key->hops[i].field);
@@ -161,6 +216,9 @@ uint32_t hollow__wbucket_hash(const hollow_write_state *ws, const hollow__wtype 
         }
         h = (h * 31u) ^ hollow__hash_int(fh);
     }
+    if (whole)
+        hollow__wrun_hash_put(t, e, h,
+                              ws->types[t->keys[0].hops[0].type].next_ordinal);
     return h;
 }
 
@@ -257,13 +315,28 @@ static void object_shard(hollow__buf *b, const wctx *c, uint32_t s,
     for (size_t f = 0; f < nf; f++)
         hollow__buf_vint(b, st->widths[f]);
     uint64_t slots = so->count;
-    hollow__warr fixed;
+    warr fixed;
+    uint64_t nwords = hollow__ceilw(slots * st->rec_bits);
+    /* room for the section at once: regrowing copies what is written */
+    uint64_t var_room = 10 * (uint64_t)nf;
+    for (size_t f = 0; f < nf && so->ords == NULL; f++)
+        var_room += st->var_total[f] / c->n;
     hollow__buf *var = hollow__calloc(nf ? nf : 1, sizeof *var);
-    if (var == NULL || hollow__warr_init(&fixed, hollow__ceilw(slots * st->rec_bits)) < 0) {
+    if (var == NULL ||
+        room(b, 10 + (size_t)(nwords * 8 + var_room)) < 0) {
         hollow__free(var);
         b->oom = 1;
         return;
     }
+    warr_open(&fixed, b, nwords);
+    if (fixed.w == NULL) {
+        hollow__free(var);
+        return;
+    }
+    /* a snapshot's var bytes are at most the retained set's */
+    for (size_t f = 0; f < nf && so->ords == NULL; f++)
+        if (st->var_total[f] > 0)
+            hollow__buf_grow(&var[f], (size_t)(st->var_total[f] / c->n) + 64);
     for (uint64_t j = 0; j < slots; j++) {
         uint32_t o;
         uint64_t base = j * st->rec_bits;
@@ -298,11 +371,11 @@ static void object_shard(hollow__buf *b, const wctx *c, uint32_t s,
                 else
                     v = hollow__ones(w);
             }
-            hollow__warr_put(&fixed, bit, w, v);
+            warr_put(&fixed, bit, w, v);
             bit += w;
         }
     }
-    hollow__warr_emit(b, &fixed);
+    warr_close(&fixed);
     for (size_t f = 0; f < nf; f++) {
         if (var[f].oom)
             b->oom = 1;
@@ -346,16 +419,12 @@ static void collection_shard(hollow__buf *b, const wctx *c, uint32_t s,
     }
     uint64_t entry = (uint64_t)P + (kind == HOLLOW_SCHEMA_LIST ? 0 : Z);
     uint64_t bw = kind == HOLLOW_SCHEMA_MAP ? (uint64_t)E + V : E;
-    hollow__warr ptrs, elems;
-    if (hollow__warr_init(&ptrs, hollow__ceilw(slots * entry)) < 0) {
-        b->oom = 1;
+    uint64_t np = hollow__ceilw(slots * entry), ne = hollow__ceilw(total * bw);
+    warr ptrs, elems;
+    if (room(b, 20 + (size_t)(np + ne) * 8) < 0)
         return;
-    }
-    if (hollow__warr_init(&elems, hollow__ceilw(total * bw)) < 0) {
-        hollow__free(ptrs.w);
-        b->oom = 1;
-        return;
-    }
+    warr_open(&ptrs, b, np);
+    warr_open(&elems, b, ne);
     uint64_t pos = 0;
     hollow__wplacer pl = {0};
     for (uint64_t j = 0; j < slots; j++) {
@@ -369,7 +438,7 @@ static void collection_shard(hollow__buf *b, const wctx *c, uint32_t s,
                 for (uint32_t i = 0; i < size; i++) {
                     uint32_t e;
                     p += rvint(p, &e);
-                    hollow__warr_put(&elems, (pos + i) * E, E, e);
+                    warr_put(&elems, (pos + i) * E, E, e);
                 }
                 pos += size;
             } else {
@@ -382,24 +451,24 @@ static void collection_shard(hollow__buf *b, const wctx *c, uint32_t s,
                 for (uint32_t i = 0; i < t; i++) {
                     uint64_t at = (pos + i) * bw;
                     if (pl.table[i] == UINT32_MAX) {
-                        hollow__warr_put(&elems, at, E, hollow__ones(E));
+                        warr_put(&elems, at, E, hollow__ones(E));
                     } else {
-                        hollow__warr_put(&elems, at, E, pl.keys[pl.table[i]]);
+                        warr_put(&elems, at, E, pl.keys[pl.table[i]]);
                         if (kind == HOLLOW_SCHEMA_MAP)
-                            hollow__warr_put(&elems, at + E, V,
+                            warr_put(&elems, at + E, V,
                                              pl.vals[pl.table[i]]);
                     }
                 }
                 pos += t;
             }
         }
-        hollow__warr_put(&ptrs, j * entry, P, pos);
+        warr_put(&ptrs, j * entry, P, pos);
         if (kind != HOLLOW_SCHEMA_LIST)
-            hollow__warr_put(&ptrs, j * entry + P, Z, size);
+            warr_put(&ptrs, j * entry + P, Z, size);
     }
     hollow__wplacer_free(&pl);
-    hollow__warr_emit(b, &ptrs);
-    hollow__warr_emit(b, &elems);
+    warr_close(&ptrs);
+    warr_close(&elems);
 }
 
 
@@ -420,17 +489,62 @@ int hollow__wflush(hollow__buf *b, hollow_sink_fn fn, void *payload, bool force)
     int rc = hollow__buf_check(b);
     if (rc < 0)
         return rc;
-    if (b->len == 0 || (!force && b->len < FLUSH_AT))
+    if (fn == NULL || b->len == 0 || (!force && b->len < FLUSH_AT))
         return 0;
     rc = fn(payload, b->ptr, b->len);
     b->len = 0;
     return rc;
 }
 
+typedef struct par_sections {
+    hollow_write_state *ws;
+    hollow__wtype **types;
+    hollow__buf *bufs;
+    hollow__wsection_fn section;
+    bool reverse;
+} par_sections;
+
+static int section_task(void *ctx, size_t i)
+{
+    par_sections *p = ctx;
+    return p->section(&p->bufs[i], p->ws, p->types[i], p->reverse, NULL, NULL);
+}
+
+int hollow__wsections(hollow__buf *b, hollow_write_state *ws,
+                      hollow__wtype **types, size_t n, hollow__wsection_fn section,
+                      bool reverse, hollow_sink_fn fn, void *payload)
+{
+    unsigned threads = hollow__threads_or_cores(ws->opts.threads);
+    int rc = 0;
+    if (threads <= 1 || n <= 1) { /* streamed: memory bounded by a shard */
+        for (size_t i = 0; i < n && rc == 0; i++)
+            rc = section(b, ws, types[i], reverse, fn, payload);
+        return rc;
+    }
+    /* the types are independent: each reads only its own records, those
+     * of the types its SET/MAP hash keys reach (read-only during a write)
+     * and its own statistics and memo */
+    par_sections p = {ws, types, hollow__calloc(n, sizeof *p.bufs), section,
+                      reverse};
+    HOLLOW_CHECK_ALLOC(p.bufs);
+    rc = hollow__wflush(b, fn, payload, true);
+    if (rc == 0)
+        rc = hollow__parallel_for(threads, n, section_task, &p);
+    for (size_t i = 0; i < n; i++) {
+        if (rc == 0 && p.bufs[i].len > 0)
+            rc = fn(payload, p.bufs[i].ptr, p.bufs[i].len);
+        hollow__buf_free(&p.bufs[i]);
+    }
+    hollow__free(p.bufs);
+    return rc;
+}
+
 /* the snapshot section of one type (§3.4, §3.5) */
 static int snapshot_section(hollow__buf *b, hollow_write_state *ws,
-                            hollow__wtype *t, hollow_sink_fn fn, void *payload)
+                            hollow__wtype *t, bool reverse, hollow_sink_fn fn,
+                            void *payload)
 {
+    (void)reverse;
     uint32_t n = t->shard_count ? t->shard_count : 1;
     hollow__wstats st;
     int rc = hollow__wstats_compute(&st, ws, t, n, true);
@@ -483,8 +597,9 @@ int hollow_write_state_write_snapshot(hollow_write_state *ws, hollow_sink_fn fn,
     int64_t dest = hollow_write_state_randomized_tag(ws);
     hollow__wheader(&b, ws, ws->prev_tag, dest, all, ws->type_count, &ws->tags);
     hollow__buf_vint(&b, (uint32_t)ws->type_count);
-    for (size_t i = 0; i < ws->type_count && rc == 0; i++)
-        rc = snapshot_section(&b, ws, all[i], fn, payload);
+    if (rc == 0)
+        rc = hollow__wsections(&b, ws, all, ws->type_count, snapshot_section,
+                               false, fn, payload);
     if (rc == 0)
         rc = hollow__wflush(&b, fn, payload, true);
     hollow__buf_free(&b);

@@ -243,6 +243,7 @@ void hollow_write_state_free(hollow_write_state *ws)
         hollow__free(t->keys);
         hollow__free(t->ref_types);
         hollow__wtype_restore_free(t);
+        hollow__wrun_free(t);
     }
     hollow__free(ws->types);
     hollow_schema_list_free(ws->schemas);

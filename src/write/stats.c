@@ -4,7 +4,16 @@
  *
  * The retained set is every record in the type's ordinal map: the records
  * of the previous state and of the current one (the map drops the others
- * at each cycle start). One pass over it gives every width and total.
+ * at each cycle start). Its statistics are maxima and sums, so they are
+ * kept as counts that follow the map: per field (OBJECT) or for elements,
+ * values and sizes (LIST/SET/MAP), how many records or entries need each
+ * bit length, plus byte and entry totals. A record entering the map is
+ * counted when the next blob is written (the write state lists what a
+ * cycle added), one leaving it is uncounted at the cycle start, so a
+ * delta costs what changed, not the whole state.
+ *
+ * The same per-type structure memoises SET/MAP bucket hashes by element
+ * ordinal (hashing a key field means decoding the element's record).
  */
 #include <string.h>
 
@@ -14,6 +23,24 @@
 #include "common/hash.h"
 #include "common/reader.h"
 #include "write_int.h"
+
+#define HB 65 /* bit lengths 0..64 */
+
+typedef struct hollow__wrun {
+    bool valid;
+    size_t seen;         /* t->new_ords[0, seen) are counted */
+    uint64_t count;      /* records counted */
+    /* OBJECT: [field * HB + width]; otherwise elements [0, HB), values
+     * [HB, 2 HB), sizes [2 HB, 3 HB), by bit length */
+    uint64_t *hist;
+    uint64_t *var_total; /* OBJECT per field */
+    uint64_t *totals;    /* LIST/SET/MAP: T_s / B_s for totals_n shards */
+    uint32_t totals_n;
+    /* bucket hashes of element ordinals [0, hash_cap) */
+    uint32_t *hash;
+    uint64_t *known;
+    uint32_t hash_cap;
+} hollow__wrun;
 
 void hollow__wstats_free(hollow__wstats *s)
 {
@@ -25,7 +52,245 @@ void hollow__wstats_free(hollow__wstats *s)
 
 static size_t read_vint(const uint8_t *p, uint32_t *v)
 {
-    return hollow__vint_decode(p, 5, v);
+    return hollow__wvint(p, v);
+}
+
+void hollow__wrun_free(hollow__wtype *t)
+{
+    hollow__wrun *r = t->run;
+    if (r == NULL)
+        return;
+    hollow__free(r->hist);
+    hollow__free(r->var_total);
+    hollow__free(r->totals);
+    hollow__free(r->hash);
+    hollow__free(r->known);
+    hollow__free(r);
+    t->run = NULL;
+}
+
+static size_t field_count(const hollow__wtype *t)
+{
+    return t->schema->kind == HOLLOW_SCHEMA_OBJECT ? t->schema->field_count : 0;
+}
+
+/* count record o in (d = 1) or out (d = UINT64_MAX, i.e. -1) */
+static void count_record(hollow__wrun *r, const hollow__wtype *t, uint32_t o,
+                         uint64_t d)
+{
+    const hollow_schema *s = t->schema;
+    size_t len;
+    const uint8_t *p = hollow__wrec(t, o, &len);
+    uint64_t *h = r->hist;
+    r->count += d;
+    if (s->kind == HOLLOW_SCHEMA_OBJECT) {
+        for (size_t f = 0; f < s->field_count; f++) {
+            hollow__wval v;
+            hollow_field_type ft = s->fields[f].type;
+            p += hollow__wdecode_field(&v, p, ft);
+            unsigned n;
+            switch (ft) {
+            case HOLLOW_FIELD_STRING:
+            case HOLLOW_FIELD_BYTES:
+                r->var_total[f] += d * (v.is_null ? 0 : v.len);
+                continue;
+            case HOLLOW_FIELD_BOOLEAN: n = 2; break;
+            case HOLLOW_FIELD_FLOAT: n = 32; break;
+            case HOLLOW_FIELD_DOUBLE: n = 64; break;
+            default: /* INT, LONG, REFERENCE: bitlen(value + 1), 64-bit */
+                n = v.is_null ? 1 : hollow__bitlen(v.v + 1);
+                break;
+            }
+            h[f * HB + n] += d;
+        }
+        return;
+    }
+    uint32_t size;
+    p += read_vint(p, &size);
+    h[2 * HB + hollow__bitlen(size)] += d;
+    uint32_t shard = o & (r->totals_n - 1);
+    if (s->kind == HOLLOW_SCHEMA_LIST) {
+        r->totals[shard] += d * size;
+        for (uint32_t i = 0; i < size; i++) {
+            uint32_t e;
+            p += read_vint(p, &e);
+            h[hollow__bitlen(e)] += d;
+        }
+        return;
+    }
+    r->totals[shard] += d * hollow__hash_table_size(size);
+    bool is_map = s->kind == HOLLOW_SCHEMA_MAP;
+    uint32_t prev = 0;
+    for (uint32_t i = 0; i < size; i++) {
+        uint32_t gap, val, bucket;
+        p += read_vint(p, &gap);
+        uint32_t e = prev + gap;
+        prev = e;
+        if (is_map) {
+            p += read_vint(p, &val);
+            h[HB + hollow__bitlen(val)] += d;
+        }
+        p += read_vint(p, &bucket);
+        h[hollow__bitlen((uint64_t)e + 1)] += d;
+    }
+}
+
+static int run_get(hollow__wrun **out, hollow__wtype *t)
+{
+    if (t->run == NULL) {
+        hollow__wrun *r = hollow__calloc(1, sizeof *r);
+        HOLLOW_CHECK_ALLOC(r);
+        size_t nf = field_count(t);
+        r->hist = hollow__calloc((nf ? nf : 3) * HB, sizeof *r->hist);
+        r->var_total = hollow__calloc(nf ? nf : 1, sizeof *r->var_total);
+        t->run = r;
+        if (r->hist == NULL || r->var_total == NULL) {
+            hollow__wrun_free(t);
+            return hollow__error_oom();
+        }
+    }
+    *out = t->run;
+    return 0;
+}
+
+/* count the whole map again, totals for n shards */
+static int rebuild(hollow__wrun *r, hollow__wtype *t, uint32_t n)
+{
+    size_t nf = field_count(t);
+    r->valid = false;
+    if (n != r->totals_n || r->totals == NULL) {
+        uint64_t *tot = hollow__reallocarray(r->totals, n, sizeof *tot);
+        HOLLOW_CHECK_ALLOC(tot);
+        r->totals = tot;
+        r->totals_n = n;
+    }
+    memset(r->totals, 0, (size_t)n * sizeof *r->totals);
+    memset(r->hist, 0, (nf ? nf : 3) * HB * sizeof *r->hist);
+    memset(r->var_total, 0, (nf ? nf : 1) * sizeof *r->var_total);
+    r->count = 0;
+    for (uint32_t o = 0; o < t->next_ordinal; o++)
+        if (t->off[o] != HOLLOW__NO_RECORD)
+            count_record(r, t, o, 1);
+    r->seen = t->new_count;
+    r->valid = true;
+    return 0;
+}
+
+/* the counts, brought up to date with the map */
+static int run_sync(hollow__wrun **out, hollow__wtype *t, uint32_t n)
+{
+    hollow__wrun *r = NULL;
+    HOLLOW_TRY(run_get(&r, t));
+    if (r->valid && r->seen <= t->new_count) {
+        for (size_t i = r->seen; i < t->new_count; i++)
+            count_record(r, t, t->new_ords[i], 1);
+        r->seen = t->new_count;
+    } else {
+        r->valid = false;
+    }
+    /* a finer shard count than the totals were kept for, or counts that
+     * lost track of the map (should not happen): count everything */
+    if (!r->valid || n > r->totals_n || r->count != t->table_count)
+        HOLLOW_TRY(rebuild(r, t, n > r->totals_n ? n : r->totals_n ? r->totals_n : n));
+    *out = r;
+    return 0;
+}
+
+void hollow__wrun_begin(hollow__wtype *t)
+{
+    hollow__wrun *r = t->run;
+    /* records added since the last count would be uncounted unseen */
+    if (r != NULL && r->valid && r->seen != t->new_count)
+        r->valid = false;
+}
+
+void hollow__wrun_remove(hollow__wtype *t, uint32_t o)
+{
+    hollow__wrun *r = t->run;
+    if (r != NULL && r->valid)
+        count_record(r, t, o, UINT64_MAX);
+}
+
+/* memoised hashes whose key path reaches records that left the map */
+static void forget_hashes(hollow_write_state *ws, hollow__wtype *t)
+{
+    hollow__wrun *r = t->run;
+    if (r == NULL || r->hash_cap == 0)
+        return;
+    bool one_hop = true;
+    for (size_t k = 0; k < t->schema->key_count; k++)
+        one_hop = one_hop && t->keys[k].hop_count == 1;
+    if (!one_hop) {
+        memset(r->known, 0, (size_t)(r->hash_cap + 63) / 64 * 8);
+        return;
+    }
+    const hollow__wtype *et = &ws->types[t->keys[0].hops[0].type];
+    for (uint32_t w = 0; w < (r->hash_cap + 63) / 64; w++)
+        for (uint64_t bits = r->known[w]; bits; bits &= bits - 1) {
+            uint32_t e = w * 64 + (uint32_t)__builtin_ctzll(bits);
+            if (e >= et->next_ordinal || et->off[e] == HOLLOW__NO_RECORD)
+                r->known[w] &= ~((uint64_t)1 << (e & 63));
+        }
+}
+
+void hollow__wrun_end(hollow_write_state *ws)
+{
+    for (size_t i = 0; i < ws->type_count; i++) {
+        hollow__wtype *t = &ws->types[i];
+        if (t->run == NULL)
+            continue;
+        t->run->seen = 0; /* the cycle's list of added records starts over */
+        if (t->keys != NULL)
+            forget_hashes(ws, t);
+    }
+}
+
+void hollow__wrun_invalidate(hollow__wtype *t)
+{
+    hollow__wrun *r = t->run;
+    if (r == NULL)
+        return;
+    r->valid = false;
+    if (r->hash_cap > 0)
+        memset(r->known, 0, (size_t)(r->hash_cap + 63) / 64 * 8);
+}
+
+bool hollow__wrun_hash(uint32_t *out, const hollow__wtype *t, uint32_t e)
+{
+    const hollow__wrun *r = t->run;
+    if (r == NULL || e >= r->hash_cap ||
+        !((r->known[e >> 6] >> (e & 63)) & 1))
+        return false;
+    *out = r->hash[e];
+    return true;
+}
+
+void hollow__wrun_hash_put(const hollow__wtype *t, uint32_t e, uint32_t h,
+                           uint32_t hint)
+{
+    hollow__wrun *r = t->run;
+    if (r == NULL)
+        return;
+    if (e >= r->hash_cap) {
+        uint64_t cap = r->hash_cap ? r->hash_cap : 1024;
+        while (cap <= e || cap < hint)
+            cap *= 2;
+        if (cap > UINT32_MAX - 64)
+            return;
+        size_t words = (size_t)(cap + 63) / 64, had = (r->hash_cap + 63) / 64;
+        uint32_t *nh = hollow__reallocarray(r->hash, cap, sizeof *nh);
+        if (nh == NULL)
+            return; /* memo is optional */
+        r->hash = nh;
+        uint64_t *nk = hollow__reallocarray(r->known, words, sizeof *nk);
+        if (nk == NULL)
+            return;
+        memset(nk + had, 0, (words - had) * sizeof *nk);
+        r->known = nk;
+        r->hash_cap = (uint32_t)cap;
+    }
+    r->hash[e] = h;
+    r->known[e >> 6] |= (uint64_t)1 << (e & 63);
 }
 
 int hollow__wstats_compute(hollow__wstats *out, hollow_write_state *ws,
@@ -34,8 +299,12 @@ int hollow__wstats_compute(hollow__wstats *out, hollow_write_state *ws,
     (void)ws;
     (void)use_prev;
     memset(out, 0, sizeof *out);
+    hollow__wrun *r;
+    int rc = run_sync(&r, t, shards);
+    if (rc < 0)
+        return rc;
     const hollow_schema *s = t->schema;
-    size_t nf = s->kind == HOLLOW_SCHEMA_OBJECT ? s->field_count : 0;
+    size_t nf = field_count(t);
     out->shards = shards;
     out->widths = hollow__calloc(nf ? nf : 1, 1);
     out->var_total = hollow__calloc(nf ? nf : 1, sizeof *out->var_total);
@@ -45,102 +314,63 @@ int hollow__wstats_compute(hollow__wstats *out, hollow_write_state *ws,
         return hollow__error_oom();
     }
     int32_t M = -1;
-    uint64_t max_elem = 0, max_value = 0, max_size = 0;
-    uint8_t *w = out->widths;
-    for (uint32_t o = 0; o < t->next_ordinal; o++) {
-        if (t->off[o] == HOLLOW__NO_RECORD)
-            continue;
-        M = (int32_t)o;
-        size_t len;
-        const uint8_t *p = hollow__wrec(t, o, &len);
-        uint32_t shard = o & (shards - 1);
-        if (s->kind == HOLLOW_SCHEMA_OBJECT) {
-            for (size_t f = 0; f < nf; f++) {
-                hollow__wval v;
-                hollow_field_type ft = s->fields[f].type;
-                p += hollow__wdecode_field(&v, p, ft);
-                unsigned n;
-                switch (ft) {
-                case HOLLOW_FIELD_STRING:
-                case HOLLOW_FIELD_BYTES:
-                    out->var_total[f] += v.is_null ? 0 : v.len;
-                    continue;
-                case HOLLOW_FIELD_BOOLEAN: n = 2; break;
-                case HOLLOW_FIELD_FLOAT: n = 32; break;
-                case HOLLOW_FIELD_DOUBLE: n = 64; break;
-                default: /* INT, LONG, REFERENCE: bitlen(value + 1), 64-bit */
-                    n = v.is_null ? 1 : hollow__bitlen(v.v + 1);
+    for (uint32_t o = t->next_ordinal; o > 0; o--)
+        if (t->off[o - 1] != HOLLOW__NO_RECORD) {
+            M = (int32_t)(o - 1);
+            break;
+        }
+    out->max_ordinal = M;
+    /* the highest bit length with a count */
+    unsigned top[3] = {0, 0, 0};
+    if (s->kind != HOLLOW_SCHEMA_OBJECT) {
+        for (unsigned k = 0; k < 3; k++)
+            for (unsigned b = HB; b > 0; b--)
+                if (r->hist[k * HB + b - 1] != 0) {
+                    top[k] = b - 1;
                     break;
                 }
-                if (n > w[f])
-                    w[f] = (uint8_t)n;
-            }
-            continue;
-        }
-        uint32_t size;
-        p += read_vint(p, &size);
-        if (size > max_size)
-            max_size = size;
-        if (s->kind == HOLLOW_SCHEMA_LIST) {
-            out->totals[shard] += size;
-            for (uint32_t i = 0; i < size; i++) {
-                uint32_t e;
-                p += read_vint(p, &e);
-                if (e > max_elem)
-                    max_elem = e;
-            }
-            continue;
-        }
-        out->totals[shard] += hollow__hash_table_size(size);
-        uint32_t prev = 0;
-        for (uint32_t i = 0; i < size; i++) {
-            uint32_t gap, val, bucket;
-            p += read_vint(p, &gap);
-            uint32_t e = prev + gap;
-            prev = e;
-            if (s->kind == HOLLOW_SCHEMA_MAP) {
-                p += read_vint(p, &val);
-                if (val > max_value)
-                    max_value = val;
-            }
-            p += read_vint(p, &bucket);
-            if (e > max_elem)
-                max_elem = e;
-        }
+        for (uint32_t i = 0; i < r->totals_n; i++) /* fold: n divides it */
+            out->totals[i & (shards - 1)] += r->totals[i];
     }
-    out->max_ordinal = M;
     uint64_t max_total = 0;
     for (uint32_t i = 0; i < shards; i++) {
         out->total += out->totals[i];
         if (out->totals[i] > max_total)
             max_total = out->totals[i];
     }
-    bool empty = M < 0;
+    uint8_t *w = out->widths;
     switch (s->kind) {
     case HOLLOW_SCHEMA_OBJECT:
         for (size_t f = 0; f < nf; f++) {
             hollow_field_type ft = s->fields[f].type;
-            if (ft == HOLLOW_FIELD_STRING || ft == HOLLOW_FIELD_BYTES)
+            out->var_total[f] = r->var_total[f];
+            if (ft == HOLLOW_FIELD_STRING || ft == HOLLOW_FIELD_BYTES) {
                 w[f] = (uint8_t)(hollow__bitlen(out->var_total[f] + 1) + 1);
-            else if (empty)
-                w[f] = 0;
+            } else {
+                for (unsigned b = HB; b > 0; b--)
+                    if (r->hist[f * HB + b - 1] != 0) {
+                        w[f] = (uint8_t)(b - 1);
+                        break;
+                    }
+            }
             out->rec_bits += w[f];
         }
         break;
     case HOLLOW_SCHEMA_LIST:
-        out->elem_bits = (uint8_t)(max_elem == 0 ? 1 : hollow__bitlen(max_elem));
+        /* bitlen(max element), 1 when it is 0 */
+        out->elem_bits = (uint8_t)(top[0] ? top[0] : 1);
         out->ptr_bits = (uint8_t)(max_total == 0 ? 1 : hollow__bitlen(max_total));
         break;
     case HOLLOW_SCHEMA_SET:
-        out->elem_bits = (uint8_t)hollow__bitlen(max_elem + 1);
-        out->size_bits = (uint8_t)hollow__bitlen(max_size);
+        /* bitlen(max element + 1), and bitlen(1) with no element */
+        out->elem_bits = (uint8_t)(top[0] ? top[0] : 1);
+        out->size_bits = (uint8_t)top[2];
         out->ptr_bits = (uint8_t)hollow__bitlen(max_total);
         break;
     case HOLLOW_SCHEMA_MAP:
-        out->elem_bits = (uint8_t)hollow__bitlen(max_elem + 1);
-        out->value_bits =
-            (uint8_t)(max_value == 0 ? 1 : hollow__bitlen(max_value));
-        out->size_bits = (uint8_t)hollow__bitlen(max_size);
+        out->elem_bits = (uint8_t)(top[0] ? top[0] : 1);
+        out->value_bits = (uint8_t)(top[1] ? top[1] : 1);
+        out->size_bits = (uint8_t)top[2];
         out->ptr_bits = (uint8_t)hollow__bitlen(max_total);
         break;
     }

@@ -124,8 +124,8 @@ static int write_delta(hollow_write_state *ws, bool reverse, hollow_sink_fn fn,
     else
         hollow__wheader(&b, ws, ws->prev_tag, tag, changed, k, &ws->tags);
     hollow__buf_vint(&b, (uint32_t)k);
-    for (size_t i = 0; i < k && rc == 0; i++)
-        rc = delta_section(&b, ws, changed[i], reverse, fn, payload);
+    rc = hollow__wsections(&b, ws, changed, k, delta_section, reverse, fn,
+                           payload);
     if (rc == 0)
         rc = hollow__wflush(&b, fn, payload, true);
     hollow__buf_free(&b);

@@ -111,6 +111,10 @@ typedef struct hollow__wtype {
      * restored record on the fields both schemas share take its ordinal */
     int *common;             /* new field -> restored field, or -1 */
     struct hollow__wproj *proj;
+
+    /* statistics kept as records enter and leave the map, and memoised
+     * SET/MAP bucket hashes (stats.c); NULL until a blob is written */
+    struct hollow__wrun *run;
 } hollow__wtype;
 
 /* a header tag, in insertion order */
@@ -205,6 +209,18 @@ typedef struct hollow__wval {
 size_t hollow__wdecode_field(hollow__wval *out, const uint8_t *p,
                              hollow_field_type t);
 
+/* a vint of a collection's identity bytes (ours: trusted, never the 0x80
+ * null marker), decoded inline */
+static inline size_t hollow__wvint(const uint8_t *p, uint32_t *v)
+{
+    uint32_t acc = p[0] & 0x7F;
+    size_t i = 0;
+    while (p[i] & 0x80)
+        acc = (acc << 7) | (p[++i] & 0x7F);
+    *v = acc;
+    return i + 1;
+}
+
 /* statistics of a type over the retained set (§6.2, §7.1, §8.2, §8.5) */
 typedef struct hollow__wstats {
     int32_t max_ordinal;      /* M over the retained set */
@@ -220,6 +236,20 @@ typedef struct hollow__wstats {
 int hollow__wstats_compute(hollow__wstats *out, hollow_write_state *ws,
                            hollow__wtype *t, uint32_t shards, bool use_prev);
 void hollow__wstats_free(hollow__wstats *s);
+/* what stats.c keeps per type, told by cycle.c: a cycle start is about to
+ * remove records (begin), record o leaves the map (remove, while its bytes
+ * are still there), the removals are done (end); nothing kept is known
+ * any more (invalidate: rollback, restore); the type is freed */
+void hollow__wrun_begin(hollow__wtype *t);
+void hollow__wrun_remove(hollow__wtype *t, uint32_t o);
+void hollow__wrun_end(hollow_write_state *ws);
+void hollow__wrun_invalidate(hollow__wtype *t);
+void hollow__wrun_free(hollow__wtype *t);
+/* memoised bucket hash of element e of SET/MAP type t (the type's own
+ * memo: one thread per type at a time) */
+bool hollow__wrun_hash(uint32_t *out, const hollow__wtype *t, uint32_t e);
+void hollow__wrun_hash_put(const hollow__wtype *t, uint32_t e, uint32_t h,
+                           uint32_t hint);
 /* §10.8 projected size in bytes */
 uint64_t hollow__wstats_projected(const hollow__wstats *s, const hollow__wtype *t);
 
@@ -239,27 +269,6 @@ static inline hollow__wbits *hollow__wprev(hollow__wtype *t)
 {
     return &t->bits[1 - t->cur_bits];
 }
-
-/* a host-order bit array under construction, emitted big-endian */
-typedef struct hollow__warr {
-    uint64_t *w;
-    uint64_t nwords;
-} hollow__warr;
-
-int hollow__warr_init(hollow__warr *a, uint64_t nwords);
-static inline void hollow__warr_put(hollow__warr *a, uint64_t p, unsigned b,
-                                    uint64_t v)
-{
-    if (b == 0)
-        return;
-    uint64_t i = p >> 6;
-    unsigned s = (unsigned)(p & 63);
-    a->w[i] |= v << s;
-    if (s + b > 64)
-        a->w[i + 1] |= v >> (64 - s);
-}
-/* emit count (as vint/vlong) and the words big-endian, then free */
-void hollow__warr_emit(hollow__buf *b, hollow__warr *a);
 
 /* the hash-key bucket hash of element `e` of SET/MAP type t (§8.3) */
 uint32_t hollow__wbucket_hash(const hollow_write_state *ws, const hollow__wtype *t,
@@ -296,8 +305,20 @@ void hollow__wshard_body(hollow__buf *b, const wctx *c, uint32_t s,
                          const uint32_t *ords, uint64_t count);
 /* §3.4 shard envelope */
 void hollow__wenvelope(hollow__buf *b, uint32_t n);
-/* hand the buffer to the sink when large (or when forced) */
+/* hand the buffer to the sink when large (or when forced); a NULL sink
+ * keeps everything in the buffer */
 int hollow__wflush(hollow__buf *b, hollow_sink_fn fn, void *payload, bool force);
+
+/* one type's section of a blob, written into b (flushed through fn) */
+typedef int (*hollow__wsection_fn)(hollow__buf *b, hollow_write_state *ws,
+                                   hollow__wtype *t, bool reverse,
+                                   hollow_sink_fn fn, void *payload);
+/* the sections of types[0, n) after what b holds, in order, through fn:
+ * with more than one thread, each written into its own buffer in parallel
+ * (the write options' threads) and handed to fn in order */
+int hollow__wsections(hollow__buf *b, hollow_write_state *ws,
+                      hollow__wtype **types, size_t n, hollow__wsection_fn section,
+                      bool reverse, hollow_sink_fn fn, void *payload);
 
 /* choose shard counts for this cycle (§10.8) */
 int hollow__ws_choose_shards(hollow_write_state *ws);
