@@ -6,13 +6,9 @@
 #define _DEFAULT_SOURCE /* MADV_HUGEPAGE */
 #include "alloc.h"
 
-#include <pthread.h>
-#include <stdatomic.h>
-#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #if defined(__linux__)
 #include <sys/mman.h>
 #endif
@@ -63,149 +59,14 @@ static void def_free(void *o, void *p)
 
 static hollow_allocator g_alloc = {def_malloc, def_realloc, def_free, NULL};
 
-/*
- * The recycler of big blocks (Java's memory recycler): freeing a loaded
- * snapshot's buffer and faulting in the next one costs a page fault per
- * 4 KiB (or 2 MiB) again, each 10-25 us on a VM. Kept blocks are dropped
- * after POOL_AGE_NS, at the next call that looks (hollow__malloc_huge,
- * hollow__free_huge, or every 64th hollow__free of a thread).
- */
-#define POOL_MIN ((size_t)16 << 20)
-#define POOL_CAP ((size_t)256 << 20)
-#define POOL_SLOTS 4
-#define POOL_AGE_NS 5000000000LL
-
-typedef struct pool_block {
-    void *base;
-    size_t size;
-    int64_t since;
-} pool_block;
-
-static pthread_mutex_t g_pool_lock = PTHREAD_MUTEX_INITIALIZER;
-static pool_block g_pool[POOL_SLOTS];
-static size_t g_pool_bytes;
-static atomic_int g_pool_count;
-
-static int64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
-/* take the blocks to free (older than `before`, or all) out, under the lock */
-static size_t pool_take_old(pool_block *out, int64_t before)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < POOL_SLOTS; i++) {
-        if (g_pool[i].base != NULL && g_pool[i].since < before) {
-            out[n++] = g_pool[i];
-            g_pool_bytes -= g_pool[i].size;
-            g_pool[i].base = NULL;
-            atomic_fetch_sub_explicit(&g_pool_count, 1, memory_order_relaxed);
-        }
-    }
-    return n;
-}
-
-static void pool_free(const pool_block *b, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        g_alloc.free_fn(g_alloc.opaque, b[i].base);
-}
-
-static void pool_expire(void)
-{
-    if (atomic_load_explicit(&g_pool_count, memory_order_relaxed) == 0)
-        return;
-    pool_block old[POOL_SLOTS];
-    pthread_mutex_lock(&g_pool_lock);
-    size_t n = pool_take_old(old, now_ns() - POOL_AGE_NS);
-    pthread_mutex_unlock(&g_pool_lock);
-    pool_free(old, n);
-}
-
-void hollow__huge_trim(void)
-{
-    pool_block old[POOL_SLOTS];
-    pthread_mutex_lock(&g_pool_lock);
-    size_t n = pool_take_old(old, INT64_MAX);
-    pthread_mutex_unlock(&g_pool_lock);
-    pool_free(old, n);
-}
-
-/* a kept block of `need` bytes or up to a quarter more, or NULL */
-static void *pool_get(size_t need, size_t *size)
-{
-    pool_expire();
-    if (atomic_load_explicit(&g_pool_count, memory_order_relaxed) == 0)
-        return NULL;
-    void *p = NULL;
-    pthread_mutex_lock(&g_pool_lock);
-    size_t best = POOL_SLOTS;
-    for (size_t i = 0; i < POOL_SLOTS; i++)
-        if (g_pool[i].base != NULL && g_pool[i].size >= need &&
-            g_pool[i].size - need <= need / 4 &&
-            (best == POOL_SLOTS || g_pool[i].size < g_pool[best].size))
-            best = i;
-    if (best < POOL_SLOTS) {
-        p = g_pool[best].base;
-        *size = g_pool[best].size;
-        g_pool_bytes -= g_pool[best].size;
-        g_pool[best].base = NULL;
-        atomic_fetch_sub_explicit(&g_pool_count, 1, memory_order_relaxed);
-    }
-    pthread_mutex_unlock(&g_pool_lock);
-    return p;
-}
-
 void hollow__free_huge(void *base, size_t size)
 {
-    if (base == NULL)
-        return;
-    pool_expire();
-    if (size >= POOL_MIN && size <= POOL_CAP) {
-        pool_block old[1];
-        size_t n = 0;
-        bool kept = false;
-        pthread_mutex_lock(&g_pool_lock);
-        size_t count = (size_t)atomic_load_explicit(&g_pool_count,
-                                                    memory_order_relaxed);
-        if (count > 0 && (count == POOL_SLOTS || g_pool_bytes + size > POOL_CAP)) {
-            /* the oldest block makes way */
-            size_t o = POOL_SLOTS;
-            for (size_t i = 0; i < POOL_SLOTS; i++)
-                if (g_pool[i].base != NULL &&
-                    (o == POOL_SLOTS || g_pool[i].since < g_pool[o].since))
-                    o = i;
-            old[n++] = g_pool[o];
-            g_pool_bytes -= g_pool[o].size;
-            g_pool[o].base = NULL;
-            atomic_fetch_sub_explicit(&g_pool_count, 1, memory_order_relaxed);
-            count--;
-        }
-        if (count < POOL_SLOTS && g_pool_bytes + size <= POOL_CAP) {
-            for (size_t i = 0; i < POOL_SLOTS && !kept; i++) {
-                if (g_pool[i].base == NULL) {
-                    g_pool[i] = (pool_block){base, size, now_ns()};
-                    g_pool_bytes += size;
-                    atomic_fetch_add_explicit(&g_pool_count, 1,
-                                              memory_order_relaxed);
-                    kept = true;
-                }
-            }
-        }
-        pthread_mutex_unlock(&g_pool_lock);
-        pool_free(old, n);
-        if (kept)
-            return;
-    }
+    (void)size; /* the allocator hooks know the size of what they gave */
     hollow__free(base);
 }
 
 void hollow_set_allocator(const hollow_allocator *a)
 {
-    hollow__huge_trim(); /* its blocks go back to the allocator they came from */
     if (a == NULL) {
         g_alloc.malloc_fn = def_malloc;
         g_alloc.realloc_fn = def_realloc;
@@ -232,12 +93,7 @@ void *hollow__malloc_huge(size_t n, void **base, size_t *size)
     size_t padded;
     if (hollow__add_overflow(n, (size_t)HUGE_PAGE, &padded))
         return NULL;
-    void *p = pool_get(padded, size);
-    if (p != NULL) {
-        *base = p;
-        return (void *)(((uintptr_t)p + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1));
-    }
-    p = g_alloc.malloc_fn(g_alloc.opaque, padded);
+    void *p = g_alloc.malloc_fn(g_alloc.opaque, padded);
     if (p == NULL)
         return NULL;
     *base = p;
@@ -276,11 +132,8 @@ void *hollow__realloc(void *p, size_t n)
 
 void hollow__free(void *p)
 {
-    static _Thread_local unsigned frees;
     if (p != NULL)
         g_alloc.free_fn(g_alloc.opaque, p);
-    if ((++frees & 63) == 0)
-        pool_expire();
 }
 
 void hollow_free(void *p) { hollow__free(p); }

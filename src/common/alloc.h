@@ -27,14 +27,11 @@ void *hollow__malloc_huge(size_t n, void **base, size_t *size);
 
 /*
  * Give back a block from hollow__malloc_huge (base, size as it gave them).
- * Blocks of 16 MiB or more are kept a few seconds for the next
- * hollow__malloc_huge of about their size (the next cycle's or refresh's
- * snapshot), already faulted in: at most 4 blocks and 256 MiB, all counted
- * by the allocator hooks as the library's. Thread-safe.
+ * It is freed at once: keeping released snapshot buffers for the next load
+ * (a recycler) was tried and left out, as it held a whole extra state
+ * after every refresh for a few milliseconds saved on a rare reload.
  */
 void hollow__free_huge(void *base, size_t size);
-/* free the kept blocks now (and before the allocator changes) */
-void hollow__huge_trim(void);
 /* malloc(count * size) or NULL (with no allocation) on overflow */
 void *hollow__mallocarray(size_t count, size_t size);
 void *hollow__reallocarray(void *p, size_t count, size_t size);
