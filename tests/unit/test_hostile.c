@@ -9,6 +9,8 @@
  * these blobs as fuzz seeds into <dir>/snapshot and <dir>/delta (the files
  * under fuzz/corpus/ were made so).
  */
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,19 +36,34 @@ typedef struct alloc_hdr {
 #define CAP ((size_t)256 << 20)
 
 static size_t g_live, g_peak;
+/* deltas are applied on several threads: the counts take a lock */
+static pthread_mutex_t g_mu = PTHREAD_MUTEX_INITIALIZER;
+
+/* count n more bytes live unless that passes CAP */
+static bool charge(size_t old, size_t n)
+{
+    pthread_mutex_lock(&g_mu);
+    bool ok = n <= CAP && g_live - old + n <= CAP;
+    if (ok) {
+        g_live = g_live - old + n;
+        if (g_live > g_peak)
+            g_peak = g_live;
+    }
+    pthread_mutex_unlock(&g_mu);
+    return ok;
+}
 
 static void *cnt_malloc(void *opaque, size_t n)
 {
     (void)opaque;
-    if (n > CAP || g_live + n > CAP)
+    if (!charge(0, n))
         return NULL;
     alloc_hdr *h = malloc(sizeof *h + n);
-    if (h == NULL)
+    if (h == NULL) {
+        charge(n, 0);
         return NULL;
+    }
     h->size = n;
-    g_live += n;
-    if (g_live > g_peak)
-        g_peak = g_live;
     return h + 1;
 }
 
@@ -56,15 +73,14 @@ static void *cnt_realloc(void *opaque, void *p, size_t n)
         return cnt_malloc(opaque, n);
     alloc_hdr *h = (alloc_hdr *)p - 1;
     size_t old = h->size;
-    if (n > CAP || g_live - old + n > CAP)
+    if (!charge(old, n))
         return NULL;
     alloc_hdr *nh = realloc(h, sizeof *nh + n);
-    if (nh == NULL)
+    if (nh == NULL) {
+        charge(n, old);
         return NULL;
+    }
     nh->size = n;
-    g_live = g_live - old + n;
-    if (g_live > g_peak)
-        g_peak = g_live;
     return nh + 1;
 }
 
@@ -74,7 +90,7 @@ static void cnt_free(void *opaque, void *p)
     if (p == NULL)
         return;
     alloc_hdr *h = (alloc_hdr *)p - 1;
-    g_live -= h->size;
+    charge(h->size, 0);
     free(h);
 }
 
