@@ -26,6 +26,10 @@
  */
 #define HUGE_MIN ((size_t)4 << 20)
 #define HUGE_PAGE ((uintptr_t)2 << 20)
+/* aligning costs up to HUGE_PAGE more (counted, never touched): only worth
+ * it where that is at most 1/16 of the block; below, the advice still
+ * covers the block's aligned interior */
+#define ALIGN_MIN ((size_t)32 << 20)
 static void *advise_huge(void *p, size_t n)
 {
 #if defined(__linux__) && defined(MADV_HUGEPAGE)
@@ -86,7 +90,7 @@ void *hollow__malloc_huge(size_t n, void **base, size_t *size)
 {
     *base = NULL;
     *size = n;
-    if (n < HUGE_MIN) {
+    if (n < ALIGN_MIN) {
         *base = hollow__malloc(n);
         return *base;
     }

@@ -17,10 +17,11 @@ void *hollow__calloc(size_t count, size_t size);
 void *hollow__realloc(void *p, size_t n);
 void hollow__free(void *p);
 /*
- * A big buffer filled whole (a loaded blob): for n >= 4 MiB it starts on a
- * 2 MiB boundary with transparent huge pages advised, at the price of up
+ * A big buffer filled whole (a loaded blob): for n >= 32 MiB it starts on
+ * a 2 MiB boundary with transparent huge pages advised, at the price of up
  * to 2 MiB more address space (counted by the allocator hooks, never
- * touched). Returns the usable start; *base gets what hollow__free takes
+ * touched); smaller ones are plain hollow__malloc blocks (huge pages
+ * advised from 4 MiB on). Returns the usable start; *base gets what hollow__free takes
  * and *size how many bytes were allocated there.
  */
 void *hollow__malloc_huge(size_t n, void **base, size_t *size);

@@ -354,7 +354,14 @@ START_TEST(load_huge_buffer_aligned)
     counting();
     void *base;
     size_t size, n = ((size_t)5 << 20) + 123;
+    /* below 32 MiB no padding: a plain block of exactly n bytes */
     uint8_t *p = hollow__malloc_huge(n, &base, &size);
+    ck_assert_ptr_eq(p, base);
+    ck_assert_uint_eq(size, n);
+    ck_assert_uint_eq(g_live, n);
+    hollow__free(base);
+    n = ((size_t)33 << 20) + 123;
+    p = hollow__malloc_huge(n, &base, &size);
     ck_assert_ptr_nonnull(p);
     ck_assert_uint_eq((uintptr_t)p & (((uintptr_t)2 << 20) - 1), 0);
     ck_assert((uint8_t *)base <= p);
