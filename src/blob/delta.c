@@ -374,6 +374,40 @@ static void clear_bits(uint8_t *w, uint64_t p, uint64_t n)
     }
 }
 
+/* the bulk path's start: the old shard's fixed words as far as both have
+ * them, the bits past the new shard's `used` bits cleared */
+static void copy_old_fixed(uint8_t *fixed, const hollow__shard *os,
+                           const hollow__shard *ns, uint64_t used)
+{
+    uint64_t have = os->fixed_words < ns->fixed_words ? os->fixed_words
+                                                      : ns->fixed_words;
+    if (have > 0)
+        memcpy(fixed, os->fixed, have * 8);
+    if (have * 64 > used)
+        clear_bits(fixed, used, have * 64 - used);
+}
+
+/* the bulk path between two kept runs: slots [from, to) of `width` bits
+ * each are added records (from the delta) or empty, encoded one by one */
+static int encode_gap(slot_fn fn, void *ctx, uint8_t *fixed, uint64_t width,
+                      const delta_shard *d, size_t *ai, uint64_t from,
+                      uint64_t to)
+{
+    clear_bits(fixed, from * width, (to - from) * width);
+    for (uint64_t k = from; k < to; k++) {
+        src sf = {NULL, 0, false};
+        if (in_list(d->added, d->nadded, ai, (uint32_t)k)) {
+            sf.s = d->data;
+            sf.j = (uint32_t)*ai;
+            sf.delta = true;
+        }
+        int rc = fn(ctx, (uint32_t)k, &sf);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
 /* overwrite the b bits at p with v */
 static void put_bits(uint8_t *w, uint64_t p, unsigned b, uint64_t v)
 {
@@ -644,12 +678,7 @@ static int obj_copy_bulk(obj_ctx *c, const delta_shard *d, uint32_t s)
     const hollow__shard *os = b->old->shards[s];
     uint64_t slots = (uint64_t)((int64_t)d->m + 1);
     uint64_t R = ns->rec_bits, lim = old_limit(b, os, s, slots);
-    uint64_t have = os->fixed_words < ns->fixed_words ? os->fixed_words
-                                                      : ns->fixed_words;
-    if (have > 0)
-        memcpy(c->fixed, os->fixed, have * 8);
-    if (have * 64 > slots * R)
-        clear_bits(c->fixed, slots * R, have * 64 - slots * R);
+    copy_old_fixed(c->fixed, os, ns, slots * R);
     size_t nf = b->cs->field_count, ai = 0;
     uint64_t j = 0;
     for (;;) {
@@ -658,18 +687,9 @@ static int obj_copy_bulk(obj_ctx *c, const delta_shard *d, uint32_t s)
         if (!more)
             ra = re = slots;
         if (ra > j) { /* added or empty slots */
-            clear_bits(c->fixed, j * R, (ra - j) * R);
-            for (uint64_t k = j; k < ra; k++) {
-                src from = {NULL, 0, false};
-                if (in_list(d->added, d->nadded, &ai, (uint32_t)k)) {
-                    from.s = d->data;
-                    from.j = (uint32_t)ai;
-                    from.delta = true;
-                }
-                int rc = obj_slot(c, (uint32_t)k, &from);
-                if (rc < 0)
-                    return rc;
-            }
+            int rc = encode_gap(obj_slot, c, c->fixed, R, d, &ai, j, ra);
+            if (rc < 0)
+                return rc;
         }
         if (!more)
             return 0;
@@ -983,12 +1003,7 @@ static int coll_copy_bulk(coll_ctx *c, const delta_shard *d, uint32_t s)
     uint64_t slots = (uint64_t)((int64_t)d->m + 1);
     uint64_t entry = (uint64_t)ns->ptr_bits + ns->size_bits;
     uint64_t lim = old_limit(b, os, s, slots);
-    uint64_t have = os->fixed_words < ns->fixed_words ? os->fixed_words
-                                                      : ns->fixed_words;
-    if (have > 0)
-        memcpy(fixed, os->fixed, have * 8);
-    if (have * 64 > slots * entry)
-        clear_bits(fixed, slots * entry, have * 64 - slots * entry);
+    copy_old_fixed(fixed, os, ns, slots * entry);
     size_t ai = 0;
     uint64_t j = 0;
     for (;;) {
@@ -997,18 +1012,9 @@ static int coll_copy_bulk(coll_ctx *c, const delta_shard *d, uint32_t s)
         if (!more)
             ra = re = slots;
         if (ra > j) { /* added or empty slots */
-            clear_bits(fixed, j * entry, (ra - j) * entry);
-            for (uint64_t k = j; k < ra; k++) {
-                src from = {NULL, 0, false};
-                if (in_list(d->added, d->nadded, &ai, (uint32_t)k)) {
-                    from.s = d->data;
-                    from.j = (uint32_t)ai;
-                    from.delta = true;
-                }
-                int rc = coll_slot(c, (uint32_t)k, &from);
-                if (rc < 0)
-                    return rc;
-            }
+            int rc = encode_gap(coll_slot, c, fixed, entry, d, &ai, j, ra);
+            if (rc < 0)
+                return rc;
         }
         if (!more)
             return 0;
