@@ -165,25 +165,7 @@ static void print_json(const hollow_diff *d, const char *from, const char *to,
 
 /* ---------------------------------------------------------------- states */
 
-typedef struct versions {
-    int64_t *v;
-    size_t n, cap;
-} versions;
-
-static int add_version(int64_t version, void *payload)
-{
-    versions *vs = payload;
-    if (vs->n == vs->cap) {
-        size_t cap = vs->cap ? vs->cap * 2 : 16;
-        int64_t *p = realloc(vs->v, cap * sizeof *p);
-        if (p == NULL)
-            return HOLLOW_ENOMEM;
-        vs->v = p;
-        vs->cap = cap;
-    }
-    vs->v[vs->n++] = version;
-    return 0;
-}
+typedef cli_versions versions;
 
 /* "no version 5; versions are 1, 2, 3" unless `v` is listed */
 static int check_version(const versions *vs, int64_t v, const char *opt)
@@ -222,7 +204,7 @@ static int load_from_store(hollow_read_state **sa, hollow_read_state **sb,
     if (rc != 0)
         return rc;
     rc = 1;
-    if (hollow_blobstore_list_versions(bs, add_version, &vs) < 0) {
+    if (hollow_blobstore_list_versions(bs, cli_versions_add, &vs) < 0) {
         cli_fail_hollow("diff", "%s", where);
         goto done;
     }

@@ -266,10 +266,7 @@ typedef struct key_list {
     size_t count, cap;
 } key_list;
 
-typedef struct version_list {
-    int64_t *v;
-    size_t count, cap;
-} version_list;
+typedef cli_versions version_list;
 
 static int collect_key(const hollow_blob_key *key, void *payload)
 {
@@ -283,21 +280,6 @@ static int collect_key(const hollow_blob_key *key, void *payload)
         l->cap = cap;
     }
     l->keys[l->count++] = *key;
-    return 0;
-}
-
-static int collect_version(int64_t v, void *payload)
-{
-    version_list *l = payload;
-    if (l->count == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 64;
-        int64_t *p = realloc(l->v, cap * sizeof *p);
-        if (p == NULL)
-            return HOLLOW_ENOMEM;
-        l->v = p;
-        l->cap = cap;
-    }
-    l->v[l->count++] = v;
     return 0;
 }
 
@@ -315,7 +297,7 @@ typedef struct store_view {
 
 static bool has_version(const store_view *sv, int64_t v)
 {
-    for (size_t i = 0; i < sv->versions.count; i++)
+    for (size_t i = 0; i < sv->versions.n; i++)
         if (sv->versions.v[i] == v)
             return true;
     return false;
@@ -382,7 +364,7 @@ static void print_version_marks(const store_view *sv, int64_t v)
 /* every version, its blobs and plans, and the broken links */
 static int inspect_overview(const store_view *sv, const inspect_opts *o)
 {
-    size_t nv = sv->versions.count;
+    size_t nv = sv->versions.n;
     bool *reachable = calloc(nv ? nv : 1, sizeof *reachable);
     if (reachable == NULL)
         return cli_fail("inspect", 1, "out of memory");
@@ -524,7 +506,7 @@ static int inspect_overview(const store_view *sv, const inspect_opts *o)
 /* "no version 5; versions are 1, 2, 3" (the first and last few of many) */
 static int fail_no_version(const store_view *sv, int64_t v)
 {
-    size_t n = sv->versions.count;
+    size_t n = sv->versions.n;
     if (n == 0)
         return cli_fail("inspect", 1, "no version %lld; the store has no "
                         "versions", (long long)v);
@@ -564,7 +546,7 @@ static int inspect_version(const store_view *sv, int64_t version,
         /* the latest: the announced (or pinned) version, else the newest
          * version a consumer reaches */
         version = sv->latest;
-        for (size_t i = sv->versions.count; version == 0 && i-- > 0;) {
+        for (size_t i = sv->versions.n; version == 0 && i-- > 0;) {
             hollow_update_plan p;
             if (hollow_consumer_plan_keys(&p, keys, nk, 0, sv->versions.v[i], 0) == 0)
                 version = sv->versions.v[i];
@@ -688,7 +670,7 @@ static int inspect_store(const cli_store_opts *so, bool version_given,
         sv.announced = st.latest > 0 ? st.latest : 0;
     }
     if (hollow_blobstore_list(sv.bs, collect_key, &sv.keys) != 0 ||
-        hollow_blobstore_list_versions(sv.bs, collect_version, &sv.versions) != 0) {
+        hollow_blobstore_list_versions(sv.bs, cli_versions_add, &sv.versions) != 0) {
         cli_fail_hollow("inspect", "listing %s", sv.where);
         goto done;
     }

@@ -197,3 +197,18 @@ void cli_announcer_close(hollow_announcer *an)
     if (!cli_sample_is_announcer(an))
         hollow_announcer_free(an);
 }
+
+int cli_versions_add(int64_t version, void *payload)
+{
+    cli_versions *l = payload;
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 64;
+        int64_t *p = realloc(l->v, cap * sizeof *p);
+        if (p == NULL)
+            return HOLLOW_ENOMEM;
+        l->v = p;
+        l->cap = cap;
+    }
+    l->v[l->n++] = version;
+    return 0;
+}

@@ -92,4 +92,12 @@ int cli_announcer_open(hollow_announcer **out, const cli_store_opts *o,
 void cli_store_close(hollow_blobstore *bs);
 void cli_announcer_close(hollow_announcer *an);
 
+/* a store's versions, filled by hollow_blobstore_list_versions() with
+ * cli_versions_add as its callback; free(v) when done */
+typedef struct cli_versions {
+    int64_t *v;
+    size_t n, cap;
+} cli_versions;
+int cli_versions_add(int64_t version, void *payload);
+
 #endif

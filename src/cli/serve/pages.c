@@ -15,6 +15,7 @@
 #include "hollow/dump.h"
 #include "hollow/metrics.h"
 #include "serve.h"
+#include "../store_opts.h"
 
 static const char *KIND_NAME[] = {"OBJECT", "LIST", "SET", "MAP"};
 
@@ -627,30 +628,12 @@ void page_pin(serve_req *r, bool pin)
 
 /* ------------------------------------------------------------ helpers */
 
-typedef struct ilist {
-    int64_t *v;
-    size_t n, cap;
-} ilist;
-
-static int add_version(int64_t v, void *payload)
-{
-    ilist *l = payload;
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 64;
-        int64_t *p = realloc(l->v, cap * sizeof *p);
-        if (p == NULL)
-            return HOLLOW_ENOMEM;
-        l->v = p;
-        l->cap = cap;
-    }
-    l->v[l->n++] = v;
-    return 0;
-}
+typedef cli_versions ilist;
 
 /* versions that have a snapshot or a delta into them (ascending) */
 static int list_versions(serve_ctx *ctx, ilist *l)
 {
-    return hollow_blobstore_list_versions(ctx->bs, add_version, l);
+    return hollow_blobstore_list_versions(ctx->bs, cli_versions_add, l);
 }
 
 /* ------------------------------------------------------------ Diff */
