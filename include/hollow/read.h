@@ -470,7 +470,7 @@ HOLLOW_API int hollow_object_value(hollow_value *out, const hollow_type *t,
 #endif
 
 /** Layout version of hollow_cursor; changes whenever its layout does. */
-#define HOLLOW_CURSOR_VERSION 1
+#define HOLLOW_CURSOR_VERSION 2
 /** Columns one cursor can bind. */
 #define HOLLOW_CURSOR_MAX_COLUMNS 16
 
@@ -478,13 +478,16 @@ HOLLOW_API int hollow_object_value(hollow_value *out, const hollow_type *t,
 typedef struct hollow_cursor_column_ {
     const uint8_t *var; /* var-length bytes of the field in the shard */
     uint64_t var_len;
-    uint32_t offset; /* bit offset of the field in a record */
-    uint8_t width;   /* bits */
-    uint8_t type;    /* hollow_field_type */
-    uint16_t pad;
+    uint64_t mask;      /* the value's bits (var-length: the end offset's) */
+    uint64_t null_bit;  /* var-length: the null flag; else 0 */
+    uint64_t last_end;  /* var-length: end offset of slot last_slot */
+    uint32_t last_slot; /* (UINT32_MAX: none yet in this shard) */
+    uint32_t offset;    /* bit offset of the field in a record */
     uint32_t field;     /* index in the schema */
-    uint32_t last_slot; /* var-length: slot whose end offset is last_end */
-    uint64_t last_end;  /* (UINT32_MAX: none yet in this shard) */
+    uint8_t width;      /* bits */
+    uint8_t type;       /* hollow_field_type */
+    uint8_t ready;      /* type + 1 while there is a current record, else 0 */
+    uint8_t pad;
 } hollow_cursor_column_;
 
 /** A cursor over the records of one type; see above. */
@@ -494,10 +497,11 @@ typedef struct hollow_cursor {
     /* private */
     uint32_t column_count_;
     const hollow_type *type_;
-    const uint8_t *fixed_; /* the shard's records */
+    const uint8_t *fixed_; /* the shard's records (never empty) */
     const uint64_t *pop_;  /* the shard's populated bits */
     uint64_t fixed_words_;
     uint64_t rec_bits_;
+    uint64_t base_; /* bit position of the current record */
     uint64_t word_; /* bits of pop_[wi_] not visited yet */
     uint32_t wi_, pop_words_;
     uint32_t shard_, slot_;
@@ -557,6 +561,7 @@ HOLLOW_CURSOR_INLINE_ bool hollow_cursor_next(hollow_cursor *c)
 #endif
     c->word_ &= c->word_ - 1;
     c->slot_ = c->wi_ * 64 + b;
+    c->base_ = (uint64_t)c->slot_ * c->rec_bits_;
     c->ordinal = (hollow_ordinal)((c->slot_ << c->shard_bits_) | c->shard_);
     return true;
 }
@@ -573,44 +578,44 @@ HOLLOW_CURSOR_INLINE_ uint64_t hollow_cursor_word_(const uint8_t *w, uint64_t i)
 }
 
 /*
- * Private: bits [p, p + b) of the current shard's records (b <= 64).
+ * Private: the 64 bits of the current shard's records from bit p on.
  * Always reads two words (the second clamped to the last one) so that
- * whether a value spills into the next word costs no branch.
+ * whether a value spills into the next word costs no branch. The bits past
+ * the records' end are garbage: callers mask.
  */
 HOLLOW_CURSOR_INLINE_ uint64_t hollow_cursor_bits_(const hollow_cursor *c,
-                                                   uint64_t p, unsigned b)
+                                                   uint64_t p)
 {
     uint64_t i = p >> 6, j, v;
     unsigned s = (unsigned)(p & 63);
-    if (b == 0)
-        return 0;
     j = i + 1 < c->fixed_words_ ? i + 1 : i;
     v = hollow_cursor_word_(c->fixed_, i) >> s;
     v |= (hollow_cursor_word_(c->fixed_, j) << 1) << (63 - s);
-    return b >= 64 ? v : v & (((uint64_t)1 << b) - 1);
+    return v;
 }
 
-/* Private: the raw bits of column `col` of the current record. */
+/*
+ * Private: the raw bits of column `col` of the current record; all ones
+ * of the width is the null of INT, LONG, BOOLEAN and REFERENCE. A column
+ * of width 0 reads bit 0 of the record under a mask of 0.
+ */
 HOLLOW_CURSOR_INLINE_ uint64_t hollow_cursor_raw_(const hollow_cursor *c,
                                                   unsigned col)
 {
     const hollow_cursor_column_ *k = &c->col_[col];
-    return hollow_cursor_bits_(c, (uint64_t)c->slot_ * c->rec_bits_ + k->offset,
-                               k->width);
+    return hollow_cursor_bits_(c, c->base_ + k->offset) & k->mask;
 }
 
-/* Private: whether column `col` may be read as `want` now. */
+/*
+ * Private: whether column `col` may be read as `want` now: bound with that
+ * type, and a current record (ready is 0 for unbound columns and while
+ * there is no current record).
+ */
 HOLLOW_CURSOR_INLINE_ bool
 hollow_cursor_ok_(const hollow_cursor *c, unsigned col, hollow_field_type want)
 {
-    return col < c->column_count_ && c->col_[col].type == (uint8_t)want &&
-           c->ordinal >= 0;
-}
-
-/* Private: all ones of `w` bits, the null of INT, LONG, BOOLEAN, REFERENCE */
-HOLLOW_CURSOR_INLINE_ uint64_t hollow_cursor_ones_(unsigned w)
-{
-    return w >= 64 ? ~(uint64_t)0 : (((uint64_t)1 << w) - 1);
+    return col < HOLLOW_CURSOR_MAX_COLUMNS &&
+           c->col_[col].ready == (uint8_t)(want + 1);
 }
 
 /** An INT column (as hollow_object_int()). */
@@ -621,7 +626,7 @@ hollow_cursor_int(int32_t *out, const hollow_cursor *c, unsigned col)
     if (!hollow_cursor_ok_(c, col, HOLLOW_FIELD_INT))
         return hollow_cursor_fail_(c, col, HOLLOW_FIELD_INT, 0);
     raw = hollow_cursor_raw_(c, col);
-    if (raw == hollow_cursor_ones_(c->col_[col].width)) {
+    if (raw == c->col_[col].mask) {
         *out = INT32_MIN;
         return HOLLOW_NULL;
     }
@@ -637,7 +642,7 @@ hollow_cursor_long(int64_t *out, const hollow_cursor *c, unsigned col)
     if (!hollow_cursor_ok_(c, col, HOLLOW_FIELD_LONG))
         return hollow_cursor_fail_(c, col, HOLLOW_FIELD_LONG, 0);
     raw = hollow_cursor_raw_(c, col);
-    if (raw == hollow_cursor_ones_(c->col_[col].width)) {
+    if (raw == c->col_[col].mask) {
         *out = INT64_MIN;
         return HOLLOW_NULL;
     }
@@ -687,7 +692,7 @@ HOLLOW_CURSOR_INLINE_ int hollow_cursor_bool(bool *out, const hollow_cursor *c,
     if (!hollow_cursor_ok_(c, col, HOLLOW_FIELD_BOOLEAN))
         return hollow_cursor_fail_(c, col, HOLLOW_FIELD_BOOLEAN, 0);
     raw = hollow_cursor_raw_(c, col);
-    if (raw == hollow_cursor_ones_(c->col_[col].width)) {
+    if (raw == c->col_[col].mask) {
         *out = false;
         return HOLLOW_NULL;
     }
@@ -705,7 +710,7 @@ hollow_cursor_ref(hollow_ordinal *out, const hollow_cursor *c, unsigned col)
     if (!hollow_cursor_ok_(c, col, HOLLOW_FIELD_REFERENCE))
         return hollow_cursor_fail_(c, col, HOLLOW_FIELD_REFERENCE, 0);
     raw = hollow_cursor_raw_(c, col);
-    if (raw == hollow_cursor_ones_(c->col_[col].width)) {
+    if (raw == c->col_[col].mask) {
         *out = HOLLOW_ORDINAL_NONE;
         return HOLLOW_NULL;
     }
@@ -726,7 +731,7 @@ HOLLOW_CURSOR_INLINE_ int hollow_cursor_var_(hollow_bytes *out,
                                              hollow_field_type want)
 {
     hollow_cursor_column_ *k;
-    uint64_t raw, mask, end, start;
+    uint64_t raw, end, start;
     out->ptr = NULL;
     out->len = 0;
     if (!hollow_cursor_ok_(c, col, want))
@@ -734,23 +739,20 @@ HOLLOW_CURSOR_INLINE_ int hollow_cursor_var_(hollow_bytes *out,
     k = &c->col_[col];
     if (k->width == 0)
         return HOLLOW_NULL;
-    raw = hollow_cursor_raw_(c, col);
-    mask = hollow_cursor_ones_(k->width - 1u);
-    end = raw & mask;
-    if (c->slot_ == 0)
-        start = 0;
-    else if (k->last_slot + 1 == c->slot_)
+    raw = hollow_cursor_bits_(c, c->base_ + k->offset);
+    end = raw & k->mask;
+    if (k->last_slot + 1 == c->slot_) /* also slot 0 of a fresh shard */
         start = k->last_end;
+    else if (c->slot_ == 0)
+        start = 0;
     else
-        start = hollow_cursor_bits_(
-                    c, (uint64_t)(c->slot_ - 1) * c->rec_bits_ + k->offset,
-                    k->width) &
-                mask;
+        start = hollow_cursor_bits_(c, c->base_ - c->rec_bits_ + k->offset) &
+                k->mask;
     k->last_slot = c->slot_;
     k->last_end = end;
     if (start > end || end > k->var_len)
         return hollow_cursor_fail_(c, col, want, 1);
-    if ((raw >> (k->width - 1u)) & 1)
+    if (raw & k->null_bit)
         return HOLLOW_NULL;
     out->ptr = k->var + start;
     out->len = (size_t)(end - start);
@@ -802,6 +804,19 @@ HOLLOW_CURSOR_INLINE_ size_t hollow_cursor_units_(const uint8_t *p, size_t n,
         return k;
     }
     w = window + 32 - n; /* n bytes of 0xFF, then zeros */
+    {
+        uint64_t a, b, d, e, ma, mb, md, me;
+        memcpy(&a, p, 8);
+        memcpy(&b, p + 8, 8);
+        memcpy(&d, p + 16, 8);
+        memcpy(&e, p + 24, 8);
+        memcpy(&ma, w, 8);
+        memcpy(&mb, w + 8, 8);
+        memcpy(&md, w + 16, 8);
+        memcpy(&me, w + 24, 8);
+        if ((((a & ma) | (b & mb) | (d & md) | (e & me)) & hi) == 0)
+            return k + n; /* all ASCII: one unit per byte */
+    }
     memcpy(&x, p, 8);
     memcpy(&m, w, 8);
     sum = ((~x & hi) >> 7) & m;
