@@ -489,8 +489,9 @@ typedef struct hollow_cursor_column_ {
     uint32_t field;     /* index in the schema */
     uint8_t width;      /* bits */
     uint8_t type;       /* hollow_field_type */
-    uint8_t ready;      /* type + 1 while there is a current record, else 0 */
+    uint8_t ready;      /* type + 1: the accessor may read; see ok_ */
     uint8_t pad;
+    uint32_t pad2[2];   /* 64 bytes: a column's address is a shift */
 } hollow_cursor_column_;
 
 /** A cursor over the records of one type; see above. */
@@ -517,7 +518,10 @@ HOLLOW_API int hollow_cursor_init_abi_(hollow_cursor *c, const hollow_type *t,
                                        unsigned version, size_t size);
 /** Private: the next word with a populated bit, or false at the end. */
 HOLLOW_API bool hollow_cursor_advance_(hollow_cursor *c);
-/** Private: the error of an accessor (sets hollow_error_last()). */
+/**
+ * Private: the answer of an accessor off its fast path: an error (sets
+ * hollow_error_last()), or HOLLOW_NULL for a var-length field of width 0.
+ */
 HOLLOW_API int hollow_cursor_fail_(const hollow_cursor *c, unsigned col,
                                    hollow_field_type want, int what);
 
@@ -611,8 +615,9 @@ HOLLOW_CURSOR_INLINE_ uint64_t hollow_cursor_raw_(const hollow_cursor *c,
 
 /*
  * Private: whether column `col` may be read as `want` now: bound with that
- * type, and a current record (ready is 0 for unbound columns and while
- * there is no current record).
+ * type, and a current record (ready is 0 for unbound columns, while there
+ * is no current record, and for var-length fields of width 0 in the
+ * shard, all null, which hollow_cursor_fail_() answers).
  */
 HOLLOW_CURSOR_INLINE_ bool
 hollow_cursor_ok_(const hollow_cursor *c, unsigned col, hollow_field_type want)
@@ -740,21 +745,23 @@ HOLLOW_CURSOR_INLINE_ int hollow_cursor_var_(hollow_bytes *out,
     if (!hollow_cursor_ok_(c, col, want))
         return hollow_cursor_fail_(c, col, want, 0);
     k = &c->col_[col];
-    if (k->width == 0)
-        return HOLLOW_NULL;
     raw = hollow_cursor_bits_(c, c->base_ + k->offset);
     end = raw & k->mask;
-    if (k->last_slot + 1 == c->slot_) /* also slot 0 of a fresh shard */
-        start = k->last_end;
-    else if (c->slot_ == 0)
+    if (k->last_slot + 1 == c->slot_) { /* also slot 0 of a fresh shard */
+        start = k->last_end;            /* checked: <= var_len */
+    } else if (c->slot_ == 0) {
         start = 0;
-    else
+    } else {
         start = hollow_cursor_bits_(c, c->base_ - c->rec_bits_ + k->offset) &
                 k->mask;
+        if (start > k->var_len)
+            return hollow_cursor_fail_(c, col, want, 1);
+    }
+    /* start <= var_len < 2^63: one compare for start <= end <= var_len */
+    if (end - start > k->var_len - start)
+        return hollow_cursor_fail_(c, col, want, 1);
     k->last_slot = c->slot_;
     k->last_end = end;
-    if (start > end || end > k->var_len)
-        return hollow_cursor_fail_(c, col, want, 1);
     if (raw & k->null_bit)
         return HOLLOW_NULL;
     out->ptr = k->var + start;

@@ -8,6 +8,8 @@
 #include "access.h"
 #include "common/error.h"
 
+_Static_assert(sizeof(hollow_cursor_column_) == 64, "columns of 64 bytes");
+
 /* Read by the accessors in place of a shard without records. */
 static const uint8_t no_records[8];
 
@@ -16,11 +18,24 @@ static uint64_t ones(unsigned w)
     return w >= 64 ? ~(uint64_t)0 : (((uint64_t)1 << w) - 1);
 }
 
+static bool is_var(const hollow_cursor_column_ *k)
+{
+    return k->type == HOLLOW_FIELD_STRING || k->type == HOLLOW_FIELD_BYTES;
+}
+
+/* Let the accessor of column k read, or send it to hollow_cursor_fail_. */
+static void set_column_ready(hollow_cursor_column_ *k, bool current)
+{
+    bool all_null = is_var(k) && k->width == 0;
+    k->ready = current && !all_null ? (uint8_t)(k->type + 1) : 0;
+}
+
 /* The layout of a column's field in shard `sh` (no slots: no arrays). */
-static void load_column(hollow_cursor_column_ *k, const hollow__shard *sh)
+static void load_column(hollow_cursor_column_ *k, const hollow__shard *sh,
+                        bool current)
 {
     size_t f = k->field;
-    bool var = k->type == HOLLOW_FIELD_STRING || k->type == HOLLOW_FIELD_BYTES;
+    bool var = is_var(k);
     k->offset = sh->offsets != NULL ? sh->offsets[f] : 0;
     k->width = sh->widths != NULL ? sh->widths[f] : 0;
     k->var = sh->var != NULL ? sh->var[f] : NULL;
@@ -31,13 +46,14 @@ static void load_column(hollow_cursor_column_ *k, const hollow__shard *sh)
         k->offset = 0; /* read under a mask of 0; bit 0 is in bounds */
     k->mask = var ? ones(k->width > 0 ? k->width - 1u : 0) : ones(k->width);
     k->null_bit = var && k->width > 0 ? (uint64_t)1 << (k->width - 1u) : 0;
+    set_column_ready(k, current);
 }
 
 /* Let the accessors read (a current record) or not. */
 static void set_ready(hollow_cursor *c, bool ready)
 {
     for (uint32_t k = 0; k < c->column_count_; k++)
-        c->col_[k].ready = ready ? (uint8_t)(c->col_[k].type + 1) : 0;
+        set_column_ready(&c->col_[k], ready);
 }
 
 /* Point the cursor at shard `s` (its populated bits and columns). */
@@ -53,7 +69,7 @@ static void enter_shard(hollow_cursor *c, uint32_t s)
     c->fixed_words_ = sh->fixed_words > 0 ? sh->fixed_words : 1;
     c->rec_bits_ = sh->rec_bits;
     for (uint32_t k = 0; k < c->column_count_; k++)
-        load_column(&c->col_[k], sh);
+        load_column(&c->col_[k], sh, c->ordinal >= 0);
 }
 
 static void set_empty(hollow_cursor *c)
@@ -129,9 +145,8 @@ int hollow_cursor_column(unsigned *col, hollow_cursor *c, size_t field,
     k->field = (uint32_t)field;
     k->type = (uint8_t)type;
     k->last_slot = UINT32_MAX;
-    k->ready = c->ordinal >= 0 ? (uint8_t)(type + 1) : 0;
     if (c->shard_ < c->shard_count_)
-        load_column(k, c->type_->shards[c->shard_]);
+        load_column(k, c->type_->shards[c->shard_], c->ordinal >= 0);
     *col = c->column_count_++;
     return 0;
 }
@@ -153,6 +168,8 @@ int hollow_cursor_fail_(const hollow_cursor *c, unsigned col,
     if (c->ordinal < 0)
         return hollow__error_set(HOLLOW_EINVAL,
                                  "cursor on %s has no current record", tname);
+    if (what == 0 && is_var(k) && k->width == 0)
+        return HOLLOW_NULL; /* the field is null in every record here */
     if (what == 1 &&
         (want == HOLLOW_FIELD_STRING || want == HOLLOW_FIELD_BYTES))
         return hollow__error_set(HOLLOW_ECORRUPT,
