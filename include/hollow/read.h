@@ -468,8 +468,10 @@ HOLLOW_API int hollow_object_value(hollow_value *out, const hollow_type *t,
 /* Private: the accessors are small once inlined; make sure they are. */
 #if defined(__GNUC__)
 #define HOLLOW_CURSOR_INLINE_ static inline __attribute__((always_inline))
+#define HOLLOW_CURSOR_LIKELY_(x) __builtin_expect(!!(x), 1)
 #else
 #define HOLLOW_CURSOR_INLINE_ static inline
+#define HOLLOW_CURSOR_LIKELY_(x) (x)
 #endif
 
 /** Layout version of hollow_cursor; changes whenever its layout does. */
@@ -622,8 +624,8 @@ HOLLOW_CURSOR_INLINE_ uint64_t hollow_cursor_raw_(const hollow_cursor *c,
 HOLLOW_CURSOR_INLINE_ bool
 hollow_cursor_ok_(const hollow_cursor *c, unsigned col, hollow_field_type want)
 {
-    return col < HOLLOW_CURSOR_MAX_COLUMNS &&
-           c->col_[col].ready == (uint8_t)(want + 1);
+    return HOLLOW_CURSOR_LIKELY_(col < HOLLOW_CURSOR_MAX_COLUMNS &&
+                                 c->col_[col].ready == (uint8_t)(want + 1));
 }
 
 /** An INT column (as hollow_object_int()). */
@@ -747,7 +749,8 @@ HOLLOW_CURSOR_INLINE_ int hollow_cursor_var_(hollow_bytes *out,
     k = &c->col_[col];
     raw = hollow_cursor_bits_(c, c->base_ + k->offset);
     end = raw & k->mask;
-    if (k->last_slot + 1 == c->slot_) { /* also slot 0 of a fresh shard */
+    if (HOLLOW_CURSOR_LIKELY_(k->last_slot + 1 == c->slot_)) {
+        /* the previous slot; also slot 0 of a fresh shard */
         start = k->last_end;            /* checked: <= var_len */
     } else if (c->slot_ == 0) {
         start = 0;
@@ -758,7 +761,7 @@ HOLLOW_CURSOR_INLINE_ int hollow_cursor_var_(hollow_bytes *out,
             return hollow_cursor_fail_(c, col, want, 1);
     }
     /* start <= var_len < 2^63: one compare for start <= end <= var_len */
-    if (end - start > k->var_len - start)
+    if (!HOLLOW_CURSOR_LIKELY_(end - start <= k->var_len - start))
         return hollow_cursor_fail_(c, col, want, 1);
     k->last_slot = c->slot_;
     k->last_end = end;
