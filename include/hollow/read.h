@@ -599,7 +599,7 @@ HOLLOW_CURSOR_INLINE_ uint64_t hollow_cursor_bits_(const hollow_cursor *c,
     unsigned s = (unsigned)(p & 63);
     j = i + 1 < c->fixed_words_ ? i + 1 : i;
     v = hollow_cursor_word_(c->fixed_, i) >> s;
-    v |= (hollow_cursor_word_(c->fixed_, j) << 1) << (63 - s);
+    v |= (hollow_cursor_word_(c->fixed_, j) << 1) << (~p & 63); /* 63 - s */
     return v;
 }
 
