@@ -26,6 +26,9 @@
 #define HOLLOW_READ_H
 
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h> /* the cursor's unit count */
+#endif
 
 #include "common.h"
 #include "error.h"
@@ -465,12 +468,14 @@ HOLLOW_API int hollow_object_value(hollow_value *out, const hollow_type *t,
 /* Private: the accessors are small once inlined; make sure they are. */
 #if defined(__GNUC__)
 #define HOLLOW_CURSOR_INLINE_ static inline __attribute__((always_inline))
+#define HOLLOW_CURSOR_LIKELY_(x) __builtin_expect(!!(x), 1)
 #else
 #define HOLLOW_CURSOR_INLINE_ static inline
+#define HOLLOW_CURSOR_LIKELY_(x) (x)
 #endif
 
 /** Layout version of hollow_cursor; changes whenever its layout does. */
-#define HOLLOW_CURSOR_VERSION 1
+#define HOLLOW_CURSOR_VERSION 2
 /** Columns one cursor can bind. */
 #define HOLLOW_CURSOR_MAX_COLUMNS 16
 
@@ -478,13 +483,17 @@ HOLLOW_API int hollow_object_value(hollow_value *out, const hollow_type *t,
 typedef struct hollow_cursor_column_ {
     const uint8_t *var; /* var-length bytes of the field in the shard */
     uint64_t var_len;
-    uint32_t offset; /* bit offset of the field in a record */
-    uint8_t width;   /* bits */
-    uint8_t type;    /* hollow_field_type */
-    uint16_t pad;
+    uint64_t mask;      /* the value's bits (var-length: the end offset's) */
+    uint64_t null_bit;  /* var-length: the null flag; else 0 */
+    uint64_t last_end;  /* var-length: end offset of slot last_slot */
+    uint32_t last_slot; /* (UINT32_MAX: none yet in this shard) */
+    uint32_t offset;    /* bit offset of the field in a record */
     uint32_t field;     /* index in the schema */
-    uint32_t last_slot; /* var-length: slot whose end offset is last_end */
-    uint64_t last_end;  /* (UINT32_MAX: none yet in this shard) */
+    uint8_t width;      /* bits */
+    uint8_t type;       /* hollow_field_type */
+    uint8_t ready;      /* type + 1: the accessor may read; see ok_ */
+    uint8_t pad;
+    uint32_t pad2[2];   /* 64 bytes: a column's address is a shift */
 } hollow_cursor_column_;
 
 /** A cursor over the records of one type; see above. */
@@ -494,10 +503,11 @@ typedef struct hollow_cursor {
     /* private */
     uint32_t column_count_;
     const hollow_type *type_;
-    const uint8_t *fixed_; /* the shard's records */
+    const uint8_t *fixed_; /* the shard's records (never empty) */
     const uint64_t *pop_;  /* the shard's populated bits */
     uint64_t fixed_words_;
     uint64_t rec_bits_;
+    uint64_t base_; /* bit position of the current record */
     uint64_t word_; /* bits of pop_[wi_] not visited yet */
     uint32_t wi_, pop_words_;
     uint32_t shard_, slot_;
@@ -510,7 +520,10 @@ HOLLOW_API int hollow_cursor_init_abi_(hollow_cursor *c, const hollow_type *t,
                                        unsigned version, size_t size);
 /** Private: the next word with a populated bit, or false at the end. */
 HOLLOW_API bool hollow_cursor_advance_(hollow_cursor *c);
-/** Private: the error of an accessor (sets hollow_error_last()). */
+/**
+ * Private: the answer of an accessor off its fast path: an error (sets
+ * hollow_error_last()), or HOLLOW_NULL for a var-length field of width 0.
+ */
 HOLLOW_API int hollow_cursor_fail_(const hollow_cursor *c, unsigned col,
                                    hollow_field_type want, int what);
 
@@ -557,6 +570,7 @@ HOLLOW_CURSOR_INLINE_ bool hollow_cursor_next(hollow_cursor *c)
 #endif
     c->word_ &= c->word_ - 1;
     c->slot_ = c->wi_ * 64 + b;
+    c->base_ = (uint64_t)c->slot_ * c->rec_bits_;
     c->ordinal = (hollow_ordinal)((c->slot_ << c->shard_bits_) | c->shard_);
     return true;
 }
@@ -573,44 +587,45 @@ HOLLOW_CURSOR_INLINE_ uint64_t hollow_cursor_word_(const uint8_t *w, uint64_t i)
 }
 
 /*
- * Private: bits [p, p + b) of the current shard's records (b <= 64).
+ * Private: the 64 bits of the current shard's records from bit p on.
  * Always reads two words (the second clamped to the last one) so that
- * whether a value spills into the next word costs no branch.
+ * whether a value spills into the next word costs no branch. The bits past
+ * the records' end are garbage: callers mask.
  */
 HOLLOW_CURSOR_INLINE_ uint64_t hollow_cursor_bits_(const hollow_cursor *c,
-                                                   uint64_t p, unsigned b)
+                                                   uint64_t p)
 {
     uint64_t i = p >> 6, j, v;
     unsigned s = (unsigned)(p & 63);
-    if (b == 0)
-        return 0;
     j = i + 1 < c->fixed_words_ ? i + 1 : i;
     v = hollow_cursor_word_(c->fixed_, i) >> s;
-    v |= (hollow_cursor_word_(c->fixed_, j) << 1) << (63 - s);
-    return b >= 64 ? v : v & (((uint64_t)1 << b) - 1);
+    v |= (hollow_cursor_word_(c->fixed_, j) << 1) << (~p & 63); /* 63 - s */
+    return v;
 }
 
-/* Private: the raw bits of column `col` of the current record. */
+/*
+ * Private: the raw bits of column `col` of the current record; all ones
+ * of the width is the null of INT, LONG, BOOLEAN and REFERENCE. A column
+ * of width 0 reads bit 0 of the record under a mask of 0.
+ */
 HOLLOW_CURSOR_INLINE_ uint64_t hollow_cursor_raw_(const hollow_cursor *c,
                                                   unsigned col)
 {
     const hollow_cursor_column_ *k = &c->col_[col];
-    return hollow_cursor_bits_(c, (uint64_t)c->slot_ * c->rec_bits_ + k->offset,
-                               k->width);
+    return hollow_cursor_bits_(c, c->base_ + k->offset) & k->mask;
 }
 
-/* Private: whether column `col` may be read as `want` now. */
+/*
+ * Private: whether column `col` may be read as `want` now: bound with that
+ * type, and a current record (ready is 0 for unbound columns, while there
+ * is no current record, and for var-length fields of width 0 in the
+ * shard, all null, which hollow_cursor_fail_() answers).
+ */
 HOLLOW_CURSOR_INLINE_ bool
 hollow_cursor_ok_(const hollow_cursor *c, unsigned col, hollow_field_type want)
 {
-    return col < c->column_count_ && c->col_[col].type == (uint8_t)want &&
-           c->ordinal >= 0;
-}
-
-/* Private: all ones of `w` bits, the null of INT, LONG, BOOLEAN, REFERENCE */
-HOLLOW_CURSOR_INLINE_ uint64_t hollow_cursor_ones_(unsigned w)
-{
-    return w >= 64 ? ~(uint64_t)0 : (((uint64_t)1 << w) - 1);
+    return HOLLOW_CURSOR_LIKELY_(col < HOLLOW_CURSOR_MAX_COLUMNS &&
+                                 c->col_[col].ready == (uint8_t)(want + 1));
 }
 
 /** An INT column (as hollow_object_int()). */
@@ -621,7 +636,7 @@ hollow_cursor_int(int32_t *out, const hollow_cursor *c, unsigned col)
     if (!hollow_cursor_ok_(c, col, HOLLOW_FIELD_INT))
         return hollow_cursor_fail_(c, col, HOLLOW_FIELD_INT, 0);
     raw = hollow_cursor_raw_(c, col);
-    if (raw == hollow_cursor_ones_(c->col_[col].width)) {
+    if (raw == c->col_[col].mask) {
         *out = INT32_MIN;
         return HOLLOW_NULL;
     }
@@ -637,7 +652,7 @@ hollow_cursor_long(int64_t *out, const hollow_cursor *c, unsigned col)
     if (!hollow_cursor_ok_(c, col, HOLLOW_FIELD_LONG))
         return hollow_cursor_fail_(c, col, HOLLOW_FIELD_LONG, 0);
     raw = hollow_cursor_raw_(c, col);
-    if (raw == hollow_cursor_ones_(c->col_[col].width)) {
+    if (raw == c->col_[col].mask) {
         *out = INT64_MIN;
         return HOLLOW_NULL;
     }
@@ -687,7 +702,7 @@ HOLLOW_CURSOR_INLINE_ int hollow_cursor_bool(bool *out, const hollow_cursor *c,
     if (!hollow_cursor_ok_(c, col, HOLLOW_FIELD_BOOLEAN))
         return hollow_cursor_fail_(c, col, HOLLOW_FIELD_BOOLEAN, 0);
     raw = hollow_cursor_raw_(c, col);
-    if (raw == hollow_cursor_ones_(c->col_[col].width)) {
+    if (raw == c->col_[col].mask) {
         *out = false;
         return HOLLOW_NULL;
     }
@@ -705,7 +720,7 @@ hollow_cursor_ref(hollow_ordinal *out, const hollow_cursor *c, unsigned col)
     if (!hollow_cursor_ok_(c, col, HOLLOW_FIELD_REFERENCE))
         return hollow_cursor_fail_(c, col, HOLLOW_FIELD_REFERENCE, 0);
     raw = hollow_cursor_raw_(c, col);
-    if (raw == hollow_cursor_ones_(c->col_[col].width)) {
+    if (raw == c->col_[col].mask) {
         *out = HOLLOW_ORDINAL_NONE;
         return HOLLOW_NULL;
     }
@@ -726,31 +741,31 @@ HOLLOW_CURSOR_INLINE_ int hollow_cursor_var_(hollow_bytes *out,
                                              hollow_field_type want)
 {
     hollow_cursor_column_ *k;
-    uint64_t raw, mask, end, start;
+    uint64_t raw, end, start;
     out->ptr = NULL;
     out->len = 0;
     if (!hollow_cursor_ok_(c, col, want))
         return hollow_cursor_fail_(c, col, want, 0);
     k = &c->col_[col];
-    if (k->width == 0)
-        return HOLLOW_NULL;
-    raw = hollow_cursor_raw_(c, col);
-    mask = hollow_cursor_ones_(k->width - 1u);
-    end = raw & mask;
-    if (c->slot_ == 0)
+    raw = hollow_cursor_bits_(c, c->base_ + k->offset);
+    end = raw & k->mask;
+    if (HOLLOW_CURSOR_LIKELY_(k->last_slot + 1 == c->slot_)) {
+        /* the previous slot; also slot 0 of a fresh shard */
+        start = k->last_end;            /* checked: <= var_len */
+    } else if (c->slot_ == 0) {
         start = 0;
-    else if (k->last_slot + 1 == c->slot_)
-        start = k->last_end;
-    else
-        start = hollow_cursor_bits_(
-                    c, (uint64_t)(c->slot_ - 1) * c->rec_bits_ + k->offset,
-                    k->width) &
-                mask;
+    } else {
+        start = hollow_cursor_bits_(c, c->base_ - c->rec_bits_ + k->offset) &
+                k->mask;
+        if (start > k->var_len)
+            return hollow_cursor_fail_(c, col, want, 1);
+    }
+    /* start <= var_len < 2^63: one compare for start <= end <= var_len */
+    if (!HOLLOW_CURSOR_LIKELY_(end - start <= k->var_len - start))
+        return hollow_cursor_fail_(c, col, want, 1);
     k->last_slot = c->slot_;
     k->last_end = end;
-    if (start > end || end > k->var_len)
-        return hollow_cursor_fail_(c, col, want, 1);
-    if ((raw >> (k->width - 1u)) & 1)
+    if (raw & k->null_bit)
         return HOLLOW_NULL;
     out->ptr = k->var + start;
     out->len = (size_t)(end - start);
@@ -776,9 +791,11 @@ hollow_cursor_string_raw(hollow_bytes *out, hollow_cursor *c, unsigned col)
  * below 0x80, each the last of one unit's varint (§6.4). Counts 8 bytes at
  * a time; the last 32 or fewer with no branch on the length (a branch that
  * varies from string to string is mispredicted half of the time): four
- * words, each masked by a window of 0xFF bytes that ends at n. Reads up to
- * 31 bytes past p + n when they lie before `end` (the buffer's end), else
- * counts bytewise.
+ * words, each masked by a window of 0xFF bytes that ends at n. When no
+ * byte under the window has its high bit set (ASCII, the common case;
+ * tested 16 bytes at a time with SSE2) that is one unit per byte. Reads up
+ * to 31 bytes past p + n when they lie before `end` (the buffer's end),
+ * else counts bytewise.
  */
 HOLLOW_CURSOR_INLINE_ size_t hollow_cursor_units_(const uint8_t *p, size_t n,
                                                   const uint8_t *end)
@@ -792,6 +809,19 @@ HOLLOW_CURSOR_INLINE_ size_t hollow_cursor_units_(const uint8_t *p, size_t n,
     const uint8_t *w;
     size_t k = 0;
     uint64_t x, m, sum;
+#if defined(__SSE2__)
+    if (n <= 32 && (size_t)(end - p) >= 32) { /* the common case, at once */
+        __m128i a, b;
+        w = window + 32 - n;
+        a = _mm_and_si128(_mm_loadu_si128((const __m128i *)(const void *)p),
+                          _mm_loadu_si128((const __m128i *)(const void *)w));
+        b = _mm_and_si128(
+            _mm_loadu_si128((const __m128i *)(const void *)(p + 16)),
+            _mm_loadu_si128((const __m128i *)(const void *)(w + 16)));
+        if (_mm_movemask_epi8(_mm_or_si128(a, b)) == 0)
+            return n; /* all ASCII: one unit per byte */
+    }
+#endif
     for (; n > 32; p += 8, n -= 8) {
         memcpy(&x, p, 8);
         k += (size_t)((((~x & hi) >> 7) * ones) >> 56);
@@ -802,6 +832,19 @@ HOLLOW_CURSOR_INLINE_ size_t hollow_cursor_units_(const uint8_t *p, size_t n,
         return k;
     }
     w = window + 32 - n; /* n bytes of 0xFF, then zeros */
+    {
+        uint64_t a, b, d, e, ma, mb, md, me;
+        memcpy(&a, p, 8);
+        memcpy(&b, p + 8, 8);
+        memcpy(&d, p + 16, 8);
+        memcpy(&e, p + 24, 8);
+        memcpy(&ma, w, 8);
+        memcpy(&mb, w + 8, 8);
+        memcpy(&md, w + 16, 8);
+        memcpy(&me, w + 24, 8);
+        if ((((a & ma) | (b & mb) | (d & md) | (e & me)) & hi) == 0)
+            return k + n; /* all ASCII: one unit per byte */
+    }
     memcpy(&x, p, 8);
     memcpy(&m, w, 8);
     sum = ((~x & hi) >> 7) & m;

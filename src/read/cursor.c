@@ -8,16 +8,52 @@
 #include "access.h"
 #include "common/error.h"
 
+_Static_assert(sizeof(hollow_cursor_column_) == 64, "columns of 64 bytes");
+
+/* Read by the accessors in place of a shard without records. */
+static const uint8_t no_records[8];
+
+static uint64_t ones(unsigned w)
+{
+    return w >= 64 ? ~(uint64_t)0 : (((uint64_t)1 << w) - 1);
+}
+
+static bool is_var(const hollow_cursor_column_ *k)
+{
+    return k->type == HOLLOW_FIELD_STRING || k->type == HOLLOW_FIELD_BYTES;
+}
+
+/* Let the accessor of column k read, or send it to hollow_cursor_fail_. */
+static void set_column_ready(hollow_cursor_column_ *k, bool current)
+{
+    bool all_null = is_var(k) && k->width == 0;
+    k->ready = current && !all_null ? (uint8_t)(k->type + 1) : 0;
+}
+
 /* The layout of a column's field in shard `sh` (no slots: no arrays). */
-static void load_column(hollow_cursor_column_ *k, const hollow__shard *sh)
+static void load_column(hollow_cursor_column_ *k, const hollow__shard *sh,
+                        bool current)
 {
     size_t f = k->field;
+    bool var = is_var(k);
     k->offset = sh->offsets != NULL ? sh->offsets[f] : 0;
     k->width = sh->widths != NULL ? sh->widths[f] : 0;
     k->var = sh->var != NULL ? sh->var[f] : NULL;
     k->var_len = sh->var_len != NULL ? sh->var_len[f] : 0;
     k->last_slot = UINT32_MAX;
     k->last_end = 0;
+    if (k->width == 0)
+        k->offset = 0; /* read under a mask of 0; bit 0 is in bounds */
+    k->mask = var ? ones(k->width > 0 ? k->width - 1u : 0) : ones(k->width);
+    k->null_bit = var && k->width > 0 ? (uint64_t)1 << (k->width - 1u) : 0;
+    set_column_ready(k, current);
+}
+
+/* Let the accessors read (a current record) or not. */
+static void set_ready(hollow_cursor *c, bool ready)
+{
+    for (uint32_t k = 0; k < c->column_count_; k++)
+        set_column_ready(&c->col_[k], ready);
 }
 
 /* Point the cursor at shard `s` (its populated bits and columns). */
@@ -27,13 +63,13 @@ static void enter_shard(hollow_cursor *c, uint32_t s)
     c->shard_ = s;
     c->pop_ = sh->populated;
     c->pop_words_ = sh->pop_words;
-    c->wi_ = 0;
-    c->word_ = sh->pop_words > 0 ? sh->populated[0] : 0;
-    c->fixed_ = sh->fixed;
-    c->fixed_words_ = sh->fixed_words;
+    c->wi_ = UINT32_MAX; /* before word 0: hollow_cursor_advance_ loads it */
+    c->word_ = 0;
+    c->fixed_ = sh->fixed_words > 0 ? sh->fixed : no_records;
+    c->fixed_words_ = sh->fixed_words > 0 ? sh->fixed_words : 1;
     c->rec_bits_ = sh->rec_bits;
     for (uint32_t k = 0; k < c->column_count_; k++)
-        load_column(&c->col_[k], sh);
+        load_column(&c->col_[k], sh, c->ordinal >= 0);
 }
 
 static void set_empty(hollow_cursor *c)
@@ -61,7 +97,6 @@ int hollow_cursor_init_abi_(hollow_cursor *c, const hollow_type *t,
     c->shard_bits_ = t->shard_bits;
     if (t->shard_count > 0)
         enter_shard(c, 0);
-    c->wi_ = 0;
     return 0;
 }
 
@@ -72,14 +107,18 @@ bool hollow_cursor_advance_(hollow_cursor *c)
         return false;
     }
     for (;;) {
-        if (c->word_ != 0)
+        if (c->word_ != 0) {
+            if (c->ordinal < 0) /* the first record */
+                set_ready(c, true);
             return true;
+        }
         if (c->wi_ + 1 < c->pop_words_) {
             c->word_ = c->pop_[++c->wi_];
             continue;
         }
         if (c->shard_ + 1 >= c->shard_count_) {
             c->ordinal = HOLLOW_ORDINAL_NONE;
+            set_ready(c, false);
             c->wi_ = c->pop_words_; /* stays at the end */
             return false;
         }
@@ -107,7 +146,7 @@ int hollow_cursor_column(unsigned *col, hollow_cursor *c, size_t field,
     k->type = (uint8_t)type;
     k->last_slot = UINT32_MAX;
     if (c->shard_ < c->shard_count_)
-        load_column(k, c->type_->shards[c->shard_]);
+        load_column(k, c->type_->shards[c->shard_], c->ordinal >= 0);
     *col = c->column_count_++;
     return 0;
 }
@@ -129,6 +168,8 @@ int hollow_cursor_fail_(const hollow_cursor *c, unsigned col,
     if (c->ordinal < 0)
         return hollow__error_set(HOLLOW_EINVAL,
                                  "cursor on %s has no current record", tname);
+    if (what == 0 && is_var(k) && k->width == 0)
+        return HOLLOW_NULL; /* the field is null in every record here */
     if (what == 1 &&
         (want == HOLLOW_FIELD_STRING || want == HOLLOW_FIELD_BYTES))
         return hollow__error_set(HOLLOW_ECORRUPT,

@@ -9,6 +9,10 @@
  *   corrupt   random byte flips of random snapshots: whatever loads, the
  *             cursor answers exactly as the checked accessors (same code,
  *             same value), and never reads out of bounds (ASan)
+ *   offsets   every single-bit flip of a small snapshot of strings: bad
+ *             var-length offsets (out of order, past the data) give
+ *             HOLLOW_ECORRUPT from the cursor where the checked accessor
+ *             gives it, in walks that read every record or skip some
  *   strings   UTF-16 unit counts of strings of every length 0..80 with
  *             multi-byte units, up to the end of the var-length buffer,
  *             against a count by decoding (hollow_object_string_utf16)
@@ -511,6 +515,99 @@ START_TEST(cursor_string_lengths)
 }
 END_TEST
 
+/*
+ * Walk Str (string s; int i) reading s only where (ordinal % step) == 0
+ * (a skipped record makes the cursor read the previous end offset itself),
+ * against the checked accessors; returns how many reads were corrupt.
+ */
+static size_t walk_offsets(const hollow_type *t, unsigned step,
+                           const char *ctx)
+{
+    hollow_cursor c;
+    unsigned cs, ci;
+    size_t corrupt = 0;
+    HT_OK(hollow_cursor_init(&c, t));
+    HT_OK(hollow_cursor_column(&cs, &c, 0, HOLLOW_FIELD_STRING));
+    HT_OK(hollow_cursor_column(&ci, &c, 1, HOLLOW_FIELD_INT));
+    while (hollow_cursor_next(&c)) {
+        hollow_ordinal o = c.ordinal;
+        if ((unsigned)o % step != 0)
+            continue;
+        for (int length = 0; length < 2; length++) {
+            answer want = checked(t, o, 0, HOLLOW_FIELD_STRING, length);
+            answer got = by_cursor(&c, cs, HOLLOW_FIELD_STRING, length);
+            ck_assert_msg(got.rc == want.rc && got.bits == want.bits &&
+                              got.len == want.len && got.ptr == want.ptr,
+                          "%s step %u ordinal %d (%s): cursor %d %p+%zu, "
+                          "checked %d %p+%zu",
+                          ctx, step, (int)o, length ? "length" : "raw",
+                          got.rc, (const void *)got.ptr, got.len, want.rc,
+                          (const void *)want.ptr, want.len);
+            if (got.rc == HOLLOW_ECORRUPT)
+                corrupt++;
+        }
+        answer want = checked(t, o, 1, HOLLOW_FIELD_INT, false);
+        answer got = by_cursor(&c, ci, HOLLOW_FIELD_INT, false);
+        ck_assert_int_eq(got.rc, want.rc);
+        ck_assert_uint_eq(got.bits, want.bits);
+    }
+    return corrupt;
+}
+
+START_TEST(cursor_hostile_offsets)
+{
+    hollow_schema_list *l = parse("Str { string s; int i; }\n");
+    hollow_write_options wo = HOLLOW_WRITE_OPTIONS_INIT;
+    wo.target_shard_size = UINT64_MAX;
+    hollow_write_state *ws = NULL;
+    HT_OK(hollow_write_state_new(&ws, l, &wo));
+    char text[48];
+    for (int k = 0; k < 40; k++) {
+        hollow_record *r = NULL;
+        HT_OK(hollow_record_new(&r, ws, "Str"));
+        for (int j = 0; j < k; j++)
+            text[j] = (char)('a' + (k + j) % 26);
+        if (k % 7 != 3) /* some null */
+            HT_OK(hollow_record_set_string(r, 0, text, (size_t)k));
+        HT_OK(hollow_record_set_int(r, 1, k));
+        hollow_ordinal o;
+        HT_OK(hollow_write_state_add(&o, ws, r));
+        hollow_record_free(r);
+    }
+    rs_buf blob = {0};
+    HT_OK(hollow_write_state_write_snapshot(ws, rs_buf_sink, &blob));
+    uint8_t *copy = malloc(blob.len);
+    ck_assert_ptr_nonnull(copy);
+    size_t corrupt = 0;
+    char ctx[64];
+    for (size_t bit = 0; bit < blob.len * 8; bit++) {
+        memcpy(copy, blob.p, blob.len);
+        copy[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+        hollow_read_state *rs = NULL;
+        if (hollow_read_state_from_snapshot(&rs, copy, blob.len, NULL) < 0)
+            continue;
+        const hollow_type *t = hollow_read_state_type(rs, "Str");
+        if (t != NULL && hollow_type_kind(t) == HOLLOW_SCHEMA_OBJECT &&
+            hollow_schema_field_count(hollow_type_schema(t)) == 2 &&
+            hollow_schema_field_type(hollow_type_schema(t), 0) ==
+                HOLLOW_FIELD_STRING &&
+            hollow_schema_field_type(hollow_type_schema(t), 1) ==
+                HOLLOW_FIELD_INT) {
+            snprintf(ctx, sizeof ctx, "bit %zu", bit);
+            for (unsigned step = 1; step <= 3; step++)
+                corrupt += walk_offsets(t, step, ctx);
+        }
+        hollow_read_state_release(rs);
+    }
+    /* flips of the offsets load (the loader does not read them) */
+    ck_assert_uint_gt(corrupt, 0);
+    free(copy);
+    rs_buf_free(&blob);
+    hollow_write_state_free(ws);
+    hollow_schema_list_free(l);
+}
+END_TEST
+
 /* --------------------------------------------------------------- misuse */
 
 START_TEST(cursor_misuse)
@@ -630,6 +727,7 @@ static Suite *cursor_suite(void)
     suite_add_tcase(s, tc);
     tc = tcase_create("api");
     tcase_add_test(tc, cursor_string_lengths);
+    tcase_add_test(tc, cursor_hostile_offsets);
     tcase_add_test(tc, cursor_misuse);
     suite_add_tcase(s, tc);
     return s;
