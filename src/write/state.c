@@ -278,12 +278,12 @@ void hollow_write_state_free(hollow_write_state *ws)
     for (size_t i = 0; i < ws->type_count; i++) {
         hollow__wtype *t = &ws->types[i];
         hollow__mutex_destroy(&t->mu);
-        hollow__buf_free(&t->pool);
-        hollow__free(t->off);
-        hollow__free(t->len);
-        hollow__free(t->table);
+        hollow__free(t->pool_base);
+        hollow__free(t->off_base);
+        hollow__free(t->len_base);
+        hollow__free(t->table_base);
         hollow__free(t->free_list);
-        hollow__free(t->new_ords);
+        hollow__free(t->new_base);
         hollow__free(t->saved_free);
         hollow__free(t->saved_prev.words);
         hollow__free(t->bits[0].words);
@@ -354,16 +354,50 @@ static uint32_t bytes_hash(const uint8_t *p, size_t n)
     return hollow__murmur(p, n);
 }
 
+/*
+ * Grow a block of `had` bytes (allocated at *base) to `want`. A large one
+ * is copied into a new block rather than realloc'ed, starting on a 2 MiB
+ * boundary: huge pages are advised before anything touches it (alloc.c),
+ * where a realloc that moves the block writes the copy first, faulting it
+ * in 4 KiB pages, and an unaligned block faults its ends in 4 KiB pages
+ * (measured, 1M movies: 34 500 faults in the populate before, 16 000
+ * with copies, on a VM where each costs 10-25 us).
+ */
+#define GROW_COPY_MIN ((size_t)2 << 20)
+static void *grow_block(void **base, void *p, size_t had, size_t want)
+{
+    if (want < GROW_COPY_MIN) { /* p is *base: it never was large */
+        void *q = hollow__realloc(p, want);
+        if (q != NULL)
+            *base = q;
+        return q;
+    }
+    void *nb;
+    size_t size;
+    void *q = hollow__malloc_huge_from(want, GROW_COPY_MIN, &nb, &size);
+    if (q == NULL)
+        return NULL;
+    if (had > 0)
+        memcpy(q, p, had);
+    hollow__free(*base);
+    *base = nb;
+    return q;
+}
+
 static int table_insert(hollow__wtype *t, uint32_t h, int32_t o);
 
 static int table_grow(hollow__wtype *t)
 {
     uint32_t ncap = t->table_cap ? t->table_cap * 2 : 1024;
     struct hollow__wslot *old = t->table;
+    void *old_base = t->table_base;
     uint32_t ocap = t->table_cap;
-    struct hollow__wslot *nt = hollow__mallocarray(ncap, sizeof *nt);
+    void *nbase = NULL;
+    struct hollow__wslot *nt = grow_block(&nbase, NULL, 0,
+                                          (size_t)ncap * sizeof *nt);
     if (nt == NULL)
         return hollow__error_oom();
+    t->table_base = nbase;
     memset(nt, 0xFF, (size_t)ncap * sizeof *nt);
     /* atomic stores: add_batch reads both, unlocked, for a prefetch */
     __atomic_store_n(&t->table, nt, __ATOMIC_RELAXED);
@@ -372,7 +406,7 @@ static int table_grow(hollow__wtype *t)
     for (uint32_t i = 0; i < ocap; i++)
         if (old[i].ord >= 0)
             table_insert(t, old[i].hash, old[i].ord);
-    hollow__free(old);
+    hollow__free(old_base);
     return 0;
 }
 
@@ -464,28 +498,6 @@ void hollow__ws_table_remove(hollow__wtype *t, uint32_t o)
     t->table_count--;
 }
 
-/*
- * Grow a block of `had` bytes to `want`. A large one is copied into a new
- * block rather than realloc'ed: the allocator asks for huge pages on a new
- * block before anything touches it (alloc.c), while a realloc that moves
- * the block writes the copy first, faulting it in 4 KiB pages (measured:
- * 22 000 of the 34 000 faults of a 1M-movie populate, on a VM where each
- * costs 10-25 us).
- */
-#define GROW_COPY_MIN ((size_t)4 << 20)
-static void *grow_block(void *p, size_t had, size_t want)
-{
-    if (want < GROW_COPY_MIN)
-        return hollow__realloc(p, want);
-    void *q = hollow__malloc(want);
-    if (q == NULL)
-        return NULL;
-    if (had > 0)
-        memcpy(q, p, had);
-    hollow__free(p);
-    return q;
-}
-
 /* room for n more bytes in t's pool */
 static int pool_reserve(hollow__wtype *t, size_t n)
 {
@@ -498,7 +510,7 @@ static int pool_reserve(hollow__wtype *t, size_t n)
     size_t cap = b->cap ? b->cap : 64;
     while (cap < need)
         cap = cap > SIZE_MAX / 2 ? need : cap * 2;
-    uint8_t *q = grow_block(b->ptr, b->len, cap);
+    uint8_t *q = grow_block(&t->pool_base, b->ptr, b->len, cap);
     if (q == NULL)
         return hollow__error_oom();
     b->ptr = q;
@@ -513,12 +525,14 @@ static int ensure_ordinal(hollow__wtype *t, uint32_t o)
     uint32_t cap = t->ord_cap ? t->ord_cap : 1024;
     while (cap <= o)
         cap *= 2;
-    uint64_t *off = grow_block(t->off, (size_t)t->ord_cap * sizeof *off,
+    uint64_t *off = grow_block(&t->off_base, t->off,
+                               (size_t)t->ord_cap * sizeof *off,
                                (size_t)cap * sizeof *off);
     if (off == NULL)
         return hollow__error_oom();
     t->off = off;
-    uint32_t *len = grow_block(t->len, (size_t)t->ord_cap * sizeof *len,
+    uint32_t *len = grow_block(&t->len_base, t->len,
+                               (size_t)t->ord_cap * sizeof *len,
                                (size_t)cap * sizeof *len);
     if (len == NULL)
         return hollow__error_oom();
@@ -560,7 +574,8 @@ static int store(hollow__wtype *t, uint32_t h, const uint8_t *p, size_t n,
         size_t cap = t->new_cap ? t->new_cap * 2 : 256;
         uint32_t *q = cap > SIZE_MAX / sizeof *q
                           ? NULL
-                          : grow_block(t->new_ords, t->new_cap * sizeof *q,
+                          : grow_block(&t->new_base, t->new_ords,
+                                       t->new_cap * sizeof *q,
                                        cap * sizeof *q);
         if (q == NULL)
             return hollow__error_oom();
