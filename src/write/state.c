@@ -20,6 +20,9 @@
 #include "common/text.h"
 #include "write_int.h"
 
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
 /* ---------------------------------------------------------- bit sets */
 
 static int wbits_grow(hollow__wbits *b, uint32_t o)
@@ -349,9 +352,17 @@ int hollow_write_state_shard_counts(uint32_t *now, uint32_t *before,
 
 /* ----------------------------------------------------- ordinal maps */
 
-static uint32_t bytes_hash(const uint8_t *p, size_t n)
+/* the dedup tables' hash: internal (nothing written depends on it), so
+ * the fastest good one for short keys, XXH3 (Debian's libxxhash-dev,
+ * inlined: records are a few dozen bytes, a call would cost as much) */
+uint32_t hollow__ws_hash(const uint8_t *p, size_t n)
 {
-    return hollow__murmur(p, n);
+    return (uint32_t)XXH3_64bits(p, n);
+}
+
+static inline uint32_t bytes_hash(const uint8_t *p, size_t n)
+{
+    return (uint32_t)XXH3_64bits(p, n);
 }
 
 /*

@@ -197,6 +197,9 @@ int32_t hollow__wproj_find(const hollow__wtype *t, const uint8_t *p,
                            hollow__buf *scratch);
 void hollow__wtype_restore_free(hollow__wtype *t);
 
+/* the hash of identity bytes in a type's table (state.c) */
+uint32_t hollow__ws_hash(const uint8_t *p, size_t n);
+
 /* take ordinal o (its bytes still in the pool) out of the type's table;
  * for a table holding exactly one entry per stored record */
 void hollow__ws_table_remove(hollow__wtype *t, uint32_t o);
