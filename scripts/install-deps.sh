@@ -10,6 +10,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 
 PKGS=(build-essential cmake pkg-config check libjansson-dev libssl-dev
       libdouble-conversion-dev python3 libcapnp-dev capnproto libsimdjson-dev
+      libxxhash-dev
       libcurl4-openssl-dev libhiredis-dev libexpat1-dev
       redis-server redis-tools awscli openssl curl libedit-dev
       libmicrohttpd-dev chromium chromium-driver man-db bsdextrautils)

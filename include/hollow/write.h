@@ -165,7 +165,9 @@ HOLLOW_API int hollow_record_put_entry(hollow_record *r, hollow_ordinal key,
  *         the field and ordinal: nothing is added); HOLLOW_ERANGE when the
  *         type's ordinals are exhausted (2^28, Java's soft limit);
  *         HOLLOW_ENOMEM.
- * Threads: safe to call concurrently with other adds.
+ * Threads: safe to call concurrently with other adds. Adds to one type
+ *         take turns on that type's lock; adds to different types do not
+ *         wait on each other (checking a reference takes no lock).
  */
 HOLLOW_API int hollow_write_state_add(hollow_ordinal *out, hollow_write_state *ws,
                                       const hollow_record *r);
@@ -173,9 +175,11 @@ HOLLOW_API int hollow_write_state_add(hollow_ordinal *out, hollow_write_state *w
 /**
  * Add `n` records as n calls of hollow_write_state_add() in array order
  * would: out[i] receives the ordinal of recs[i], and the ordinals are
- * those the single adds would give. Faster for large types: each record
- * is encoded and its place in the type's table fetched from memory a few
- * records ahead of its turn. The records may be of different types; a
+ * those the single adds would give. Faster for large types: records go
+ * in runs of up to 64 consecutive records of one type, each run encoded
+ * whole, its table slots and stored records fetched from memory together,
+ * then added under one hold of the type's lock (concurrent adds to that
+ * type wait for the run). The records may be of different types; a
  * record of the batch cannot reference a record added earlier in the same
  * batch (its ordinal is not known before the call returns).
  * @return 0; on the first error, its code (as hollow_write_state_add()):

@@ -291,7 +291,7 @@ static void rebuild_table(hollow__wtype *t)
         if (t->off[o] == HOLLOW__NO_RECORD)
             continue;
         const uint8_t *p = t->pool.ptr + t->off[o];
-        uint32_t h = hollow__murmur(p, t->len[o]);
+        uint32_t h = hollow__ws_hash(p, t->len[o]);
         uint32_t at = h & (t->table_cap - 1);
         while (t->table[at].ord >= 0)
             at = (at + 1) & (t->table_cap - 1);

@@ -78,10 +78,21 @@ const hollow_schema *hollow_record_schema(const hollow_record *r)
     return r->schema;
 }
 
+/* hollow__schema_check_field, its passing case inline (one call per
+ * field set, millions per populate) */
+static inline int check_field(const hollow_schema *s, size_t f,
+                              hollow_field_type t)
+{
+    if (s->kind == HOLLOW_SCHEMA_OBJECT && f < s->field_count &&
+        s->fields[f].type == t)
+        return 0;
+    return hollow__schema_check_field(s, f, t);
+}
+
 static int set_fixed(hollow_record *r, size_t f, hollow_field_type t,
                      bool is_null, uint64_t v)
 {
-    int rc = hollow__schema_check_field(r->schema, f, t);
+    int rc = check_field(r->schema, f, t);
     if (rc < 0)
         return rc;
     r->fields[f].set = true;
@@ -155,7 +166,7 @@ int hollow_record_set_null(hollow_record *r, size_t field)
 static int set_var(hollow_record *r, size_t f, hollow_field_type t,
                    const void *p, size_t n)
 {
-    int rc = hollow__schema_check_field(r->schema, f, t);
+    int rc = check_field(r->schema, f, t);
     if (rc < 0)
         return rc;
     r->fields[f].set = true;
@@ -181,7 +192,7 @@ int hollow_record_set_string_utf16(hollow_record *r, size_t field,
     HOLLOW__ARG_NOT_NULL(r);
     if (units == NULL && n > 0)
         return hollow__error_null("units");
-    int rc = hollow__schema_check_field(r->schema, field, HOLLOW_FIELD_STRING);
+    int rc = check_field(r->schema, field, HOLLOW_FIELD_STRING);
     if (rc < 0)
         return rc;
     r->fields[field].set = true;
@@ -199,7 +210,7 @@ int hollow_record_set_string(hollow_record *r, size_t field, const char *utf8,
     HOLLOW__ARG_NOT_NULL(r);
     if (utf8 == NULL && len > 0)
         return hollow__error_null("utf8");
-    int rc = hollow__schema_check_field(r->schema, field, HOLLOW_FIELD_STRING);
+    int rc = check_field(r->schema, field, HOLLOW_FIELD_STRING);
     if (rc < 0)
         return rc;
     size_t i = 0;
@@ -311,6 +322,21 @@ static void sort_entries(entry *es, size_t n)
     }
 }
 
+/* hollow__vlong_encode inline: 7-bit groups, the most significant first,
+ * each but the last with its high bit set */
+static inline size_t venc(uint8_t *q, uint64_t v)
+{
+    if (v < 0x80) {
+        q[0] = (uint8_t)v;
+        return 1;
+    }
+    size_t n = (size_t)(64 - __builtin_clzll(v) + 6) / 7;
+    for (size_t i = 0; i + 1 < n; i++)
+        q[i] = (uint8_t)((v >> (7 * (n - 1 - i))) | 0x80);
+    q[n - 1] = (uint8_t)(v & 0x7F);
+    return n;
+}
+
 static uint8_t *put_be32(uint8_t *q, uint32_t v)
 {
     q[0] = (uint8_t)(v >> 24);
@@ -368,14 +394,14 @@ static void encode_object(hollow_record *r, hollow__buf *b)
         }
         switch (t) {
         case HOLLOW_FIELD_INT:
-        case HOLLOW_FIELD_REFERENCE: q += hollow__vint_encode(q, (uint32_t)v->v); break;
-        case HOLLOW_FIELD_LONG: q += hollow__vlong_encode(q, v->v); break;
+        case HOLLOW_FIELD_REFERENCE: q += venc(q, (uint32_t)v->v); break;
+        case HOLLOW_FIELD_LONG: q += venc(q, v->v); break;
         case HOLLOW_FIELD_BOOLEAN: *q++ = (uint8_t)v->v; break;
         case HOLLOW_FIELD_FLOAT: q = put_be32(q, (uint32_t)v->v); break;
         case HOLLOW_FIELD_DOUBLE: q = put_be64(q, v->v); break;
         case HOLLOW_FIELD_STRING:
         case HOLLOW_FIELD_BYTES:
-            q += hollow__vint_encode(q, (uint32_t)v->len);
+            q += venc(q, (uint32_t)v->len);
             /* an empty value may have no data buffer: no NULL + 0 */
             if (v->len > 0)
                 memcpy(q, r->data.ptr + v->off, v->len);
@@ -399,9 +425,9 @@ int hollow__record_encode(hollow_record *r)
         uint8_t *q = reserve_vints(b, r->elem_count + 1);
         if (q == NULL)
             break;
-        q += hollow__vint_encode(q, (uint32_t)r->elem_count);
+        q += venc(q, (uint32_t)r->elem_count);
         for (size_t i = 0; i < r->elem_count; i++)
-            q += hollow__vint_encode(q, (uint32_t)r->elems[i]);
+            q += venc(q, (uint32_t)r->elems[i]);
         b->len = (size_t)(q - b->ptr);
         break;
     }
@@ -420,11 +446,11 @@ int hollow__record_encode(hollow_record *r)
         uint8_t *q = reserve_vints(b, 2 * n + 1);
         if (q == NULL)
             break;
-        q += hollow__vint_encode(q, (uint32_t)n);
+        q += venc(q, (uint32_t)n);
         int32_t prev = 0;
         for (size_t i = 0; i < n; i++) {
-            q += hollow__vint_encode(q, (uint32_t)(r->elems[i] - prev));
-            q += hollow__vint_encode(q, hollow__hash_int((uint32_t)r->elems[i]) &
+            q += venc(q, (uint32_t)(r->elems[i] - prev));
+            q += venc(q, hollow__hash_int((uint32_t)r->elems[i]) &
                                             (t - 1));
             prev = r->elems[i];
         }
@@ -461,10 +487,10 @@ int hollow__record_encode(hollow_record *r)
         uint8_t *q = reserve_vints(b, 3 * m + 1);
         int32_t prev = 0;
         if (q != NULL) {
-            q += hollow__vint_encode(q, (uint32_t)m);
+            q += venc(q, (uint32_t)m);
             for (size_t i = 0; i < m; i++) {
-                q += hollow__vint_encode(q, (uint32_t)(es[i].key - prev));
-                q += hollow__vint_encode(q, (uint32_t)es[i].value);
+                q += venc(q, (uint32_t)(es[i].key - prev));
+                q += venc(q, (uint32_t)es[i].value);
                 q += hollow__vint_encode(
                     q, hollow__hash_int((uint32_t)es[i].key) & (t - 1));
                 prev = es[i].key;

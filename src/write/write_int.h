@@ -115,6 +115,16 @@ typedef struct hollow__wtype {
     /* statistics kept as records enter and leave the map, and memoised
      * SET/MAP bucket hashes (stats.c); NULL until a blob is written */
     struct hollow__wrun *run;
+
+    /* word arrays the current bit set outgrew while adds ran: adds to
+     * other types check references against it without taking this type's
+     * lock, and may still read an old array; freed with the state */
+    uint64_t **retired;
+    size_t retired_count, retired_cap;
+
+    /* what hollow__free takes for off, len, new_ords, the pool and the
+     * table (state.c grow_block: a large one starts inside it) */
+    void *off_base, *len_base, *new_base, *pool_base, *table_base;
 } hollow__wtype;
 
 /* a header tag, in insertion order */
@@ -186,6 +196,9 @@ int hollow__ws_restore_at(hollow__wtype *t, const uint8_t *p, size_t len,
 int32_t hollow__wproj_find(const hollow__wtype *t, const uint8_t *p,
                            hollow__buf *scratch);
 void hollow__wtype_restore_free(hollow__wtype *t);
+
+/* the hash of identity bytes in a type's table (state.c) */
+uint32_t hollow__ws_hash(const uint8_t *p, size_t n);
 
 /* take ordinal o (its bytes still in the pool) out of the type's table;
  * for a table holding exactly one entry per stored record */
