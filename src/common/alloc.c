@@ -88,9 +88,15 @@ void *hollow__malloc(size_t n)
 
 void *hollow__malloc_huge(size_t n, void **base, size_t *size)
 {
+    return hollow__malloc_huge_from(n, ALIGN_MIN, base, size);
+}
+
+void *hollow__malloc_huge_from(size_t n, size_t align_min, void **base,
+                               size_t *size)
+{
     *base = NULL;
     *size = n;
-    if (n < ALIGN_MIN) {
+    if (n < align_min || n < HUGE_PAGE) {
         *base = hollow__malloc(n);
         return *base;
     }

@@ -25,6 +25,11 @@ void hollow__free(void *p);
  * and *size how many bytes were allocated there.
  */
 void *hollow__malloc_huge(size_t n, void **base, size_t *size);
+/* the same, aligned from `align_min` bytes up (>= 2 MiB): for blocks that
+ * grow by doubling and are filled whole (the write state's arrays), where
+ * the 4 KiB faults of the unaligned ends cost more than the padding */
+void *hollow__malloc_huge_from(size_t n, size_t align_min, void **base,
+                               size_t *size);
 
 /*
  * Give back a block from hollow__malloc_huge (base, size as it gave them).

@@ -121,6 +121,10 @@ typedef struct hollow__wtype {
      * lock, and may still read an old array; freed with the state */
     uint64_t **retired;
     size_t retired_count, retired_cap;
+
+    /* what hollow__free takes for off, len, new_ords, the pool and the
+     * table (state.c grow_block: a large one starts inside it) */
+    void *off_base, *len_base, *new_base, *pool_base, *table_base;
 } hollow__wtype;
 
 /* a header tag, in insertion order */
