@@ -51,6 +51,12 @@ int hollow__read_states_checksum(uint32_t *out,
                                  const hollow_read_state *const *states,
                                  size_t n, unsigned threads);
 
+/* whether a and b hold the same records (what equal checksums say, value
+ * by value, on up to `threads` threads); when not, `why` names where */
+int hollow__read_states_equal(bool *equal, char *why, size_t why_len,
+                              const hollow_read_state *a,
+                              const hollow_read_state *b, unsigned threads);
+
 typedef struct hollow__shard {
     atomic_size_t refs;
     int32_t max;          /* max shard ordinal m; -1 if no slots */
