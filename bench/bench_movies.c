@@ -114,6 +114,15 @@ static void check(int rc, const char *what)
         die(what);
 }
 
+/* a populate's failure may come from any of its threads: w->error */
+static void check_populate(int rc, const movies_writer *w, const char *what)
+{
+    if (rc < 0) {
+        fprintf(stderr, "hollow-bench movies: %s: %s\n", what, w->error);
+        exit(1);
+    }
+}
+
 /* ---------------------------------------------------------------- jsonl */
 
 static void write_jsonl(const char *path, const movies_data *d, int version)
@@ -187,6 +196,7 @@ static uint64_t write_blob_file(hollow_write_state *ws, blob_writer wr,
 typedef struct movies_cycle {
     const movies_data *d;
     int version;
+    unsigned threads; /* of the populate (movies_writer.threads) */
 } movies_cycle;
 
 static int populate_cycle(hollow_write_state *ws, void *payload)
@@ -194,6 +204,7 @@ static int populate_cycle(hollow_write_state *ws, void *payload)
     movies_cycle *c = payload;
     movies_writer w;
     int rc = movies_writer_init(&w, ws, c->d->actor_count);
+    w.threads = c->threads;
     if (rc == 0)
         rc = movies_populate(&w, c->d, c->version);
     movies_writer_free(&w);
@@ -232,7 +243,7 @@ static phase_time refresh_delta(const movies_data *d, const char *dir,
     po.write.threads = threads;
     hollow_producer *p = NULL;
     check(hollow_producer_new(&p, &po), "producer");
-    movies_cycle c1 = {d, 1}, c2 = {d, 2};
+    movies_cycle c1 = {d, 1, threads}, c2 = {d, 2, threads};
     int64_t v1, v2;
     check(hollow_producer_run_cycle(&v1, p, populate_cycle, &c1), "cycle 1");
     hollow_consumer_options co = HOLLOW_CONSUMER_OPTIONS_INIT;
@@ -400,7 +411,8 @@ static void help(void)
            "  --n N          movies in version 1 (default 100000)\n"
            "  --seed S       the generator's seed (default 42)\n"
            "  --lookups L    primary-key lookups timed (default 1000000)\n"
-           "  --threads T    threads of the write state, producer and consumer\n"
+           "  --threads T    threads of the populate, write state, producer and\n"
+           "                 consumer (1: the sequential populate)\n"
            "                 (default 0: the number of online cores)\n"
            "  --jsonl FILE   also write version 1 as JSON lines\n"
            "  --jsonl2 FILE  also write version 2 as JSON lines\n"
@@ -544,7 +556,8 @@ int bench_movies(int argc, char **argv)
     phase_clock pc = phase_start();
     check(hollow_write_state_new(&ws, schemas, &wopts), "write state");
     check(movies_writer_init(&w, ws, d.actor_count), "populate");
-    check(movies_populate(&w, &d, 1), "populate");
+    w.threads = args.threads; /* types pipelined over the threads */
+    check_populate(movies_populate(&w, &d, 1), &w, "populate");
     phase_time populate = phase_stop(pc);
     fprintf(stderr, "movies: populate %.3f s (%.3f s CPU)\n", populate.s,
             populate.cpu_s);
@@ -559,7 +572,7 @@ int bench_movies(int argc, char **argv)
     /* populate_v2_s: the next cycle, every version-2 record (actors again) */
     pc = phase_start();
     check(hollow_write_state_prepare_cycle(ws), "prepare cycle");
-    check(movies_populate(&w, &d, 2), "populate v2");
+    check_populate(movies_populate(&w, &d, 2), &w, "populate v2");
     phase_time populate_v2 = phase_stop(pc);
     phase_time write_delta, write_reverse_delta;
     uint64_t delta_bytes = write_blob_file(ws, hollow_write_state_write_delta,

@@ -55,6 +55,54 @@ int hollow__wbits_set(hollow__wbits *b, uint32_t o)
     return 0;
 }
 
+/*
+ * The current bit set while adds run. Adds to a type set its bits under
+ * the type's lock; adds to other types test them without it (check_refs:
+ * taking the referenced type's lock for every reference made threads
+ * adding different types wait on each other). So the set only ever gains
+ * bits during a cycle, each set with an atomic OR, and a grown word array
+ * is published whole (release) while the old one is kept until the state
+ * is freed: a reader sees either array, and every bit that was set
+ * before the ordinal reached it. Doubling bounds what is kept by the size
+ * of the array itself.
+ */
+static int wbits_set_shared(hollow__wtype *t, uint32_t o)
+{
+    hollow__wbits *b = hollow__wcur(t);
+    uint32_t need = (o >> 6) + 1;
+    if (need > b->nwords) {
+        uint32_t n = b->nwords ? b->nwords : 256;
+        while (n < need)
+            n *= 2;
+        HOLLOW_TRY(hollow__grow(t->retired, t->retired_cap,
+                                t->retired_count + 1, 8));
+        uint64_t *w = hollow__mallocarray(n, sizeof *w);
+        HOLLOW_CHECK_ALLOC(w);
+        if (b->nwords > 0)
+            memcpy(w, b->words, (size_t)b->nwords * sizeof *w);
+        memset(w + b->nwords, 0, (size_t)(n - b->nwords) * sizeof *w);
+        if (b->words != NULL)
+            t->retired[t->retired_count++] = b->words;
+        /* the words first: a reader that sees the new count sees them */
+        __atomic_store_n(&b->words, w, __ATOMIC_RELEASE);
+        __atomic_store_n(&b->nwords, n, __ATOMIC_RELEASE);
+    }
+    __atomic_fetch_or(&b->words[o >> 6], (uint64_t)1 << (o & 63),
+                      __ATOMIC_RELAXED);
+    hollow__wbits_cover(b, o);
+    return 0;
+}
+
+/* whether o is set in t's current bits, racing with adds to t */
+static inline bool wbits_has_shared(const hollow__wtype *t, uint32_t o)
+{
+    const hollow__wbits *b = &t->bits[t->cur_bits];
+    uint32_t n = __atomic_load_n(&b->nwords, __ATOMIC_ACQUIRE);
+    const uint64_t *w = __atomic_load_n(&b->words, __ATOMIC_ACQUIRE);
+    return (o >> 6) < n &&
+           ((__atomic_load_n(&w[o >> 6], __ATOMIC_RELAXED) >> (o & 63)) & 1);
+}
+
 bool hollow__wbits_differ(const hollow__wbits *a, const hollow__wbits *b)
 {
     uint32_t n = a->nwords > b->nwords ? a->nwords : b->nwords;
@@ -244,6 +292,9 @@ void hollow_write_state_free(hollow_write_state *ws)
         hollow__free(t->ref_types);
         hollow__wtype_restore_free(t);
         hollow__wrun_free(t);
+        for (size_t k = 0; k < t->retired_count; k++)
+            hollow__free(t->retired[k]);
+        hollow__free(t->retired);
     }
     hollow__free(ws->types);
     hollow_schema_list_free(ws->schemas);
@@ -453,8 +504,7 @@ static int take_ordinal(hollow__wtype *t, uint32_t *o)
 }
 
 /* whether ordinals e[0], e[step], ... (n of them) are records of type
- * `to` added in this cycle; the type's lock guards its bits against
- * concurrent adds */
+ * `to` added in this cycle (without `to`'s lock: wbits_set_shared) */
 static int refs_added(hollow_write_state *ws, const hollow_record *r,
                       uint32_t to, const int32_t *e, size_t n, size_t step,
                       const char *what, const char *field)
@@ -463,12 +513,9 @@ static int refs_added(hollow_write_state *ws, const hollow_record *r,
         return 0;
     hollow__wtype *t = &ws->types[to];
     size_t bad = n;
-    hollow__mutex_lock(&t->mu);
-    const hollow__wbits *cur = hollow__wcur(t);
     for (size_t i = 0; i < n && bad == n; i++)
-        if (!hollow__wbits_has(cur, (uint32_t)e[i * step]))
+        if (!wbits_has_shared(t, (uint32_t)e[i * step]))
             bad = i;
-    hollow__mutex_unlock(&t->mu);
     if (bad == n)
         return 0;
     return hollow__error_set(HOLLOW_EINVAL, "%s %s%s%s references %s ordinal "
@@ -550,7 +597,7 @@ static int add_encoded(uint32_t *out, hollow__wtype *t, uint32_t h,
         rc = store(t, h, p, n, o);
     }
     if (rc >= 0)
-        rc = hollow__wbits_set(hollow__wcur(t), o);
+        rc = wbits_set_shared(t, o);
     *out = o;
     return rc;
 }
@@ -682,7 +729,7 @@ int hollow__ws_add_at(hollow__wtype *t, const uint8_t *p, size_t n,
         if ((rc = store(t, h, p, n, ordinal)) < 0)
             return rc;
     }
-    return hollow__wbits_set(hollow__wcur(t), ordinal);
+    return wbits_set_shared(t, ordinal);
 }
 
 /* -------------------------------------------------------------- tags */

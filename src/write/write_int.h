@@ -115,6 +115,12 @@ typedef struct hollow__wtype {
     /* statistics kept as records enter and leave the map, and memoised
      * SET/MAP bucket hashes (stats.c); NULL until a blob is written */
     struct hollow__wrun *run;
+
+    /* word arrays the current bit set outgrew while adds ran: adds to
+     * other types check references against it without taking this type's
+     * lock, and may still read an old array; freed with the state */
+    uint64_t **retired;
+    size_t retired_count, retired_cap;
 } hollow__wtype;
 
 /* a header tag, in insertion order */
