@@ -335,8 +335,9 @@ static int checksums_common(uint32_t *a, uint32_t *b, const hollow_read_state *x
     return rc;
 }
 
-/* what the integrity check loads: the snapshot read back (task 0), the
- * previous state plus the delta and back again (task 1), side by side */
+/* what the integrity check loads: the snapshot read back (task 0) and the
+ * previous state plus the delta (task 1) side by side, then that plus the
+ * reverse delta (back_task) beside the first comparison */
 typedef struct verify_job {
     hollow_producer *p;
     hollow__mapping *snap; /* the written snapshot, or NULL */
@@ -356,12 +357,16 @@ static int load_task(void *ctx, size_t i)
     }
     if (j->p->state == NULL || j->delta->len == 0)
         return 0;
-    int rc = hollow_read_state_apply_delta(&j->from_delta, j->p->state,
-                                           j->delta->ptr, j->delta->len);
-    if (rc == 0)
-        rc = hollow_read_state_apply_delta(&j->back, j->from_delta,
-                                           j->reverse->ptr, j->reverse->len);
-    return rc;
+    return hollow_read_state_apply_delta(&j->from_delta, j->p->state,
+                                         j->delta->ptr, j->delta->len);
+}
+
+static int back_task(void *ctx, size_t i)
+{
+    verify_job *j = ctx;
+    (void)i;
+    return hollow_read_state_apply_delta(&j->back, j->from_delta,
+                                         j->reverse->ptr, j->reverse->len);
 }
 
 /* the checks of a cycle with a new data model: the chain keeps the old
@@ -417,6 +422,10 @@ static int verify(hollow_read_state **next, hollow_producer *p,
     int rc = hollow__parallel_for(threads, 2, load_task, &j);
     if (rc < 0)
         goto done;
+    bool beside = j.from_snap != NULL && j.from_delta != NULL &&
+                  !p->schema_changed;
+    if (j.from_delta != NULL && !beside && (rc = back_task(&j, 0)) < 0)
+        goto done;
     if (p->schema_changed && j.from_snap != NULL) {
         if ((rc = verify_schema_change(&j)) < 0)
             goto done;
@@ -440,9 +449,9 @@ static int verify(hollow_read_state **next, hollow_producer *p,
                 goto done;
             }
         } else {
-            if ((rc = hollow__read_states_equal(&same, why, sizeof why,
-                                                j.from_delta, j.from_snap,
-                                                threads)) < 0)
+            if ((rc = hollow__read_states_equal_beside(
+                     &same, why, sizeof why, j.from_delta, j.from_snap,
+                     threads, back_task, &j)) < 0)
                 goto done;
             if (!same) {
                 rc = hollow__error_set(HOLLOW_ERROR, "integrity check: the "

@@ -262,6 +262,8 @@ typedef struct eq_job {
     eq_task *tasks;
     int32_t *diff; /* per task: the first differing ordinal, or -1 */
     atomic_bool found;
+    hollow__task_fn beside; /* task 0 when set, the comparison after it */
+    void *beside_ctx;
 } eq_job;
 
 static bool eq_layout(eq_type *e)
@@ -467,6 +469,11 @@ static int record_differs(const eq_type *e, const eq_shape *sh,
 static int eq_task_run(void *ctx, size_t i)
 {
     eq_job *j = ctx;
+    if (j->beside != NULL) {
+        if (i == 0)
+            return j->beside(j->beside_ctx, 0);
+        i--;
+    }
     j->diff[i] = -1;
     if (atomic_load_explicit(&j->found, memory_order_relaxed))
         return 0;
@@ -528,11 +535,21 @@ int hollow__read_states_equal(bool *equal, char *why, size_t why_len,
                               const hollow_read_state *a,
                               const hollow_read_state *b, unsigned threads)
 {
+    return hollow__read_states_equal_beside(equal, why, why_len, a, b, threads,
+                                            NULL, NULL);
+}
+
+int hollow__read_states_equal_beside(bool *equal, char *why, size_t why_len,
+                                     const hollow_read_state *a,
+                                     const hollow_read_state *b,
+                                     unsigned threads, hollow__task_fn beside,
+                                     void *beside_ctx)
+{
     *equal = false;
     if (why_len > 0)
         why[0] = '\0';
     size_t nt = a->type_count;
-    eq_job j = {NULL, NULL, NULL, false};
+    eq_job j = {NULL, NULL, NULL, false, beside, beside_ctx};
     size_t ntasks = 0, cap = 0;
     bool same_layout = nt == b->type_count;
     int rc = 0;
@@ -554,6 +571,8 @@ int hollow__read_states_equal(bool *equal, char *why, size_t why_len,
     if (rc == 0 && !same_layout) {
         uint32_t sums[2];
         const hollow_read_state *both[2] = {a, b};
+        if (beside != NULL && (rc = beside(beside_ctx, 0)) < 0)
+            goto done;
         rc = hollow__read_states_checksum(sums, both, 2, threads);
         *equal = rc == 0 && sums[0] == sums[1];
         if (rc == 0 && !*equal && why_len > 0)
@@ -562,8 +581,11 @@ int hollow__read_states_equal(bool *equal, char *why, size_t why_len,
     }
     if (rc == 0 && ntasks > 0) {
         j.diff = hollow__calloc(ntasks, sizeof *j.diff);
-        rc = j.diff ? hollow__parallel_for(threads, ntasks, eq_task_run, &j)
+        rc = j.diff ? hollow__parallel_for(threads, ntasks + (beside != NULL),
+                                           eq_task_run, &j)
                     : hollow__error_oom();
+    } else if (rc == 0 && beside != NULL) {
+        rc = beside(beside_ctx, 0);
     }
     if (rc < 0)
         goto done;

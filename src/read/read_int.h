@@ -25,6 +25,7 @@
 
 #include <stdatomic.h>
 
+#include "common/parallel.h"
 #include "hollow/read.h"
 #include "schema/schema_int.h"
 
@@ -56,6 +57,13 @@ int hollow__read_states_checksum(uint32_t *out,
 int hollow__read_states_equal(bool *equal, char *why, size_t why_len,
                               const hollow_read_state *a,
                               const hollow_read_state *b, unsigned threads);
+/* the same, with beside(ctx, 0) run as one more task on those threads (the
+ * producer applies its reverse delta meanwhile); its failure is returned */
+int hollow__read_states_equal_beside(bool *equal, char *why, size_t why_len,
+                                     const hollow_read_state *a,
+                                     const hollow_read_state *b,
+                                     unsigned threads, hollow__task_fn beside,
+                                     void *beside_ctx);
 
 typedef struct hollow__shard {
     atomic_size_t refs;
