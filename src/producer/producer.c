@@ -4,10 +4,12 @@
  *
  * A cycle: start the write state's cycle, set Java's header tags, let the
  * caller populate, decide whether anything changed, write the blobs into
- * memory, check them (the previous state plus the delta, and the snapshot,
- * must give the write state's checksum; the reverse delta must lead back),
- * run the validators on the new state, put the blobs (header, delta,
- * reverse delta, snapshot: Java's order), and announce. Any failure before
+ * memory, check them (the previous state plus the delta must hold the
+ * snapshot's records, or give the write state's checksum when there is no
+ * snapshot; the reverse delta must lead back), run the validators on the
+ * new state, put the blobs (header, delta, reverse delta, snapshot: Java's
+ * order; with threads, beside the check and the validators, the header
+ * first), and announce once all of that succeeded. Any failure before
  * the announcement rolls the write state back and deletes the blobs the
  * cycle wrote, so the next cycle starts from the last announced version
  * again.

@@ -225,12 +225,9 @@ START_TEST(states_equal_through_deltas)
 }
 END_TEST
 
-/* states of other schemas are compared by checksum */
-START_TEST(states_equal_other_layouts_by_checksum)
+/* a state of another schema: one R */
+static hollow_read_state *other_state(void)
 {
-    hollow_write_state *ws = write_state();
-    populate(ws, V_NONE);
-    hollow_read_state *a = read_snapshot(ws);
     static const char other[] = "R { int v; }\n";
     hollow_schema_list *sl = NULL;
     HT_OK(hollow_schema_parse(&sl, other, strlen(other)));
@@ -243,6 +240,17 @@ START_TEST(states_equal_other_layouts_by_checksum)
     add(wo, r);
     hollow_record_free(r);
     hollow_read_state *b = read_snapshot(wo);
+    hollow_write_state_free(wo);
+    return b;
+}
+
+/* states of other schemas are compared by checksum */
+START_TEST(states_equal_other_layouts_by_checksum)
+{
+    hollow_write_state *ws = write_state();
+    populate(ws, V_NONE);
+    hollow_read_state *a = read_snapshot(ws);
+    hollow_read_state *b = other_state();
     bool same = true;
     char why[256];
     HT_OK(hollow__read_states_equal(&same, why, sizeof why, a, b, 2));
@@ -250,6 +258,47 @@ START_TEST(states_equal_other_layouts_by_checksum)
     ck_assert_msg(strstr(why, "checksum") != NULL, "%s", why);
     hollow_read_state_release(a);
     hollow_read_state_release(b);
+    hollow_write_state_free(ws);
+}
+END_TEST
+
+static int beside_task(void *ctx, size_t i)
+{
+    int *runs = ctx;
+    ck_assert_uint_eq(i, 0);
+    return ++*runs > 0 && runs[1] ? HOLLOW_EUSER : 0;
+}
+
+/* the task beside the comparison runs once whatever the comparison does
+ * (tasks, none: the states share every shard, checksums), and its failure
+ * is the result */
+START_TEST(states_equal_beside_runs_its_task)
+{
+    hollow_write_state *ws = write_state();
+    populate(ws, V_NONE);
+    hollow_read_state *a = read_snapshot(ws), *b = read_snapshot(ws);
+    hollow_write_state *wo = write_state();
+    populate(wo, V_EXTRA);
+    hollow_read_state *c = read_snapshot(wo), *d = other_state();
+    const hollow_read_state *pairs[][2] = {{a, b}, {a, a}, {a, c}, {a, d}};
+    for (size_t k = 0; k < 4; k++)
+        for (unsigned threads = 1; threads <= 2; threads++)
+            for (int fail = 0; fail < 2; fail++) {
+                int runs[2] = {0, fail};
+                bool same = false;
+                char why[256];
+                int rc = hollow__read_states_equal_beside(
+                    &same, why, sizeof why, pairs[k][0], pairs[k][1], threads,
+                    beside_task, runs);
+                ck_assert_int_eq(runs[0], 1);
+                ck_assert_int_eq(rc, fail ? HOLLOW_EUSER : 0);
+                if (!fail)
+                    ck_assert(same == (k < 2));
+            }
+    hollow_read_state_release(a);
+    hollow_read_state_release(b);
+    hollow_read_state_release(c);
+    hollow_read_state_release(d);
     hollow_write_state_free(ws);
     hollow_write_state_free(wo);
 }
@@ -263,6 +312,7 @@ static Suite *states_equal_suite(void)
                         V_COUNT);
     tcase_add_loop_test(tc, states_equal_through_deltas, 0, V_COUNT);
     tcase_add_test(tc, states_equal_other_layouts_by_checksum);
+    tcase_add_test(tc, states_equal_beside_runs_its_task);
     suite_add_tcase(s, tc);
     return s;
 }
