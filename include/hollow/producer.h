@@ -47,7 +47,11 @@
  *
  * Threads: one cycle at a time; populate may add records from several
  * threads. The lease renewer thread (only with a lease) is joined by
- * hollow_producer_free().
+ * hollow_producer_free(). With write.threads other than 1, a cycle puts
+ * the delta, the reverse delta and the snapshot from a thread of its own
+ * (one put at a time, joined before the cycle announces or returns) while
+ * the integrity check and the validators run: a blob store's put must
+ * then work from any thread.
  */
 #ifndef HOLLOW_PRODUCER_H
 #define HOLLOW_PRODUCER_H

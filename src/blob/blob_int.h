@@ -75,15 +75,6 @@ int hollow__snapshot_read_heap(hollow_read_state **out, void *base,
 int hollow__snapshot_read_owned(hollow_read_state **out, void *buf, size_t len);
 
 /*
- * As hollow__snapshot_read_owned (buf: len bytes of a cap-byte block), and
- * on success *keep holds a reference to the block, so its bytes stay
- * readable (e.g. to be published) until hollow__mapping_release(*keep),
- * even if the state copies its shards out. On failure buf is freed.
- */
-int hollow__snapshot_read_kept(hollow_read_state **out, void *buf, size_t len,
-                               size_t cap, hollow__mapping **keep);
-
-/*
  * Read one snapshot shard of `schema`'s kind from r into a new shard whose
  * arrays point into the source bytes (not yet copied).
  */

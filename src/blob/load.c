@@ -83,30 +83,6 @@ int hollow__snapshot_read_owned(hollow_read_state **out, void *buf, size_t len)
     return hollow__snapshot_read_heap(out, buf, len, buf, len, NULL);
 }
 
-int hollow__snapshot_read_kept(hollow_read_state **out, void *buf, size_t len,
-                               size_t cap, hollow__mapping **keep)
-{
-    *out = NULL;
-    *keep = NULL;
-    hollow__mapping *m = hollow__calloc(1, sizeof *m);
-    if (m == NULL) {
-        hollow__free(buf);
-        return hollow__error_oom();
-    }
-    atomic_init(&m->refs, 1);
-    m->addr = buf;
-    m->len = len;
-    m->base = buf;
-    m->base_len = cap;
-    hollow__blob_source src = {buf, len, m, NULL};
-    int rc = hollow__snapshot_read(out, &src);
-    if (rc < 0)
-        hollow__mapping_release(m); /* the bytes go with it */
-    else
-        *keep = m;
-    return rc;
-}
-
 /* a pipe, a terminal, a socket: their size is unknown, read to the end */
 static int read_stream(void **base, size_t *size, uint8_t **out, size_t *len,
                        int fd, const char *path)

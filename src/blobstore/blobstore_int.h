@@ -22,6 +22,11 @@ int hollow__blob_key_cmp(const hollow_blob_key *a, const hollow_blob_key *b);
 /* hollow_blob_key_parse() without setting an error: true on a match */
 bool hollow__blob_key_match(hollow_blob_key *out, const char *name);
 
+/* a memory stream's unread bytes (borrowed, now consumed), so that a put
+ * writes them without copying; false for any other stream */
+bool hollow__stream_peek_memory(const uint8_t **ptr, size_t *len,
+                                hollow_stream *s);
+
 /* a stream over an open descriptor, which it owns (closed with it) */
 int hollow__stream_from_fd(hollow_stream **out, int fd, int64_t size_hint);
 /*

@@ -165,7 +165,18 @@ static int put_blob(hollow_blobstore *bs, const hollow_blob_key *key,
     sigset_t old;
     bool was_pending = xfsz_pending();
     xfsz_block(&old);
-    for (;;) {
+    const uint8_t *mem;
+    size_t mem_len;
+    /* bytes in memory go straight to the file, a chunk per write */
+    if (hollow__stream_peek_memory(&mem, &mem_len, src)) {
+        while (rc == 0 && offset < mem_len) {
+            size_t n = mem_len - offset < COPY_CHUNK ? mem_len - offset
+                                                      : COPY_CHUNK;
+            if ((rc = write_all(s, fd, mem + offset, n, offset, tmp)) == 0)
+                offset += n;
+        }
+    }
+    for (; rc == 0;) {
         size_t n;
         if ((rc = hollow_stream_read(&n, src, buf, COPY_CHUNK)) < 0)
             break;

@@ -104,6 +104,18 @@ int hollow_stream_from_memory(hollow_stream **out, const void *data, size_t len)
     return 0;
 }
 
+bool hollow__stream_peek_memory(const uint8_t **ptr, size_t *len,
+                                 hollow_stream *s)
+{
+    if (s->read != mem_read)
+        return false;
+    mem_src *m = s->payload;
+    *ptr = m->ptr + m->pos;
+    *len = m->len - m->pos;
+    m->pos = m->len;
+    return true;
+}
+
 /* ------------------------------------------------------------------ */
 /* Files                                                               */
 /* ------------------------------------------------------------------ */

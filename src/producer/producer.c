@@ -4,10 +4,12 @@
  *
  * A cycle: start the write state's cycle, set Java's header tags, let the
  * caller populate, decide whether anything changed, write the blobs into
- * memory, check them (the previous state plus the delta, and the snapshot,
- * must give the write state's checksum; the reverse delta must lead back),
- * run the validators on the new state, put the blobs (header, delta,
- * reverse delta, snapshot: Java's order), and announce. Any failure before
+ * memory, check them (the previous state plus the delta must hold the
+ * snapshot's records, or give the write state's checksum when there is no
+ * snapshot; the reverse delta must lead back), run the validators on the
+ * new state, put the blobs (header, delta, reverse delta, snapshot: Java's
+ * order; with threads, beside the check and the validators, the header
+ * first), and announce once all of that succeeded. Any failure before
  * the announcement rolls the write state back and deletes the blobs the
  * cycle wrote, so the next cycle starts from the last announced version
  * again.
@@ -32,6 +34,7 @@
 #include "common/buf.h"
 #include "common/error.h"
 #include "common/parallel.h"
+#include "common/thread.h"
 #include "hollow/consumer.h"
 #include "lease.h"
 #include "metrics/stats.h"
@@ -51,8 +54,6 @@ struct hollow_producer {
     hollow_schema_list *schemas;
     hollow_write_state *ws;
     hollow_read_state *state;    /* the last announced version's state */
-    uint32_t state_sum;          /* its checksum, when state_sum_known */
-    bool state_sum_known;
     size_t snap_hint;            /* the last snapshot's size */
     int64_t version;             /* last announced (or restored), 0 none */
     uint64_t chain_counter;      /* hollow.delta.chain.version.counter */
@@ -336,39 +337,38 @@ static int checksums_common(uint32_t *a, uint32_t *b, const hollow_read_state *x
     return rc;
 }
 
-/* what the integrity check loads: the snapshot read back (task 0), the
- * previous state plus the delta and back again (task 1), side by side */
+/* what the integrity check loads: the snapshot read back (task 0) and the
+ * previous state plus the delta (task 1) side by side, then that plus the
+ * reverse delta (back_task) beside the first comparison */
 typedef struct verify_job {
     hollow_producer *p;
-    hollow__buf *snap;
+    hollow__mapping *snap; /* the written snapshot, or NULL */
     const hollow__buf *delta, *reverse;
     hollow_read_state *from_snap, *from_delta, *back;
-    hollow__mapping *keep;
 } verify_job;
 
 static int load_task(void *ctx, size_t i)
 {
     verify_job *j = ctx;
     if (i == 0) {
-        if (j->snap->len == 0)
+        if (j->snap == NULL)
             return 0;
-        /* the state adopts the written bytes (no copy); `keep` keeps them
-         * readable until they are published */
-        uint8_t *bytes = j->snap->ptr;
-        size_t cap = j->snap->cap;
-        j->snap->ptr = NULL;
-        j->snap->cap = 0;
-        return hollow__snapshot_read_kept(&j->from_snap, bytes, j->snap->len,
-                                          cap, &j->keep);
+        /* the shards point into the written bytes (no copy) */
+        hollow__blob_source src = {j->snap->addr, j->snap->len, j->snap, NULL};
+        return hollow__snapshot_read(&j->from_snap, &src);
     }
     if (j->p->state == NULL || j->delta->len == 0)
         return 0;
-    int rc = hollow_read_state_apply_delta(&j->from_delta, j->p->state,
-                                           j->delta->ptr, j->delta->len);
-    if (rc == 0)
-        rc = hollow_read_state_apply_delta(&j->back, j->from_delta,
-                                           j->reverse->ptr, j->reverse->len);
-    return rc;
+    return hollow_read_state_apply_delta(&j->from_delta, j->p->state,
+                                         j->delta->ptr, j->delta->len);
+}
+
+static int back_task(void *ctx, size_t i)
+{
+    verify_job *j = ctx;
+    (void)i;
+    return hollow_read_state_apply_delta(&j->back, j->from_delta,
+                                         j->reverse->ptr, j->reverse->len);
 }
 
 /* the checks of a cycle with a new data model: the chain keeps the old
@@ -406,73 +406,73 @@ static int verify_schema_change(verify_job *j)
 
 /*
  * The integrity check: what consumers will load equals what was written.
- * The previous state plus the delta must give the snapshot's state (or,
- * without a snapshot, the write state's checksum; with only a snapshot, it
- * must give that), and the reverse delta must lead back to the previous
- * state. The states' checksums are computed side by side, per type; the
- * previous state's is the one computed in the cycle that made it.
- * *next_sum is the checksum of *next when *next_known.
+ * The previous state plus the delta must hold the snapshot's records (or,
+ * without a snapshot, give the write state's checksum; with only a
+ * snapshot, it must give that), and the reverse delta must lead back to
+ * the previous state. States at hand are compared record by record
+ * (hollow__read_states_equal: ordinal ranges in parallel, shared shards
+ * skipped); the write state only by checksum.
  */
-static int verify(hollow_read_state **next, uint32_t *next_sum, bool *next_known,
-                  hollow__mapping **keep, hollow_producer *p, hollow__buf *snap,
-                  const hollow__buf *delta, const hollow__buf *reverse)
+static int verify(hollow_read_state **next, hollow_producer *p,
+                  hollow__mapping *snap, const hollow__buf *delta,
+                  const hollow__buf *reverse)
 {
     unsigned threads = hollow__threads_or_cores(p->opts.write.threads);
-    verify_job j = {p, snap, delta, reverse, NULL, NULL, NULL, NULL};
-    *keep = NULL;
-    *next_known = false;
+    verify_job j = {p, snap, delta, reverse, NULL, NULL, NULL};
+    char why[256];
+    bool same;
     int rc = hollow__parallel_for(threads, 2, load_task, &j);
     if (rc < 0)
+        goto done;
+    bool beside = j.from_snap != NULL && j.from_delta != NULL &&
+                  !p->schema_changed;
+    if (j.from_delta != NULL && !beside && (rc = back_task(&j, 0)) < 0)
         goto done;
     if (p->schema_changed && j.from_snap != NULL) {
         if ((rc = verify_schema_change(&j)) < 0)
             goto done;
     } else {
-        const hollow_read_state *states[4];
-        uint32_t sums[4], want = 0;
-        size_t n = 0, at_snap = 0, at_delta = 0, at_back = 0, at_prev = 0;
-        if (j.from_snap != NULL)
-            at_snap = n, states[n++] = j.from_snap;
-        if (j.from_delta != NULL) {
-            at_delta = n, states[n++] = j.from_delta;
-            at_back = n, states[n++] = j.back;
-            if (!p->state_sum_known)
-                at_prev = n, states[n++] = p->state;
-        }
-        if ((rc = hollow__read_states_checksum(sums, states, n, threads)) < 0)
-            goto done;
-        /* the write state's checksum only when there is nothing to compare */
-        if ((j.from_snap == NULL || j.from_delta == NULL) &&
-            (rc = hollow_write_state_checksum(&want, p->ws)) < 0)
-            goto done;
-        if (j.from_snap != NULL && sums[at_snap] != want && j.from_delta == NULL) {
-            rc = hollow__error_set(HOLLOW_ERROR, "integrity check: the snapshot "
-                                   "reads back with checksum %08x, not %08x",
-                                   sums[at_snap], want);
-            goto done;
-        }
-        if (j.from_delta != NULL) {
-            if (j.from_snap != NULL)
-                want = sums[at_snap];
-            if (sums[at_delta] != want) {
-                rc = hollow__error_set(HOLLOW_ERROR, "integrity check: the "
-                                       "previous state plus the delta has "
-                                       "checksum %08x, not %08x%s",
-                                       sums[at_delta], want,
-                                       j.from_snap ? " (the snapshot's)" : "");
+        if (j.from_snap == NULL || j.from_delta == NULL) {
+            /* one of the two: the write state's checksum is the reference */
+            const hollow_read_state *got_of = j.from_snap ? j.from_snap
+                                                          : j.from_delta;
+            uint32_t got, want;
+            if ((rc = hollow__read_states_checksum(&got, &got_of, 1,
+                                                   threads)) < 0 ||
+                (rc = hollow_write_state_checksum(&want, p->ws)) < 0)
+                goto done;
+            if (got != want) {
+                rc = hollow__error_set(HOLLOW_ERROR, "integrity check: %s has "
+                                       "checksum %08x, not %08x",
+                                       j.from_snap ? "the snapshot read back"
+                                                   : "the previous state plus "
+                                                     "the delta",
+                                       got, want);
                 goto done;
             }
-            uint32_t prev = p->state_sum_known ? p->state_sum : sums[at_prev];
-            if (sums[at_back] != prev) {
+        } else {
+            if ((rc = hollow__read_states_equal_beside(
+                     &same, why, sizeof why, j.from_delta, j.from_snap,
+                     threads, back_task, &j)) < 0)
+                goto done;
+            if (!same) {
                 rc = hollow__error_set(HOLLOW_ERROR, "integrity check: the "
-                                       "reverse delta leads to checksum %08x, "
-                                       "not the previous state's %08x",
-                                       sums[at_back], prev);
+                                       "previous state plus the delta differs "
+                                       "from the snapshot: %s", why);
                 goto done;
             }
         }
-        *next_sum = j.from_delta != NULL ? sums[at_delta] : sums[at_snap];
-        *next_known = true;
+        if (j.from_delta != NULL) {
+            if ((rc = hollow__read_states_equal(&same, why, sizeof why, j.back,
+                                                p->state, threads)) < 0)
+                goto done;
+            if (!same) {
+                rc = hollow__error_set(HOLLOW_ERROR, "integrity check: the "
+                                       "reverse delta does not lead back to the "
+                                       "previous state: %s", why);
+                goto done;
+            }
+        }
     }
     /* consumers following the chain hold the delta's result; after a new
      * data model, the snapshot's state is the one with the new schemas */
@@ -487,13 +487,44 @@ done:
     hollow_read_state_release(j.from_snap);
     hollow_read_state_release(j.from_delta);
     hollow_read_state_release(j.back);
-    *keep = j.keep;
     return rc;
 }
 
-static int put(hollow_producer *p, hollow_blob_key key, const hollow__buf *b)
+/* the blobs after the header, put in Java's order: delta, reverse delta,
+ * snapshot; `done` counts those put, `msg` keeps a failure's message */
+typedef struct put_job {
+    hollow_blobstore *store;
+    hollow_blob_key keys[3];
+    const void *data[3];
+    size_t len[3];
+    size_t count, done;
+    int rc;
+    char msg[512];
+} put_job;
+
+static void put_add(put_job *j, hollow_blob_key key, const void *data,
+                    size_t len)
 {
-    return hollow_blobstore_put_bytes(p->opts.blobstore, &key, b->ptr, b->len);
+    j->keys[j->count] = key;
+    j->data[j->count] = data;
+    j->len[j->count++] = len;
+}
+
+static void put_all(put_job *j)
+{
+    for (; j->done < j->count; j->done++)
+        if ((j->rc = hollow_blobstore_put_bytes(j->store, &j->keys[j->done],
+                                                j->data[j->done],
+                                                j->len[j->done])) < 0) {
+            snprintf(j->msg, sizeof j->msg, "%s", hollow_error_last()->message);
+            return;
+        }
+}
+
+static void *put_thread(void *arg)
+{
+    put_all(arg);
+    return NULL;
 }
 
 /* an OOM inside the write state leaves it unusable; say so plainly */
@@ -581,9 +612,10 @@ static int run_cycle(int64_t *version_out, hollow_producer *p,
     hollow__buf header = HOLLOW__BUF_INIT, snap = HOLLOW__BUF_INIT,
                 delta = HOLLOW__BUF_INIT, reverse = HOLLOW__BUF_INIT;
     hollow_read_state *next = NULL;
-    hollow__mapping *snap_keep = NULL; /* the snapshot's bytes, once adopted */
-    uint32_t next_sum = 0;
-    bool next_known = false;
+    hollow__mapping *snap_keep = NULL; /* the snapshot's bytes, once written */
+    put_job puts = {.store = p->opts.blobstore};
+    hollow__thread put_th;
+    bool put_started = false;
     hollow_blob_key written[4];
     size_t nwritten = 0;
     /* the header goes first and is created only if its name is free: that
@@ -625,9 +657,37 @@ static int run_cycle(int64_t *version_out, hollow_producer *p,
     if (snapshot_due &&
         (rc = hollow_write_state_write_snapshot(p->ws, mem_sink, &snap)) < 0)
         goto fail;
-    if ((rc = verify(&next, &next_sum, &next_known, &snap_keep, p, &snap,
-                     &delta, &reverse)) < 0) {
-        if (rc == HOLLOW_ERROR) /* a checksum that differs */
+    if (snapshot_due) {
+        /* the bytes move into a mapping: the state read back points into
+         * them and the put reads them, however long either needs them */
+        snap_keep = hollow__calloc(1, sizeof *snap_keep);
+        if (snap_keep == NULL) {
+            rc = hollow__error_oom();
+            goto fail;
+        }
+        atomic_init(&snap_keep->refs, 1);
+        snap_keep->addr = snap_keep->base = snap.ptr;
+        snap_keep->len = snap.len;
+        snap_keep->base_len = snap.cap;
+        snap.ptr = NULL;
+        snap.cap = 0;
+    }
+    if (!first) {
+        put_add(&puts, hollow_blob_key_delta(p->version, version), delta.ptr,
+                delta.len);
+        put_add(&puts, hollow_blob_key_reverse_delta(version, p->version),
+                reverse.ptr, reverse.len);
+    }
+    if (snapshot_due)
+        put_add(&puts, hollow_blob_key_snapshot(version), snap_keep->addr,
+                snap_keep->len);
+    /* with more than one thread, the puts (mostly waiting on fsync) run
+     * beside the integrity check and the validators; a failure of either
+     * deletes what was put, and nothing is announced before both end */
+    put_started = hollow__threads_or_cores(p->opts.write.threads) > 1 &&
+                  hollow__thread_create(&put_th, put_thread, &puts) == 0;
+    if ((rc = verify(&next, p, snap_keep, &delta, &reverse)) < 0) {
+        if (rc == HOLLOW_ERROR) /* the states differ */
             atomic_fetch_add(&p->counters.integrity_failures, 1);
         goto fail;
     }
@@ -643,25 +703,17 @@ static int run_cycle(int64_t *version_out, hollow_producer *p,
             goto fail;
         }
     }
-    /* publish in Java's order: header (above), delta, reverse delta,
-     * snapshot */
-    if (!first) {
-        hollow_blob_key dk = hollow_blob_key_delta(p->version, version);
-        hollow_blob_key rk = hollow_blob_key_reverse_delta(version, p->version);
-        if ((rc = put(p, dk, &delta)) < 0)
-            goto fail;
-        written[nwritten++] = dk;
-        if ((rc = put(p, rk, &reverse)) < 0)
-            goto fail;
-        written[nwritten++] = rk;
+    if (put_started) {
+        hollow__thread_join(put_th);
+        put_started = false;
+    } else {
+        put_all(&puts);
     }
-    if (snapshot_due) {
-        hollow_blob_key sk = hollow_blob_key_snapshot(version);
-        if ((rc = hollow_blobstore_put_bytes(p->opts.blobstore, &sk,
-                                             snap_keep ? snap_keep->addr : snap.ptr,
-                                             snap.len)) < 0)
-            goto fail;
-        written[nwritten++] = sk;
+    for (size_t i = 0; i < puts.done; i++)
+        written[nwritten++] = puts.keys[i];
+    if ((rc = puts.rc) < 0) {
+        hollow__error_set(rc, "%s", puts.msg);
+        goto fail;
     }
     /* announce only while primary and while our base is still the
      * announced version: checked and announced in one step */
@@ -680,10 +732,8 @@ static int run_cycle(int64_t *version_out, hollow_producer *p,
     }
     hollow_read_state_release(p->state);
     p->state = next;
-    p->state_sum = next_sum;
-    p->state_sum_known = next_known;
     if (snapshot_due)
-        p->snap_hint = snap.len;
+        p->snap_hint = snap_keep->len;
     next = NULL;
     p->version = version;
     p->chain_counter++;
@@ -697,12 +747,17 @@ static int run_cycle(int64_t *version_out, hollow_producer *p,
         p->last[i].size = k == HOLLOW_BLOB_HEADER ? header.len
                           : k == HOLLOW_BLOB_DELTA ? delta.len
                           : k == HOLLOW_BLOB_REVERSE_DELTA ? reverse.len
-                                                           : snap.len;
+                                                           : snap_keep->len;
     }
     p->last_count = nwritten;
     rc = 0;
     goto done;
 fail:
+    if (put_started) {
+        hollow__thread_join(put_th);
+        for (size_t i = 0; i < puts.done; i++)
+            written[nwritten++] = puts.keys[i];
+    }
     if (nwritten > 0) {
         /* keep what an announcement that reported a failure still made
          * current (e.g. the directory fsync after the rename failed) */
@@ -808,7 +863,6 @@ static int restore_at(hollow_producer *p, int64_t version)
     p->after_restore = true;
     hollow_read_state_release(p->state);
     p->state = rs;
-    p->state_sum_known = false;
     p->version = hollow_read_state_version(rs);
     atomic_store(&p->counters.version, p->version);
     p->since_snapshot = 0;

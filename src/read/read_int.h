@@ -25,6 +25,7 @@
 
 #include <stdatomic.h>
 
+#include "common/parallel.h"
 #include "hollow/read.h"
 #include "schema/schema_int.h"
 
@@ -50,6 +51,19 @@ void hollow__mapping_release(hollow__mapping *m);
 int hollow__read_states_checksum(uint32_t *out,
                                  const hollow_read_state *const *states,
                                  size_t n, unsigned threads);
+
+/* whether a and b hold the same records (what equal checksums say, value
+ * by value, on up to `threads` threads); when not, `why` names where */
+int hollow__read_states_equal(bool *equal, char *why, size_t why_len,
+                              const hollow_read_state *a,
+                              const hollow_read_state *b, unsigned threads);
+/* the same, with beside(ctx, 0) run as one more task on those threads (the
+ * producer applies its reverse delta meanwhile); its failure is returned */
+int hollow__read_states_equal_beside(bool *equal, char *why, size_t why_len,
+                                     const hollow_read_state *a,
+                                     const hollow_read_state *b,
+                                     unsigned threads, hollow__task_fn beside,
+                                     void *beside_ctx);
 
 typedef struct hollow__shard {
     atomic_size_t refs;

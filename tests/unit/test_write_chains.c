@@ -712,6 +712,25 @@ static uint32_t checksum_of(const hollow_read_state *rs, const char *ctx)
     return c;
 }
 
+/* the producer's integrity check (hollow__read_states_equal) must say what
+ * the checksums say, on one thread and on two */
+static void equal_as_checksums(const hollow_read_state *a,
+                               const hollow_read_state *b, uint32_t sa,
+                               uint32_t sb, const char *ctx, const char *what)
+{
+    for (unsigned threads = 1; threads <= 2; threads++) {
+        bool same = sa != sb;
+        char why[256];
+        int rc = hollow__read_states_equal(&same, why, sizeof why, a, b,
+                                           threads);
+        ck_assert_msg(rc == 0, "%s: %s: hollow__read_states_equal returned "
+                      "%d: %s", ctx, what, rc, hollow_error_last()->message);
+        ck_assert_msg(same == (sa == sb), "%s: %s: equal says %d (%s), "
+                      "checksums 0x%08x and 0x%08x", ctx, what, (int)same,
+                      why, sa, sb);
+    }
+}
+
 /* the first line where two dumps differ */
 static void same_dump(const rs_buf *got, const rs_buf *want, const char *ctx,
                       const char *what)
@@ -1119,6 +1138,10 @@ START_TEST(write_chain)
                           "%s: previous snapshot + delta: checksum 0x%08x, "
                           "snapshot 0x%08x",
                           ctx, rsum, wsum);
+            equal_as_checksums(next, rs, rsum, wsum, ctx,
+                               "previous snapshot + delta vs snapshot");
+            equal_as_checksums(prev_rs, rs, sums[nv - 1], wsum, ctx,
+                               "previous snapshot vs snapshot");
             hollow_read_state_release(next);
             /* (b) snapshot + reverse delta */
             hollow_read_state *back = apply(&ch, rs, dir, rname, &rev, ctx);
@@ -1130,6 +1153,8 @@ START_TEST(write_chain)
                           "%s: snapshot + reverse delta: checksum 0x%08x, "
                           "previous snapshot 0x%08x",
                           ctx, rsum, sums[nv - 1]);
+            equal_as_checksums(back, prev_rs, rsum, sums[nv - 1], ctx,
+                               "snapshot + reverse delta vs previous snapshot");
             hollow_read_state_release(back);
             /* (d) the consumer that followed the chain from version 1 */
             hollow_read_state *f2 = apply(&ch, fwd, dir, dname, &delta, ctx);
