@@ -250,6 +250,11 @@ void hollow__wrun_free(hollow__wtype *t);
 bool hollow__wrun_hash(uint32_t *out, const hollow__wtype *t, uint32_t e);
 void hollow__wrun_hash_put(const hollow__wtype *t, uint32_t e, uint32_t h,
                            uint32_t hint);
+/* memoise the bucket hash of every element of SET/MAP type t (with a hash
+ * key) on up to `threads` threads, so that chunks of t written on several
+ * threads only read the memo */
+int hollow__wrun_hash_fill(hollow_write_state *ws, hollow__wtype *t,
+                           unsigned threads);
 /* §10.8 projected size in bytes */
 uint64_t hollow__wstats_projected(const hollow__wstats *s, const hollow__wtype *t);
 
@@ -273,6 +278,10 @@ static inline hollow__wbits *hollow__wprev(hollow__wtype *t)
 /* the hash-key bucket hash of element `e` of SET/MAP type t (§8.3) */
 uint32_t hollow__wbucket_hash(const hollow_write_state *ws, const hollow__wtype *t,
                               uint32_t e);
+/* that hash of a type with a hash key, computed (no memo); false when a
+ * record of a key path is missing (then it is not to be memoised) */
+bool hollow__wbucket_hash_calc(uint32_t *out, const hollow_write_state *ws,
+                               const hollow__wtype *t, uint32_t e);
 
 /* SET/MAP placement scratch: entries of one record and its bucket table */
 typedef struct hollow__wplacer {
@@ -297,6 +306,7 @@ typedef struct wctx {
     uint32_t n, bits;
     int32_t M;
     const hollow__wbits *pop; /* snapshot: which ordinals to write */
+    unsigned split;           /* threads a shard is split over; 0, 1: none */
 } wctx;
 
 /* a shard section's statistics and data: every slot of the shard
