@@ -267,15 +267,17 @@ uint32_t hollow__wbucket_hash(const hollow_write_state *ws, const hollow__wtype 
     return h;
 }
 
-/* the same, only reading the memo (chunks of one type on several threads) */
-static uint32_t bucket_hash_read(const hollow_write_state *ws,
-                                 const hollow__wtype *t, uint32_t e)
+/* the same, only reading the memo m (chunks of one type on several threads) */
+static inline uint32_t bucket_hash_read(const hollow_write_state *ws,
+                                        const hollow__wtype *t,
+                                        const hollow__wmemo *m, uint32_t e)
 {
     uint32_t h = 0;
     if (t->keys == NULL)
         return hollow__hash_int(e);
-    if (!hollow__wrun_hash(&h, t, e))
-        hollow__wbucket_hash_calc(&h, ws, t, e);
+    if (e < m->cap && ((m->known[e >> 6] >> (e & 63)) & 1))
+        return m->hash[e];
+    hollow__wbucket_hash_calc(&h, ws, t, e);
     return h;
 }
 
@@ -289,9 +291,10 @@ void hollow__wplacer_free(hollow__wplacer *pl)
     memset(pl, 0, sizeof *pl);
 }
 
+/* m: the memo to read only, or NULL to memoise as hashes are computed */
 static int place(uint32_t *buckets, hollow__wplacer *pl,
                  const hollow_write_state *ws, const hollow__wtype *t,
-                 uint32_t o, bool memo)
+                 uint32_t o, const hollow__wmemo *m)
 {
     size_t len;
     const uint8_t *p = hollow__wrec(t, o, &len);
@@ -331,8 +334,8 @@ static int place(uint32_t *buckets, hollow__wplacer *pl,
     for (uint32_t i = 0; i < tsize; i++)
         pl->table[i] = UINT32_MAX;
     for (uint32_t i = 0; i < size; i++) {
-        uint32_t h = memo ? hollow__wbucket_hash(ws, t, pl->keys[i])
-                          : bucket_hash_read(ws, t, pl->keys[i]);
+        uint32_t h = m == NULL ? hollow__wbucket_hash(ws, t, pl->keys[i])
+                               : bucket_hash_read(ws, t, m, pl->keys[i]);
         uint32_t at = h & (tsize - 1);
         while (pl->table[at] != UINT32_MAX)
             at = (at + 1) & (tsize - 1);
@@ -347,7 +350,7 @@ int hollow__wplace(uint32_t *buckets, hollow__wplacer *pl,
                    const hollow_write_state *ws, const hollow__wtype *t,
                    uint32_t o)
 {
-    return place(buckets, pl, ws, t, o, true);
+    return place(buckets, pl, ws, t, o, NULL);
 }
 
 /* ------------------------------------------------------ shard writers */
@@ -380,6 +383,7 @@ typedef struct shard_job {
     bitw *streams;         /* per chunk: [0] fixed or pointers, [1] elements */
     uint64_t end;          /* entries written, by the last chunk */
     bool memo;             /* bucket hashes may be memoised: one chunk */
+    hollow__wmemo view;    /* else the memo, read only */
 } shard_job;
 
 static inline bool slot_ordinal(uint32_t *o, const shard_job *J, uint64_t j)
@@ -397,42 +401,6 @@ static void chunk_range(uint64_t *j0, uint64_t *j1, const shard_job *J,
 {
     *j0 = (uint64_t)k * J->grain;
     *j1 = *j0 + J->grain < J->slots ? *j0 + J->grain : J->slots;
-}
-
-/* an OBJECT field of identity bytes (ours: trusted), decoded inline: the
- * hot loop of the writer (hollow__wdecode_field does the same) */
-static inline size_t field_at(hollow__wval *out, const uint8_t *p,
-                              hollow_field_type t)
-{
-    out->len = 0;
-    if (t == HOLLOW_FIELD_FLOAT) {
-        out->v = ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) |
-                 ((uint32_t)p[2] << 8) | p[3];
-        out->is_null = out->v == HOLLOW__FLOAT_NULL;
-        return 4;
-    }
-    if (t == HOLLOW_FIELD_DOUBLE) {
-        out->v = hollow__be64(p);
-        out->is_null = out->v == HOLLOW__DOUBLE_NULL;
-        return 8;
-    }
-    out->is_null = p[0] == 0x80;
-    if (out->is_null || t == HOLLOW_FIELD_BOOLEAN) {
-        out->v = out->is_null ? 0 : p[0];
-        return 1;
-    }
-    uint64_t acc = p[0] & 0x7F;
-    size_t i = 0;
-    while (p[i] & 0x80)
-        acc = (acc << 7) | (p[++i] & 0x7F);
-    i++;
-    if (t == HOLLOW_FIELD_STRING || t == HOLLOW_FIELD_BYTES) {
-        out->bytes = p + i;
-        out->len = (size_t)acc;
-        return i + (size_t)acc;
-    }
-    out->v = acc;
-    return i;
 }
 
 static bool is_var(hollow_field_type t)
@@ -460,7 +428,7 @@ static int object_count(void *ctx, size_t k)
         const uint8_t *p = hollow__wrec(J->c->t, o, &len);
         for (size_t f = 0; f < last; f++) {
             hollow__wval v;
-            p += field_at(&v, p, sc->fields[f].type);
+            p += hollow__wfield(&v, p, sc->fields[f].type);
             n[f] += v.len; /* 0 unless var-length and not null */
         }
     }
@@ -490,7 +458,7 @@ static int object_chunk(void *ctx, size_t k)
             uint64_t v = 0;
             hollow__wval val;
             if (present)
-                p += field_at(&val, p, ft);
+                p += hollow__wfield(&val, p, ft);
             if (is_var(ft)) {
                 if (present && !val.is_null) {
                     memcpy(J->var[f] + at[f], val.bytes, val.len);
@@ -568,7 +536,8 @@ static int collection_chunk(void *ctx, size_t k)
                 pos += size;
             } else {
                 uint32_t t;
-                if ((rc = place(&t, &pl, c->ws, c->t, o, J->memo)) < 0)
+                if ((rc = place(&t, &pl, c->ws, c->t, o,
+                                J->memo ? NULL : &J->view)) < 0)
                     break;
                 size = pl.size;
                 for (uint32_t i = 0; i < t; i++) {
@@ -716,7 +685,8 @@ void hollow__wshard_body(hollow__buf *b, const wctx *c, uint32_t s,
     J.chunks = J.grain ? (size_t)((count + J.grain - 1) / J.grain) : 1;
     if (J.chunks == 0)
         J.chunks = 1;
-    J.memo = J.chunks == 1;
+    J.memo = J.chunks == 1 && !c->filled;
+    J.view = hollow__wrun_memo(c->t);
     J.end = 0;
     J.start = hollow__calloc((J.chunks + 1) * (J.nf ? J.nf : 1),
                              sizeof *J.start);
@@ -800,8 +770,14 @@ static int snapshot_section(hollow__buf *b, hollow_write_state *ws,
     unsigned threads = hollow__threads_or_cores(ws->opts.threads);
     hollow__wstats st;
     int rc = hollow__wstats_compute(&st, ws, t, n, true);
-    if (rc == 0 && threads > 1 && t->keys != NULL)
-        rc = hollow__wrun_hash_fill(ws, t, threads);
+    /* every element's hash at once, unless few are used */
+    bool fill = false;
+    if (rc == 0 && t->keys != NULL) {
+        const hollow__wtype *et = &ws->types[t->keys[0].hops[0].type];
+        fill = st.total >= et->table_count / 4;
+        if (fill)
+            rc = hollow__wrun_hash_fill(ws, t, threads);
+    }
     if (rc < 0) {
         hollow__wstats_free(&st);
         return rc;
@@ -823,7 +799,7 @@ static int snapshot_section(hollow__buf *b, hollow_write_state *ws,
     if (n > 1)
         hollow__buf_vint(b, (uint32_t)st.max_ordinal);
     wctx c = {ws,  t,  &st, n, (uint32_t)__builtin_ctz(n), st.max_ordinal,
-              cur, threads};
+              cur, threads, fill};
     for (uint32_t s = 0; s < n && rc == 0; s++) {
         int32_t m = hollow__max_shard_ordinal(st.max_ordinal, n, s);
         hollow__buf_vint(b, (uint32_t)m);

@@ -88,7 +88,7 @@ static void count_record(hollow__wrun *r, const hollow__wtype *t, uint32_t o,
         for (size_t f = 0; f < s->field_count; f++) {
             hollow__wval v;
             hollow_field_type ft = s->fields[f].type;
-            p += hollow__wdecode_field(&v, p, ft);
+            p += hollow__wfield(&v, p, ft);
             unsigned n;
             switch (ft) {
             case HOLLOW_FIELD_STRING:
@@ -409,6 +409,14 @@ int hollow__wrun_hash_fill(hollow_write_state *ws, hollow__wtype *t,
         per = COUNT_MIN;
     fill_job J = {ws, t, et, per};
     return hollow__parallel_for(threads, (n + per - 1) / per, fill_range, &J);
+}
+
+hollow__wmemo hollow__wrun_memo(const hollow__wtype *t)
+{
+    const hollow__wrun *r = t->run;
+    if (r == NULL)
+        return (hollow__wmemo){NULL, NULL, 0};
+    return (hollow__wmemo){r->hash, r->known, r->hash_cap};
 }
 
 int hollow__wstats_compute(hollow__wstats *out, hollow_write_state *ws,
