@@ -51,7 +51,9 @@ typedef struct bitw {
     uint64_t word;       /* index of the word being filled */
     uint64_t acc;        /* its bits so far */
     unsigned n;          /* how many */
-    bool lead;           /* it is the shared word the chunk starts inside */
+    uint64_t lead_at;    /* the shared word the chunk starts inside, or
+                          * UINT64_MAX: its stores go to lead[] */
+    uint8_t lead[8];
     uint64_t edge[2];    /* the bits of the shared first and last words */
     uint64_t edge_at[2]; /* their indexes; UINT64_MAX: none */
 } bitw;
@@ -62,48 +64,38 @@ static void bitw_init(bitw *a, uint8_t *w, uint64_t bit)
     a->word = bit >> 6;
     a->acc = 0;
     a->n = (unsigned)(bit & 63);
-    a->lead = a->n != 0;
+    a->lead_at = a->n != 0 ? a->word : UINT64_MAX;
+    memset(a->lead, 0, sizeof a->lead);
     a->edge[0] = a->edge[1] = 0;
-    a->edge_at[0] = a->lead ? a->word : UINT64_MAX;
+    a->edge_at[0] = a->lead_at;
     a->edge_at[1] = UINT64_MAX;
 }
 
-static inline void bitw_store(bitw *a)
-{
-    if (__builtin_expect(a->lead, 0)) {
-        a->edge[0] = a->acc;
-        a->lead = false;
-    } else {
-        hollow__put_be64(a->w + a->word * 8, a->acc);
-    }
-    a->word++;
-}
-
-/* the next b bits: v, which fits in them */
+/*
+ * The next b bits: v, which fits in them. The word being filled is stored
+ * at every put, and the stream moves on without a branch on whether it is
+ * full (as good as random, with fields of odd widths).
+ */
 static inline void bitw_put(bitw *a, uint64_t v, unsigned b)
 {
     if (b == 0)
         return;
-    unsigned m = a->n + b;
-    a->acc |= v << a->n;
-    if (m < 64) {
-        a->n = m;
-        return;
-    }
-    bitw_store(a);
-    a->acc = a->n ? v >> (64 - a->n) : 0;
-    a->n = m - 64;
+    unsigned n = a->n, m = n + b;
+    uint64_t acc = a->acc | v << n;
+    uint8_t *d = a->word == a->lead_at ? a->lead : a->w + a->word * 8;
+    hollow__put_be64(d, acc);
+    uint64_t rest = (v >> 1) >> (63 - n); /* v >> (64 - n), 0 for n = 0 */
+    a->acc = m >= 64 ? rest : acc;
+    a->word += m >> 6;
+    a->n = m & 63;
 }
 
-/* the word the chunk ends inside, kept aside */
+/* the words shared with the neighbours, kept aside */
 static void bitw_end(bitw *a)
 {
-    if (a->n == 0)
-        return;
-    if (a->lead) {
-        a->edge[0] = a->acc;
-        a->lead = false;
-    } else {
+    if (a->lead_at != UINT64_MAX)
+        a->edge[0] = a->word == a->lead_at ? a->acc : hollow__be64(a->lead);
+    if (a->n != 0 && a->word != a->lead_at) {
         a->edge[1] = a->acc;
         a->edge_at[1] = a->word;
     }
@@ -540,17 +532,17 @@ static int collection_chunk(void *ctx, size_t k)
                                 J->memo ? NULL : &J->view)) < 0)
                     break;
                 size = pl.size;
+                /* an empty bucket as entry `size` (room: t > size): no
+                 * branch on emptiness, which is as good as random */
+                pl.keys[size] = (uint32_t)hollow__ones(E);
+                pl.vals[size] = 0;
                 for (uint32_t i = 0; i < t; i++) {
                     uint32_t x = pl.table[i];
-                    if (x == UINT32_MAX) {
-                        bitw_put(el, hollow__ones(E), E);
-                        if (map)
-                            bitw_put(el, 0, V);
-                    } else {
-                        bitw_put(el, pl.keys[x], E);
-                        if (map)
-                            bitw_put(el, pl.vals[x], V);
-                    }
+                    uint32_t none = 0u - (uint32_t)(x == UINT32_MAX);
+                    x = (x & ~none) | (size & none);
+                    bitw_put(el, pl.keys[x], E);
+                    if (map)
+                        bitw_put(el, pl.vals[x], V);
                 }
                 pos += t;
             }
