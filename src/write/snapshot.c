@@ -4,9 +4,10 @@
  * sections (§6.5, §7.1, §8.2, §8.5), SET/MAP bucket placement (§8.3).
  *
  * Blobs are built in a buffer that is handed to the caller's sink every
- * megabyte, so memory stays bounded by the largest shard; with several
- * threads each type's section is built in its own buffer, side by side,
- * and the sections go to the sink in order (hollow__wsections).
+ * megabyte, so memory stays bounded by the largest shard. A snapshot's
+ * shards are written in chunks of records on the write threads (see
+ * "shard writers"); a delta's types, each in its own buffer side by side,
+ * go to the sink in order (hollow__wsections).
  */
 #include <string.h>
 
