@@ -676,11 +676,8 @@ void hollow__wshard_body(hollow__buf *b, const wctx *c, uint32_t s,
         want = 1;
     J.grain = ((count + want - 1) / want + 63) & ~(uint64_t)63;
     J.chunks = J.grain ? (size_t)((count + J.grain - 1) / J.grain) : 1;
-    if (J.chunks == 0)
-        J.chunks = 1;
     J.memo = J.chunks == 1 && !c->filled;
     J.view = hollow__wrun_memo(c->t);
-    J.end = 0;
     J.start = hollow__calloc((J.chunks + 1) * (J.nf ? J.nf : 1),
                              sizeof *J.start);
     J.var = hollow__calloc(J.nf ? J.nf : 1, sizeof *J.var);
