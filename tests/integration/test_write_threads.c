@@ -236,12 +236,14 @@ static void split_populate(hollow_write_state *ws, uint64_t *rng, int cycle)
         hollow_record_reset(it);
         HT_OK(hollow_record_set_int(it, 0, id));
         if (id % 7 != 0) /* null otherwise */
-            HT_OK(hollow_record_set_string(it, 1, buf, (size_t)(id % 5 == 0 ? 0 : len)));
+            HT_OK(hollow_record_set_string(it, 1, buf,
+                                           (size_t)(id % 5 == 0 ? 0 : len)));
         if (id % 3 != 0)
             HT_OK(hollow_record_set_bytes(it, 2, (const uint8_t *)buf,
                                           (size_t)(id % 4)));
         if (id % 11 != 0)
-            HT_OK(hollow_record_set_long(it, 3, (int64_t)ht_rand(rng) - INT64_MAX / 2));
+            HT_OK(hollow_record_set_long(
+                it, 3, (int64_t)(ht_rand(rng) >> 1) - INT64_MAX / 2));
         if (id % 13 != 0)
             HT_OK(hollow_record_set_float(it, 4, (float)id / 3.0f));
         if (id % 17 != 0)
