@@ -246,8 +246,8 @@ bool hollow__wbucket_hash_calc(uint32_t *out, const hollow_write_state *ws,
     return whole;
 }
 
-uint32_t hollow__wbucket_hash(const hollow_write_state *ws, const hollow__wtype *t,
-                              uint32_t e)
+uint32_t hollow__wbucket_hash(const hollow_write_state *ws,
+                              const hollow__wtype *t, uint32_t e)
 {
     if (t->keys == NULL)
         return hollow__hash_int(e);
@@ -641,7 +641,8 @@ static int collection_shard(hollow__buf *b, shard_job *J)
     }
     uint64_t entry = (uint64_t)P + (kind == HOLLOW_SCHEMA_LIST ? 0 : Z);
     uint64_t bw = kind == HOLLOW_SCHEMA_MAP ? (uint64_t)E + V : E;
-    uint64_t np = hollow__ceilw(J->slots * entry), ne = hollow__ceilw(total * bw);
+    uint64_t np = hollow__ceilw(J->slots * entry);
+    uint64_t ne = hollow__ceilw(total * bw);
     if (room(b, 20 + (size_t)(np + ne) * 8) < 0)
         return hollow__error_oom();
     hollow__buf_vlong(b, np);

@@ -258,7 +258,8 @@ static int run_sync(hollow__wrun **out, hollow__wtype *t, uint32_t n,
     /* a finer shard count than the totals were kept for, or counts that
      * lost track of the map (should not happen): count everything */
     if (!r->valid || n > r->totals_n || r->count != t->table_count)
-        HOLLOW_TRY(rebuild(r, t, n > r->totals_n ? n : r->totals_n ? r->totals_n : n,
+        HOLLOW_TRY(rebuild(r, t,
+                           n > r->totals_n ? n : r->totals_n ? r->totals_n : n,
                            threads));
     *out = r;
     return 0;
@@ -425,7 +426,8 @@ int hollow__wstats_compute(hollow__wstats *out, hollow_write_state *ws,
     (void)use_prev;
     memset(out, 0, sizeof *out);
     hollow__wrun *r;
-    int rc = run_sync(&r, t, shards, hollow__threads_or_cores(ws->opts.threads));
+    int rc = run_sync(&r, t, shards,
+                      hollow__threads_or_cores(ws->opts.threads));
     if (rc < 0)
         return rc;
     const hollow_schema *s = t->schema;

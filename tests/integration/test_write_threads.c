@@ -318,7 +318,8 @@ START_TEST(write_threads_split_shards)
     uint32_t got;
     HT_OK(hollow_read_state_checksum(&got, rs));
     ck_assert_uint_eq(got, sum_one);
-    ck_assert_uint_eq(hollow_type_shard_count(hollow_read_state_type(rs, "Item")), 2);
+    const hollow_type *item = hollow_read_state_type(rs, "Item");
+    ck_assert_uint_eq(hollow_type_shard_count(item), 2);
     hollow_read_state_release(rs);
     /* as many chunks as threads, fewer */
     static const unsigned counts[] = {2, 8};
