@@ -266,11 +266,14 @@ HOLLOW_API int hollow_write_state_restore(hollow_write_state *ws,
 /* -------------------------------------------------------------- writing */
 
 /**
- * Write the snapshot of the current state through `fn`. With one thread
- * (the options' `threads`) the blob goes to `fn` in pieces of about a
- * megabyte, and memory is bounded by the largest shard; with more, the
- * types are written side by side into memory and handed to `fn` in order
- * (the same bytes). The deltas below do the same.
+ * Write the snapshot of the current state through `fn`, called on the
+ * calling thread with what has gathered after each shard once that is a
+ * megabyte; memory is bounded by the largest shard. With more than one
+ * thread (the options' `threads`) each shard is written in chunks of
+ * records side by side (the same bytes). The deltas below go to `fn` the
+ * same way with one thread;
+ * with more, their types are written side by side into memory and handed
+ * to `fn` in order.
  * @return 0; HOLLOW_ENOMEM; the sink's non-zero return.
  */
 HOLLOW_API int hollow_write_state_write_snapshot(hollow_write_state *ws,

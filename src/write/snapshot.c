@@ -4,9 +4,10 @@
  * sections (§6.5, §7.1, §8.2, §8.5), SET/MAP bucket placement (§8.3).
  *
  * Blobs are built in a buffer that is handed to the caller's sink every
- * megabyte, so memory stays bounded by the largest shard; with several
- * threads each type's section is built in its own buffer, side by side,
- * and the sections go to the sink in order (hollow__wsections).
+ * megabyte, so memory stays bounded by the largest shard. A snapshot's
+ * shards are written in chunks of records on the write threads (see
+ * "shard writers"); a delta's types, each in its own buffer side by side,
+ * go to the sink in order (hollow__wsections).
  */
 #include <string.h>
 
@@ -20,16 +21,6 @@
 #include "write_int.h"
 
 #define FLUSH_AT (1u << 20)
-
-/*
- * A bit array written in place at the end of the output buffer: its vlong
- * word count, then the words, filled in host order and swapped to
- * big-endian when done (§1.5). The buffer must not grow in between.
- */
-typedef struct warr {
-    uint8_t *w;
-    uint64_t nwords;
-} warr;
 
 /* room for n more bytes in b; what b holds is copied, not its whole
  * allocation (realloc copies that: after a flush, mostly stale bytes) */
@@ -48,44 +39,83 @@ static int room(hollow__buf *b, size_t n)
     return 0;
 }
 
-/* the count and zeroed room for nwords words (room made by the caller) */
-static void warr_open(warr *a, hollow__buf *b, uint64_t nwords)
+/*
+ * A bit array (§1.5) written in order, word by word, straight in
+ * big-endian, by one chunk of a shard. A chunk owns the words that lie
+ * wholly in its bit range; the one it starts inside and the one it ends
+ * inside are shared with its neighbours, so it keeps their bits aside
+ * (edges) and bitw_merge OR-s them in once every chunk is done: chunks on
+ * different threads never write the same word.
+ */
+typedef struct bitw {
+    uint8_t *w;          /* the array's words */
+    uint64_t word;       /* index of the word being filled */
+    uint64_t acc;        /* its bits so far */
+    unsigned n;          /* how many */
+    uint64_t lead_at;    /* the shared word the chunk starts inside, or
+                          * UINT64_MAX: its stores go to lead[] */
+    uint8_t lead[8];
+    uint64_t edge[2];    /* the bits of the shared first and last words */
+    uint64_t edge_at[2]; /* their indexes; UINT64_MAX: none */
+} bitw;
+
+static void bitw_init(bitw *a, uint8_t *w, uint64_t bit)
 {
-    hollow__buf_vlong(b, nwords);
-    a->nwords = nwords;
-    a->w = NULL;
-    size_t n = (size_t)nwords * 8;
-    if (hollow__buf_grow(b, n) < 0)
-        return;
-    a->w = b->ptr + b->len;
-    memset(a->w, 0, n);
-    b->len += n;
+    a->w = w;
+    a->word = bit >> 6;
+    a->acc = 0;
+    a->n = (unsigned)(bit & 63);
+    a->lead_at = a->n != 0 ? a->word : UINT64_MAX;
+    memset(a->lead, 0, sizeof a->lead);
+    a->edge[0] = a->edge[1] = 0;
+    a->edge_at[0] = a->lead_at;
+    a->edge_at[1] = UINT64_MAX;
 }
 
-static inline void warr_put(warr *a, uint64_t p, unsigned b, uint64_t v)
+/*
+ * The next b bits: v, which fits in them. The word being filled is stored
+ * at every put, and the stream moves on without a branch on whether it is
+ * full (as good as random, with fields of odd widths).
+ */
+static inline void bitw_put(bitw *a, uint64_t v, unsigned b)
 {
     if (b == 0)
         return;
-    uint8_t *q = a->w + (p >> 6) * 8;
-    unsigned s = (unsigned)(p & 63);
-    uint64_t x;
-    memcpy(&x, q, 8);
-    x |= v << s;
-    memcpy(q, &x, 8);
-    if (s + b > 64) {
-        memcpy(&x, q + 8, 8);
-        x |= v >> (64 - s);
-        memcpy(q + 8, &x, 8);
+    unsigned n = a->n, m = n + b;
+    uint64_t acc = a->acc | v << n;
+    uint8_t *d = a->word == a->lead_at ? a->lead : a->w + a->word * 8;
+    hollow__put_be64(d, acc);
+    uint64_t rest = (v >> 1) >> (63 - n); /* v >> (64 - n), 0 for n = 0 */
+    a->acc = m >= 64 ? rest : acc;
+    a->word += m >> 6;
+    a->n = m & 63;
+}
+
+/* the words shared with the neighbours, kept aside */
+static void bitw_end(bitw *a)
+{
+    if (a->lead_at != UINT64_MAX)
+        a->edge[0] = a->word == a->lead_at ? a->acc : hollow__be64(a->lead);
+    if (a->n != 0 && a->word != a->lead_at) {
+        a->edge[1] = a->acc;
+        a->edge_at[1] = a->word;
     }
 }
 
-static void warr_close(warr *a)
+/* the shared words of k chunks' streams of one array (a[0], a[stride],
+ * ...): zeroed, then OR-ed */
+static void bitw_merge(const bitw *a, size_t k, size_t stride)
 {
-    for (uint64_t i = 0; i < a->nwords; i++) {
-        uint64_t x;
-        memcpy(&x, a->w + i * 8, 8);
-        hollow__put_be64(a->w + i * 8, x);
-    }
+    for (size_t i = 0; i < k * stride; i += stride)
+        for (int e = 0; e < 2; e++)
+            if (a[i].edge_at[e] != UINT64_MAX)
+                hollow__put_be64(a[i].w + a[i].edge_at[e] * 8, 0);
+    for (size_t i = 0; i < k * stride; i += stride)
+        for (int e = 0; e < 2; e++)
+            if (a[i].edge_at[e] != UINT64_MAX) {
+                uint8_t *q = a[i].w + a[i].edge_at[e] * 8;
+                hollow__put_be64(q, hollow__be64(q) | a[i].edge[e]);
+            }
 }
 
 /* ------------------------------------------------------- the header */
@@ -161,14 +191,10 @@ static void record_field(hollow__wval *v, const hollow__wtype *t, uint32_t o,
         p += hollow__wdecode_field(v, p, t->schema->fields[i].type);
 }
 
-uint32_t hollow__wbucket_hash(const hollow_write_state *ws, const hollow__wtype *t,
-                              uint32_t e)
+bool hollow__wbucket_hash_calc(uint32_t *out, const hollow_write_state *ws,
+                               const hollow__wtype *t, uint32_t e)
 {
-    if (t->keys == NULL)
-        return hollow__hash_int(e);
     uint32_t h = 0;
-    if (hollow__wrun_hash(&h, t, e))
-        return h;
     bool whole = true; /* every record of the key paths exists */
     for (size_t k = 0; k < t->schema->key_count; k++) {
         const hollow__wkey *key = &t->keys[k];
@@ -216,9 +242,35 @@ uint32_t hollow__wbucket_hash(const hollow_write_state *ws, const hollow__wtype 
         }
         h = (h * 31u) ^ hollow__hash_int(fh);
     }
-    if (whole)
+    *out = h;
+    return whole;
+}
+
+uint32_t hollow__wbucket_hash(const hollow_write_state *ws,
+                              const hollow__wtype *t, uint32_t e)
+{
+    if (t->keys == NULL)
+        return hollow__hash_int(e);
+    uint32_t h = 0;
+    if (hollow__wrun_hash(&h, t, e))
+        return h;
+    if (hollow__wbucket_hash_calc(&h, ws, t, e))
         hollow__wrun_hash_put(t, e, h,
                               ws->types[t->keys[0].hops[0].type].next_ordinal);
+    return h;
+}
+
+/* the same, only reading the memo m (chunks of one type on several threads) */
+static inline uint32_t bucket_hash_read(const hollow_write_state *ws,
+                                        const hollow__wtype *t,
+                                        const hollow__wmemo *m, uint32_t e)
+{
+    uint32_t h = 0;
+    if (t->keys == NULL)
+        return hollow__hash_int(e);
+    if (e < m->cap && ((m->known[e >> 6] >> (e & 63)) & 1))
+        return m->hash[e];
+    hollow__wbucket_hash_calc(&h, ws, t, e);
     return h;
 }
 
@@ -232,9 +284,10 @@ void hollow__wplacer_free(hollow__wplacer *pl)
     memset(pl, 0, sizeof *pl);
 }
 
-int hollow__wplace(uint32_t *buckets, hollow__wplacer *pl,
-                   const hollow_write_state *ws, const hollow__wtype *t,
-                   uint32_t o)
+/* m: the memo to read only, or NULL to memoise as hashes are computed */
+static int place(uint32_t *buckets, hollow__wplacer *pl,
+                 const hollow_write_state *ws, const hollow__wtype *t,
+                 uint32_t o, const hollow__wmemo *m)
 {
     size_t len;
     const uint8_t *p = hollow__wrec(t, o, &len);
@@ -274,7 +327,9 @@ int hollow__wplace(uint32_t *buckets, hollow__wplacer *pl,
     for (uint32_t i = 0; i < tsize; i++)
         pl->table[i] = UINT32_MAX;
     for (uint32_t i = 0; i < size; i++) {
-        uint32_t at = hollow__wbucket_hash(ws, t, pl->keys[i]) & (tsize - 1);
+        uint32_t h = m == NULL ? hollow__wbucket_hash(ws, t, pl->keys[i])
+                               : bucket_hash_read(ws, t, m, pl->keys[i]);
+        uint32_t at = h & (tsize - 1);
         while (pl->table[at] != UINT32_MAX)
             at = (at + 1) & (tsize - 1);
         pl->table[at] = i;
@@ -284,84 +339,128 @@ int hollow__wplace(uint32_t *buckets, hollow__wplacer *pl,
     return 0;
 }
 
+int hollow__wplace(uint32_t *buckets, hollow__wplacer *pl,
+                   const hollow_write_state *ws, const hollow__wtype *t,
+                   uint32_t o)
+{
+    return place(buckets, pl, ws, t, o, NULL);
+}
+
 /* ------------------------------------------------------ shard writers */
 
 /*
- * The records of a shard section: in a snapshot every slot 0..m (present
- * when populated), in a delta only the added records, one slot each (§9.3).
+ * A shard section's arrays are laid out in the output at once, then filled
+ * by chunks of slots, in parallel when the writer splits shards: a first
+ * pass counts each chunk's var-length bytes (OBJECT) or entries
+ * (LIST/SET/MAP), whose prefix sums say where each chunk writes. Chunks
+ * start on multiples of 64 slots, so fixed-length records and pointers of
+ * different chunks never share a word; elements may (see bitw).
  */
-typedef struct slots_of {
-    const uint32_t *ords; /* delta: the added ordinals; NULL for a snapshot */
-    uint64_t count;       /* slots written */
-} slots_of;
+#define CHUNK_MIN 4096 /* slots; a multiple of 64 */
+#define CHUNKS_PER_THREAD 4
 
-static inline bool slot_ordinal(uint32_t *o, const wctx *c, const slots_of *so,
-                                uint32_t s, uint64_t j)
+/* the records of a shard section: in a snapshot every slot 0..m (present
+ * when populated), in a delta only the added records, one slot each (§9.3) */
+typedef struct shard_job {
+    const wctx *c;
+    uint32_t s;
+    const uint32_t *ords;  /* delta: the added ordinals; NULL: a snapshot */
+    uint64_t slots;
+    uint64_t grain;        /* slots per chunk */
+    size_t chunks;
+    size_t nf;             /* OBJECT fields */
+    uint64_t *start;       /* per chunk (x nf for OBJECT): count, then start */
+    uint8_t *fixed;        /* OBJECT records / collection pointers */
+    uint8_t *elems;        /* collection elements */
+    uint8_t **var;         /* OBJECT per field: its var-length bytes */
+    bitw *streams;         /* per chunk: [0] fixed or pointers, [1] elements */
+    uint64_t end;          /* entries written, by the last chunk */
+    bool memo;             /* bucket hashes may be memoised: one chunk */
+    hollow__wmemo view;    /* else the memo, read only */
+} shard_job;
+
+static inline bool slot_ordinal(uint32_t *o, const shard_job *J, uint64_t j)
 {
-    if (so->ords != NULL) {
-        *o = so->ords[j];
+    if (J->ords != NULL) {
+        *o = J->ords[j];
         return true;
     }
-    *o = (uint32_t)((j << c->bits) | s);
-    return hollow__wbits_has(c->pop, *o);
+    *o = (uint32_t)((j << J->c->bits) | J->s);
+    return hollow__wbits_has(J->c->pop, *o);
 }
 
-static void object_shard(hollow__buf *b, const wctx *c, uint32_t s,
-                         const slots_of *so)
+static void chunk_range(uint64_t *j0, uint64_t *j1, const shard_job *J,
+                        size_t k)
 {
-    const hollow_schema *sc = c->t->schema;
-    size_t nf = sc->field_count;
-    const hollow__wstats *st = c->st;
-    for (size_t f = 0; f < nf; f++)
-        hollow__buf_vint(b, st->widths[f]);
-    uint64_t slots = so->count;
-    warr fixed;
-    uint64_t nwords = hollow__ceilw(slots * st->rec_bits);
-    /* room for the section at once: regrowing copies what is written */
-    uint64_t var_room = 10 * (uint64_t)nf;
-    for (size_t f = 0; f < nf && so->ords == NULL; f++)
-        var_room += st->var_total[f] / c->n;
-    hollow__buf *var = hollow__calloc(nf ? nf : 1, sizeof *var);
-    if (var == NULL ||
-        room(b, 10 + (size_t)(nwords * 8 + var_room)) < 0) {
-        hollow__free(var);
-        b->oom = 1;
-        return;
-    }
-    warr_open(&fixed, b, nwords);
-    if (fixed.w == NULL) {
-        hollow__free(var);
-        return;
-    }
-    /* a snapshot's var bytes are at most the retained set's */
-    for (size_t f = 0; f < nf && so->ords == NULL; f++)
-        if (st->var_total[f] > 0)
-            hollow__buf_grow(&var[f], (size_t)(st->var_total[f] / c->n) + 64);
-    for (uint64_t j = 0; j < slots; j++) {
+    *j0 = (uint64_t)k * J->grain;
+    *j1 = *j0 + J->grain < J->slots ? *j0 + J->grain : J->slots;
+}
+
+static bool is_var(hollow_field_type t)
+{
+    return t == HOLLOW_FIELD_STRING || t == HOLLOW_FIELD_BYTES;
+}
+
+/* first pass, OBJECT: the chunk's var-length bytes per field */
+static int object_count(void *ctx, size_t k)
+{
+    shard_job *J = ctx;
+    const hollow_schema *sc = J->c->t->schema;
+    uint64_t *n = &J->start[k * J->nf];
+    size_t last = 0; /* fields up to the last var-length one */
+    for (size_t f = 0; f < J->nf; f++)
+        if (is_var(sc->fields[f].type))
+            last = f + 1;
+    uint64_t j0, j1;
+    chunk_range(&j0, &j1, J, k);
+    for (uint64_t j = j0; j < j1; j++) {
         uint32_t o;
-        uint64_t base = j * st->rec_bits;
+        if (!slot_ordinal(&o, J, j))
+            continue;
+        size_t len;
+        const uint8_t *p = hollow__wrec(J->c->t, o, &len);
+        for (size_t f = 0; f < last; f++) {
+            hollow__wval v;
+            p += hollow__wfield(&v, p, sc->fields[f].type);
+            n[f] += v.len; /* 0 unless var-length and not null */
+        }
+    }
+    return 0;
+}
+
+static int object_chunk(void *ctx, size_t k)
+{
+    shard_job *J = ctx;
+    const hollow_schema *sc = J->c->t->schema;
+    const hollow__wstats *st = J->c->st;
+    uint64_t *at = &J->start[k * J->nf];
+    uint64_t j0, j1;
+    chunk_range(&j0, &j1, J, k);
+    bitw *fx = &J->streams[2 * k];
+    bitw_init(fx, J->fixed, j0 * st->rec_bits);
+    for (uint64_t j = j0; j < j1; j++) {
+        uint32_t o;
         const uint8_t *p = NULL;
         size_t len;
-        bool present = slot_ordinal(&o, c, so, s, j);
+        bool present = slot_ordinal(&o, J, j);
         if (present)
-            p = hollow__wrec(c->t, o, &len);
-        uint64_t bit = base;
-        for (size_t f = 0; f < nf; f++) {
+            p = hollow__wrec(J->c->t, o, &len);
+        for (size_t f = 0; f < J->nf; f++) {
             hollow_field_type ft = sc->fields[f].type;
             unsigned w = st->widths[f];
             uint64_t v = 0;
-            if (ft == HOLLOW_FIELD_STRING || ft == HOLLOW_FIELD_BYTES) {
-                hollow__wval val = {0};
-                if (present)
-                    p += hollow__wdecode_field(&val, p, ft);
-                if (present && !val.is_null)
-                    hollow__buf_put(&var[f], val.bytes, val.len);
-                v = var[f].len;
+            hollow__wval val;
+            if (present)
+                p += hollow__wfield(&val, p, ft);
+            if (is_var(ft)) {
+                if (present && !val.is_null) {
+                    memcpy(J->var[f] + at[f], val.bytes, val.len);
+                    at[f] += val.len;
+                }
+                v = at[f];
                 if (present && val.is_null)
                     v |= (uint64_t)1 << (w - 1);
             } else if (present) {
-                hollow__wval val;
-                p += hollow__wdecode_field(&val, p, ft);
                 if (!val.is_null)
                     v = val.v;
                 else if (ft == HOLLOW_FIELD_FLOAT)
@@ -371,19 +470,143 @@ static void object_shard(hollow__buf *b, const wctx *c, uint32_t s,
                 else
                     v = hollow__ones(w);
             }
-            warr_put(&fixed, bit, w, v);
-            bit += w;
+            bitw_put(fx, v, w);
         }
     }
-    warr_close(&fixed);
-    for (size_t f = 0; f < nf; f++) {
-        if (var[f].oom)
-            b->oom = 1;
-        hollow__buf_vlong(b, var[f].len);
-        hollow__buf_put(b, var[f].ptr, var[f].len);
-        hollow__buf_free(&var[f]);
+    bitw_end(fx);
+    return 0;
+}
+
+/* first pass, LIST/SET/MAP: the chunk's elements or buckets */
+static int collection_count(void *ctx, size_t k)
+{
+    shard_job *J = ctx;
+    bool list = J->c->t->schema->kind == HOLLOW_SCHEMA_LIST;
+    uint64_t j0, j1, n = 0;
+    chunk_range(&j0, &j1, J, k);
+    for (uint64_t j = j0; j < j1; j++) {
+        uint32_t o, size;
+        size_t len;
+        if (!slot_ordinal(&o, J, j))
+            continue;
+        rvint(hollow__wrec(J->c->t, o, &len), &size);
+        n += list ? size : hollow__hash_table_size(size);
     }
-    hollow__free(var);
+    J->start[k] = n;
+    return 0;
+}
+
+static int collection_chunk(void *ctx, size_t k)
+{
+    shard_job *J = ctx;
+    const wctx *c = J->c;
+    const hollow__wstats *st = c->st;
+    hollow_schema_kind kind = c->t->schema->kind;
+    unsigned P = st->ptr_bits, Z = st->size_bits, E = st->elem_bits,
+             V = st->value_bits;
+    bool map = kind == HOLLOW_SCHEMA_MAP;
+    uint64_t entry = (uint64_t)P + (kind == HOLLOW_SCHEMA_LIST ? 0 : Z);
+    uint64_t bw = map ? (uint64_t)E + V : E;
+    uint64_t j0, j1, pos = J->start[k];
+    chunk_range(&j0, &j1, J, k);
+    bitw *pt = &J->streams[2 * k], *el = &J->streams[2 * k + 1];
+    bitw_init(pt, J->fixed, j0 * entry);
+    bitw_init(el, J->elems, pos * bw);
+    hollow__wplacer pl = {0};
+    int rc = 0;
+    for (uint64_t j = j0; j < j1; j++) {
+        uint32_t o, size = 0;
+        if (slot_ordinal(&o, J, j)) {
+            if (kind == HOLLOW_SCHEMA_LIST) {
+                size_t len;
+                const uint8_t *p = hollow__wrec(c->t, o, &len);
+                p += rvint(p, &size);
+                for (uint32_t i = 0; i < size; i++) {
+                    uint32_t e;
+                    p += rvint(p, &e);
+                    bitw_put(el, e, E);
+                }
+                pos += size;
+            } else {
+                uint32_t t;
+                if ((rc = place(&t, &pl, c->ws, c->t, o,
+                                J->memo ? NULL : &J->view)) < 0)
+                    break;
+                size = pl.size;
+                /* an empty bucket as entry `size` (room: t > size): no
+                 * branch on emptiness, which is as good as random */
+                pl.keys[size] = (uint32_t)hollow__ones(E);
+                pl.vals[size] = 0;
+                for (uint32_t i = 0; i < t; i++) {
+                    uint32_t x = pl.table[i];
+                    uint32_t none = 0u - (uint32_t)(x == UINT32_MAX);
+                    x = (x & ~none) | (size & none);
+                    bitw_put(el, pl.keys[x], E);
+                    if (map)
+                        bitw_put(el, pl.vals[x], V);
+                }
+                pos += t;
+            }
+        }
+        bitw_put(pt, pos, P);
+        if (kind != HOLLOW_SCHEMA_LIST)
+            bitw_put(pt, size, Z);
+    }
+    hollow__wplacer_free(&pl);
+    bitw_end(pt);
+    bitw_end(el);
+    if (k + 1 == J->chunks)
+        J->end = pos;
+    return rc;
+}
+
+/* run the chunk tasks: on the caller when there is one */
+static int chunks_run(shard_job *J, hollow__task_fn fn)
+{
+    if (J->chunks == 1)
+        return fn(J, 0);
+    return hollow__parallel_for(J->c->split, J->chunks, fn, J);
+}
+
+static int object_shard(hollow__buf *b, shard_job *J)
+{
+    const hollow__wstats *st = J->c->st;
+    size_t nf = J->nf;
+    for (size_t f = 0; f < nf; f++)
+        hollow__buf_vint(b, st->widths[f]);
+    bool any_var = false;
+    for (size_t f = 0; f < nf; f++)
+        any_var = any_var || is_var(J->c->t->schema->fields[f].type);
+    if (any_var)
+        HOLLOW_TRY(chunks_run(J, object_count));
+    /* chunk counts to chunk starts, per field; the fields' totals */
+    uint64_t nwords = hollow__ceilw(J->slots * st->rec_bits);
+    uint64_t need = 10 + nwords * 8;
+    for (size_t f = 0; f < nf; f++) {
+        uint64_t sum = 0;
+        for (size_t k = 0; k < J->chunks; k++) {
+            uint64_t n = J->start[k * nf + f];
+            J->start[k * nf + f] = sum;
+            sum += n;
+        }
+        J->start[J->chunks * nf + f] = sum;
+        need += 10 + sum;
+    }
+    if (room(b, (size_t)need) < 0)
+        return hollow__error_oom();
+    /* the room is made: b->ptr stays */
+    hollow__buf_vlong(b, nwords);
+    J->fixed = b->ptr + b->len;
+    b->len += (size_t)nwords * 8;
+    for (size_t f = 0; f < nf; f++) {
+        uint64_t n = J->start[J->chunks * nf + f];
+        hollow__buf_vlong(b, n);
+        J->var[f] = b->ptr + b->len;
+        b->len += (size_t)n;
+    }
+    HOLLOW_TRY(chunks_run(J, object_chunk));
+    bitw_merge(J->streams, J->chunks, 2);
+    return 0;
 }
 
 /*
@@ -391,11 +614,10 @@ static void object_shard(hollow__buf *b, const wctx *c, uint32_t s,
  * and their elements or bucket tables; the element/bucket array is sized
  * by the retained-set total T_s / B_s.
  */
-static void collection_shard(hollow__buf *b, const wctx *c, uint32_t s,
-                             const slots_of *so)
+static int collection_shard(hollow__buf *b, shard_job *J)
 {
-    const hollow__wstats *st = c->st;
-    hollow_schema_kind kind = c->t->schema->kind;
+    const hollow__wstats *st = J->c->st;
+    hollow_schema_kind kind = J->c->t->schema->kind;
     unsigned P = st->ptr_bits, Z = st->size_bits, E = st->elem_bits,
              V = st->value_bits;
     hollow__buf_vint(b, P);
@@ -404,84 +626,75 @@ static void collection_shard(hollow__buf *b, const wctx *c, uint32_t s,
     hollow__buf_vint(b, E);
     if (kind == HOLLOW_SCHEMA_MAP)
         hollow__buf_vint(b, V);
-    uint64_t total = st->totals[s];
+    uint64_t total = st->totals[J->s];
     hollow__buf_vlong(b, total);
-    uint64_t slots = so->count;
-    if (so->ords != NULL) { /* a delta holds only the added entries */
-        total = 0;
-        for (uint64_t j = 0; j < slots; j++) {
-            size_t len;
-            uint32_t size;
-            rvint(hollow__wrec(c->t, so->ords[j], &len), &size);
-            total += kind == HOLLOW_SCHEMA_LIST ? size
-                                                : hollow__hash_table_size(size);
+    if (J->chunks > 1 || J->ords != NULL) {
+        HOLLOW_TRY(chunks_run(J, collection_count));
+        uint64_t sum = 0;
+        for (size_t k = 0; k < J->chunks; k++) {
+            uint64_t n = J->start[k];
+            J->start[k] = sum;
+            sum += n;
         }
+        if (J->ords != NULL) /* a delta holds only the added entries */
+            total = sum;
     }
     uint64_t entry = (uint64_t)P + (kind == HOLLOW_SCHEMA_LIST ? 0 : Z);
     uint64_t bw = kind == HOLLOW_SCHEMA_MAP ? (uint64_t)E + V : E;
-    uint64_t np = hollow__ceilw(slots * entry), ne = hollow__ceilw(total * bw);
-    warr ptrs, elems;
+    uint64_t np = hollow__ceilw(J->slots * entry);
+    uint64_t ne = hollow__ceilw(total * bw);
     if (room(b, 20 + (size_t)(np + ne) * 8) < 0)
-        return;
-    warr_open(&ptrs, b, np);
-    warr_open(&elems, b, ne);
-    uint64_t pos = 0;
-    hollow__wplacer pl = {0};
-    for (uint64_t j = 0; j < slots; j++) {
-        uint32_t o;
-        uint32_t size = 0;
-        if (slot_ordinal(&o, c, so, s, j)) {
-            if (kind == HOLLOW_SCHEMA_LIST) {
-                size_t len;
-                const uint8_t *p = hollow__wrec(c->t, o, &len);
-                p += rvint(p, &size);
-                for (uint32_t i = 0; i < size; i++) {
-                    uint32_t e;
-                    p += rvint(p, &e);
-                    warr_put(&elems, (pos + i) * E, E, e);
-                }
-                pos += size;
-            } else {
-                uint32_t t;
-                if (hollow__wplace(&t, &pl, c->ws, c->t, o) < 0) {
-                    b->oom = 1;
-                    break;
-                }
-                size = pl.size;
-                for (uint32_t i = 0; i < t; i++) {
-                    uint64_t at = (pos + i) * bw;
-                    if (pl.table[i] == UINT32_MAX) {
-                        warr_put(&elems, at, E, hollow__ones(E));
-                    } else {
-                        warr_put(&elems, at, E, pl.keys[pl.table[i]]);
-                        if (kind == HOLLOW_SCHEMA_MAP)
-                            warr_put(&elems, at + E, V,
-                                             pl.vals[pl.table[i]]);
-                    }
-                }
-                pos += t;
-            }
-        }
-        warr_put(&ptrs, j * entry, P, pos);
-        if (kind != HOLLOW_SCHEMA_LIST)
-            warr_put(&ptrs, j * entry + P, Z, size);
-    }
-    hollow__wplacer_free(&pl);
-    warr_close(&ptrs);
-    warr_close(&elems);
+        return hollow__error_oom();
+    hollow__buf_vlong(b, np);
+    J->fixed = b->ptr + b->len;
+    b->len += (size_t)np * 8;
+    hollow__buf_vlong(b, ne);
+    J->elems = b->ptr + b->len;
+    b->len += (size_t)ne * 8;
+    HOLLOW_TRY(chunks_run(J, collection_chunk));
+    bitw_merge(J->streams, J->chunks, 2);
+    bitw_merge(J->streams + 1, J->chunks, 2);
+    /* a snapshot's retained-set total may exceed what it writes */
+    uint64_t used = hollow__ceilw(J->end * bw);
+    if (used < ne)
+        memset(J->elems + used * 8, 0, (size_t)(ne - used) * 8);
+    return 0;
 }
-
 
 /* statistics and data of a shard section (after its max ordinal, and in
  * a delta after the removed and added lists) */
 void hollow__wshard_body(hollow__buf *b, const wctx *c, uint32_t s,
                          const uint32_t *ords, uint64_t count)
 {
-    slots_of so = {ords, count};
-    if (c->t->schema->kind == HOLLOW_SCHEMA_OBJECT)
-        object_shard(b, c, s, &so);
+    shard_job J = {.c = c, .s = s, .ords = ords, .slots = count};
+    bool object = c->t->schema->kind == HOLLOW_SCHEMA_OBJECT;
+    J.nf = object ? c->t->schema->field_count : 0;
+    /* chunks of a multiple of 64 slots, a few per thread */
+    uint64_t want = c->split > 1 ? (uint64_t)c->split * CHUNKS_PER_THREAD : 1;
+    if (want > count / CHUNK_MIN)
+        want = count / CHUNK_MIN;
+    if (want == 0)
+        want = 1;
+    J.grain = ((count + want - 1) / want + 63) & ~(uint64_t)63;
+    J.chunks = J.grain ? (size_t)((count + J.grain - 1) / J.grain) : 1;
+    J.memo = J.chunks == 1 && !c->filled;
+    J.view = hollow__wrun_memo(c->t);
+    J.start = hollow__calloc((J.chunks + 1) * (J.nf ? J.nf : 1),
+                             sizeof *J.start);
+    J.var = hollow__calloc(J.nf ? J.nf : 1, sizeof *J.var);
+    J.streams = hollow__calloc(2 * J.chunks, sizeof *J.streams);
+    int rc = 0;
+    if (J.start == NULL || J.var == NULL || J.streams == NULL)
+        rc = -1;
+    else if (object)
+        rc = object_shard(b, &J);
     else
-        collection_shard(b, c, s, &so);
+        rc = collection_shard(b, &J);
+    if (rc < 0)
+        b->oom = 1;
+    hollow__free(J.start);
+    hollow__free(J.var);
+    hollow__free(J.streams);
 }
 
 int hollow__wflush(hollow__buf *b, hollow_sink_fn fn, void *payload, bool force)
@@ -539,17 +752,27 @@ int hollow__wsections(hollow__buf *b, hollow_write_state *ws,
     return rc;
 }
 
-/* the snapshot section of one type (§3.4, §3.5) */
+/* the snapshot section of one type (§3.4, §3.5), its shards split over
+ * the write options' threads */
 static int snapshot_section(hollow__buf *b, hollow_write_state *ws,
-                            hollow__wtype *t, bool reverse, hollow_sink_fn fn,
-                            void *payload)
+                            hollow__wtype *t, hollow_sink_fn fn, void *payload)
 {
-    (void)reverse;
     uint32_t n = t->shard_count ? t->shard_count : 1;
+    unsigned threads = hollow__threads_or_cores(ws->opts.threads);
     hollow__wstats st;
     int rc = hollow__wstats_compute(&st, ws, t, n, true);
-    if (rc < 0)
+    /* every element's hash at once, unless few are used */
+    bool fill = false;
+    if (rc == 0 && t->keys != NULL) {
+        const hollow__wtype *et = &ws->types[t->keys[0].hops[0].type];
+        fill = st.total >= et->table_count / 4;
+        if (fill)
+            rc = hollow__wrun_hash_fill(ws, t, threads);
+    }
+    if (rc < 0) {
+        hollow__wstats_free(&st);
         return rc;
+    }
     hollow__wbits *cur = hollow__wcur(t), *prev = hollow__wprev(t);
     /* Java tests cur for 0..M and prev for what cur lacks (§10.9) */
     if (st.max_ordinal >= 0) {
@@ -566,7 +789,8 @@ static int snapshot_section(hollow__buf *b, hollow_write_state *ws,
     hollow__wenvelope(b, n);
     if (n > 1)
         hollow__buf_vint(b, (uint32_t)st.max_ordinal);
-    wctx c = {ws, t, &st, n, (uint32_t)__builtin_ctz(n), st.max_ordinal, cur};
+    wctx c = {ws,  t,  &st, n, (uint32_t)__builtin_ctz(n), st.max_ordinal,
+              cur, threads, fill};
     for (uint32_t s = 0; s < n && rc == 0; s++) {
         int32_t m = hollow__max_shard_ordinal(st.max_ordinal, n, s);
         hollow__buf_vint(b, (uint32_t)m);
@@ -597,9 +821,9 @@ int hollow_write_state_write_snapshot(hollow_write_state *ws, hollow_sink_fn fn,
     int64_t dest = hollow_write_state_randomized_tag(ws);
     hollow__wheader(&b, ws, ws->prev_tag, dest, all, ws->type_count, &ws->tags);
     hollow__buf_vint(&b, (uint32_t)ws->type_count);
-    if (rc == 0)
-        rc = hollow__wsections(&b, ws, all, ws->type_count, snapshot_section,
-                               false, fn, payload);
+    /* streamed, type by type: memory bounded by a shard */
+    for (size_t i = 0; i < ws->type_count && rc == 0; i++)
+        rc = snapshot_section(&b, ws, all[i], fn, payload);
     if (rc == 0)
         rc = hollow__wflush(&b, fn, payload, true);
     hollow__buf_free(&b);

@@ -21,6 +21,7 @@
 #include "common/bits.h"
 #include "common/error.h"
 #include "common/hash.h"
+#include "common/parallel.h"
 #include "common/reader.h"
 #include "write_int.h"
 
@@ -87,7 +88,7 @@ static void count_record(hollow__wrun *r, const hollow__wtype *t, uint32_t o,
         for (size_t f = 0; f < s->field_count; f++) {
             hollow__wval v;
             hollow_field_type ft = s->fields[f].type;
-            p += hollow__wdecode_field(&v, p, ft);
+            p += hollow__wfield(&v, p, ft);
             unsigned n;
             switch (ft) {
             case HOLLOW_FIELD_STRING:
@@ -153,8 +154,75 @@ static int run_get(hollow__wrun **out, hollow__wtype *t)
     return 0;
 }
 
+/* counts of a range of ordinals, made on several threads (rebuild) */
+typedef struct count_job {
+    hollow__wtype *t;
+    hollow__wrun *part; /* per range */
+    uint32_t per;       /* ordinals per range */
+} count_job;
+
+static int count_range(void *ctx, size_t k)
+{
+    count_job *J = ctx;
+    uint32_t lo = (uint32_t)k * J->per, hi = J->t->next_ordinal;
+    if (hi - lo > J->per)
+        hi = lo + J->per;
+    for (uint32_t o = lo; o < hi; o++)
+        if (J->t->off[o] != HOLLOW__NO_RECORD)
+            count_record(&J->part[k], J->t, o, 1);
+    return 0;
+}
+
+#define COUNT_MIN 65536 /* ordinals worth a thread */
+
+/* count every record into r (zeroed), on up to `threads` threads: each
+ * range into its own counts, added up after */
+static int count_all(hollow__wrun *r, hollow__wtype *t, unsigned threads)
+{
+    uint32_t ranges = t->next_ordinal / COUNT_MIN;
+    if (ranges > threads)
+        ranges = threads;
+    if (ranges <= 1) {
+        for (uint32_t o = 0; o < t->next_ordinal; o++)
+            if (t->off[o] != HOLLOW__NO_RECORD)
+                count_record(r, t, o, 1);
+        return 0;
+    }
+    size_t nf = field_count(t), nh = (nf ? nf : 3) * HB, nv = nf ? nf : 1;
+    count_job J = {t, hollow__calloc(ranges, sizeof *J.part),
+                   (t->next_ordinal + ranges - 1) / ranges};
+    uint64_t *mem = hollow__calloc((size_t)ranges * (nh + nv + r->totals_n),
+                                   sizeof *mem);
+    int rc = 0;
+    if (J.part == NULL || mem == NULL) {
+        rc = hollow__error_oom();
+        goto done;
+    }
+    for (uint32_t k = 0; k < ranges; k++) {
+        uint64_t *m = mem + (size_t)k * (nh + nv + r->totals_n);
+        J.part[k] = (hollow__wrun){.hist = m, .var_total = m + nh,
+                                   .totals = m + nh + nv,
+                                   .totals_n = r->totals_n};
+    }
+    rc = hollow__parallel_for(threads, ranges, count_range, &J);
+    for (uint32_t k = 0; k < ranges && rc == 0; k++) {
+        r->count += J.part[k].count;
+        for (size_t i = 0; i < nh; i++)
+            r->hist[i] += J.part[k].hist[i];
+        for (size_t i = 0; i < nv; i++)
+            r->var_total[i] += J.part[k].var_total[i];
+        for (uint32_t i = 0; i < r->totals_n; i++)
+            r->totals[i] += J.part[k].totals[i];
+    }
+done:
+    hollow__free(J.part);
+    hollow__free(mem);
+    return rc;
+}
+
 /* count the whole map again, totals for n shards */
-static int rebuild(hollow__wrun *r, hollow__wtype *t, uint32_t n)
+static int rebuild(hollow__wrun *r, hollow__wtype *t, uint32_t n,
+                   unsigned threads)
 {
     size_t nf = field_count(t);
     r->valid = false;
@@ -168,16 +236,15 @@ static int rebuild(hollow__wrun *r, hollow__wtype *t, uint32_t n)
     memset(r->hist, 0, (nf ? nf : 3) * HB * sizeof *r->hist);
     memset(r->var_total, 0, (nf ? nf : 1) * sizeof *r->var_total);
     r->count = 0;
-    for (uint32_t o = 0; o < t->next_ordinal; o++)
-        if (t->off[o] != HOLLOW__NO_RECORD)
-            count_record(r, t, o, 1);
+    HOLLOW_TRY(count_all(r, t, threads));
     r->seen = t->new_count;
     r->valid = true;
     return 0;
 }
 
 /* the counts, brought up to date with the map */
-static int run_sync(hollow__wrun **out, hollow__wtype *t, uint32_t n)
+static int run_sync(hollow__wrun **out, hollow__wtype *t, uint32_t n,
+                    unsigned threads)
 {
     hollow__wrun *r = NULL;
     HOLLOW_TRY(run_get(&r, t));
@@ -191,7 +258,9 @@ static int run_sync(hollow__wrun **out, hollow__wtype *t, uint32_t n)
     /* a finer shard count than the totals were kept for, or counts that
      * lost track of the map (should not happen): count everything */
     if (!r->valid || n > r->totals_n || r->count != t->table_count)
-        HOLLOW_TRY(rebuild(r, t, n > r->totals_n ? n : r->totals_n ? r->totals_n : n));
+        HOLLOW_TRY(rebuild(r, t,
+                           n > r->totals_n ? n : r->totals_n ? r->totals_n : n,
+                           threads));
     *out = r;
     return 0;
 }
@@ -293,14 +362,72 @@ void hollow__wrun_hash_put(const hollow__wtype *t, uint32_t e, uint32_t h,
     r->known[e >> 6] |= (uint64_t)1 << (e & 63);
 }
 
+/* memoised hashes of elements, filled on several threads (hash_fill) */
+typedef struct fill_job {
+    const hollow_write_state *ws;
+    const hollow__wtype *t, *et;
+    uint32_t per; /* elements per range, a multiple of 64: ranges own
+                   * whole words of `known` */
+} fill_job;
+
+static int fill_range(void *ctx, size_t k)
+{
+    fill_job *J = ctx;
+    hollow__wrun *r = J->t->run;
+    uint32_t lo = (uint32_t)k * J->per, hi = J->et->next_ordinal;
+    if (hi - lo > J->per)
+        hi = lo + J->per;
+    for (uint32_t e = lo; e < hi; e++) {
+        uint32_t h;
+        if (((r->known[e >> 6] >> (e & 63)) & 1) ||
+            J->et->off[e] == HOLLOW__NO_RECORD ||
+            !hollow__wbucket_hash_calc(&h, J->ws, J->t, e))
+            continue;
+        r->hash[e] = h;
+        r->known[e >> 6] |= (uint64_t)1 << (e & 63);
+    }
+    return 0;
+}
+
+int hollow__wrun_hash_fill(hollow_write_state *ws, hollow__wtype *t,
+                           unsigned threads)
+{
+    const hollow__wtype *et = &ws->types[t->keys[0].hops[0].type];
+    uint32_t n = et->next_ordinal;
+    hollow__wrun *r;
+    HOLLOW_TRY(run_get(&r, t));
+    if (n == 0)
+        return 0;
+    /* grow the memo to every element (a no-op put sizes it) */
+    if (r->hash_cap < n) {
+        hollow__wrun_hash_put(t, n - 1, 0, n);
+        if (r->hash_cap < n)
+            return 0; /* no memo: chunks compute what they need */
+        r->known[(n - 1) >> 6] &= ~((uint64_t)1 << ((n - 1) & 63));
+    }
+    uint32_t per = (n / (threads * 4) + 64) & ~(uint32_t)63;
+    if (per < COUNT_MIN)
+        per = COUNT_MIN;
+    fill_job J = {ws, t, et, per};
+    return hollow__parallel_for(threads, (n + per - 1) / per, fill_range, &J);
+}
+
+hollow__wmemo hollow__wrun_memo(const hollow__wtype *t)
+{
+    const hollow__wrun *r = t->run;
+    if (r == NULL)
+        return (hollow__wmemo){NULL, NULL, 0};
+    return (hollow__wmemo){r->hash, r->known, r->hash_cap};
+}
+
 int hollow__wstats_compute(hollow__wstats *out, hollow_write_state *ws,
                            hollow__wtype *t, uint32_t shards, bool use_prev)
 {
-    (void)ws;
     (void)use_prev;
     memset(out, 0, sizeof *out);
     hollow__wrun *r;
-    int rc = run_sync(&r, t, shards);
+    int rc = run_sync(&r, t, shards,
+                      hollow__threads_or_cores(ws->opts.threads));
     if (rc < 0)
         return rc;
     const hollow_schema *s = t->schema;

@@ -68,7 +68,7 @@ static int delta_section(hollow__buf *b, hollow_write_state *ws, hollow__wtype *
     if (n > 1)
         hollow__buf_vint(b, (uint32_t)st.max_ordinal);
     uint32_t bits = (uint32_t)__builtin_ctz(n);
-    wctx c = {ws, t, &st, n, bits, st.max_ordinal, to};
+    wctx c = {ws, t, &st, n, bits, st.max_ordinal, to, 0, false};
     ords removed = {0}, added = {0}, added_ords = {0};
     for (uint32_t s = 0; s < n && rc == 0; s++) {
         int32_t m = hollow__max_shard_ordinal(st.max_ordinal, n, s);

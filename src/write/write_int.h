@@ -16,6 +16,8 @@
 #ifndef HOLLOW_SRC_WRITE_WRITE_INT_H
 #define HOLLOW_SRC_WRITE_WRITE_INT_H
 
+#include "blob/format.h"
+#include "common/bits.h"
 #include "common/buf.h"
 #include "common/thread.h"
 #include "hollow/write.h"
@@ -222,6 +224,42 @@ typedef struct hollow__wval {
 size_t hollow__wdecode_field(hollow__wval *out, const uint8_t *p,
                              hollow_field_type t);
 
+/* the same, inline, for the writer's loops over every record (len is 0
+ * unless the value is a STRING or BYTES) */
+static inline size_t hollow__wfield(hollow__wval *out, const uint8_t *p,
+                                    hollow_field_type t)
+{
+    out->len = 0;
+    if (t == HOLLOW_FIELD_FLOAT) {
+        out->v = ((uint64_t)p[0] << 24) | ((uint64_t)p[1] << 16) |
+                 ((uint64_t)p[2] << 8) | p[3];
+        out->is_null = out->v == HOLLOW__FLOAT_NULL;
+        return 4;
+    }
+    if (t == HOLLOW_FIELD_DOUBLE) {
+        out->v = hollow__be64(p);
+        out->is_null = out->v == HOLLOW__DOUBLE_NULL;
+        return 8;
+    }
+    out->is_null = p[0] == 0x80;
+    if (out->is_null || t == HOLLOW_FIELD_BOOLEAN) {
+        out->v = out->is_null ? 0 : p[0];
+        return 1;
+    }
+    uint64_t acc = p[0] & 0x7F;
+    size_t i = 0;
+    while (p[i] & 0x80)
+        acc = (acc << 7) | (p[++i] & 0x7F);
+    i++;
+    if (t == HOLLOW_FIELD_STRING || t == HOLLOW_FIELD_BYTES) {
+        out->bytes = p + i;
+        out->len = (size_t)acc;
+        return i + (size_t)acc;
+    }
+    out->v = acc;
+    return i;
+}
+
 /* a vint of a collection's identity bytes (ours: trusted, never the 0x80
  * null marker), decoded inline */
 static inline size_t hollow__wvint(const uint8_t *p, uint32_t *v)
@@ -263,6 +301,18 @@ void hollow__wrun_free(hollow__wtype *t);
 bool hollow__wrun_hash(uint32_t *out, const hollow__wtype *t, uint32_t e);
 void hollow__wrun_hash_put(const hollow__wtype *t, uint32_t e, uint32_t h,
                            uint32_t hint);
+/* memoise the bucket hash of every element of SET/MAP type t (with a hash
+ * key) on up to `threads` threads, so that chunks of t written on several
+ * threads only read the memo */
+int hollow__wrun_hash_fill(hollow_write_state *ws, hollow__wtype *t,
+                           unsigned threads);
+/* that memo, to read inline: hashes and known bits of elements [0, cap) */
+typedef struct hollow__wmemo {
+    const uint32_t *hash;
+    const uint64_t *known;
+    uint32_t cap;
+} hollow__wmemo;
+hollow__wmemo hollow__wrun_memo(const hollow__wtype *t);
 /* §10.8 projected size in bytes */
 uint64_t hollow__wstats_projected(const hollow__wstats *s, const hollow__wtype *t);
 
@@ -286,6 +336,10 @@ static inline hollow__wbits *hollow__wprev(hollow__wtype *t)
 /* the hash-key bucket hash of element `e` of SET/MAP type t (§8.3) */
 uint32_t hollow__wbucket_hash(const hollow_write_state *ws, const hollow__wtype *t,
                               uint32_t e);
+/* that hash of a type with a hash key, computed (no memo); false when a
+ * record of a key path is missing (then it is not to be memoised) */
+bool hollow__wbucket_hash_calc(uint32_t *out, const hollow_write_state *ws,
+                               const hollow__wtype *t, uint32_t e);
 
 /* SET/MAP placement scratch: entries of one record and its bucket table */
 typedef struct hollow__wplacer {
@@ -310,6 +364,8 @@ typedef struct wctx {
     uint32_t n, bits;
     int32_t M;
     const hollow__wbits *pop; /* snapshot: which ordinals to write */
+    unsigned split;           /* threads a shard is split over; 0, 1: none */
+    bool filled;              /* SET/MAP: the hash memo was filled: read only */
 } wctx;
 
 /* a shard section's statistics and data: every slot of the shard

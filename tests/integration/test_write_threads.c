@@ -2,8 +2,8 @@
  * Writing types in parallel (issue 17 item 5): the same cycles written with
  * 1 to 8 threads give the same bytes, snapshot, delta and reverse delta of
  * every cycle, over every kind of type (SET/MAP hashed by a field, by a
- * field two hops away, by ordinal), several shards and a resharding. Run
- * under ThreadSanitizer too.
+ * field two hops away, by ordinal), several shards and a resharding; and
+ * shards split over the threads in chunks. Run under ThreadSanitizer too.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -195,11 +195,157 @@ START_TEST(write_threads_same_bytes)
 }
 END_TEST
 
+/*
+ * Shards big enough to be split into chunks of slots on several threads:
+ * chunks whose elements share words, null and empty var-length values,
+ * every field kind, empty collections, holes in the populated ordinals (a
+ * retained set larger than the state) and a type with no record.
+ */
+#define SPLIT_ITEMS 17000 /* 2 shards of Item, each above 2 chunks' worth */
+
+static const char split_schema[] =
+    "Tag { string v; }\n"
+    "Item { int id; string s; bytes b; long big; float f; double d; "
+    "boolean flag; Tag tag; string never; }\n"
+    "ItemList List<Item>;\n"
+    "ItemSet Set<Item> @HashKey(id);\n"
+    "TagSet Set<Tag>;\n"
+    "TagMap Map<Tag,Item> @HashKey(v);\n"
+    "Unused { int x; string y; }\n"
+    "UnusedSet Set<Unused> @HashKey(x);\n";
+
+static void split_populate(hollow_write_state *ws, uint64_t *rng, int cycle)
+{
+    hollow_record *tg = NULL, *it = NULL, *l = NULL, *s = NULL, *ts = NULL,
+                  *m = NULL;
+    HT_OK(hollow_record_new(&tg, ws, "Tag"));
+    HT_OK(hollow_record_new(&it, ws, "Item"));
+    HT_OK(hollow_record_new(&l, ws, "ItemList"));
+    HT_OK(hollow_record_new(&s, ws, "ItemSet"));
+    HT_OK(hollow_record_new(&ts, ws, "TagSet"));
+    HT_OK(hollow_record_new(&m, ws, "TagMap"));
+    static hollow_ordinal items[SPLIT_ITEMS], tags[SPLIT_ITEMS];
+    char buf[32];
+    for (int i = 0; i < SPLIT_ITEMS; i++) {
+        /* a tenth of the items change from one cycle to the next */
+        int id = ht_rand(rng) % 10 == 0 ? i + 1000000 * cycle : i;
+        int len = snprintf(buf, sizeof buf, "t%d", id % 3000);
+        hollow_record_reset(tg);
+        HT_OK(hollow_record_set_string(tg, 0, buf, (size_t)len));
+        HT_OK(hollow_write_state_add(&tags[i], ws, tg));
+        hollow_record_reset(it);
+        HT_OK(hollow_record_set_int(it, 0, id));
+        if (id % 7 != 0) /* null otherwise */
+            HT_OK(hollow_record_set_string(it, 1, buf,
+                                           (size_t)(id % 5 == 0 ? 0 : len)));
+        if (id % 3 != 0)
+            HT_OK(hollow_record_set_bytes(it, 2, (const uint8_t *)buf,
+                                          (size_t)(id % 4)));
+        if (id % 11 != 0)
+            HT_OK(hollow_record_set_long(
+                it, 3, (int64_t)(ht_rand(rng) >> 1) - INT64_MAX / 2));
+        if (id % 13 != 0)
+            HT_OK(hollow_record_set_float(it, 4, (float)id / 3.0f));
+        if (id % 17 != 0)
+            HT_OK(hollow_record_set_double(it, 5, (double)id * 1.5));
+        if (id % 2 == 0)
+            HT_OK(hollow_record_set_bool(it, 6, id % 4 == 0));
+        HT_OK(hollow_record_set_ref(it, 7, tags[i]));
+        HT_OK(hollow_write_state_add(&items[i], ws, it));
+    }
+    for (int i = 0; i < SPLIT_ITEMS; i++) {
+        hollow_record_reset(l);
+        hollow_record_reset(s);
+        hollow_record_reset(ts);
+        hollow_record_reset(m);
+        int size = (int)(ht_rand(rng) % 7); /* empty ones too */
+        for (int k = 0; k < size; k++) {
+            uint64_t at = ht_rand(rng) % SPLIT_ITEMS;
+            HT_OK(hollow_record_add_element(l, items[at]));
+            HT_OK(hollow_record_add_element(s, items[at]));
+            HT_OK(hollow_record_add_element(ts, tags[at]));
+            HT_OK(hollow_record_put_entry(m, tags[at], items[at]));
+        }
+        hollow_ordinal o;
+        HT_OK(hollow_write_state_add(&o, ws, l));
+        HT_OK(hollow_write_state_add(&o, ws, s));
+        HT_OK(hollow_write_state_add(&o, ws, ts));
+        HT_OK(hollow_write_state_add(&o, ws, m));
+    }
+    hollow_record_free(tg);
+    hollow_record_free(it);
+    hollow_record_free(l);
+    hollow_record_free(s);
+    hollow_record_free(ts);
+    hollow_record_free(m);
+}
+
+/* snapshots of two cycles and the delta between them */
+static void split_run(ht_mem out[3], uint32_t *checksum, unsigned threads)
+{
+    hollow_schema_list *sl = NULL;
+    HT_OK(hollow_schema_parse(&sl, split_schema, strlen(split_schema)));
+    hollow_write_options o = HOLLOW_WRITE_OPTIONS_INIT;
+    o.threads = threads;
+    o.target_shard_size = 1u << 19; /* Item in 2 shards */
+    hollow_write_state *ws = NULL;
+    HT_OK(hollow_write_state_new(&ws, sl, &o));
+    uint64_t rng = 777;
+    memset(out, 0, 3 * sizeof *out);
+    for (int c = 0; c < 2; c++) {
+        if (c > 0)
+            HT_OK(hollow_write_state_prepare_cycle(ws));
+        hollow_write_state_set_randomized_tag(ws, 50 + c);
+        split_populate(ws, &rng, c);
+        if (c > 0)
+            HT_OK(hollow_write_state_write_delta(ws, ht_mem_sink, &out[2]));
+        HT_OK(hollow_write_state_write_snapshot(ws, ht_mem_sink, &out[c]));
+    }
+    HT_OK(hollow_write_state_checksum(checksum, ws));
+    hollow_write_state_free(ws);
+    hollow_schema_list_free(sl);
+}
+
+START_TEST(write_threads_split_shards)
+{
+    ht_mem one[3], many[3];
+    uint32_t sum_one, sum_many;
+    split_run(one, &sum_one, 1);
+    /* the second snapshot (holes where items left) reads back to the
+     * write state's checksum */
+    hollow_read_state *rs = NULL;
+    HT_OK(hollow_read_state_from_snapshot(&rs, one[1].p, one[1].len, NULL));
+    uint32_t got;
+    HT_OK(hollow_read_state_checksum(&got, rs));
+    ck_assert_uint_eq(got, sum_one);
+    const hollow_type *item = hollow_read_state_type(rs, "Item");
+    ck_assert_uint_eq(hollow_type_shard_count(item), 2);
+    hollow_read_state_release(rs);
+    /* as many chunks as threads, fewer */
+    static const unsigned counts[] = {2, 8};
+    for (size_t i = 0; i < sizeof counts / sizeof *counts; i++) {
+        unsigned threads = counts[i];
+        split_run(many, &sum_many, threads);
+        ck_assert_uint_eq(sum_many, sum_one);
+        for (int k = 0; k < 3; k++) {
+            ck_assert_msg(one[k].len == many[k].len &&
+                              memcmp(one[k].p, many[k].p, one[k].len) == 0,
+                          "threads %u, blob %d: %zu bytes, not the %zu of one "
+                          "thread", threads, k, many[k].len, one[k].len);
+            free(many[k].p);
+        }
+    }
+    for (int k = 0; k < 3; k++)
+        free(one[k].p);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("write_threads");
     TCase *tc = tcase_create("write_threads");
     tcase_add_test(tc, write_threads_same_bytes);
+    tcase_add_test(tc, write_threads_split_shards);
     suite_add_tcase(s, tc);
     return s;
 }
