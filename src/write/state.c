@@ -355,14 +355,14 @@ int hollow_write_state_shard_counts(uint32_t *now, uint32_t *before,
 /* the dedup tables' hash: internal (nothing written depends on it), so
  * the fastest good one for short keys, XXH3 (Debian's libxxhash-dev,
  * inlined: records are a few dozen bytes, a call would cost as much) */
-uint32_t hollow__ws_hash(const uint8_t *p, size_t n)
+static inline uint32_t bytes_hash(const uint8_t *p, size_t n)
 {
     return (uint32_t)XXH3_64bits(p, n);
 }
 
-static inline uint32_t bytes_hash(const uint8_t *p, size_t n)
+uint32_t hollow__ws_hash(const uint8_t *p, size_t n)
 {
-    return (uint32_t)XXH3_64bits(p, n);
+    return bytes_hash(p, n);
 }
 
 /*
