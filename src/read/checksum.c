@@ -285,27 +285,6 @@ static bool eq_layout(eq_type *e)
     return true;
 }
 
-/* the bucket or element range of collection slot j, checked */
-static int coll_range(uint64_t *start, uint64_t *end, const hollow_type *t,
-                      const hollow__shard *s, uint32_t j)
-{
-    unsigned P = s->ptr_bits;
-    uint64_t entry = (uint64_t)P + s->size_bits;
-    *end = hollow__bits_read(s->fixed, j * entry, P);
-    *start = j == 0 ? 0 : hollow__bits_read(s->fixed, (j - 1) * entry, P);
-    unsigned bits = t->schema->kind == HOLLOW_SCHEMA_MAP
-                        ? (unsigned)s->elem_bits + s->value_bits
-                        : s->elem_bits;
-    uint64_t cap = bits ? s->elem_words * 64 / bits : 0;
-    if (*start > *end || *end > cap)
-        return hollow__error_set(HOLLOW_ECORRUPT, "type %s: pointers %llu..%llu "
-                                 "outside an array of %llu entries",
-                                 t->schema->name, (unsigned long long)*start,
-                                 (unsigned long long)*end,
-                                 (unsigned long long)cap);
-    return 0;
-}
-
 /* the next non-empty bucket at or after b, or end */
 static uint64_t next_bucket(const hollow__shard *s, uint64_t b, uint64_t end,
                             uint64_t width)
@@ -423,8 +402,8 @@ static int record_differs(const eq_type *e, const eq_shape *sh,
         return 0;
     }
     uint64_t a0, a1, b0, b1;
-    if ((rc = coll_range(&a0, &a1, ta, sa, j)) < 0 ||
-        (rc = coll_range(&b0, &b1, tb, sb, j)) < 0)
+    if ((rc = hollow__coll_range(&a0, &a1, ta, sa, j, HOLLOW_ORDINAL_NONE)) < 0 ||
+        (rc = hollow__coll_range(&b0, &b1, tb, sb, j, HOLLOW_ORDINAL_NONE)) < 0)
         return rc;
     if (sc->kind == HOLLOW_SCHEMA_LIST) {
         if (a1 - a0 != b1 - b0)

@@ -9,6 +9,7 @@
  * the home bucket `hash AND (t - 1)` and never more than t buckets, so even
  * a table whose size is not a power of two terminates.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "access.h"
@@ -33,6 +34,29 @@ static uint64_t capacity(const hollow__shard *s, unsigned bits)
     return bits ? s->elem_words * 64 / bits : 0;
 }
 
+int hollow__coll_range(uint64_t *start, uint64_t *end, const hollow_type *t,
+                       const hollow__shard *s, uint32_t j, hollow_ordinal o)
+{
+    unsigned P = s->ptr_bits;
+    uint64_t entry = (uint64_t)P + s->size_bits;
+    *end = hollow__bits_read(s->fixed, j * entry, P);
+    *start = j == 0 ? 0 : hollow__bits_read(s->fixed, (j - 1) * entry, P);
+    unsigned bits = t->schema->kind == HOLLOW_SCHEMA_MAP
+                        ? (unsigned)s->elem_bits + s->value_bits
+                        : s->elem_bits;
+    uint64_t cap = capacity(s, bits);
+    if (*start <= *end && *end <= cap)
+        return 0;
+    char who[32] = "";
+    if (o != HOLLOW_ORDINAL_NONE)
+        snprintf(who, sizeof who, " ordinal %d", (int)o);
+    return hollow__error_set(HOLLOW_ECORRUPT, "type %s%s: pointers %llu..%llu "
+                             "outside an array of %llu entries",
+                             t->schema->name, who, (unsigned long long)*start,
+                             (unsigned long long)*end,
+                             (unsigned long long)cap);
+}
+
 /* check the caller's out parameter and t, then find record o's range */
 static int get_range(range *r, const void *out, const hollow_type *t,
                      hollow_ordinal o, hollow_schema_kind want)
@@ -48,26 +72,16 @@ static int get_range(range *r, const void *out, const hollow_type *t,
     int rc = hollow__locate(&s, &j, t, o);
     if (rc < 0)
         return rc;
-    unsigned P = s->ptr_bits, Z = s->size_bits;
-    uint64_t entry = (uint64_t)P + Z;
     r->s = s;
-    r->end = hollow__bits_read(s->fixed, j * entry, P);
-    r->start = j == 0 ? 0 : hollow__bits_read(s->fixed, (j - 1) * entry, P);
     r->size = want == HOLLOW_SCHEMA_LIST
                     ? 0
-                    : (uint32_t)hollow__bits_read(s->fixed, j * entry + P, Z);
-    unsigned bits = want == HOLLOW_SCHEMA_MAP
-                        ? (unsigned)s->elem_bits + s->value_bits
-                        : s->elem_bits;
-    uint64_t cap = capacity(s, bits);
-    if (r->start > r->end || r->end > cap)
-        return hollow__error_set(HOLLOW_ECORRUPT,
-                                 "type %s ordinal %d: pointers %llu..%llu outside "
-                                 "an array of %llu entries",
-                                 t->schema->name, (int)o,
-                                 (unsigned long long)r->start,
-                                 (unsigned long long)r->end,
-                                 (unsigned long long)cap);
+                    : (uint32_t)hollow__bits_read(
+                          s->fixed,
+                          j * ((uint64_t)s->ptr_bits + s->size_bits) +
+                              s->ptr_bits,
+                          s->size_bits);
+    if ((rc = hollow__coll_range(&r->start, &r->end, t, s, j, o)) < 0)
+        return rc;
     if (want == HOLLOW_SCHEMA_LIST && r->end - r->start > INT32_MAX)
         return hollow__error_set(HOLLOW_ECORRUPT, "type %s ordinal %d: list too "
                                  "long", t->schema->name, (int)o);

@@ -189,4 +189,11 @@ static inline bool hollow__shard_has(const hollow__shard *s, uint32_t j)
     return w < s->pop_words && ((s->populated[w] >> (j & 63)) & 1);
 }
 
+/* the element (LIST) or bucket (SET, MAP) range [*start, *end) of slot j
+ * of t's shard s, checked against the shard's array; `o` names the record
+ * in the message (HOLLOW_ORDINAL_NONE: none). collection.c */
+int hollow__coll_range(uint64_t *start, uint64_t *end, const hollow_type *t,
+                       const hollow__shard *s, uint32_t j,
+                       hollow_ordinal o);
+
 #endif
