@@ -63,7 +63,7 @@ typedef struct movies_args {
     const char *jsonl2;
     const char *out_dir;
     bool gen_only;
-    unsigned threads; /* 0: the number of online cores */
+    unsigned threads; /* 0: the cores the process may run on */
 } movies_args;
 
 /* CPU seconds of the whole process (every thread), beside bench_now() */
@@ -413,7 +413,7 @@ static void help(void)
            "  --lookups L    primary-key lookups timed (default 1000000)\n"
            "  --threads T    threads of the populate, write state, producer and\n"
            "                 consumer (1: the sequential populate)\n"
-           "                 (default 0: the number of online cores)\n"
+           "                 (default 0: the cores the process may run on)\n"
            "  --jsonl FILE   also write version 1 as JSON lines\n"
            "  --jsonl2 FILE  also write version 2 as JSON lines\n"
            "  --gen-only     write the JSON lines and stop\n"
@@ -668,10 +668,8 @@ int bench_movies(int argc, char **argv)
     }
 
     unsigned threads = args.threads;
-    if (threads == 0) { /* what the library takes for 0 (online cores) */
-        long cores = sysconf(_SC_NPROCESSORS_ONLN);
-        threads = cores > 0 ? (unsigned)cores : 1;
-    }
+    if (threads == 0) /* what the library takes for 0 */
+        threads = movies_cores();
     printf("{\"n\":%" PRIu64 ",\"seed\":%" PRId64 ",\"threads\":%u,"
            "\"populate_s\":%.6f,\"populate_cpu_s\":%.6f,"
            "\"write_snapshot_s\":%.6f,\"write_snapshot_cpu_s\":%.6f,"

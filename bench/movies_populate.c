@@ -11,10 +11,11 @@
  * "pipeline" below): each type is still added from one thread, in the
  * sequential order, so the ordinals and the blobs are the same.
  */
-#define _POSIX_C_SOURCE 200809L
+#define _GNU_SOURCE /* sched_getaffinity, CPU_COUNT */
 #include "movies_populate.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -469,13 +470,21 @@ static void *pipe_run(void *arg)
     return NULL;
 }
 
+unsigned movies_cores(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0 &&
+        CPU_COUNT(&set) < n)
+        n = CPU_COUNT(&set);
+    return n > 0 ? (unsigned)n : 1;
+}
+
 static unsigned populate_threads(const movies_writer *w)
 {
     unsigned t = w->threads;
-    if (t == 0) {
-        long cores = sysconf(_SC_NPROCESSORS_ONLN);
-        t = cores > 0 ? (unsigned)cores : 1;
-    }
+    if (t == 0)
+        t = movies_cores();
     return t < MAX_GROUPS ? t : MAX_GROUPS;
 }
 

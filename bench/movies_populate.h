@@ -36,6 +36,10 @@ typedef struct movies_writer {
     char error[256];          /* the message of a failed populate */
 } movies_writer;
 
+/* the cores this process may run on (taskset counts): what the library
+ * takes for threads = 0 */
+unsigned movies_cores(void);
+
 /* 0 or a negative hollow error code */
 int movies_writer_init(movies_writer *w, hollow_write_state *ws,
                        uint32_t actor_count);

@@ -122,7 +122,8 @@ typedef struct hollow_consumer_options {
     hollow_refresh_listener_fn listener;
     void *listener_payload;
     /** Threads that apply a delta's types in parallel: 0, the default, is
-     * the number of online cores; 1 applies on the refreshing thread. */
+     * the number of cores the process may run on; 1 applies on the
+     * refreshing thread. */
     unsigned int threads;
 } hollow_consumer_options;
 

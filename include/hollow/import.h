@@ -53,7 +53,7 @@ typedef struct hollow_import_options {
     /** Unknown fields (keys or columns the type has no field for) are an
      * error; without it they are ignored and counted. */
     bool strict;
-    /** Parsing threads for JSON lines; 0: the number of online cores;
+    /** Parsing threads for JSON lines; 0: the cores the process may run on;
      * 1: everything on the calling thread. */
     unsigned int threads;
     hollow_import_progress_fn progress; /**< may be NULL */

@@ -54,8 +54,8 @@ typedef struct hollow_write_options {
     /** Re-evaluate shard counts every cycle (Java's typeResharding). */
     bool resharding;
     /** Threads the write state may use for its own work (writing types in
-     * parallel): 0, the default, is the number of online cores; 1 keeps
-     * everything on the calling thread. */
+     * parallel): 0, the default, is the number of cores the process may
+     * run on; 1 keeps everything on the calling thread. */
     unsigned int threads;
 } hollow_write_options; /* another version: HOLLOW_EINVAL */
 

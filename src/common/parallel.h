@@ -9,7 +9,7 @@
 
 #include <stddef.h>
 
-/* the number of online cores, at least 1 */
+/* the online cores this process may run on (its affinity), at least 1 */
 unsigned hollow__cores(void);
 
 /* `threads` as an option gives it: 0 means hollow__cores() */

@@ -21,6 +21,7 @@
 
 #include "common/alloc.h"
 #include "common/error.h"
+#include "common/parallel.h"
 #include "common/thread.h"
 #include "import/import_int.h"
 
@@ -403,10 +404,8 @@ static int import_lines_serial(job *j)
 static unsigned thread_count(const hollow_import_options *opts)
 {
     unsigned n = opts->threads;
-    if (n == 0) {
-        long cores = sysconf(_SC_NPROCESSORS_ONLN);
-        n = cores > 0 ? (unsigned)cores : 1;
-    }
+    if (n == 0)
+        n = hollow__cores();
     return n > MAX_THREADS ? MAX_THREADS : n;
 }
 
