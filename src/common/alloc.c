@@ -45,6 +45,25 @@ static void *advise_huge(void *p, size_t n)
     return p;
 }
 
+#define PREFAULT_MIN ((size_t)1 << 20)
+#if defined(__linux__) && !defined(MADV_POPULATE_WRITE)
+#define MADV_POPULATE_WRITE 23 /* Linux 5.14; older kernels say EINVAL */
+#endif
+void hollow__prefault(void *p, size_t n)
+{
+#if defined(__linux__)
+    if (p == NULL || n < PREFAULT_MIN)
+        return;
+    uintptr_t b = ((uintptr_t)p + 4095) & ~(uintptr_t)4095;
+    uintptr_t e = ((uintptr_t)p + n) & ~(uintptr_t)4095;
+    if (e > b)
+        (void)madvise((void *)b, (size_t)(e - b), MADV_POPULATE_WRITE);
+#else
+    (void)p;
+    (void)n;
+#endif
+}
+
 static void *def_malloc(void *o, size_t n)
 {
     (void)o;
@@ -130,8 +149,10 @@ void *hollow__calloc(size_t count, size_t size)
     if (g_alloc.malloc_fn == def_malloc)
         return advise_huge(calloc(n ? n : 1, 1), n);
     void *p = hollow__malloc(n);
-    if (p != NULL)
+    if (p != NULL) {
+        hollow__prefault(p, n); /* the memset would fault it page by page */
         memset(p, 0, n);
+    }
     return p;
 }
 

@@ -38,6 +38,13 @@ void *hollow__malloc_huge_from(size_t n, size_t align_min, void **base,
  * after every refresh for a few milliseconds saved on a rare reload.
  */
 void hollow__free_huge(void *base, size_t size);
+/*
+ * Map the pages of p[0 .. n) now, in one call, for a block about to be
+ * written all over (only advice; nothing happens below PREFAULT_MIN or
+ * where the kernel lacks MADV_POPULATE_WRITE). Measured on the VMs we run
+ * on: 23 MB faulted in page by page 66-70 ms, populated 3.8-4.0 ms.
+ */
+void hollow__prefault(void *p, size_t n);
 /* malloc(count * size) or NULL (with no allocation) on overflow */
 void *hollow__mallocarray(size_t count, size_t size);
 void *hollow__reallocarray(void *p, size_t count, size_t size);
