@@ -67,7 +67,10 @@
  * docs/indexes.md gives sizes and timings.
  *
  * Threads: an index is immutable; any number of threads may look up in it
- * at once. Acquire and release are safe from any thread.
+ * at once. Acquire and release are safe from any thread. Building a key
+ * that is one fixed-width field of a type with 65,536 records or more
+ * starts up to one thread per core (the cores the process may run on) and
+ * joins them before returning; other builds use the calling thread.
  */
 #ifndef HOLLOW_INDEX_H
 #define HOLLOW_INDEX_H

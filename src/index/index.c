@@ -27,9 +27,10 @@
  * smallest ordinal of each key, and the groups of ordinals of duplicated
  * keys are kept beside it (ix_dups) to be reported.
  *
- * Build. Every populated record's key is read and inserted; a record whose
- * key is already in the table only marks its hash "touched" and is kept as
- * an "extra". Then every touched hash is regrouped: the records with that
+ * Build. Every populated record's key is read and inserted (a one-field
+ * fixed-width key in table order, on several threads: fixed.c); a record
+ * whose key is already in the table only marks its hash "touched" and is
+ * kept as an "extra". Then every touched hash is regrouped: the records with that
  * hash (in the table, in the extras, in old duplicate groups) are split
  * into keys by comparing their key fields, the table gets each key's
  * smallest ordinal, and keys with more than one record become duplicate
@@ -125,11 +126,7 @@ static int u32_push(u32_vec *l, uint32_t x)
     return 0;
 }
 
-/* (hash, ordinal) pairs */
-typedef struct hpair {
-    uint32_t h;
-    hollow_ordinal o;
-} hpair;
+typedef ix_hpair hpair;
 
 typedef hollow__array(hpair) hpair_vec;
 
@@ -258,8 +255,9 @@ static inline uint32_t next_slot(uint32_t i, uint32_t cap)
 
 /*
  * Slot i of a key table is slots[i * stride]; with stride 2 (one
- * fixed-width field: see inline_key()) the key's canonical bits follow it
- * in slots[i * 2 + 1], and lookups compare those instead of the record.
+ * fixed-width field: see hollow__ix_inline_key()) the key's canonical
+ * bits follow it in slots[i * 2 + 1], and lookups compare those instead of
+ * the record.
  */
 #define SLOT(sl, st, i) ((sl)[(size_t)(i) * (st)])
 
@@ -312,21 +310,9 @@ static uint64_t *table_replace(const uint64_t *from, uint32_t from_cap,
     return slots;
 }
 
-/*
- * The key of a one-field fixed-width index as one 64-bit word: the
- * canonical bits, or for null a pattern no value has (INT, FLOAT, BOOLEAN
- * and REFERENCE bits are below 2^32; LONG UINT64_MAX is the zigzag of
- * INT64_MIN, which is null; DOUBLE the null NaN of §6.1).
- */
-static uint64_t inline_key(const ix_val *v, hollow_field_type t)
+static inline uint64_t inline_key(const ix_val *v, hollow_field_type t)
 {
-    if (!v->null)
-        return v->bits;
-    switch (t) {
-    case HOLLOW_FIELD_LONG: return UINT64_MAX;
-    case HOLLOW_FIELD_DOUBLE: return HOLLOW__DOUBLE_NULL;
-    default: return (uint64_t)1 << 32;
-    }
+    return hollow__ix_inline_key(v->null, v->bits, t);
 }
 
 /* scratch of a build or patch of a key table */
@@ -655,116 +641,28 @@ static void pk_work_free(pk_work *w)
     hollow__free(w->keys);
 }
 
-/* one record of a fixed-width key table build */
-typedef struct fixed_entry {
-    uint64_t key;
-    uint32_t h;
-    hollow_ordinal o;
-} fixed_entry;
-
-typedef struct fixed_collect {
-    pk_work *w;
-    fixed_entry *e;
-    size_t n, cap;
-} fixed_collect;
-
-static int fixed_collect_one(void *ctx, hollow_ordinal o)
-{
-    fixed_collect *c = ctx;
-    pk_work *w = c->w;
-    if (c->n == c->cap) /* more populated bits than the type's count */
-        return hollow__error_set(HOLLOW_ECORRUPT,
-                                 "type %s: more records than its count",
-                                 w->ix->type_name);
-    int rc = hollow__ix_read_key(&w->walk, o, w->vals);
-    if (rc < 0)
-        return rc;
-    c->e[c->n].key = inline_key(&w->vals[0], w->ix->spec.paths[0].vtype);
-    c->e[c->n].h = hollow__ix_hash(w->vals, 1);
-    c->e[c->n].o = o;
-    c->n++;
-    return 0;
-}
-
-/*
- * Build a fixed-width key table (stride 2) in table order: the records'
- * keys and hashes are read first (in ordinal order, which reads the
- * records sequentially), bucketed by the top bits of their hash (a home
- * slot grows with the hash), then inserted bucket by bucket, so that the
- * inserts sweep the table instead of missing the cache once per record.
- */
-static int pk_build_fixed(pk_work *w)
-{
-    hollow_index *ix = w->ix;
-    size_t n = ix->spec.root->count;
-    fixed_collect c = {w, NULL, 0, n};
-    fixed_entry *sorted = NULL;
-    uint32_t *start = NULL;
-    int rc = 0;
-    c.e = hollow__mallocarray(n ? n : 1, sizeof *c.e);
-    sorted = hollow__mallocarray(n ? n : 1, sizeof *sorted);
-    if (c.e == NULL || sorted == NULL) {
-        rc = hollow__error_oom();
-        goto done;
-    }
-    if ((rc = hollow__ix_walk_each(ix->spec.root, fixed_collect_one, &c)) < 0)
-        goto done;
-    unsigned b = 0;
-    while (b < 16 && ((uint64_t)ix->cap >> (b + 8)) > 0)
-        b++;
-    uint32_t nb = 1u << b;
-    start = hollow__calloc((size_t)nb + 1, sizeof *start);
-    if (start == NULL) {
-        rc = hollow__error_oom();
-        goto done;
-    }
-    unsigned shift = 32 - b;
-    for (size_t i = 0; i < c.n; i++)
-        start[b ? (c.e[i].h >> shift) + 1 : 1]++;
-    for (uint32_t k = 0; k < nb; k++)
-        start[k + 1] += start[k];
-    for (size_t i = 0; i < c.n; i++)
-        sorted[start[b ? c.e[i].h >> shift : 0]++] = c.e[i];
-    for (size_t i = 0; i < c.n && rc == 0; i++) {
-        const fixed_entry *e = &sorted[i];
-        uint32_t j = hollow__ix_home(e->h, ix->cap);
-        for (;;) {
-            uint64_t *slot = &ix->slots[(size_t)j * 2];
-            if (*slot == 0) {
-                /* c.n <= the type's count, so the table has room */
-                slot[0] = hollow__ix_slot(e->h, (uint32_t)e->o);
-                slot[1] = e->key;
-                ix->used++;
-                break;
-            }
-            if (slot[1] == e->key) {
-                if ((rc = u32_push(&w->touched, e->h)) == 0)
-                    rc = hpair_push(&w->extras, e->h, e->o);
-                break;
-            }
-            j = next_slot(j, ix->cap);
-        }
-    }
-done:
-    hollow__free(c.e);
-    hollow__free(sorted);
-    hollow__free(start);
-    return rc;
-}
-
 static int pk_build(hollow_index *ix)
 {
     pk_work w;
     memset(&w, 0, sizeof w);
     w.ix = ix;
-    ix->cap = hollow__ix_capacity(ix->spec.root->count);
-    ix->slots = hollow__calloc((size_t)ix->cap * ix->stride, sizeof *ix->slots);
-    HOLLOW_CHECK_ALLOC(ix->slots);
     ix_walk walk = {&ix->spec, ix->counts, ix->count_len, 1, false, false};
     w.walk = walk;
-    int rc = ix->stride == 2
-                 ? pk_build_fixed(&w)
-                 : hollow__ix_walk_each(ix->spec.root, pk_add_record, &w);
+    int rc = 0;
+    if (ix->stride == 2) {
+        hpair *extras = NULL;
+        size_t nextras = 0;
+        rc = hollow__ix_build_fixed(ix, 0, &extras, &nextras);
+        for (size_t i = 0; i < nextras && rc == 0; i++)
+            if ((rc = u32_push(&w.touched, extras[i].h)) == 0)
+                rc = hpair_push(&w.extras, extras[i].h, extras[i].o);
+        hollow__free(extras);
+    } else {
+        ix->cap = hollow__ix_capacity(ix->spec.root->count);
+        ix->slots = hollow__calloc(ix->cap, sizeof *ix->slots);
+        HOLLOW_CHECK_ALLOC(ix->slots);
+        rc = hollow__ix_walk_each(ix->spec.root, pk_add_record, &w);
+    }
     if (rc == 0)
         rc = pk_regroup(&w, NULL, NULL);
     ix->dangling = w.walk.dangling;
@@ -1276,8 +1174,7 @@ static inline int find_fixed(const hollow_index *ix, const hollow_value *k)
     pv.null = null;
     pv.bits = null ? 0 : bits;
     uint64_t key = inline_key(&pv, t);
-    uint64_t c = null ? IX_HASH_NULL : bits;
-    uint32_t h = (uint32_t)(hollow__mix64(IX_HASH_SEED ^ c) >> 32);
+    uint32_t h = hollow__ix_hash_fixed(null, bits);
     const uint64_t *slots = ix->slots;
     uint32_t cap = ix->cap;
     for (uint32_t i = hollow__ix_home(h, cap);; i = next_slot(i, cap)) {

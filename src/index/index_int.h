@@ -34,7 +34,9 @@
 
 #include <stdatomic.h>
 
+#include "blob/format.h"
 #include "common/array.h"
+#include "common/bits.h"
 #include "common/hash.h"
 #include "hollow/index.h"
 #include "read/read_int.h"
@@ -188,6 +190,11 @@ typedef struct ix_walk {
     bool broken;              /* counts inconsistent: rebuild */
 } ix_walk;
 
+/* HOLLOW_ECORRUPT for record o of t, whose raw value hollow__ix_fixed_decode()
+ * refused */
+int hollow__ix_bad_fixed(const hollow_type *t, hollow_ordinal o,
+                         hollow_field_type ft, uint64_t raw);
+
 /* the values of every path of a single-valued spec for record o */
 int hollow__ix_read_key(ix_walk *w, hollow_ordinal o, ix_val *vals);
 
@@ -206,6 +213,68 @@ uint32_t hollow__ix_hash(const ix_val *vals, size_t n);
 /* the pieces of hollow__ix_hash(), for the one-value fast path */
 #define IX_HASH_SEED 0x243F6A8885A308D3ull
 #define IX_HASH_NULL 0x6A09E667F3BCC909ull
+
+/* hollow__ix_hash() of one fixed-width value */
+static inline uint32_t hollow__ix_hash_fixed(bool null, uint64_t bits)
+{
+    return (uint32_t)(hollow__mix64(IX_HASH_SEED ^ (null ? IX_HASH_NULL : bits)) >>
+                      32);
+}
+
+/*
+ * The canonical bits of a fixed-width field's raw value `raw` of width w
+ * (the ix_val of its type): 0 with *bits set; 1 for null (*bits 0);
+ * -1 for a BOOLEAN above 1 or a REFERENCE above INT32_MAX (corrupt).
+ */
+static inline int hollow__ix_fixed_decode(uint64_t *bits, uint64_t raw,
+                                          unsigned w, hollow_field_type ft)
+{
+    bool null;
+    switch (ft) {
+    case HOLLOW_FIELD_INT:
+        null = raw == hollow__ones(w);
+        raw = (uint32_t)raw;
+        break;
+    case HOLLOW_FIELD_FLOAT:
+        raw = (uint32_t)raw;
+        null = w > 0 && raw == HOLLOW__FLOAT_NULL;
+        break;
+    case HOLLOW_FIELD_DOUBLE: null = w > 0 && raw == HOLLOW__DOUBLE_NULL; break;
+    case HOLLOW_FIELD_BOOLEAN:
+        null = raw == hollow__ones(w);
+        if (!null && raw > 1)
+            return -1;
+        break;
+    case HOLLOW_FIELD_REFERENCE:
+        null = raw == hollow__ones(w);
+        if (!null && raw > INT32_MAX)
+            return -1;
+        break;
+    default: /* LONG */
+        null = raw == hollow__ones(w);
+        break;
+    }
+    *bits = null ? 0 : raw;
+    return null;
+}
+
+/*
+ * The key of a one-field fixed-width index as one 64-bit word: the
+ * canonical bits, or for null a pattern no value has (INT, FLOAT, BOOLEAN
+ * and REFERENCE bits are below 2^32; LONG UINT64_MAX is the zigzag of
+ * INT64_MIN, which is null; DOUBLE the null NaN of §6.1).
+ */
+static inline uint64_t hollow__ix_inline_key(bool null, uint64_t bits,
+                                             hollow_field_type t)
+{
+    if (!null)
+        return bits;
+    switch (t) {
+    case HOLLOW_FIELD_LONG: return UINT64_MAX;
+    case HOLLOW_FIELD_DOUBLE: return HOLLOW__DOUBLE_NULL;
+    default: return (uint64_t)1 << 32;
+    }
+}
 
 /* whether two values are equal (either may be a probe) */
 bool hollow__ix_val_eq(const ix_val *rec, const ix_val *probe);
@@ -244,6 +313,24 @@ static inline uint64_t hollow__ix_slot(uint32_t h, uint32_t v)
     return ((uint64_t)h << 32) | ((uint64_t)v + 1);
 }
 uint32_t hollow__ix_capacity(size_t n);
+
+/* (hash, ordinal) pairs */
+typedef struct ix_hpair {
+    uint32_t h;
+    hollow_ordinal o;
+} ix_hpair;
+
+/* --------------------------------------------------------- fixed.c */
+
+/*
+ * Build the stride-2 table of a fast_fixed index (ix->slots, cap, used) on
+ * up to `threads` threads. Records whose key was in the table already are
+ * returned in *extras (hollow__free() it) for the caller's regrouping.
+ * @return 0; HOLLOW_ECORRUPT (a bad value, more records than the type's
+ *         count); HOLLOW_ENOMEM.
+ */
+int hollow__ix_build_fixed(hollow_index *ix, unsigned threads,
+                           ix_hpair **extras, size_t *nextras);
 
 /* --------------------------------------------------------- hash.c */
 

@@ -535,50 +535,27 @@ static int read_field(ix_val *v, const hollow_type *t, hollow_ordinal o,
         }
         return 0;
     }
-    unsigned w = s->widths[f];
     uint64_t raw = hollow__field_raw(s, j, f);
     v->ptr = NULL;
     v->have = 0;
-    switch (ft) {
-    case HOLLOW_FIELD_INT:
-        v->null = raw == hollow__ones(w);
-        v->bits = (uint32_t)raw;
-        break;
-    case HOLLOW_FIELD_FLOAT:
-        v->bits = (uint32_t)raw;
-        v->null = w > 0 && v->bits == HOLLOW__FLOAT_NULL;
-        break;
-    case HOLLOW_FIELD_DOUBLE:
-        v->bits = raw;
-        v->null = w > 0 && raw == HOLLOW__DOUBLE_NULL;
-        break;
-    case HOLLOW_FIELD_BOOLEAN:
-        v->null = raw == hollow__ones(w);
-        v->bits = raw;
-        if (!v->null && raw > 1)
-            return hollow__error_set(HOLLOW_ECORRUPT,
-                                     "type %s ordinal %d: boolean value %llu",
-                                     t->schema->name, (int)o,
-                                     (unsigned long long)raw);
-        break;
-    case HOLLOW_FIELD_REFERENCE:
-        v->null = raw == hollow__ones(w);
-        v->bits = raw;
-        if (!v->null && raw > INT32_MAX)
-            return hollow__error_set(HOLLOW_ECORRUPT,
-                                     "type %s ordinal %d: reference %llu too "
-                                     "large",
-                                     t->schema->name, (int)o,
-                                     (unsigned long long)raw);
-        break;
-    default: /* LONG */
-        v->null = raw == hollow__ones(w);
-        v->bits = raw;
-        break;
-    }
-    if (v->null)
-        v->bits = 0;
+    int r = hollow__ix_fixed_decode(&v->bits, raw, s->widths[f], ft);
+    if (r < 0)
+        return hollow__ix_bad_fixed(t, o, ft, raw);
+    v->null = r == 1;
     return 0;
+}
+
+int hollow__ix_bad_fixed(const hollow_type *t, hollow_ordinal o,
+                         hollow_field_type ft, uint64_t raw)
+{
+    if (ft == HOLLOW_FIELD_BOOLEAN)
+        return hollow__error_set(HOLLOW_ECORRUPT,
+                                 "type %s ordinal %d: boolean value %llu",
+                                 t->schema->name, (int)o,
+                                 (unsigned long long)raw);
+    return hollow__error_set(HOLLOW_ECORRUPT,
+                             "type %s ordinal %d: reference %llu too large",
+                             t->schema->name, (int)o, (unsigned long long)raw);
 }
 
 static void set_null(ix_val *v)

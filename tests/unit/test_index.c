@@ -1621,6 +1621,207 @@ END_TEST
 
 /* ===================================================== API behaviour */
 
+/* =================================================== large fixed keys */
+
+/*
+ * A one-field fixed-width key over more records than one thread builds
+ * (fixed.c): several pieces, shards and table regions, with entries that
+ * spill past their region. Every record finds the smallest ordinal of its
+ * key, the duplicate groups are those of a sort of (key, ordinal), and the
+ * table is the same whatever the number of threads.
+ */
+static const char BIG_SCHEMA[] =
+    "Ref { int v; }\n"
+    "Big @PrimaryKey(id) { long id; int k; boolean b; double d; Ref r; }\n";
+#define BIG_N 150000
+#define BIG_REFS 3000
+
+typedef struct big_key {
+    int null;
+    uint64_t bits;
+    hollow_ordinal o;
+} big_key;
+
+static int cmp_big_key(const void *a, const void *b)
+{
+    const big_key *x = a, *y = b;
+    if (x->null != y->null)
+        return x->null - y->null;
+    if (x->bits != y->bits)
+        return x->bits < y->bits ? -1 : 1;
+    return (x->o > y->o) - (x->o < y->o);
+}
+
+static uint64_t value_bits(const hollow_value *v)
+{
+    uint64_t b = 0;
+    switch (v->type) {
+    case HOLLOW_FIELD_LONG: return (uint64_t)v->u.l;
+    case HOLLOW_FIELD_INT: return (uint64_t)(uint32_t)v->u.i;
+    case HOLLOW_FIELD_BOOLEAN: return v->u.b;
+    case HOLLOW_FIELD_DOUBLE: memcpy(&b, &v->u.d, 8); return b;
+    default: return (uint64_t)(uint32_t)v->u.ref;
+    }
+}
+
+static hollow_read_state *big_state(uint64_t *rng)
+{
+    hollow_schema_list *l = NULL;
+    HT_OK(hollow_schema_parse(&l, BIG_SCHEMA, strlen(BIG_SCHEMA)));
+    hollow_write_state *ws = NULL;
+    HT_OK(hollow_write_state_new(&ws, l, NULL));
+    HT_OK(hollow_write_state_set_shard_count(ws, "Big", 4));
+    hollow_record *ref = NULL, *big = NULL;
+    HT_OK(hollow_record_new(&ref, ws, "Ref"));
+    HT_OK(hollow_record_new(&big, ws, "Big"));
+    hollow_ordinal refs[BIG_REFS];
+    for (int i = 0; i < BIG_REFS; i++) {
+        hollow_record_reset(ref);
+        HT_OK(hollow_record_set_int(ref, 0, i));
+        HT_OK(hollow_write_state_add(&refs[i], ws, ref));
+    }
+    for (int i = 0; i < BIG_N; i++) {
+        hollow_record_reset(big);
+        /* ids drawn from fewer values than records: many duplicates; the
+         * record count stays BIG_N as k makes every record distinct */
+        if (below(rng, 50) != 0)
+            HT_OK(hollow_record_set_long(big, fidx(big, "id"),
+                                         (int64_t)below(rng, BIG_N / 2) -
+                                             1000));
+        HT_OK(hollow_record_set_int(big, fidx(big, "k"), i - BIG_N / 3));
+        if (below(rng, 5) != 0)
+            HT_OK(hollow_record_set_bool(big, fidx(big, "b"),
+                                         below(rng, 2) == 0));
+        if (below(rng, 7) != 0)
+            HT_OK(hollow_record_set_double(big, fidx(big, "d"),
+                                           DOUBLES[below(rng, NDOUBLES)] *
+                                               (double)below(rng, 40)));
+        if (below(rng, 30) != 0)
+            HT_OK(hollow_record_set_ref(big, fidx(big, "r"),
+                                        refs[below(rng, BIG_REFS)]));
+        hollow_ordinal o;
+        HT_OK(hollow_write_state_add(&o, ws, big));
+    }
+    ht_mem snap = {NULL, 0, 0};
+    HT_OK(hollow_write_state_write_snapshot(ws, ht_mem_sink, &snap));
+    hollow_read_state *rs = NULL;
+    HT_OK(hollow_read_state_from_snapshot(&rs, snap.p, snap.len, NULL));
+    free(snap.p);
+    hollow_record_free(ref);
+    hollow_record_free(big);
+    hollow_write_state_free(ws);
+    hollow_schema_list_free(l);
+    return rs;
+}
+
+/* the raw table of hollow__ix_build_fixed() on `threads` threads */
+static uint64_t *raw_table(hollow_index *ix, unsigned threads, size_t *nextras)
+{
+    uint64_t *kept = ix->slots;
+    uint32_t cap = ix->cap, used = ix->used;
+    ix_hpair *extras = NULL;
+    HT_OK(hollow__ix_build_fixed(ix, threads, &extras, nextras));
+    free(extras);
+    uint64_t *raw = ix->slots;
+    ix->slots = kept;
+    ix->cap = cap;
+    ix->used = used;
+    return raw;
+}
+
+START_TEST(index_fixed_large)
+{
+    uint64_t rng = ht_seed("index_fixed_large");
+    hollow_read_state *rs = big_state(&rng);
+    const hollow_type *t = hollow_read_state_type(rs, "Big");
+    ck_assert_uint_eq(hollow_type_shard_count(t), 4);
+    static const char *const FIELDS[] = {"id", "k", "b", "d", "r"};
+    static const char *const PATHS[] = {"id", "k", "b", "d", "r!"};
+    big_key *keys = malloc(BIG_N * sizeof *keys);
+    ck_assert_ptr_nonnull(keys);
+    for (size_t f = 0; f < 5; f++) {
+        hollow_index *ix = NULL;
+        HT_OK(hollow_index_unique_key_new(&ix, rs, "Big", &PATHS[f], 1));
+        ck_assert_msg(ix->fast_fixed, "%s", PATHS[f]);
+        size_t field = (size_t)hollow_schema_field_index(
+            hollow_type_schema(t), FIELDS[f]);
+        size_t n = 0;
+        for (hollow_ordinal o = 0; o <= hollow_type_max_ordinal(t); o++) {
+            if (!hollow_type_is_populated(t, o))
+                continue;
+            hollow_value v;
+            int rc = hollow_object_value(&v, t, o, field);
+            ck_assert(rc == 0 || rc == HOLLOW_NULL);
+            keys[n].null = v.is_null;
+            keys[n].bits = v.is_null ? 0 : value_bits(&v);
+            keys[n].o = o;
+            n++;
+        }
+        ck_assert_uint_eq(n, BIG_N);
+        qsort(keys, n, sizeof *keys, cmp_big_key);
+        size_t groups = 0, distinct = 0;
+        for (size_t i = 0; i < n;) {
+            size_t j = i + 1;
+            while (j < n && keys[j].null == keys[i].null &&
+                   keys[j].bits == keys[i].bits)
+                j++;
+            distinct++;
+            groups += j - i > 1;
+            for (size_t k = i; k < j; k++) {
+                hollow_value v;
+                int rc = hollow_object_value(&v, t, keys[k].o, field);
+                ck_assert(rc == 0 || rc == HOLLOW_NULL);
+                int got = hollow_index_find(ix, &v, 1);
+                ck_assert_msg(got == keys[i].o,
+                              "%s of ordinal %d: found %d, want %d", FIELDS[f],
+                              (int)keys[k].o, got, (int)keys[i].o);
+            }
+            i = j;
+        }
+        ck_assert_uint_eq(hollow_index_key_count(ix), distinct);
+        ck_assert_uint_eq(hollow_index_duplicate_count(ix), groups);
+        /* ordered by smallest ordinal, each group ascending and whole */
+        hollow_ordinal prev = -1;
+        size_t members = 0;
+        for (size_t g = 0; g < groups; g++) {
+            hollow_index_matches m;
+            HT_OK(hollow_index_duplicate_at(&m, ix, g));
+            ck_assert_int_gt(m.ordinals[0], prev);
+            prev = m.ordinals[0];
+            members += m.count;
+            for (size_t i = 1; i < m.count; i++)
+                ck_assert_int_lt(m.ordinals[i - 1], m.ordinals[i]);
+        }
+        size_t want_members = 0;
+        for (size_t i = 0; i < n;) {
+            size_t j = i + 1;
+            while (j < n && keys[j].null == keys[i].null &&
+                   keys[j].bits == keys[i].bits)
+                j++;
+            want_members += j - i > 1 ? j - i : 0;
+            i = j;
+        }
+        ck_assert_uint_eq(members, want_members);
+        /* the same table on 1, 2 and 3 threads */
+        size_t e1, e2, e3;
+        uint64_t *a = raw_table(ix, 1, &e1);
+        uint64_t *b = raw_table(ix, 2, &e2);
+        uint64_t *c = raw_table(ix, 3, &e3);
+        size_t bytes = (size_t)ix->cap * 2 * sizeof *a;
+        ck_assert(memcmp(a, b, bytes) == 0 && memcmp(a, c, bytes) == 0);
+        ck_assert_uint_eq(e1, e2);
+        ck_assert_uint_eq(e1, e3);
+        ck_assert_uint_eq(e1, BIG_N - distinct);
+        free(a);
+        free(b);
+        free(c);
+        hollow_index_release(ix);
+    }
+    free(keys);
+    hollow_read_state_release(rs);
+}
+END_TEST
+
 static hollow_read_state *one_state(uint64_t seed, chain *c)
 {
     uint64_t rng = seed;
@@ -1905,6 +2106,7 @@ static Suite *index_suite(void)
     tcase_set_timeout(tc, 600);
     tcase_add_test(tc, index_random_chains);
     tcase_add_test(tc, index_derive_patches_deltas);
+    tcase_add_test(tc, index_fixed_large);
     suite_add_tcase(s, tc);
     tc = tcase_create("golden");
     tcase_set_timeout(tc, 600);
