@@ -315,6 +315,8 @@ int hollow__ix_build_fixed(hollow_index *ix, unsigned threads,
             goto done;
         }
         for (size_t r = 0; r < J.nregions; r++) {
+            if (J.regions[r].extras.n == 0)
+                continue; /* its array was never allocated */
             memcpy(*extras + *nextras, J.regions[r].extras.v,
                    J.regions[r].extras.n * sizeof **extras);
             *nextras += J.regions[r].extras.n;

@@ -1721,7 +1721,7 @@ static uint64_t *raw_table(hollow_index *ix, unsigned threads, size_t *nextras)
     uint32_t cap = ix->cap, used = ix->used;
     ix_hpair *extras = NULL;
     HT_OK(hollow__ix_build_fixed(ix, threads, &extras, nextras));
-    free(extras);
+    hollow_free(extras);
     uint64_t *raw = ix->slots;
     ix->slots = kept;
     ix->cap = cap;
@@ -1812,9 +1812,9 @@ START_TEST(index_fixed_large)
         ck_assert_uint_eq(e1, e2);
         ck_assert_uint_eq(e1, e3);
         ck_assert_uint_eq(e1, BIG_N - distinct);
-        free(a);
-        free(b);
-        free(c);
+        hollow_free(a);
+        hollow_free(b);
+        hollow_free(c);
         hollow_index_release(ix);
     }
     free(keys);
