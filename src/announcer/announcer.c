@@ -23,6 +23,13 @@ static int check(const hollow_announcer *a)
         return hollow__error_set(HOLLOW_EINVAL,
                                  "announcer vtable version %u, expected %u",
                                  a->version, HOLLOW_ANNOUNCER_VERSION);
+    /* a backend's own vtable missing a required entry: refused, not called */
+    if (a->announce == NULL || a->latest == NULL || a->subscribe == NULL ||
+        a->unsubscribe == NULL || a->wait_for_version == NULL)
+        return hollow__error_set(HOLLOW_EINVAL,
+                                 "announcer vtable lacks a required entry "
+                                 "(announce, latest, subscribe, unsubscribe, "
+                                 "wait_for_version)");
     return 0;
 }
 

@@ -146,6 +146,12 @@ static int check_store(const hollow_blobstore *bs)
         return hollow__error_set(HOLLOW_EINVAL,
                                  "blob store vtable version %u, expected %u",
                                  bs->version, HOLLOW_BLOBSTORE_VERSION);
+    /* a backend's own vtable missing a required entry: refused, not called */
+    if (bs->put == NULL || bs->get == NULL || bs->list == NULL ||
+        bs->remove == NULL)
+        return hollow__error_set(HOLLOW_EINVAL,
+                                 "blob store vtable lacks a required entry "
+                                 "(put, get, list, remove)");
     return 0;
 }
 

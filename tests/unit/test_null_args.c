@@ -296,6 +296,13 @@ static int run_case(int i)
     struct hollow_announcer bad_an;
     memset(&bad_an, 0, sizeof bad_an);
     bad_an.version = 99;
+    /* the right version, required entries left NULL */
+    struct hollow_blobstore empty_bs;
+    memset(&empty_bs, 0, sizeof empty_bs);
+    empty_bs.version = HOLLOW_BLOBSTORE_VERSION;
+    struct hollow_announcer empty_an;
+    memset(&empty_an, 0, sizeof empty_an);
+    empty_an.version = HOLLOW_ANNOUNCER_VERSION;
 
     /* ------------------------------------------------------ common.h */
     CASE(ck_assert_int_gt(hollow_version_number(), 0));
@@ -665,6 +672,11 @@ static int run_case(int i)
     CASE(hollow_blobstore_free(NULL));
     CASE(EINVAL_MSG(hollow_blobstore_put_bytes(&bad_bs, &key, "x", 1), "version"));
     CASE(EINVAL_MSG(hollow_blobstore_list(&bad_bs, key_cb, NULL), "version"));
+    CASE(EINVAL_MSG(hollow_blobstore_put_bytes(&empty_bs, &key, "x", 1),
+                    "required entry"));
+    CASE(EINVAL_MSG(hollow_blobstore_delete(&empty_bs, &key), "required entry"));
+    CASE(EINVAL_MSG(hollow_blobstore_list(&empty_bs, key_cb, NULL),
+                    "required entry"));
 
     /* --------------------------------------------------- announcer.h */
     CASE(EINVAL_NULL(hollow_announcer_inproc_new(NULL, NULL)));
@@ -703,6 +715,9 @@ static int run_case(int i)
     CASE(hollow_announcer_free(NULL));
     CASE(EINVAL_MSG(hollow_announcer_announce(&bad_an, 1), "version"));
     CASE(EINVAL_MSG(hollow_announcer_latest(&i64, &bad_an), "version"));
+    CASE(EINVAL_MSG(hollow_announcer_announce(&empty_an, 1), "required entry"));
+    CASE(EINVAL_MSG(hollow_announcer_wait_for_version(&empty_an, 1, 0),
+                    "required entry"));
 
     /* ---------------------------------------------------- producer.h */
     CASE(EINVAL_NULL(hollow_producer_new(NULL, &po)));
@@ -827,7 +842,7 @@ static int run_case(int i)
 }
 
 /* the number of CASE lines: the loop runs each once */
-#define CASE_COUNT 449
+#define CASE_COUNT 454
 
 START_TEST(null_args_call)
 {

@@ -5,8 +5,10 @@
  * filled with its functions (see hollow/sys/blobstore.h for the pattern).
  * The generic calls of hollow/announcer.h check their arguments and then
  * call the backend. Optional entries may be NULL: the generic call then
- * returns HOLLOW_ENOTSUPPORTED. This interface is stable only within a
- * minor release.
+ * returns HOLLOW_ENOTSUPPORTED. A vtable lacking a required entry
+ * (announce, latest, subscribe, unsubscribe, wait_for_version) makes every
+ * generic call return HOLLOW_EINVAL. This interface is stable only within
+ * a minor release.
  *
  * Threads: every function except free must be safe to call from any
  * thread, including from a subscriber's callback on the backend's own

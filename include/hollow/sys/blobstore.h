@@ -16,7 +16,9 @@
  *
  * The generic calls of hollow/blobstore.h check their arguments (store and
  * key present, key valid) and then call the backend, so a backend sees only
- * valid keys. This interface is stable only within a minor release.
+ * valid keys. put, get, list, remove and free are required: a vtable
+ * lacking one of the first four makes every generic call return
+ * HOLLOW_EINVAL. This interface is stable only within a minor release.
  *
  * Threads: every function of a backend must be safe to call from several
  * threads at once; producers and consumers share stores across threads.
