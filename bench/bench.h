@@ -10,6 +10,9 @@ double bench_now(void);
 /* bytes live through the library's allocator (a counting allocator that
  * hollow-bench installs at start-up) */
 long bench_live_bytes(void);
+/* whether the arguments ask for help (--help or -h): the subcommand then
+ * prints its usage on stdout and exits 0 */
+int bench_help_asked(int argc, char **argv);
 /* read a whole file; exits on failure */
 uint8_t *bench_read_file(const char *path, size_t *len);
 

@@ -197,8 +197,19 @@ static double run_throughput(long count, unsigned spin_us)
     return (double)count / t;
 }
 
+static void announcer_usage(FILE *f)
+{
+    fprintf(f, "usage: hollow-bench announcer [--spin-us N] [--scale F]\n"
+               "       hollow-bench announcer --redis HOST:PORT|redis://... "
+               "[--connections C] [--scale F] [--spin-us N]\n");
+}
+
 int bench_announcer(int argc, char **argv)
 {
+    if (bench_help_asked(argc, argv)) {
+        announcer_usage(stdout);
+        return 0;
+    }
     unsigned spin_us = HOLLOW_ANNOUNCER_DEFAULT_SPIN_US;
     double scale = 1.0;
     for (int i = 1; i < argc; i++)
@@ -210,8 +221,7 @@ int bench_announcer(int argc, char **argv)
         else if (strcmp(argv[i], "--scale") == 0 && i + 1 < argc)
             scale = atof(argv[++i]);
         else {
-            fprintf(stderr, "usage: hollow-bench announcer [--spin-us N] "
-                            "[--scale F]\n");
+            announcer_usage(stderr);
             return 2;
         }
     }

@@ -21,8 +21,18 @@ static void die(const char *what)
     exit(1);
 }
 
+static void chain_usage(FILE *f)
+{
+    fprintf(f, "usage: hollow-bench chain [--repeat N] [--mmap] "
+               "SNAPSHOT [DELTA...]\n");
+}
+
 int bench_chain(int argc, char **argv)
 {
+    if (bench_help_asked(argc, argv)) {
+        chain_usage(stdout);
+        return 0;
+    }
     int repeat = 5;
     bool mmap_mode = false;
     const char *files[256];
@@ -36,8 +46,7 @@ int bench_chain(int argc, char **argv)
             files[nfiles++] = argv[i];
     }
     if (nfiles == 0 || repeat < 1) {
-        fprintf(stderr, "usage: hollow-bench chain [--repeat N] [--mmap] "
-                        "SNAPSHOT [DELTA...]\n");
+        chain_usage(stderr);
         return 2;
     }
     hollow_read_options opts = HOLLOW_READ_OPTIONS_INIT;

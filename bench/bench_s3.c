@@ -519,9 +519,9 @@ static int rm_entry(const char *path, const struct stat *sb, int flag,
     return 0;
 }
 
-static void usage(void)
+static void usage(FILE *f)
 {
-    fprintf(stderr,
+    fprintf(f,
             "usage: hollow-bench s3 --endpoint URL [--bucket B] [--region R] "
             "[--ca-file F]\n"
             "                       [--n N] [--gets G] [--big-mb M] [--no-aws] "
@@ -531,6 +531,10 @@ static void usage(void)
 
 int bench_s3(int argc, char **argv)
 {
+    if (bench_help_asked(argc, argv)) {
+        usage(stdout);
+        return 0;
+    }
     s3_args a;
     memset(&a, 0, sizeof a);
     a.bucket = "hollow-bench";
@@ -560,12 +564,12 @@ int bench_s3(int argc, char **argv)
         else if (strcmp(o, "--keep") == 0)
             a.keep = true;
         else {
-            usage();
+            usage(stderr);
             return 2;
         }
     }
     if (a.endpoint == NULL || a.gets < 1 || a.big_mb < 1) {
-        usage();
+        usage(stderr);
         return 2;
     }
     if (a.aws && access(AWS_BIN, X_OK) != 0)

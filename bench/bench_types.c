@@ -118,8 +118,18 @@ static void make_blob(out *o, uint32_t n, uint32_t tags)
     }
 }
 
+static void types_usage(FILE *f)
+{
+    fprintf(f, "usage: hollow-bench types [--n N] [--tags T] [--repeat R] "
+               "[--out FILE]\n");
+}
+
 int bench_types(int argc, char **argv)
 {
+    if (bench_help_asked(argc, argv)) {
+        types_usage(stdout);
+        return 0;
+    }
     uint32_t n = 200000, tags = 0;
     int repeat = 3;
     const char *path = NULL;
@@ -133,8 +143,7 @@ int bench_types(int argc, char **argv)
         else if (strcmp(argv[i], "--out") == 0 && i + 1 < argc)
             path = argv[++i];
         else {
-            fprintf(stderr, "usage: hollow-bench types [--n N] [--tags T] "
-                            "[--repeat R] [--out FILE]\n");
+            types_usage(stderr);
             return 2;
         }
     }

@@ -62,6 +62,14 @@ double bench_now(void)
 
 long bench_live_bytes(void) { return atomic_load(&live); }
 
+int bench_help_asked(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+            return 1;
+    return 0;
+}
+
 uint8_t *bench_read_file(const char *path, size_t *len)
 {
     FILE *f = fopen(path, "rb");
