@@ -247,8 +247,11 @@ expect 2 "producer_consumer -x" -- "$PRODUCER_CONSUMER" -x
 expect 2 "producer_consumer DIR junk" -- "$PRODUCER_CONSUMER" "$TMP/pc/d" 12x
 cd "$TMP" || exit 1
 
-expect 0 "hollow-bench movies --help" -- "$BENCH" movies --help
-has out "usage: hollow-bench movies" "bench movies --help on stdout"
+for sub in movies chain announcer s3 import types; do
+  expect 0 "hollow-bench $sub --help" -- "$BENCH" "$sub" --help
+  has out "usage: hollow-bench $sub" "bench $sub --help on stdout"
+done
+expect 2 "hollow-bench chain (no snapshot)" -- "$BENCH" chain
 
 expect 0 "read_titles (README snippet)" -- "$READ_TITLES" \
   "$TESTS/golden/e_schema_change/snapshot-20250101000000001"
