@@ -20,6 +20,7 @@
 #include "commands.h"
 #include "hollow/consumer.h"
 #include "hollow/diff.h"
+#include "json_out.h"
 #include "opt.h"
 #include "store_opts.h"
 
@@ -50,20 +51,6 @@ static const char USAGE[] =
     "  --help          this text\n";
 
 /* ---------------------------------------------------------------- output */
-
-static void json_string(FILE *f, const char *s)
-{
-    fputc('"', f);
-    for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++) {
-        if (*p == '"' || *p == '\\')
-            fprintf(f, "\\%c", *p);
-        else if (*p < 0x20)
-            fprintf(f, "\\u%04x", *p);
-        else
-            fputc(*p, f);
-    }
-    fputc('"', f);
-}
 
 static const char *KIND[] = {"changed", "added", "removed"};
 
