@@ -1,10 +1,13 @@
 /*
  * Tests of src/common: varints (blob-format.md §1.2), zigzag (§1.3), mutf
  * strings (§1.4), packed word arrays (§1.5), Hollow's hash functions (§8.1,
- * §11), the text conversions of text.h and the bounds-checked reader.
+ * §11), the text conversions of text.h, the bounds-checked reader and the
+ * core count that threads = 0 stands for.
  *
  * Every vector below is copied from the spec, where Java produced it.
  */
+#define _GNU_SOURCE /* sched_setaffinity */
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +15,7 @@
 #include "common/bits.h"
 #include "common/buf.h"
 #include "common/hash.h"
+#include "common/parallel.h"
 #include "common/reader.h"
 #include "common/text.h"
 #include "hollow/common.h"
@@ -981,6 +985,30 @@ END_TEST
 
 /* ------------------------------------------------------------ suite */
 
+/* threads = 0 means the cores this process may run on, not all online */
+START_TEST(common_cores_follow_affinity)
+{
+    cpu_set_t was, one;
+    ck_assert_int_eq(sched_getaffinity(0, sizeof was, &was), 0);
+    unsigned all = hollow__cores();
+    ck_assert_uint_ge(all, 1);
+    ck_assert_uint_le(all, (unsigned)CPU_COUNT(&was));
+    int first = 0;
+    while (!CPU_ISSET(first, &was))
+        first++;
+    CPU_ZERO(&one);
+    CPU_SET(first, &one);
+    ck_assert_int_eq(sched_setaffinity(0, sizeof one, &one), 0);
+    unsigned pinned = hollow__cores();
+    unsigned via_option = hollow__threads_or_cores(0);
+    ck_assert_int_eq(sched_setaffinity(0, sizeof was, &was), 0);
+    ck_assert_uint_eq(pinned, 1);
+    ck_assert_uint_eq(via_option, 1);
+    ck_assert_uint_eq(hollow__threads_or_cores(3), 3);
+    ck_assert_uint_eq(hollow__cores(), all);
+}
+END_TEST
+
 static Suite *common_suite(void)
 {
     Suite *s = suite_create("common");
@@ -1027,6 +1055,7 @@ static Suite *common_suite(void)
     tcase_add_test(tc, common_reader_values);
     tcase_add_test(tc, common_reader_every_read_past_end);
     tcase_add_test(tc, common_buf_fixed_width);
+    tcase_add_test(tc, common_cores_follow_affinity);
     suite_add_tcase(s, tc);
     return s;
 }
