@@ -789,6 +789,7 @@ static int build_object(hollow__shard *ns, build *b, const delta_shard *d,
         rc = hollow__error_oom();
         goto done;
     }
+    hollow__prefault(block, total); /* every record is written */
     ns->block = block;
     ns->fixed = c.fixed = block;
     uint8_t *p = block + ns->fixed_words * 8;
@@ -1077,6 +1078,7 @@ static int build_collection(hollow__shard *ns, build *b, const delta_shard *d,
         return rc;
     uint8_t *block = hollow__calloc(total ? total : 1, 1);
     HOLLOW_CHECK_ALLOC(block);
+    hollow__prefault(block, total); /* every record is written */
     ns->block = block;
     ns->fixed = block;
     ns->elems = block + ns->fixed_words * 8;

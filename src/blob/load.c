@@ -132,6 +132,7 @@ static int read_whole_file(void **base, size_t *size, uint8_t **out,
     void *b;
     uint8_t *p = hollow__malloc_huge(n, &b, size);
     HOLLOW_CHECK_ALLOC(p);
+    hollow__prefault(p, n); /* read() fills it all */
     size_t got = 0;
     while (got < n) {
         ssize_t k = read(fd, p + got, n - got);

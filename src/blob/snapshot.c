@@ -188,6 +188,7 @@ int hollow__shard_materialize(hollow__shard *s, const hollow_schema *schema)
         total += (size_t)s->var_len[f];
     uint8_t *block = hollow__malloc(total ? total : 1);
     HOLLOW_CHECK_ALLOC(block);
+    hollow__prefault(block, total); /* filled all over below */
     uint8_t *p = block;
     /* empty arrays point at a static empty array, never into the input */
     static const uint8_t empty[8];
@@ -583,6 +584,7 @@ static int settle_buffer(hollow_read_state *rs, hollow__mapping *m,
     size_t size;
     uint8_t *copy = hollow__malloc_huge(m->len, &base, &size);
     HOLLOW_CHECK_ALLOC(copy);
+    hollow__prefault(copy, m->len); /* the memcpy fills it all */
     if (m->len > 0)
         memcpy(copy, data, m->len);
     for (size_t i = 0; i < rs->type_count; i++) {
