@@ -357,6 +357,19 @@ HOLLOW_API int hollow_blobstore_get_file(char *path, size_t cap,
                                          const hollow_blob_key *key);
 
 /**
+ * The size in bytes of a stored blob, without reading it where the store
+ * can tell: the filesystem store stats the file, the in-memory store knows
+ * it, the S3 store answers from its cache or with a HEAD request (the
+ * blob is not downloaded). A backend of one's own without a `size` entry
+ * opens the blob and reads its stream's size (or its bytes, counted).
+ *
+ * @return 0; HOLLOW_ENOTFOUND if no blob has this key; HOLLOW_EIO or
+ *         HOLLOW_EBACKEND when the store cannot be read.
+ */
+HOLLOW_API int hollow_blobstore_size(int64_t *out, hollow_blobstore *bs,
+                                     const hollow_blob_key *key);
+
+/**
  * Call `cb` for every blob in the store, in ascending order of
  * (version, kind, from_version). The callback runs on the calling thread,
  * after the store has taken its listing, and may call the store.

@@ -265,6 +265,34 @@ int hollow_blobstore_get_file(char *path, size_t cap, hollow_blobstore *bs,
     return bs->get_file(path, cap, bs, &k);
 }
 
+int hollow_blobstore_size(int64_t *out, hollow_blobstore *bs,
+                          const hollow_blob_key *key)
+{
+    if (out == NULL)
+        return hollow__error_set(HOLLOW_EINVAL, "size: out is NULL");
+    *out = -1;
+    hollow_blob_key k;
+    HOLLOW_TRY(check_args(&k, bs, key));
+    if (bs->size != NULL)
+        return bs->size(out, bs, &k);
+    hollow_stream *s = NULL;
+    HOLLOW_TRY(bs->get(&s, bs, &k));
+    int64_t n = hollow_stream_size(s);
+    int rc = 0;
+    if (n < 0) { /* a stream that does not know: count its bytes */
+        uint8_t buf[1 << 14];
+        size_t got = 0;
+        n = 0;
+        while ((rc = hollow_stream_read(&got, s, buf, sizeof buf)) == 0 &&
+               got > 0)
+            n += (int64_t)got;
+    }
+    hollow_stream_close(s);
+    if (rc == 0)
+        *out = n;
+    return rc;
+}
+
 int hollow_blobstore_delete(hollow_blobstore *bs, const hollow_blob_key *key)
 {
     hollow_blob_key k;

@@ -277,6 +277,22 @@ fail:
     return rc;
 }
 
+static int fs_size(int64_t *out, hollow_blobstore *bs,
+                   const hollow_blob_key *key)
+{
+    fs_store *s = (fs_store *)bs;
+    char name[HOLLOW_BLOB_NAME_MAX];
+    HOLLOW_TRY(hollow_blob_key_name(name, sizeof name, key));
+    struct stat st;
+    if (fstatat(s->dirfd, name, &st, 0) != 0)
+        return errno == ENOENT ? not_found(s, name)
+                               : fs_error(errno, s, "stat", name);
+    if (!S_ISREG(st.st_mode))
+        return not_found(s, name);
+    *out = (int64_t)st.st_size;
+    return 0;
+}
+
 static int fs_get_file(char *path, size_t cap, hollow_blobstore *bs,
                        const hollow_blob_key *key)
 {
@@ -506,6 +522,7 @@ int hollow_blobstore_fs_new(hollow_blobstore **out,
     s->parent.remove = fs_remove;
     s->parent.free = fs_free;
     s->parent.stats = fs_stats;
+    s->parent.size = fs_size;
     *out = &s->parent;
     return 0;
 fail:

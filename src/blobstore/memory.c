@@ -227,6 +227,24 @@ static int mem_get(hollow_stream **out, hollow_blobstore *bs,
     return rc;
 }
 
+static int mem_size(int64_t *out, hollow_blobstore *bs,
+                    const hollow_blob_key *key)
+{
+    mem_store *m = (mem_store *)bs;
+    hollow__mutex_lock(&m->lock);
+    bool found;
+    size_t i = find(m, key, &found);
+    if (found)
+        *out = (int64_t)m->v[i].blob->len;
+    hollow__mutex_unlock(&m->lock);
+    if (!found) {
+        char name[HOLLOW_BLOB_NAME_MAX];
+        hollow_blob_key_name(name, sizeof name, key);
+        return hollow__error_set(HOLLOW_ENOTFOUND, "no blob %s", name);
+    }
+    return 0;
+}
+
 static int mem_stats(hollow_blobstore_stats *out, hollow_blobstore *bs)
 {
     mem_store *m = (mem_store *)bs;
@@ -312,6 +330,7 @@ int hollow_blobstore_memory_new(hollow_blobstore **out,
     m->parent.remove = mem_remove;
     m->parent.free = mem_free;
     m->parent.stats = mem_stats;
+    m->parent.size = mem_size;
     *out = &m->parent;
     return 0;
 }

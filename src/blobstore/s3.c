@@ -625,6 +625,31 @@ static int s3_get_file(char *path, size_t cap, hollow_blobstore *bs,
     return 0;
 }
 
+/* the cache's size when it holds the blob (pending ones included), else
+ * S3's answer to a HEAD: nothing is downloaded */
+static int s3_size(int64_t *out, hollow_blobstore *bs,
+                   const hollow_blob_key *key)
+{
+    s3_store *s = (s3_store *)bs;
+    char relkey[HOLLOW__S3_RELKEY_MAX];
+    char path[PATH_MAX];
+    HOLLOW_TRY(relkey_of(relkey, sizeof relkey, key));
+    int rc = hollow__s3_cache_lookup(s->cache, relkey, path, sizeof path, out,
+                                     NULL);
+    if (rc == 0)
+        return 0;
+    if (rc != HOLLOW_ENOTFOUND && rc != HOLLOW_ECORRUPT)
+        return rc;
+    hollow_error_clear(); /* a damaged cache file: ask S3 */
+    char objkey[OBJKEY_MAX];
+    HOLLOW_TRY(objkey_of(objkey, sizeof objkey, s, relkey));
+    hollow__s3_object info;
+    memset(&info, 0, sizeof info);
+    HOLLOW_TRY(hollow__s3_head(s->cli, objkey, &info));
+    *out = info.size;
+    return 0;
+}
+
 /* ------------------------------------------------------------------ */
 /* list, remove                                                        */
 /* ------------------------------------------------------------------ */
@@ -1299,6 +1324,7 @@ int hollow_blobstore_s3_new(hollow_blobstore **out,
     s->parent.remove = s3_remove;
     s->parent.free = s3_free;
     s->parent.stats = s3_stats;
+    s->parent.size = s3_size;
     *out = &s->parent;
     return 0;
 fail:

@@ -309,22 +309,12 @@ static void key_name(char *buf, const hollow_blob_key *k)
         snprintf(buf, HOLLOW_BLOB_NAME_MAX, "?");
 }
 
-/* the size of a blob: the stream's size, else its bytes counted */
+/* the size of a blob (S3: from the cache or a HEAD, never downloaded);
+ * -1 with the error set when it cannot be had */
 static int64_t blob_size(hollow_blobstore *bs, const hollow_blob_key *k)
 {
-    hollow_stream *s = NULL;
-    if (hollow_blobstore_get(&s, bs, k) < 0)
-        return -1;
-    int64_t n = hollow_stream_size(s);
-    if (n < 0) {
-        static char buf[1 << 16];
-        size_t got;
-        n = 0;
-        while (hollow_stream_read(&got, s, buf, sizeof buf) == 0 && got > 0)
-            n += (int64_t)got;
-    }
-    hollow_stream_close(s);
-    return n;
+    int64_t n;
+    return hollow_blobstore_size(&n, bs, k) == 0 ? n : -1;
 }
 
 static void print_plan_text(const char *label, const hollow_update_plan *p)

@@ -216,12 +216,10 @@ static int print_blob(const hollow_blob_key *key, void *payload)
     char name[HOLLOW_BLOB_NAME_MAX];
     if (hollow_blob_key_name(name, sizeof name, key) < 0)
         return 0;
-    hollow_stream *s = NULL;
-    long long size = -1;
-    if (hollow_blobstore_get(&s, S.bs, key) == 0)
-        size = (long long)hollow_stream_size(s);
-    hollow_stream_close(s);
-    fprintf(stderr, "wrote %s: %lld bytes\n", name, size);
+    int64_t size = -1;
+    if (hollow_blobstore_size(&size, S.bs, key) < 0)
+        size = -1;
+    fprintf(stderr, "wrote %s: %lld bytes\n", name, (long long)size);
     return 0;
 }
 

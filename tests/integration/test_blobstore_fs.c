@@ -354,6 +354,18 @@ START_TEST(blobstore_fs_put_and_get_streams_and_files)
     ck_assert_int_eq(hollow_blobstore_get_file(tiny, sizeof tiny, bs, &rev),
                      HOLLOW_ERANGE);
 
+    /* sizes without reading */
+    int64_t size = 0;
+    HT_OK(hollow_blobstore_size(&size, bs, &snap));
+    ck_assert_int_eq(size, (int64_t)big_len);
+    HT_OK(hollow_blobstore_size(&size, bs, &rev));
+    ck_assert_int_eq(size, 70000);
+    HT_OK(hollow_blobstore_size(&size, bs, &hdr));
+    ck_assert_int_eq(size, 0);
+    hollow_blob_key absent = hollow_blob_key_snapshot(20240101000000009);
+    ck_assert_int_eq(hollow_blobstore_size(&size, bs, &absent), HOLLOW_ENOTFOUND);
+    ck_assert_int_eq(size, -1);
+
     /* a stream stays readable after its blob is replaced or deleted */
     HT_OK(hollow_blobstore_get(&s, bs, &delta));
     HT_OK(hollow_blobstore_put_bytes(bs, &delta, big + 1, 999));

@@ -3,7 +3,9 @@
  * delete and replace on one thread, then writers, deleters and readers on
  * many threads at once. Every blob carries its own key and generation in
  * its bytes, so a reader can tell a torn, mixed-up or stale-but-wrong blob
- * from a good one. Run under ThreadSanitizer by `make test`.
+ * from a good one. Run under ThreadSanitizer by `make test`. Also the
+ * generic hollow_blobstore_size() over a backend of one's own without a
+ * `size` entry.
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -14,6 +16,7 @@
 #include <unistd.h>
 
 #include "hollow/blobstore.h"
+#include "hollow/sys/blobstore.h"
 #include "testhelp.h"
 
 #define REQUIRE(cond, ...)                                                     \
@@ -102,6 +105,14 @@ START_TEST(blobstore_memory_put_get_list_delete)
     ck_assert_int_eq(len, 11);
     ck_assert(memcmp(p, "from a file", 11) == 0);
     free(p);
+
+    int64_t size = 0;
+    HT_OK(hollow_blobstore_size(&size, bs, &snap));
+    ck_assert_int_eq(size, 8);
+    HT_OK(hollow_blobstore_size(&size, bs, &hdr));
+    ck_assert_int_eq(size, 11);
+    ck_assert_int_eq(hollow_blobstore_size(&size, bs, &delta), HOLLOW_ENOTFOUND);
+    ck_assert_int_eq(hollow_blobstore_size(NULL, bs, &snap), HOLLOW_EINVAL);
 
     hollow_blobstore_memory_options bad = {99};
     hollow_blobstore *bs2 = NULL;
@@ -233,6 +244,90 @@ static void *reader(void *p)
     return NULL;
 }
 
+/*
+ * A backend of one's own (hollow/sys/blobstore.h) over a memory store,
+ * without a `size` entry and with streams that do not know their size:
+ * hollow_blobstore_size() opens the blob and counts its bytes.
+ */
+typedef struct wrap_store {
+    hollow_blobstore parent; /* first */
+    hollow_blobstore *inner;
+    int gets;
+} wrap_store;
+
+typedef struct unsized {
+    hollow_stream *inner;
+} unsized;
+
+static int unsized_read(size_t *n_out, void *buf, size_t cap, void *payload)
+{
+    return hollow_stream_read(n_out, ((unsized *)payload)->inner, buf, cap);
+}
+
+static void unsized_close(void *payload)
+{
+    hollow_stream_close(((unsized *)payload)->inner);
+    free(payload);
+}
+
+static int wrap_put(hollow_blobstore *bs, const hollow_blob_key *k,
+                    hollow_stream *src)
+{
+    return hollow_blobstore_put(((wrap_store *)bs)->inner, k, src);
+}
+
+static int wrap_get(hollow_stream **out, hollow_blobstore *bs,
+                    const hollow_blob_key *k)
+{
+    wrap_store *w = (wrap_store *)bs;
+    w->gets++;
+    unsized *u = calloc(1, sizeof *u);
+    int rc = hollow_blobstore_get(&u->inner, w->inner, k);
+    if (rc == 0 && (rc = hollow_stream_new(out, unsized_read, unsized_close,
+                                           u, -1)) == 0)
+        return 0;
+    hollow_stream_close(u->inner);
+    free(u);
+    return rc;
+}
+
+static int wrap_list(hollow_blobstore *bs, hollow_blob_key_cb cb, void *p)
+{
+    return hollow_blobstore_list(((wrap_store *)bs)->inner, cb, p);
+}
+
+static int wrap_remove(hollow_blobstore *bs, const hollow_blob_key *k)
+{
+    return hollow_blobstore_delete(((wrap_store *)bs)->inner, k);
+}
+
+START_TEST(blobstore_size_without_backend_entry)
+{
+    wrap_store w;
+    memset(&w, 0, sizeof w);
+    HT_OK(hollow_blobstore_memory_new(&w.inner, NULL));
+    w.parent.version = HOLLOW_BLOBSTORE_VERSION;
+    w.parent.put = wrap_put;
+    w.parent.get = wrap_get;
+    w.parent.list = wrap_list;
+    w.parent.remove = wrap_remove;
+    hollow_blobstore *bs = &w.parent;
+    size_t len = 100000 + 3;
+    uint8_t *big = calloc(1, len);
+    hollow_blob_key snap = hollow_blob_key_snapshot(7);
+    HT_OK(hollow_blobstore_put_bytes(bs, &snap, big, len));
+    int64_t size = 0;
+    HT_OK(hollow_blobstore_size(&size, bs, &snap));
+    ck_assert_int_eq(size, (int64_t)len);
+    ck_assert_int_eq(w.gets, 1); /* it had to read the blob */
+    hollow_blob_key none = hollow_blob_key_delta(7, 8);
+    ck_assert_int_eq(hollow_blobstore_size(&size, bs, &none), HOLLOW_ENOTFOUND);
+    ck_assert_int_eq(size, -1);
+    free(big);
+    hollow_blobstore_free(w.inner);
+}
+END_TEST
+
 START_TEST(blobstore_memory_concurrent_puts_and_gets)
 {
     shared sh;
@@ -285,6 +380,7 @@ static Suite *blobstore_memory_suite(void)
     Suite *s = suite_create("blobstore_memory");
     TCase *tc = tcase_create("basic");
     tcase_add_test(tc, blobstore_memory_put_get_list_delete);
+    tcase_add_test(tc, blobstore_size_without_backend_entry);
     suite_add_tcase(s, tc);
     tc = tcase_create("threads");
     tcase_add_test(tc, blobstore_memory_concurrent_puts_and_gets);

@@ -7,7 +7,8 @@
  * consumer; S3 stopped before a cycle (everything queued, the
  * announcement after its blobs, then uploaded by the retrier once S3 is
  * back); strict mode with S3 down; a corrupted object and a damaged cache
- * file; the consumer's mmap mode on cache files; counters; options.
+ * file; the consumer's mmap mode on cache files; counters; blob sizes
+ * without downloads; options.
  * The kill -9 test is test_blobstore_s3_crash.c; the threads are
  * test_blobstore_s3_threads.c.
  */
@@ -836,6 +837,22 @@ START_TEST(s3_mmap_consumer_and_counters)
     st = stats_of(b2);
     ck_assert_uint_eq(st.uploads, 1);
     ck_assert_uint_eq(st.bytes_up, sizeof blob);
+    /* sizes from the cache (put here) or a HEAD: nothing is downloaded */
+    int64_t size = 0;
+    HT_OK(hollow_blobstore_size(&size, b2, &k));
+    ck_assert_int_eq(size, (int64_t)sizeof blob);
+    hollow_blob_key s2 = hollow_blob_key_snapshot(2);
+    size_t s2_len = 0;
+    free(get_all(bs, s2, &s2_len));
+    HT_OK(hollow_blobstore_size(&size, b2, &s2));
+    ck_assert_int_eq(size, (int64_t)s2_len);
+    hollow_blob_key absent = hollow_blob_key_snapshot(499);
+    ck_assert_int_eq(hollow_blobstore_size(&size, b2, &absent), HOLLOW_ENOTFOUND);
+    st = stats_of(b2);
+    ck_assert_uint_eq(st.cache_misses + st.bytes_down, 0);
+    char s2_path[PATH_MAX];
+    snprintf(s2_path, sizeof s2_path, "%s/snapshots/snapshot-2", cache2);
+    ck_assert_int_ne(access(s2_path, F_OK), 0);
     size_t len = 0;
     free(get_all(b2, k, &len)); /* in the cache since the put */
     hollow_blob_key hk = hollow_blob_key_header(2);

@@ -86,6 +86,14 @@ struct hollow_blobstore {
      * must have zeroed the struct.
      */
     int (*stats)(hollow_blobstore_stats *out, hollow_blobstore *bs);
+
+    /**
+     * The blob's size in bytes without reading it, as
+     * hollow_blobstore_size(); HOLLOW_ENOTFOUND if absent. Optional: NULL
+     * makes the generic call open the blob and ask its stream. A backend
+     * built before this entry existed must have zeroed the struct.
+     */
+    int (*size)(int64_t *out, hollow_blobstore *bs, const hollow_blob_key *key);
 };
 
 #ifdef __cplusplus

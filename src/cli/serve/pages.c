@@ -418,19 +418,11 @@ typedef struct vlist {
     hollow_blobstore *bs;
 } vlist;
 
+/* S3: from the cache or a HEAD, never downloaded; 0 when unknown */
 static int64_t blob_size(hollow_blobstore *bs, const hollow_blob_key *k)
 {
-    char path[4096];
-    struct stat st;
-    if (hollow_blobstore_get_file(path, sizeof path, bs, k) == 0 &&
-        stat(path, &st) == 0)
-        return (int64_t)st.st_size;
-    hollow_stream *s = NULL;
-    if (hollow_blobstore_get(&s, bs, k) < 0)
-        return 0;
-    int64_t n = hollow_stream_size(s);
-    hollow_stream_close(s);
-    return n;
+    int64_t n;
+    return hollow_blobstore_size(&n, bs, k) == 0 ? n : 0;
 }
 
 static int add_key(const hollow_blob_key *k, void *payload)
