@@ -17,7 +17,10 @@
  *     UTF-16; LIST size and elements; SET/MAP size, iteration, contains /
  *     get of the iterated elements and keys and of absent ones, and
  *     hash-key lookups (set_find / map_find) with the key values read from
- *     the element or key record when the key paths are plain fields.
+ *     the element or key record when the key paths are plain fields;
+ *   - per OBJECT type: its primary key index, and a unique key index on
+ *     each fixed-width field (src/index/fixed.c), each record found by its
+ *     value at an ordinal no larger than its own holding an equal value.
  *
  * Return codes are checked against what read.h documents; anything else
  * aborts. Work per record is capped, so that a hostile blob with huge
@@ -31,6 +34,7 @@
 #include "blob_mutator.h"
 #include "hollow/dump.h"
 #include "hollow/error.h"
+#include "hollow/index.h"
 #include "hollow/read.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -298,6 +302,78 @@ static void touch_record(const hollow_read_state *rs, const hollow_type *t,
           rc == HOLLOW_ENOTFOUND);
 }
 
+/* the same value, bit for bit (an index tells -0.0 from 0.0, NaNs apart) */
+static bool same_value(const hollow_value *a, const hollow_value *b)
+{
+    if (a->type != b->type || a->is_null != b->is_null)
+        return false;
+    if (a->is_null)
+        return true;
+    switch (a->type) {
+    case HOLLOW_FIELD_INT: return a->u.i == b->u.i;
+    case HOLLOW_FIELD_LONG: return a->u.l == b->u.l;
+    case HOLLOW_FIELD_FLOAT: return memcmp(&a->u.f, &b->u.f, sizeof a->u.f) == 0;
+    case HOLLOW_FIELD_DOUBLE: return memcmp(&a->u.d, &b->u.d, sizeof a->u.d) == 0;
+    case HOLLOW_FIELD_BOOLEAN: return a->u.b == b->u.b;
+    default: return a->u.ref == b->u.ref;
+    }
+}
+
+static void check_index_rc(int rc)
+{
+    CHECK(rc == HOLLOW_OK || rc == HOLLOW_ECORRUPT || rc == HOLLOW_ENOMEM ||
+          rc == HOLLOW_EINVAL || rc == HOLLOW_ENOTFOUND);
+    if (rc < 0)
+        CHECK(hollow_error_last()->code == rc &&
+              hollow_error_last()->message[0] != '\0');
+}
+
+/* a unique key index on each fixed-width field, and the primary key */
+static void touch_indexes(const hollow_read_state *rs, const hollow_type *t)
+{
+    const hollow_schema *s = hollow_type_schema(t);
+    hollow_index *ix = NULL;
+    int rc = hollow_index_primary_key_new(&ix, rs, hollow_type_name(t), NULL, 0);
+    check_index_rc(rc);
+    hollow_index_release(ix);
+    size_t nf = hollow_schema_field_count(s);
+    for (size_t f = 0; f < nf && f < 8; f++) {
+        hollow_field_type ft = hollow_schema_field_type(s, f);
+        if (ft == HOLLOW_FIELD_STRING || ft == HOLLOW_FIELD_BYTES)
+            continue;
+        char path[256];
+        const char *name = hollow_schema_field_name(s, f);
+        if (strlen(name) + 2 > sizeof path)
+            continue;
+        /* "!": the reference itself, not the referenced record's key */
+        strcpy(path, name);
+        if (ft == HOLLOW_FIELD_REFERENCE)
+            strcat(path, "!");
+        const char *paths[1] = {path};
+        ix = NULL;
+        rc = hollow_index_unique_key_new(&ix, rs, hollow_type_name(t), paths, 1);
+        check_index_rc(rc);
+        if (rc < 0) {
+            CHECK(ix == NULL);
+            continue;
+        }
+        size_t visited = 0;
+        for (hollow_ordinal o = hollow_type_next_ordinal(t, 0);
+             o >= 0 && visited < MAX_RECORDS;
+             o = o == INT32_MAX ? -1 : hollow_type_next_ordinal(t, o + 1)) {
+            visited++;
+            hollow_value v, w;
+            rc = hollow_object_value(&v, t, o, f);
+            CHECK(rc == HOLLOW_OK || rc == HOLLOW_NULL); /* the build read it */
+            int r = hollow_index_find(ix, &v, 1);
+            CHECK(r >= 0 && r <= o && hollow_type_is_populated(t, r));
+            rc = hollow_object_value(&w, t, r, f);
+            CHECK((rc == HOLLOW_OK || rc == HOLLOW_NULL) && same_value(&v, &w));
+        }
+        hollow_index_release(ix);
+    }
+}
+
 static void touch_type(const hollow_read_state *rs, const hollow_type *t)
 {
     uint32_t n = hollow_type_shard_count(t);
@@ -335,6 +411,8 @@ static void touch_type(const hollow_read_state *rs, const hollow_type *t)
     uint32_t c;
     int rc = hollow_type_checksum(&c, t);
     CHECK(rc == HOLLOW_OK || rc == HOLLOW_ECORRUPT || rc == HOLLOW_ENOMEM);
+    if (hollow_type_kind(t) == HOLLOW_SCHEMA_OBJECT)
+        touch_indexes(rs, t);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -586,7 +586,10 @@ static int pk_regroup(pk_work *w, const hollow_index *old,
         size_t oh1 = oh;
         while (oh1 < nold && old_by_hash[oh1].h == h)
             oh1++;
-        rc = regroup_hash(w, h, w->extras.v + e, e1 - e, old, old_by_hash + oh,
+        /* no pointer arithmetic on a NULL list (no extras, no old groups) */
+        rc = regroup_hash(w, h, w->extras.v != NULL ? w->extras.v + e : NULL,
+                          e1 - e, old,
+                          old_by_hash != NULL ? old_by_hash + oh : NULL,
                           oh1 - oh, removed, &gv);
         e = e1;
         oh = oh1;
