@@ -26,6 +26,7 @@ static const char USAGE[] =
     "usage: hollow-cli gc --store fs --dir DIR [--keep N] [--dry-run]\n"
     "       hollow-cli gc --store s3 --endpoint HOST:PORT --bucket B ...\n"
     "                     [--announcer s3|redis://HOST:PORT[/db]]\n"
+    "       hollow-cli gc [--keep N] [--dry-run]   (the memory sample)\n"
     "\n"
     "Remove the blobs no consumer of the announced history needs: leftovers\n"
     "of failed or crashed cycles, and with --keep N every version older\n"
@@ -100,10 +101,6 @@ int cmd_gc(int argc, char **argv)
                 break;
             return 2;
         }
-    }
-    if (strcmp(so.store, "fs") == 0 && so.dir == NULL) {
-        fprintf(stderr, USAGE, CLI_STORE_USAGE);
-        return 2;
     }
     hollow_blobstore *bs = NULL;
     hollow_announcer *an = NULL;

@@ -207,7 +207,13 @@ left=$(cd "$S" && ls | tr '\n' ' ')
 expect 0 "consume after gc" -- "$CLI" consume --dir "$S"
 grep -q "version 20250101000000002" "$TMP/out" && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL: consume after gc"; }
 expect 2 "gc --keep 0" -- "$CLI" gc --dir "$S" --keep 0
-expect 2 "gc without --dir" -- "$CLI" gc
+expect 2 "gc --store fs without --dir" -- "$CLI" gc --store fs
+stderr_has "needs --dir"
+# no store option: the memory sample, as every store command (versions 1-3)
+expect 0 "gc on the memory sample" -- "$CLI" gc
+stderr_has "announced 3; 0 blob(s) removed, 10 kept"
+expect 0 "gc --keep 1 on the memory sample" -- "$CLI" gc --keep 1 --dry-run
+grep -q "would remove delta-2-3" "$TMP/out" && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL: gc --keep 1 on the sample"; }
 rm -f "$S/announced.version"
 expect 1 "gc without an announced version" -- "$CLI" gc --dir "$S"
 stderr_has "announced"
