@@ -277,18 +277,25 @@ fail:
     return rc;
 }
 
+/* the blob's file name and its stat; HOLLOW_ENOTFOUND unless a file */
+static int stat_blob(struct stat *st, char *name, const fs_store *s,
+                     const hollow_blob_key *key)
+{
+    HOLLOW_TRY(hollow_blob_key_name(name, HOLLOW_BLOB_NAME_MAX, key));
+    if (fstatat(s->dirfd, name, st, 0) != 0)
+        return errno == ENOENT ? not_found(s, name)
+                               : fs_error(errno, s, "stat", name);
+    if (!S_ISREG(st->st_mode))
+        return not_found(s, name);
+    return 0;
+}
+
 static int fs_size(int64_t *out, hollow_blobstore *bs,
                    const hollow_blob_key *key)
 {
-    fs_store *s = (fs_store *)bs;
     char name[HOLLOW_BLOB_NAME_MAX];
-    HOLLOW_TRY(hollow_blob_key_name(name, sizeof name, key));
     struct stat st;
-    if (fstatat(s->dirfd, name, &st, 0) != 0)
-        return errno == ENOENT ? not_found(s, name)
-                               : fs_error(errno, s, "stat", name);
-    if (!S_ISREG(st.st_mode))
-        return not_found(s, name);
+    HOLLOW_TRY(stat_blob(&st, name, (fs_store *)bs, key));
     *out = (int64_t)st.st_size;
     return 0;
 }
@@ -298,13 +305,8 @@ static int fs_get_file(char *path, size_t cap, hollow_blobstore *bs,
 {
     fs_store *s = (fs_store *)bs;
     char name[HOLLOW_BLOB_NAME_MAX];
-    HOLLOW_TRY(hollow_blob_key_name(name, sizeof name, key));
     struct stat st;
-    if (fstatat(s->dirfd, name, &st, 0) != 0)
-        return errno == ENOENT ? not_found(s, name)
-                               : fs_error(errno, s, "stat", name);
-    if (!S_ISREG(st.st_mode))
-        return not_found(s, name);
+    HOLLOW_TRY(stat_blob(&st, name, s, key));
     int n = snprintf(path, cap, "%s/%s", s->dir, name);
     if (n < 0 || (size_t)n >= cap) {
         path[0] = '\0';
