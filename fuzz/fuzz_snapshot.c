@@ -58,14 +58,20 @@ static int sink(void *payload, const char *p, size_t n)
     return 0;
 }
 
+/* a failure leaves its code and a message */
+static void check_error_set(int rc)
+{
+    if (rc < 0)
+        CHECK(hollow_error_last()->code == rc &&
+              hollow_error_last()->message[0] != '\0');
+}
+
 /* an accessor result: success, null, or one of the documented errors */
 static void check_access_rc(int rc)
 {
     CHECK(rc == HOLLOW_OK || rc == HOLLOW_NULL || rc == HOLLOW_EINVAL ||
           rc == HOLLOW_ENOTFOUND || rc == HOLLOW_ECORRUPT);
-    if (rc < 0)
-        CHECK(hollow_error_last()->code == rc &&
-              hollow_error_last()->message[0] != '\0');
+    check_error_set(rc);
 }
 
 /* the field accessor of `type`, called for field f */
@@ -319,13 +325,12 @@ static bool same_value(const hollow_value *a, const hollow_value *b)
     }
 }
 
+/* an index build's result: built, or one of index.h's errors */
 static void check_index_rc(int rc)
 {
     CHECK(rc == HOLLOW_OK || rc == HOLLOW_ECORRUPT || rc == HOLLOW_ENOMEM ||
           rc == HOLLOW_EINVAL || rc == HOLLOW_ENOTFOUND);
-    if (rc < 0)
-        CHECK(hollow_error_last()->code == rc &&
-              hollow_error_last()->message[0] != '\0');
+    check_error_set(rc);
 }
 
 /* a unique key index on each fixed-width field, and the primary key */
