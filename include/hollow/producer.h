@@ -162,7 +162,9 @@ HOLLOW_API int hollow_producer_set_header_tag(hollow_producer *p,
  * @param version_out  the version now current: the new one, the previous
  *                     one if nothing changed, 0 if nothing was ever
  *                     published
- * @return 0; the populate callback's non-zero return; HOLLOW_ERROR for a
+ * @return 0; the populate callback's non-zero return (its message, or,
+ *         when the callback set no error of that code on this thread,
+ *         "the populate callback failed (returned N...)"); HOLLOW_ERROR for a
  *         failed validator or integrity check (message says which);
  *         HOLLOW_ESTATE when another producer holds the lease, or announced
  *         while this cycle ran (the next cycle restores from it);

@@ -594,8 +594,17 @@ static int run_cycle(int64_t *version_out, hollow_producer *p,
     if ((!restored && (rc = hollow_write_state_prepare_cycle(p->ws)) < 0) ||
         (rc = set_tags(p, version, cycle_start)) < 0)
         return rolled_back(p, rc);
-    if ((rc = populate(p->ws, payload)) != 0)
+    hollow_error_clear(); /* so that a callback's own failure is told apart */
+    if ((rc = populate(p->ws, payload)) != 0) {
+        /* a callback that failed without a message of this thread (on
+         * another thread, or of its own): say so, not a stale message */
+        if (hollow_error_last()->code != rc)
+            hollow__error_set(rc < 0 ? rc : HOLLOW_ERROR,
+                              "the populate callback failed (returned %d%s%s)",
+                              rc, rc < 0 ? ": " : "",
+                              rc < 0 ? hollow_strerror(rc) : "");
         return rolled_back(p, rc);
+    }
     if (!hollow_write_state_has_changes(p->ws)) {
         /* an empty first cycle, or the same data again: nothing to publish */
         hollow_write_state_rollback(p->ws);

@@ -642,6 +642,48 @@ static int64_t blob_size(hollow_blobstore *bs, hollow_blob_key k)
  * snapshot; an unchanged cycle and a failed one nothing. A cap below the
  * count copies only the first ones and still returns the count.
  */
+/*
+ * A populate callback that returns an error without setting one on the
+ * producer's thread (it failed on a thread of its own, say) is reported as
+ * such, never with a stale message left by an earlier call; the cycle is
+ * rolled back and the next one publishes.
+ */
+START_TEST(producer_populate_failure_without_message)
+{
+    hollow_schema_list *schemas = schemas_new();
+    hollow_blobstore *bs = mem_store();
+    hollow_producer *p = producer_new(bs, NULL, schemas, 0, true);
+    pop q; /* fails with q.fail, setting no error */
+    memset(&q, 0, sizeof q);
+    q.sp = (spec){0, 30, 0, 1, false};
+    int rcs[] = {HOLLOW_EIO, 7};
+    for (int i = 0; i < 2; i++) {
+        /* a stale error on this thread */
+        hollow_stream *s = NULL;
+        hollow_blob_key k = hollow_blob_key_snapshot(424242);
+        ck_assert_int_eq(hollow_blobstore_get(&s, bs, &k), HOLLOW_ENOTFOUND);
+        q.fail = rcs[i];
+        int64_t v = -1;
+        ck_assert_int_eq(hollow_producer_run_cycle(&v, p, populate, &q), rcs[i]);
+        ck_assert_int_eq(v, 0);
+        const char *msg = hollow_error_last()->message;
+        ck_assert_msg(strstr(msg, "populate callback failed") != NULL &&
+                          strstr(msg, "424242") == NULL,
+                      "%s", msg);
+        char want[32];
+        snprintf(want, sizeof want, "returned %d", rcs[i]);
+        ck_assert_msg(strstr(msg, want) != NULL, "%s", msg);
+    }
+    char *l = store_listing(bs);
+    ck_assert_str_eq(l, "");
+    free(l);
+    ck_assert_int_eq(cycle_spec(p, q.sp), 1);
+    hollow_producer_free(p);
+    hollow_blobstore_free(bs);
+    hollow_schema_list_free(schemas);
+}
+END_TEST
+
 START_TEST(producer_last_blobs_reports_each_cycle)
 {
     hollow_schema_list *schemas = schemas_new();
@@ -706,6 +748,7 @@ static Suite *producer_suite(void)
     tcase_add_test(tc, consumer_plans_shortest_chain_or_snapshot);
     tcase_add_test(tc, producer_resharding_tag_and_steps);
     tcase_add_test(tc, producer_last_blobs_reports_each_cycle);
+    tcase_add_test(tc, producer_populate_failure_without_message);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("failures");
