@@ -285,6 +285,17 @@ def main():
               "(Remastered)" in hist, "the history shows the change at %d"
               % ver2)
         b.shot("history")
+        st, body, _ = request("GET", base + "/history/Movie?key=%d&format=json"
+                              % remastered)
+        hj = json.loads(body)
+        fields = [f for c in hj["changes"] if c["kind"] == "changed"
+                  for f in c["fields"]]
+        title = [f["new"] for f in fields if f["path"] == "title"]
+        years = [f["old"] for f in fields if f["path"] == "year"]
+        check(st == 200 and len(title) == 1 and
+              title[0].endswith("(Remastered)") and
+              all(isinstance(y, int) for y in years),
+              "history JSON gives values, not their text (%s)" % fields)
 
         # Versions
         b.get(base + "/versions")

@@ -889,6 +889,18 @@ static int find_key(const hollow_index *ix, const char *key, char *err,
     return rc < 0 ? -1 : rc;
 }
 
+/* a value's JSON text as a JSON value: null when the field is absent
+ * (NULL), a truncation mark when the text outgrew its buffer */
+static void json_value_text(sbuf *out, const sbuf *v)
+{
+    if (v == NULL || v->data == NULL || v->len == 0)
+        sb_puts(out, "null");
+    else if (v->over)
+        sb_puts(out, "{\"@truncated\":true}");
+    else
+        sb_put(out, v->data, v->len);
+}
+
 /* the fields of OBJECT records `a` (in sa) and `b` (in sb) that differ,
  * as JSON pairs into `out` */
 static bool compare(sbuf *out, sbuf *rows, const hollow_read_state *sa,
@@ -913,10 +925,11 @@ static bool compare(sbuf *out, sbuf *rows, const hollow_read_state *sa,
         if (va.len != vb.len || (va.len && memcmp(va.data, vb.data, va.len))) {
             sb_puts(out, any ? ",{\"path\":" : "{\"path\":");
             sb_jsons(out, fname);
+            /* JSON values, as diff records give them */
             sb_puts(out, ",\"old\":");
-            sb_json(out, va.data ? va.data : "", va.len);
+            json_value_text(out, fa >= 0 ? &va : NULL);
             sb_puts(out, ",\"new\":");
-            sb_json(out, vb.data ? vb.data : "", vb.len);
+            json_value_text(out, &vb);
             sb_puts(out, "}");
             sb_puts(rows, "<tr><th>");
             sb_htmls(rows, fname);
