@@ -553,11 +553,14 @@ static int fetch(s3_store *s, const char *relkey, int *rfd)
     return 0;
 }
 
-/* the cache's answer for relkey: 0 hit, ENOTFOUND miss (a damaged file is
- * dropped by the cache and counts as a miss) */
-static int lookup(s3_store *s, const char *relkey, char *path, size_t cap)
+/* the cache's answer for relkey: 0 hit (*size_out, may be NULL, its size),
+ * ENOTFOUND miss (a damaged file is dropped by the cache and counts as a
+ * miss) */
+static int lookup(s3_store *s, const char *relkey, char *path, size_t cap,
+                  int64_t *size_out)
 {
-    int rc = hollow__s3_cache_lookup(s->cache, relkey, path, cap, NULL, NULL);
+    int rc = hollow__s3_cache_lookup(s->cache, relkey, path, cap, size_out,
+                                     NULL);
     if (rc == HOLLOW_ECORRUPT) {
         hollow__log(HOLLOW_LOG_WARN, "s3 store: %s; fetching it again",
                     hollow_error_last()->message);
@@ -577,7 +580,7 @@ static int s3_get(hollow_stream **out, hollow_blobstore *bs,
     char path[PATH_MAX];
     HOLLOW_TRY(relkey_of(relkey, sizeof relkey, key));
     int fd = -1;
-    int rc = lookup(s, relkey, path, sizeof path);
+    int rc = lookup(s, relkey, path, sizeof path, NULL);
     if (rc == 0) {
         fd = open(path, O_RDONLY | O_CLOEXEC);
         if (fd >= 0)
@@ -607,7 +610,7 @@ static int s3_get_file(char *path, size_t cap, hollow_blobstore *bs,
     char relkey[HOLLOW__S3_RELKEY_MAX];
     char p[PATH_MAX];
     HOLLOW_TRY(relkey_of(relkey, sizeof relkey, key));
-    int rc = lookup(s, relkey, p, sizeof p);
+    int rc = lookup(s, relkey, p, sizeof p, NULL);
     if (rc == 0) {
         atomic_fetch_add(&s->hits, 1);
     } else if (rc == HOLLOW_ENOTFOUND) {
@@ -634,13 +637,9 @@ static int s3_size(int64_t *out, hollow_blobstore *bs,
     char relkey[HOLLOW__S3_RELKEY_MAX];
     char path[PATH_MAX];
     HOLLOW_TRY(relkey_of(relkey, sizeof relkey, key));
-    int rc = hollow__s3_cache_lookup(s->cache, relkey, path, sizeof path, out,
-                                     NULL);
-    if (rc == 0)
-        return 0;
-    if (rc != HOLLOW_ENOTFOUND && rc != HOLLOW_ECORRUPT)
+    int rc = lookup(s, relkey, path, sizeof path, out);
+    if (rc != HOLLOW_ENOTFOUND)
         return rc;
-    hollow_error_clear(); /* a damaged cache file: ask S3 */
     char objkey[OBJKEY_MAX];
     HOLLOW_TRY(objkey_of(objkey, sizeof objkey, s, relkey));
     hollow__s3_object info;
